@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kpti entry model, after Linux arch/x86/entry/entry_64.S.
+ *
+ * Everything here runs, at least partly, on the user CR3, so it all lives in
+ * .entry.text, the only kernel text the user PGD maps (supervisor-only).  The
+ * data it touches before the CR3 switch -- the per-CPU page through GS, the
+ * entry stack, the TSS, GDT and IDT -- lives in the cpu_entry_area, which
+ * every page table maps.
+ *
+ * Each stub exists once per mode (nopti / pti / pti+pcid) and, for the
+ * SYSCALL exit, once per deliberate bug, so the normal paths carry no runtime
+ * branch on the command line.
+ */
+#include "kpti_macros.h"
+
+	.section .entry.text, "ax"
+
+/* ---------------------------------------------------------------------------
+ * SYSCALL.  On entry: RCX = user RIP, R11 = user RFLAGS, RSP = user RSP, CS/SS
+ * from STAR, RFLAGS masked by SFMASK (IF, TF, DF, AC, NT, IOPL clear).  No
+ * register is free and the stack is the user's, so the order is forced.
+ */
+.macro SYSCALL_ENTRY name, mode, tag, bug
+	.balign 16
+	.globl \name
+	.type \name, @function
+\name:
+	/* GS first: until here GS is the user's, and the only kernel memory we
+	 * can reach without a free register is %gs-relative. */
+	swapgs
+	/* Park the user RSP in the per-CPU page: RSP must become a scratch register. */
+	movq %rsp, %gs:PCPU_USER_RSP
+	/* Before touching the kernel stack: it is not mapped in the user PGD. */
+	SWITCH_TO_KERNEL_CR3 \mode, %rsp
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+
+	/* The hardware frame SYSCALL did not push, so pt_regs looks as after an IRQ. */
+	pushq $GDT_USER_SS
+	pushq %gs:PCPU_USER_RSP
+	pushq %r11
+	pushq $GDT_USER_CS
+	pushq %rcx
+	pushq %rax                       /* orig_rax = syscall number */
+	PUSH_REGS rax=$-ENOSYS
+
+	movq %rsp, %rdi
+	call kpti_syscall_c              /* returns true when SYSRET is safe */
+	testb %al, %al
+	jz kpti_return_to_user_\tag
+
+	/* Fast exit.  RCX/R11 come back from pt_regs, which C verified equal RIP/RFLAGS. */
+	POP_REGS pop_rdi=0
+	/* The last pops must come from a stack the user PGD maps: the entry stack. */
+	movq %rsp, %rdi
+	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
+	pushq (PTR_RSP - PTR_RDI)(%rdi)
+	pushq (%rdi)
+	.if \bug != BUG_SKIP_CR3
+	/* Last thing before leaving: from here on kernel memory is gone. */
+	SWITCH_TO_USER_CR3 \mode, %rdi
+	.endif
+	popq %rdi
+	popq %rsp
+	.if \bug != BUG_SKIP_SWAPGS
+	/* After the last GS access and right before the privilege change. */
+	swapgs
+	.endif
+	.globl \name\()_sysretq
+\name\()_sysretq:
+	sysretq
+	.size \name, . - \name
+.endm
+
+/* ---------------------------------------------------------------------------
+ * Return to user through IRET: used by exceptions, by syscalls SYSRET cannot
+ * return from, and by a new task's first entry to user.  RSP = pt_regs on the
+ * task stack, kernel CR3 and GS.
+ */
+.macro RETURN_TO_USER mode, tag
+	.balign 16
+	.globl kpti_return_to_user_\tag
+	.type kpti_return_to_user_\tag, @function
+kpti_return_to_user_\tag:
+	POP_REGS pop_rdi=0
+	/* Copy the IRET frame to the entry stack: the task stack vanishes with the CR3 switch. */
+	movq %rsp, %rdi
+	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
+	pushq (PTR_SS - PTR_RDI)(%rdi)
+	pushq (PTR_RSP - PTR_RDI)(%rdi)
+	pushq (PTR_RFLAGS - PTR_RDI)(%rdi)
+	pushq (PTR_CS - PTR_RDI)(%rdi)
+	pushq (PTR_RIP - PTR_RDI)(%rdi)
+	pushq (%rdi)
+	SWITCH_TO_USER_CR3 \mode, %rdi
+	popq %rdi
+	swapgs
+	.globl kpti_return_to_user_\tag\()_iretq
+kpti_return_to_user_\tag\()_iretq:
+	iretq
+	.size kpti_return_to_user_\tag, . - kpti_return_to_user_\tag
+.endm
+
+/* ---------------------------------------------------------------------------
+ * Exceptions and interrupts.  Every vector's stub pushes an error code (the
+ * CPU's, or -1) and its vector, then jumps to the common code of its kind:
+ *   [vector] [error] RIP CS RFLAGS RSP SS
+ */
+.macro EXC_COMMON mode, tag
+	.balign 16
+	.type kpti_exc_common_\tag, @function
+kpti_exc_common_\tag:
+	testb $3, 24(%rsp)               /* CS of the interrupted context */
+	jz .Lfrom_kernel_\tag
+
+	/* From user: we are on this CPU's entry stack (TSS.RSP0), user GS and CR3. */
+	swapgs
+	pushq %rdi                       /* the scratch register for the CR3 switch */
+	SWITCH_TO_KERNEL_CR3 \mode, %rdi
+	/* Copy the frame to the task stack: the entry stack is per CPU and
+	 * tiny, and the handler may schedule. */
+	movq %rsp, %rdi
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+	pushq 7*8(%rdi)                  /* SS */
+	pushq 6*8(%rdi)                  /* RSP */
+	pushq 5*8(%rdi)                  /* RFLAGS */
+	pushq 4*8(%rdi)                  /* CS */
+	pushq 3*8(%rdi)                  /* RIP */
+	pushq 2*8(%rdi)                  /* error code -> orig_rax */
+	pushq (%rdi)                     /* user RDI */
+	PUSH_REGS push_rdi=0
+	movq 8(%rdi), %rsi               /* vector */
+	movq %rsp, %rdi
+	call kpti_exception_c
+	jmp kpti_return_to_user_\tag
+
+.Lfrom_kernel_\tag:
+	/* From kernel: same stack, same GS.  The vector's slot becomes pt_regs->rdi. */
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	.if \mode != KPTI_NOPTI
+	/* Only the entry code itself runs in ring 0 on a user CR3; a fault there
+	 * is fatal, but the handler needs kernel memory to say so. */
+	movq %cr3, %rax
+	btq $12, %rax
+	jnc 1f
+	SWITCH_TO_KERNEL_CR3 \mode, %rax
+1:
+	.endif
+	movq %rdi, %rsi
+	movq %rsp, %rdi
+	call kpti_exception_c
+	POP_REGS
+	addq $8, %rsp                    /* orig_rax */
+	iretq
+	.size kpti_exc_common_\tag, . - kpti_exc_common_\tag
+.endm
+
+/* IST vectors (#DB, NMI, #DF, #MC) can hit anywhere, including the entry code
+ * between swapgs and the CR3 switch, so like Linux's paranoid_entry they trust
+ * neither: GS is decided by reading MSR_GS_BASE, CR3 is saved and restored. */
+.macro PARANOID_COMMON mode, tag
+	.balign 16
+	.type kpti_paranoid_common_\tag, @function
+kpti_paranoid_common_\tag:
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
+	movq %cr3, %r14                  /* CR3 to restore */
+	.if \mode != KPTI_NOPTI
+	movq %r14, %rax
+	SWITCH_TO_KERNEL_CR3 \mode, %rax
+	.endif
+	movl $1, %ebx                    /* 1: GS was already the kernel's */
+	movl $0xc0000101, %ecx           /* MSR_GS_BASE */
+	rdmsr
+	testl %edx, %edx
+	js 1f                            /* kernel addresses are negative */
+	swapgs
+	xorl %ebx, %ebx
+1:
+	movq %rsp, %rdi
+	movq %r13, %rsi
+	call kpti_exception_c
+	testl %ebx, %ebx
+	jnz 2f
+	swapgs
+2:
+	.if \mode == KPTI_PCID
+	btsq $CR3_NOFLUSH_BIT, %r14
+	.endif
+	.if \mode != KPTI_NOPTI
+	movq %r14, %cr3
+	.endif
+	POP_REGS
+	addq $8, %rsp
+	iretq
+	.size kpti_paranoid_common_\tag, . - kpti_paranoid_common_\tag
+.endm
+
+/* One stub: error code (if the CPU pushes none), vector, jump to common code. */
+.macro VECTOR_STUB name, vec, has_err, common
+	.balign 16
+	.globl \name
+	.type \name, @function
+\name:
+	.if \has_err == 0
+	pushq $-1
+	.endif
+	pushq $\vec
+	jmp \common
+	.size \name, . - \name
+.endm
+
+/* The 32 exception vectors by name, Linux's names; vectors with the CPU's
+ * error code: 8 10 11 12 13 14 17 21 29 30. */
+.macro EXCEPTION_STUBS tag, sfx
+	VECTOR_STUB asm_exc_divide_error\sfx,        0, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_debug\sfx,               1, 0, kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_nmi\sfx,                 2, 0, kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_int3\sfx,                3, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_overflow\sfx,            4, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_bounds\sfx,              5, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_invalid_op\sfx,          6, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_device_not_available\sfx, 7, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_double_fault\sfx,        8, 1, kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_coproc_overrun\sfx,      9, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_invalid_tss\sfx,        10, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_segment_not_present\sfx, 11, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_stack_segment\sfx,      12, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_general_protection\sfx, 13, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_page_fault\sfx,         14, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_spurious\sfx,           15, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_coprocessor_error\sfx,  16, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_alignment_check\sfx,    17, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_machine_check\sfx,      18, 0, kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_simd_coprocessor_error\sfx, 19, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_virtualization\sfx,     20, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_control_protection\sfx, 21, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved22\sfx,         22, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved23\sfx,         23, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved24\sfx,         24, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved25\sfx,         25, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved26\sfx,         26, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved27\sfx,         27, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_hv_injection\sfx,       28, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_vmm_communication\sfx,  29, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_security\sfx,           30, 1, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved31\sfx,         31, 0, kpti_exc_common_\tag
+.endm
+
+/* Vectors 32..255 (no device raises them yet): unnamed stubs in one block. */
+.macro SPARE_STUBS tag
+	.balign 16
+	.globl asm_spare_vectors_\tag
+	.type asm_spare_vectors_\tag, @function
+asm_spare_vectors_\tag:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $-1
+	pushq $vec
+	jmp kpti_exc_common_\tag
+	.set vec, vec + 1
+	.endr
+	.size asm_spare_vectors_\tag, . - asm_spare_vectors_\tag
+.endm
+
+/* The gate targets, in vector order, for the IDT. */
+.macro IDT_TABLE tag, sfx
+	.section .rodata
+	.balign 8
+	.globl kpti_idt_stubs_\tag
+kpti_idt_stubs_\tag:
+	.quad asm_exc_divide_error\sfx, asm_exc_debug\sfx, asm_exc_nmi\sfx, asm_exc_int3\sfx
+	.quad asm_exc_overflow\sfx, asm_exc_bounds\sfx, asm_exc_invalid_op\sfx, asm_exc_device_not_available\sfx
+	.quad asm_exc_double_fault\sfx, asm_exc_coproc_overrun\sfx, asm_exc_invalid_tss\sfx, asm_exc_segment_not_present\sfx
+	.quad asm_exc_stack_segment\sfx, asm_exc_general_protection\sfx, asm_exc_page_fault\sfx, asm_exc_spurious\sfx
+	.quad asm_exc_coprocessor_error\sfx, asm_exc_alignment_check\sfx, asm_exc_machine_check\sfx, asm_exc_simd_coprocessor_error\sfx
+	.quad asm_exc_virtualization\sfx, asm_exc_control_protection\sfx, asm_exc_reserved22\sfx, asm_exc_reserved23\sfx
+	.quad asm_exc_reserved24\sfx, asm_exc_reserved25\sfx, asm_exc_reserved26\sfx, asm_exc_reserved27\sfx
+	.quad asm_exc_hv_injection\sfx, asm_exc_vmm_communication\sfx, asm_exc_security\sfx, asm_exc_reserved31\sfx
+	.set i, 0
+	.rept 224
+	.quad asm_spare_vectors_\tag + i * 16
+	.set i, i + 1
+	.endr
+	.previous
+.endm
+
+/* One stub family. */
+.macro MODE_STUBS mode, tag, sfx
+	RETURN_TO_USER \mode, \tag
+	EXC_COMMON \mode, \tag
+	PARANOID_COMMON \mode, \tag
+	EXCEPTION_STUBS \tag, \sfx
+	SPARE_STUBS \tag
+	IDT_TABLE \tag, \sfx
+.endm
+
+/* pti=on is the default and gets Linux's plain names. */
+	SYSCALL_ENTRY entry_SYSCALL_64, KPTI_PTI, pti, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_skip_user_cr3, KPTI_PTI, pti, BUG_SKIP_CR3
+	SYSCALL_ENTRY entry_SYSCALL_64_skip_swapgs, KPTI_PTI, pti, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid, KPTI_PCID, pcid, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_user_cr3, KPTI_PCID, pcid, BUG_SKIP_CR3
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_swapgs, KPTI_PCID, pcid, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti, KPTI_NOPTI, nopti, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti_skip_swapgs, KPTI_NOPTI, nopti, BUG_SKIP_SWAPGS
+
+	MODE_STUBS KPTI_PTI, pti,
+	MODE_STUBS KPTI_PCID, pcid, _pcid
+	MODE_STUBS KPTI_NOPTI, nopti, _nopti

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Assembler macros of the kpti entry model, in the spirit of Linux
+ * arch/x86/entry/calling.h.  `mode` selects the stub family at assembly time:
+ * KPTI_NOPTI (no CR3 switch), KPTI_PTI (PGD pair, no PCID), KPTI_PCID (PGD
+ * pair with kernel/user PCIDs and NOFLUSH).
+ */
+#ifndef ENTRYBOX_KPTI_MACROS_H
+#define ENTRYBOX_KPTI_MACROS_H
+
+#include "percpu.h"
+
+#define KPTI_NOPTI 0
+#define KPTI_PTI   1
+#define KPTI_PCID  2
+
+#define BUG_NONE        0
+#define BUG_SKIP_CR3    1
+#define BUG_SKIP_SWAPGS 2
+
+/* struct ebx_pt_regs offsets */
+#define PTR_R15      0
+#define PTR_RAX      80
+#define PTR_RDI      112
+#define PTR_ORIG_RAX 120
+#define PTR_RIP      128
+#define PTR_CS       136
+#define PTR_RFLAGS   144
+#define PTR_RSP      152
+#define PTR_SS       160
+#define PTR_SIZE     168
+
+#define ENOSYS 38
+
+/* Save the general registers below an existing orig_rax/hardware frame, in
+ * pt_regs order; rdi is optional because some paths have already put it there. */
+.macro PUSH_REGS push_rdi=1 rax=%rax
+	.if \push_rdi
+	pushq %rdi
+	.endif
+	pushq %rsi
+	pushq %rdx
+	pushq %rcx
+	pushq \rax
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro POP_REGS pop_rdi=1
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rsi
+	.if \pop_rdi
+	popq %rdi
+	.endif
+.endm
+
+/* Kernel CR3 = user CR3 with the user-half bit (and user PCID bit) cleared:
+ * derived from CR3 itself so that no memory needs to be reachable first. With
+ * PCID the kernel PCID's TLB entries are still valid, so NOFLUSH. */
+.macro SWITCH_TO_KERNEL_CR3 mode, scratch
+	.if \mode != KPTI_NOPTI
+	movq %cr3, \scratch
+	.if \mode == KPTI_PCID
+	btsq $CR3_NOFLUSH_BIT, \scratch
+	andq $~(CR3_PTI_USER_PGD | CR3_PTI_USER_PCID), \scratch
+	.else
+	andq $~CR3_PTI_USER_PGD, \scratch
+	.endif
+	movq \scratch, %cr3
+	.endif
+.endm
+
+/* User CR3 = kernel CR3 | user-half bit (| user PCID bit).  With PCID the user
+ * PCID is flushed once if the kernel changed its mappings (bit set in
+ * PCPU_USER_PCID_FLUSH); otherwise NOFLUSH keeps its TLB entries. Needs a
+ * stack mapped in the user PGD for the second scratch register. */
+.macro SWITCH_TO_USER_CR3 mode, scratch
+	.if \mode == KPTI_PTI
+	movq %cr3, \scratch
+	orq $CR3_PTI_USER_PGD, \scratch
+	movq \scratch, %cr3
+	.elseif \mode == KPTI_PCID
+	pushq %rax
+	movq %cr3, \scratch
+	movq \scratch, %rax
+	andq $0x7ff, %rax
+	btq %rax, %gs:PCPU_USER_PCID_FLUSH
+	jnc .Lnoflush_\@
+	btrq %rax, %gs:PCPU_USER_PCID_FLUSH
+	jmp .Lwrite_\@
+.Lnoflush_\@:
+	btsq $CR3_NOFLUSH_BIT, \scratch
+.Lwrite_\@:
+	orq $(CR3_PTI_USER_PGD | CR3_PTI_USER_PCID), \scratch
+	movq \scratch, %cr3
+	popq %rax
+	.endif
+.endm
+
+#endif

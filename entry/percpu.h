@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-CPU page GS points to in the kernel, and the TSS: everything the
+ * entry code touches before its CR3 switch.  Both live in the CPU's
+ * cpu_entry_area, mapped in every page table.  Offsets are #defines so the
+ * assembler uses the same numbers the C structure is checked against.
+ */
+#ifndef ENTRYBOX_PERCPU_H
+#define ENTRYBOX_PERCPU_H
+
+#define PCPU_SELF              0   /* this page's own address, for C */
+#define PCPU_USER_RSP          8   /* user RSP while SYSCALL has no stack */
+#define PCPU_TOP_OF_STACK      16  /* current task's kernel stack top */
+#define PCPU_ENTRY_STACK_TOP   24  /* top of this CPU's entry stack (= TSS.RSP0 with kpti) */
+#define PCPU_CURRENT_TASK      32  /* u32: running task id, PCPU_NO_TASK for the main thread */
+#define PCPU_CPU               36  /* u32: CPU index */
+#define PCPU_USER_PCID_FLUSH   40  /* u64 bitmap: kernel PCIDs whose user PCID needs a flush */
+#define PCPU_KERNEL_CR3        48  /* CR3 the last context switch loaded */
+
+#define PCPU_NO_TASK           0xffffffff
+
+/* Selectors (Linux-compatible, so STAR serves both SYSCALL and SYSRET). */
+#define GDT_KERNEL_CS   0x10
+#define GDT_KERNEL_SS   0x18
+#define GDT_USER32_CS   0x23
+#define GDT_USER_SS     0x2b
+#define GDT_USER_CS     0x33
+#define GDT_TSS         0x40
+#define GDT_ENTRIES     10      /* 8 descriptors + the 16-byte TSS descriptor */
+
+/* CR3 bits a KPTI pair uses: bit 12 = user half of the PGD pair, bit 11 = user PCID. */
+#define CR3_PTI_USER_PGD   0x1000
+#define CR3_PTI_USER_PCID  0x800
+#define CR3_NOFLUSH_BIT    63
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#include <stddef.h>
+
+struct percpu {
+	uint64_t self;
+	uint64_t user_rsp;
+	uint64_t top_of_stack;
+	uint64_t entry_stack_top;
+	uint32_t current_task;
+	uint32_t cpu;
+	uint64_t user_pcid_flush;
+	uint64_t kernel_cr3;
+};
+
+_Static_assert(offsetof(struct percpu, self) == PCPU_SELF, "percpu layout");
+_Static_assert(offsetof(struct percpu, user_rsp) == PCPU_USER_RSP, "percpu layout");
+_Static_assert(offsetof(struct percpu, top_of_stack) == PCPU_TOP_OF_STACK, "percpu layout");
+_Static_assert(offsetof(struct percpu, entry_stack_top) == PCPU_ENTRY_STACK_TOP, "percpu layout");
+_Static_assert(offsetof(struct percpu, current_task) == PCPU_CURRENT_TASK, "percpu layout");
+_Static_assert(offsetof(struct percpu, cpu) == PCPU_CPU, "percpu layout");
+_Static_assert(offsetof(struct percpu, user_pcid_flush) == PCPU_USER_PCID_FLUSH, "percpu layout");
+_Static_assert(offsetof(struct percpu, kernel_cr3) == PCPU_KERNEL_CR3, "percpu layout");
+
+/* The 64-bit TSS (Intel SDM vol. 3 §8.7). */
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 104, "TSS size");
+
+/* The per-CPU page, addressed through GS (valid only on the kernel GS). */
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(PCPU_SELF));
+	return p;
+}
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest command line (design.md §2): space-separated KEY=VALUE.  The
+ * parser is pure (no I/O, no libc) so that the same file builds into the
+ * freestanding guest and into a hosted unit test.
+ */
+#ifndef ENTRYBOX_CMDLINE_H
+#define ENTRYBOX_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CMDLINE_MAX_LEN     1024u   /* longer command lines are rejected, not cut */
+#define CMDLINE_MAX_VCPUS   8u
+#define CMDLINE_MAX_TASKS   8u
+#define CMDLINE_MAX_ITERS   10000000ul
+
+/* Deliberate breakage of the syscall exit path, to prove the VMM's checks can fail. */
+enum ebx_bug {
+	EBX_BUG_NONE = 0,
+	EBX_BUG_SKIP_USER_CR3,  /* return to user on the kernel PGD */
+	EBX_BUG_SKIP_SWAPGS,    /* return to user with the kernel GS base */
+};
+
+struct boot_options {
+	unsigned model;        /* index into models.def */
+	unsigned scenario;     /* index into scenarios.def */
+	bool pti, pcid;
+	unsigned vcpus, tasks;
+	unsigned long iters;
+	enum ebx_bug bug;
+};
+
+/* Parses the NUL-terminated `line` into *out (defaults for absent keys).
+ * Returns true on success; otherwise writes what is wrong (one line, no
+ * prefix, no newline, always NUL-terminated) into err. */
+bool cmdline_parse(const char *line, struct boot_options *out, char *err, size_t errlen);
+
+/* Names for printing; NULL for an index out of range. */
+const char *cmdline_model_name(unsigned model);
+const char *cmdline_scenario_name(unsigned scenario);
+const char *cmdline_bug_name(enum ebx_bug bug);
+unsigned cmdline_model_count(void);
+unsigned cmdline_scenario_count(void);
+
+#endif

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest <-> VMM contract (design.md §2-§3).  Included by the freestanding
+ * guest and by the hosted VMM, so it uses only fixed-width types and no libc.
+ *
+ * Every structure here is read by the VMM from guest memory: the VMM must
+ * validate every field (magic, version, counts, addresses, string
+ * termination) before it uses one.  Layouts are packed by construction
+ * (naturally aligned 8-byte fields, explicit padding) so the guest and host
+ * compilers agree without attributes.
+ */
+#ifndef ENTRYBOX_ABI_H
+#define ENTRYBOX_ABI_H
+
+#include <stdint.h>
+
+/* ---- hypervisor identification ------------------------------------------------------ */
+/* CPUID 0x40000000 returns max leaf in EAX and this 12-byte signature in EBX, ECX, EDX.
+ * The guest only issues checkpoints when it sees it. */
+#define EBX_CPUID_LEAF          0x40000000u
+#define EBX_CPUID_SIG_EBX       0x72746e65u /* "entr" */
+#define EBX_CPUID_SIG_ECX       0x786f6279u /* "ybox" */
+#define EBX_CPUID_SIG_EDX       0x004d4d56u /* "VMM\0" */
+
+/* ---- I/O ports -------------------------------------------------------------------------- */
+#define EBX_PORT_COM1           0x3f8   /* 16550 subset: THR at +0, LSR at +5 */
+#define EBX_PORT_DEBUG_EXIT     0xf4    /* isa-debug-exit: v -> exit status (v << 1) | 1 */
+/* 32-bit OUT of the guest-physical address of a struct ebx_event (below 4 GiB).
+ * Chosen outside every port QEMU's microvm/q35/pc decode, so under QEMU the write is
+ * harmless even if the guest forgot to check the CPUID signature. */
+#define EBX_PORT_CHECKPOINT     0x0eb0
+
+/* Values the guest writes to EBX_PORT_DEBUG_EXIT. */
+enum ebx_guest_exit {
+	EBX_GUEST_EXIT_PASS        = 0,  /* scenario finished, outcome printed */
+	EBX_GUEST_EXIT_FAIL        = 1,  /* scenario finished, outcome is a failure */
+	EBX_GUEST_EXIT_BAD_CMDLINE = 2,  /* unknown key or value on the command line */
+	EBX_GUEST_EXIT_PANIC       = 3,  /* kernel panic (unexpected exception, assertion) */
+	EBX_GUEST_EXIT_UNSUPPORTED = 4,  /* the CPU lacks what the selection needs (e.g. PCID) */
+};
+
+/* ---- checkpoint events ------------------------------------------------------------------ */
+#define EBX_EVENT_MAGIC         0x45425845u /* "EXBE" */
+#define EBX_EVENT_MAX_PAYLOAD   8192u
+
+enum ebx_event_kind {
+	EBX_EV_LAYOUT        = 1, /* payload: struct ebx_layout; once at boot, before any task runs */
+	EBX_EV_SYSCALL_REGS  = 2, /* payload: struct ebx_ev_syscall_regs; inside a syscall, on the kernel side */
+	EBX_EV_MEASURE_BEGIN = 3, /* payload: struct ebx_ev_measure; VMM starts counting instructions and exits */
+	EBX_EV_MEASURE_END   = 4, /* payload: struct ebx_ev_measure */
+	EBX_EV_INJECT_POINT  = 5, /* payload: struct ebx_ev_inject_point; the scenario asks for an injection now */
+	EBX_EV_MAX
+};
+
+struct ebx_event {
+	uint32_t magic;      /* EBX_EVENT_MAGIC */
+	uint32_t kind;       /* enum ebx_event_kind */
+	uint32_t cpu;        /* vCPU index of the writer */
+	uint32_t length;     /* payload bytes that follow, <= EBX_EVENT_MAX_PAYLOAD */
+	/* payload follows */
+};
+
+/* Linux's struct pt_regs order, so results carry over. */
+struct ebx_pt_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+struct ebx_ev_syscall_regs {
+	uint64_t pt_regs_gva;  /* where the entry code saved the user frame */
+	uint32_t task;         /* task id */
+	uint32_t pad;
+};
+
+struct ebx_ev_measure {
+	uint64_t iterations;   /* round trips in the measured region (END only; 0 on BEGIN) */
+	char name[32];         /* NUL-terminated, e.g. "syscall-null" */
+};
+
+struct ebx_ev_inject_point {
+	uint32_t task;
+	uint32_t pad;
+	uint64_t user_rsp;     /* the task's stack pointer at the request */
+	char what[32];         /* NUL-terminated, e.g. "pf-user-stack" */
+};
+
+/* ---- layout ----------------------------------------------------------------------------- */
+#define EBX_LAYOUT_VERSION      1u
+#define EBX_MAX_CPUS            8u
+#define EBX_MAX_TASKS           16u
+#define EBX_MAX_STACKS          96u
+#define EBX_NAME_LEN            24u
+
+enum ebx_stack_kind {
+	EBX_STACK_ENTRY   = 1, /* per-CPU entry (trampoline) stack */
+	EBX_STACK_TASK    = 2, /* a task's kernel stack */
+	EBX_STACK_IST     = 3, /* an IST stack; ist_index says which */
+	EBX_STACK_USER    = 4, /* a ring-3 task's user stack (its VMA; pages may be absent) */
+	EBX_STACK_PTI     = 5, /* per-task PTI stack (pertask model) */
+	EBX_STACK_VCPU    = 6, /* per-vCPU entry stack (pervcpu model) */
+	EBX_STACK_UKL     = 7, /* a UKL application's own stack */
+	EBX_STACK_BOOT    = 8, /* the boot stack of a CPU */
+};
+
+enum ebx_owner_kind { EBX_OWNER_CPU = 1, EBX_OWNER_TASK = 2, EBX_OWNER_VCPU = 3 };
+
+/* Which TSS.RSP0 the model promises at every exit (rule tss-rsp0). */
+enum ebx_rsp0_policy {
+	EBX_RSP0_CPU_ENTRY_STACK = 1, /* top of this CPU's EBX_STACK_ENTRY */
+	EBX_RSP0_TASK_PTI_STACK  = 2, /* top of the current task's EBX_STACK_PTI */
+	EBX_RSP0_VCPU_STACK      = 3, /* top of this vCPU's EBX_STACK_VCPU */
+	EBX_RSP0_TASK_STACK      = 4, /* top of the current task's EBX_STACK_TASK */
+};
+
+struct ebx_stack_desc {
+	uint64_t base;          /* lowest usable address */
+	uint64_t size;          /* bytes, multiple of 4096 */
+	uint32_t kind;          /* enum ebx_stack_kind */
+	uint32_t owner_kind;    /* enum ebx_owner_kind */
+	uint32_t owner_id;      /* cpu index or task id */
+	uint16_t guard_below;   /* unmapped pages directly below base */
+	uint16_t guard_above;   /* unmapped pages directly above base + size */
+	uint32_t ist_index;     /* 1..7 for EBX_STACK_IST, else 0 */
+	uint32_t has_canary;    /* 1: the 8 bytes at base hold EBX_STACK_CANARY */
+	char     name[EBX_NAME_LEN]; /* NUL-terminated */
+};
+#define EBX_STACK_CANARY        0x57ac4ca7a57ac4caull
+
+struct ebx_task_desc {
+	uint64_t kernel_pgd;    /* guest-physical, 8 KiB aligned: kernel half of the pair */
+	uint64_t user_pgd;      /* guest-physical: kernel_pgd + 4096 with pti=on, == kernel_pgd with pti=off */
+	uint32_t id;
+	uint32_t ring;          /* 3: ring-3 task, 0: kernel thread or UKL application */
+	char     name[EBX_NAME_LEN];
+};
+
+struct ebx_cpu_desc {
+	uint64_t percpu_gva;    /* GS base while in the kernel (and KERNEL_GS_BASE while in user) */
+	uint64_t tss_gva;       /* the TSS this CPU loads with LTR */
+	uint64_t gdt_gva;
+	uint64_t idt_gva;
+	uint64_t current_task_gva; /* address of a uint32_t: id of the task running on this CPU */
+	uint32_t apic_id;
+	uint32_t pad;
+};
+
+/* Byte offsets of the percpu fields the entry code uses, so the VMM can name them. */
+struct ebx_layout {
+	uint32_t version;       /* EBX_LAYOUT_VERSION */
+	uint32_t size;          /* sizeof(struct ebx_layout) as the guest compiled it */
+	char     model[16];     /* NUL-terminated entry model name */
+	uint32_t pti, pcid;     /* 0/1 */
+	uint32_t rsp0_policy;   /* enum ebx_rsp0_policy */
+	uint32_t ncpus, ntasks, nstacks;
+	uint64_t entry_text_start, entry_text_end;   /* [start, end): code that may run on user CR3 */
+	uint64_t kernel_text_start, kernel_text_end;
+	uint64_t syscall_entry;      /* MSR_LSTAR value the guest programs */
+	uint64_t syscall_return;     /* address of the sysretq instruction of the fast exit path */
+	uint64_t user_cs, user_ss, kernel_cs, kernel_ss;
+	uint8_t  ist_of_vector[32];  /* IST index (0 = none) the IDT gives vectors 0..31 */
+	struct ebx_cpu_desc   cpus[EBX_MAX_CPUS];
+	struct ebx_task_desc  tasks[EBX_MAX_TASKS];
+	struct ebx_stack_desc stacks[EBX_MAX_STACKS];
+};
+
+/* ---- serial result lines ---------------------------------------------------------------- */
+/* Lines that start with this prefix carry exactly one JSON object, e.g.
+ *   @entrybox {"event":"result","scenario":"syscall-loop","outcome":"pass","expected":"pass",...}
+ * They are the only result channel that every hypervisor (ours, QEMU, libvirt) sees. */
+#define EBX_SERIAL_PREFIX       "@entrybox "
+
+#endif

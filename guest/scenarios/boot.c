@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* boot: reaching here means long mode, page tables, CPU setup and the layout
+ * all worked; no task runs. */
+#include "scenario.h"
+#include "palloc.h"
+#include "printf.h"
+
+static bool judge_boot(const struct boot_options *o, char *detail, size_t len)
+{
+	ksnprintf(detail, len, "%u tasks built, none run; %lu pages allocated", o->tasks, palloc_used());
+	return true;
+}
+
+const struct scenario scenario_boot = { .runs_tasks = false, .judge = judge_boot };

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#include "scenario.h"
+#include "printf.h"
+#include "user/user_abi.h"
+
+static const struct scenario *const table[] = {
+#define SCENARIO(id, name, summary) &scenario_##id,
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+};
+
+const struct scenario *scenario_get(unsigned index)
+{
+	return index < ARRAY_SIZE(table) ? table[index] : NULL;
+}
+
+static const char *const reg_names[17] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
+};
+
+void scenario_describe_end(const struct task *t, char *buf, size_t len)
+{
+	if (t->state == TASK_KILLED) {
+		ksnprintf(buf, len, "task %u killed by vector %u at rip 0x%llx", t->id, t->killed_vector,
+			  (unsigned long long)t->killed_rip);
+	} else if (t->state != TASK_EXITED) {
+		ksnprintf(buf, len, "task %u never finished", t->id);
+	} else if (t->exit_status >= REG_EXIT_BASE && t->exit_status <= REG_EXIT_RFLAGS) {
+		ksnprintf(buf, len, "task %u exited 0x%lx (%s wrong after syscall)", t->id,
+			  (unsigned long)t->exit_status, reg_names[t->exit_status - REG_EXIT_BASE]);
+	} else {
+		ksnprintf(buf, len, "task %u exited 0x%lx", t->id, (unsigned long)t->exit_status);
+	}
+}
+
+bool scenario_all_exited_ok(char *detail, size_t len)
+{
+	for (unsigned i = 0; i < task_count(); i++) {
+		const struct task *t = task_get(i);
+		if (t->state != TASK_EXITED || t->exit_status != 0) {
+			scenario_describe_end(t, detail, len);
+			return false;
+		}
+	}
+	return true;
+}

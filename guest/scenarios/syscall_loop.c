@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* syscall-loop: every task makes iters checked null syscalls (user/user_regs.S). */
+#include "scenario.h"
+#include "printf.h"
+
+static bool judge_syscall_loop(const struct boot_options *o, char *detail, size_t len)
+{
+	if (!scenario_all_exited_ok(detail, len))
+		return false;
+	ksnprintf(detail, len, "%u tasks x %lu syscalls, every register as the ABI promises", o->tasks, o->iters);
+	return true;
+}
+
+const struct scenario scenario_syscall_loop = { .runs_tasks = true, .judge = judge_syscall_loop };

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* The syscall table (user/user_abi.h) behind every entry model. */
+#include "entry_model.h"
+#include "console.h"
+#include "hv.h"
+#include "lib.h"
+#include "mm.h"
+#include "panic.h"
+#include "printf.h"
+#include "sched.h"
+#include "user/user_abi.h"
+
+#define WRITE_MAX 512
+
+static long sys_write(struct task *t, uint64_t buf, uint64_t len)
+{
+	char tmp[WRITE_MAX];
+
+	if (len > WRITE_MAX)
+		len = WRITE_MAX;
+	/* Walk the task's own tables: a pointer into the kernel half, or to an
+	 * unmapped page, is refused before it is touched. */
+	if (!mm_user_range_ok(t->kernel_pgd, buf, len))
+		return -EFAULT;
+	memcpy(tmp, (const void *)buf, len);
+	console_write(tmp, len);
+	return (long)len;
+}
+
+static __attribute__((noreturn)) void sys_exit(struct task *t, long status)
+{
+	t->state = TASK_EXITED;
+	t->exit_status = status;
+	schedule();
+	panic("task %u ran after exit", t->id);
+}
+
+static long sys_measure(uint64_t phase, uint64_t iterations)
+{
+	struct ebx_ev_measure m = { .iterations = phase ? iterations : 0 };
+
+	if (phase > 1)
+		return -EINVAL;
+	strlcpy_k(m.name, "syscall-null", sizeof(m.name));
+	hv_checkpoint(this_cpu()->cpu, phase ? EBX_EV_MEASURE_END : EBX_EV_MEASURE_BEGIN, &m, sizeof(m));
+	return 0;
+}
+
+/* regs-roundtrip: the saved frame must hold exactly what user_regs_syscall
+ * loaded (user_abi.h), and what SYSCALL itself put in RCX/R11. */
+static long regs_verdict(const struct ebx_pt_regs *r)
+{
+	static const struct {
+		unsigned reg;
+		size_t off;
+	} checked[] = {
+		{ 2, offsetof(struct ebx_pt_regs, rdx) }, { 3, offsetof(struct ebx_pt_regs, rbx) },
+		{ 5, offsetof(struct ebx_pt_regs, rbp) }, { 6, offsetof(struct ebx_pt_regs, rsi) },
+		{ 8, offsetof(struct ebx_pt_regs, r8) },  { 9, offsetof(struct ebx_pt_regs, r9) },
+		{ 10, offsetof(struct ebx_pt_regs, r10) }, { 12, offsetof(struct ebx_pt_regs, r12) },
+		{ 13, offsetof(struct ebx_pt_regs, r13) }, { 14, offsetof(struct ebx_pt_regs, r14) },
+		{ 15, offsetof(struct ebx_pt_regs, r15) },
+	};
+	uint64_t seed = r->rdi;
+
+	if (r->orig_rax != SYS_REGS_CHECK)
+		return REG_EXIT_BASE + 0;
+	if (r->rcx != r->rip)
+		return REG_EXIT_BASE + 1;
+	if (r->r11 != r->rflags)
+		return REG_EXIT_BASE + 11;
+	for (size_t i = 0; i < ARRAY_SIZE(checked); i++) {
+		uint64_t v = *(const uint64_t *)((const char *)r + checked[i].off);
+		if (v != regs_pattern(seed, checked[i].reg))
+			return REG_EXIT_BASE + checked[i].reg;
+	}
+	return 0;
+}
+
+static long sys_regs_check(struct task *t, struct ebx_pt_regs *regs)
+{
+	struct ebx_ev_syscall_regs ev = { .pt_regs_gva = (uint64_t)regs, .task = t->id };
+	long verdict = regs_verdict(regs);
+
+	t->regs_checks++;
+	if (verdict)
+		t->regs_bad++;
+	hv_checkpoint(this_cpu()->cpu, EBX_EV_SYSCALL_REGS, &ev, sizeof(ev));
+	return verdict;
+}
+
+void syscall_dispatch(struct ebx_pt_regs *regs)
+{
+	struct task *t = current_task();
+	long ret;
+
+	if (!t)
+		panic("syscall %llu with no current task", (unsigned long long)regs->orig_rax);
+	switch (regs->orig_rax) {
+	case SYS_NULL:
+		ret = 0;
+		break;
+	case SYS_WRITE:
+		ret = sys_write(t, regs->rdi, regs->rsi);
+		break;
+	case SYS_YIELD:
+		schedule();
+		ret = 0;
+		break;
+	case SYS_EXIT:
+		sys_exit(t, (long)regs->rdi);
+	case SYS_MEASURE:
+		ret = sys_measure(regs->rdi, regs->rsi);
+		break;
+	case SYS_REGS_CHECK:
+		ret = sys_regs_check(t, regs);
+		break;
+	default:
+		ret = -ENOSYS;
+		break;
+	}
+	regs->rax = (uint64_t)ret;
+}

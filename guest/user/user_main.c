@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The ring-3 programs of the scenarios.  Every task starts in user_start. */
+#include "usys.h"
+#include "memlayout.h"
+
+enum {
+#define SCENARIO(id, name, summary) USER_SCN_##id,
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+};
+
+#define MEASURED_SYSCALLS 20
+#define REGS_SEEDS        8
+#define PF_GROW_PAGES     8
+#define EXIT_NOT_KILLED   0x300   /* a faulting instruction let the task continue */
+
+static USER_FN __attribute__((noreturn)) void syscall_loop(uint64_t id, uint64_t iters)
+{
+	if (id == 0) {
+		/* 21 round trips: the 20 below, plus the return half of measure(0)
+		 * and the entry half of measure(1). */
+		usys_measure(0, 0);
+		for (int i = 0; i < MEASURED_SYSCALLS; i++)
+			usys_null();
+		usys_measure(1, MEASURED_SYSCALLS + 1);
+	}
+	for (uint64_t i = 0; i < iters; i++) {
+		uint64_t code = user_checked_null_syscall(i ^ (id << 40));
+		if (code)
+			usys_exit((long)code);
+		if ((i & 15) == 15)
+			usys_yield();
+	}
+	usys_exit(0);
+}
+
+static USER_FN __attribute__((noreturn)) void regs_roundtrip(uint64_t id)
+{
+	uint64_t vals[16];
+
+	for (uint64_t k = 0; k < REGS_SEEDS; k++) {
+		uint64_t seed = id * 1000 + k;
+		for (unsigned r = 0; r < 16; r++)
+			vals[r] = regs_pattern(seed, r);
+		vals[0] = SYS_REGS_CHECK;
+		vals[7] = seed;
+		uint64_t verdict = user_regs_syscall(vals);
+		if (verdict)
+			usys_exit((long)verdict);
+		usys_yield();
+	}
+	usys_exit(0);
+}
+
+/* Plan 0: grow the stack page by page, then read every page back. */
+static USER_FN __attribute__((noreturn)) void grow_stack(void)
+{
+	volatile uint8_t *page = (volatile uint8_t *)((uint64_t)__builtin_frame_address(0) & ~4095ull);
+
+	for (int k = 1; k <= PF_GROW_PAGES; k++)
+		page[-k * 4096] = (uint8_t)k;
+	for (int k = 1; k <= PF_GROW_PAGES; k++) {
+		if (page[-k * 4096] != (uint8_t)k)
+			usys_exit(0x400 + k);
+	}
+	usys_exit(0);
+}
+
+static USER_FN __attribute__((noreturn)) void user_pf(uint64_t id)
+{
+	uint64_t top = USER_STACK_TOP0 - id * USER_STACK_STRIDE;
+
+	switch (id & 3) {
+	case 0:
+		grow_stack();
+	case 1:
+		__asm__ volatile("hlt");   /* privileged: #GP */
+		break;
+	case 2:
+		__asm__ volatile("ud2");   /* #UD */
+		break;
+	default:
+		/* One page below the stack VMA: not stack growth, a bad access. */
+		*(volatile uint8_t *)(top - USER_STACK_SIZE - 4096) = 1;
+		break;
+	}
+	usys_exit(EXIT_NOT_KILLED);
+}
+
+static const char hello[] USER_CONST = "user: unknown scenario\n";
+
+USER_FN __attribute__((noreturn)) void user_start(uint64_t id, uint64_t scenario, uint64_t iters);
+USER_FN __attribute__((noreturn)) void user_start(uint64_t id, uint64_t scenario, uint64_t iters)
+{
+	if (scenario == USER_SCN_syscall_loop)
+		syscall_loop(id, iters);
+	if (scenario == USER_SCN_regs_roundtrip)
+		regs_roundtrip(id);
+	if (scenario == USER_SCN_user_pf)
+		user_pf(id);
+	usys_write(hello, sizeof(hello) - 1);
+	usys_exit(0x500);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ring-3 routines that must control every register around one SYSCALL, which
+ * C cannot: load distinct values, syscall, check what came back.  Each returns
+ * 0 or an exit code naming the first register that was wrong (user_abi.h).
+ */
+#include "user_abi.h"
+
+	.section .user.text, "ax"
+
+/* reg = constant ^ iteration (the iteration sits at (%rsp) while loading) */
+.macro LOAD_PATTERN reg, k
+	movabsq $\k, \reg
+	xorq (%rsp), \reg
+.endm
+
+/* ... and at 16(%rsp) while checking, under the two saved RFLAGS */
+.macro CHECK_PATTERN reg, k, code
+	movabsq $\k, %rax
+	xorq 16(%rsp), %rax
+	cmpq %rax, \reg
+	je 1f
+	movl $(\code), %eax
+	jmp .Lcheck_out
+1:
+.endm
+
+/* uint64_t user_checked_null_syscall(uint64_t iteration) */
+	.globl user_checked_null_syscall
+	.type user_checked_null_syscall, @function
+user_checked_null_syscall:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %rdi                       /* iteration */
+	LOAD_PATTERN %rbx, 0xff10aacc61bbdd75
+	LOAD_PATTERN %rbp, 0xdd54cc47ff76ee65
+	LOAD_PATTERN %rsi, 0x2daa32bb0388109d
+	LOAD_PATTERN %rdi, 0x328861ff542dbb15
+	LOAD_PATTERN %rdx, 0xee334788dd61aafd
+	LOAD_PATTERN %r8, 0x3ee543299472d8d
+	LOAD_PATTERN %r9, 0x10cfbb762d995405
+	LOAD_PATTERN %r10, 0x612de9aa7632febd
+	LOAD_PATTERN %r12, 0x4761032dcfe98bad
+	LOAD_PATTERN %r13, 0x5447766110033225
+	LOAD_PATTERN %r14, 0xa4a4a4a4a4a4a55d
+	LOAD_PATTERN %r15, 0xb5ba8b98e9fecfd5
+	movl $SYS_NULL, %eax
+	pushfq                           /* RFLAGS as SYSCALL sees them (mov and push change no flag) */
+	syscall
+.Lafter_syscall:
+	pushfq                           /* RFLAGS as SYSRET left them, before any check changes them */
+	testq %rax, %rax
+	je 1f
+	movl $(REG_EXIT_BASE + 0), %eax
+	jmp .Lcheck_out
+1:
+	CHECK_PATTERN %rbx, 0xff10aacc61bbdd75, REG_EXIT_BASE + 3
+	CHECK_PATTERN %rbp, 0xdd54cc47ff76ee65, REG_EXIT_BASE + 5
+	CHECK_PATTERN %rsi, 0x2daa32bb0388109d, REG_EXIT_BASE + 6
+	CHECK_PATTERN %rdi, 0x328861ff542dbb15, REG_EXIT_BASE + 7
+	CHECK_PATTERN %rdx, 0xee334788dd61aafd, REG_EXIT_BASE + 2
+	CHECK_PATTERN %r8, 0x3ee543299472d8d, REG_EXIT_BASE + 8
+	CHECK_PATTERN %r9, 0x10cfbb762d995405, REG_EXIT_BASE + 9
+	CHECK_PATTERN %r10, 0x612de9aa7632febd, REG_EXIT_BASE + 10
+	CHECK_PATTERN %r12, 0x4761032dcfe98bad, REG_EXIT_BASE + 12
+	CHECK_PATTERN %r13, 0x5447766110033225, REG_EXIT_BASE + 13
+	CHECK_PATTERN %r14, 0xa4a4a4a4a4a4a55d, REG_EXIT_BASE + 14
+	CHECK_PATTERN %r15, 0xb5ba8b98e9fecfd5, REG_EXIT_BASE + 15
+	leaq .Lafter_syscall(%rip), %rax
+	cmpq %rax, %rcx
+	je 1f
+	movl $(REG_EXIT_BASE + 1), %eax
+	jmp .Lcheck_out
+1:	cmpq 8(%rsp), %r11
+	je 1f
+	movl $(REG_EXIT_BASE + 11), %eax
+	jmp .Lcheck_out
+1:	movq (%rsp), %rax
+	andq $SYSRET_RFLAGS_MASK, %rax
+	andq $SYSRET_RFLAGS_MASK, %r11
+	cmpq %rax, %r11
+	je 1f
+	movl $REG_EXIT_RFLAGS, %eax
+	jmp .Lcheck_out
+1:	xorl %eax, %eax
+.Lcheck_out:
+	addq $24, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
+	.size user_checked_null_syscall, . - user_checked_null_syscall
+
+/* A register must still hold what it was loaded with (vals at 8(%rsp)). */
+.macro CHECK_SAVED reg, n
+	movq 8(%rsp), %rax
+	cmpq \n*8(%rax), \reg
+	je 1f
+	movl $(REG_EXIT_BASE + \n), %eax
+	jmp .Lsaved_out
+1:
+.endm
+
+/* uint64_t user_regs_syscall(const uint64_t vals[16]): every register but RSP
+ * from vals (ModRM order; vals[0] is the syscall number, vals[7] the seed).
+ * Returns the kernel's verdict (0: its pt_regs matched) unless a register
+ * came back changed. */
+	.globl user_regs_syscall
+	.type user_regs_syscall, @function
+user_regs_syscall:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %rdi
+	movq 0*8(%rdi), %rax
+	movq 1*8(%rdi), %rcx
+	movq 2*8(%rdi), %rdx
+	movq 3*8(%rdi), %rbx
+	movq 5*8(%rdi), %rbp
+	movq 6*8(%rdi), %rsi
+	movq 8*8(%rdi), %r8
+	movq 9*8(%rdi), %r9
+	movq 10*8(%rdi), %r10
+	movq 11*8(%rdi), %r11
+	movq 12*8(%rdi), %r12
+	movq 13*8(%rdi), %r13
+	movq 14*8(%rdi), %r14
+	movq 15*8(%rdi), %r15
+	movq 7*8(%rdi), %rdi
+	syscall
+	pushq %rax                       /* verdict at (%rsp), vals at 8(%rsp) */
+	CHECK_SAVED %rbx, 3
+	CHECK_SAVED %rbp, 5
+	CHECK_SAVED %rsi, 6
+	CHECK_SAVED %rdi, 7
+	CHECK_SAVED %rdx, 2
+	CHECK_SAVED %r8, 8
+	CHECK_SAVED %r9, 9
+	CHECK_SAVED %r10, 10
+	CHECK_SAVED %r12, 12
+	CHECK_SAVED %r13, 13
+	CHECK_SAVED %r14, 14
+	CHECK_SAVED %r15, 15
+	movq (%rsp), %rax
+.Lsaved_out:
+	addq $16, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
+	.size user_regs_syscall, . - user_regs_syscall

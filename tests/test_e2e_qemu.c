@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The same guest and command line under QEMU TCG (the reference CPU) and under
+ * our VMM must reach the same outcomes. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e_util.h"
+
+static const char *const scenarios[] = { "boot", "syscall-loop", "regs-roundtrip", "user-pf" };
+static const char *const ptis[] = { "on", "off" };
+
+START_TEST(tcg_and_our_vmm_agree)
+{
+	const char *scenario = scenarios[_i / 2];
+	const char *pti = ptis[_i % 2];
+	const char *qargs[] = { "qemu", "--accel", "tcg", "--scenario", scenario, "--pti", pti, "--tasks", "3",
+				"--iters", "60", NULL };
+	struct e2e_run q;
+	e2e_run(&q, true, qargs);
+	ck_assert_msg(q.json != NULL, "qemu %s pti=%s: no JSON; stderr: %s", scenario, pti, q.stderr_text);
+	ck_assert_msg(q.status == 0, "qemu %s pti=%s: status %d outcome %s; stderr: %s", scenario, pti, q.status,
+		      e2e_str(q.json, "outcome"), q.stderr_text);
+	ck_assert_str_eq(e2e_str(q.json, "engine"), "qemu-tcg");
+	ck_assert_str_eq(e2e_str(q.json, "scenario"), scenario);
+
+	if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		printf("SKIP: /dev/kvm missing; QEMU side of %s pti=%s passed alone\n", scenario, pti);
+		e2e_free(&q);
+		return;
+	}
+	const char *kargs[] = { "run", "--scenario", scenario, "--pti", pti, "--tasks", "3", "--iters", "60", NULL };
+	struct e2e_run k;
+	e2e_run(&k, true, kargs);
+	ck_assert_msg(k.json != NULL, "kvm %s pti=%s: no JSON; stderr: %s", scenario, pti, k.stderr_text);
+	ck_assert_str_eq(e2e_str(k.json, "outcome"), e2e_str(q.json, "outcome"));
+	ck_assert_str_eq(e2e_str(k.json, "expected"), e2e_str(q.json, "expected"));
+	ck_assert_int_eq(k.status, q.status);
+	e2e_free(&k);
+	e2e_free(&q);
+}
+END_TEST
+
+START_TEST(pcid_follows_the_cpu_under_tcg)
+{
+	/* QEMU 7.2's TCG has no PCID, newer ones do: either the pcid=on paths run
+	 * and pass, or the guest says the CPU lacks PCID and the run ends with 3. */
+	const char *args[] = { "qemu", "--accel", "tcg", "--scenario", "syscall-loop", "--pcid", "on", "--iters", "60", NULL };
+	struct e2e_run q;
+	e2e_run(&q, true, args);
+	ck_assert_msg(q.status == 0 || q.status == 3, "status %d; stderr: %s", q.status, q.stderr_text);
+	if (q.status == 0) {
+		ck_assert_ptr_nonnull(q.json);
+		ck_assert_str_eq(e2e_str(q.json, "outcome"), "pass");
+		ck_assert_str_eq(e2e_str(q.json, "pcid"), "on");
+	} else {
+		printf("pcid=on under TCG: the CPU model has no PCID (status 3)\n");
+	}
+	e2e_free(&q);
+}
+END_TEST
+
+int main(void)
+{
+	e2e_require_qemu();
+	Suite *s = suite_create("e2e-qemu");
+	TCase *tc = tcase_create("parity");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, tcg_and_our_vmm_agree, 0, 8);
+	tcase_add_test(tc, pcid_follows_the_cpu_under_tcg);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* entrybox list: what a run can select and what it checks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "rules.h"
+
+static const char list_help[] = "usage: entrybox list\nLists the entry models, scenarios and rules.\n";
+
+static void row(const char *name, const char *summary)
+{
+	printf("  %-24s %s\n", name, summary);
+}
+
+static void list_models(void)
+{
+	puts("models (--entry):");
+#define ENTRY_MODEL(id, name, summary) row(name, summary);
+#include "models.def"
+#undef ENTRY_MODEL
+}
+
+static void list_scenarios(void)
+{
+	puts("scenarios (--scenario):");
+#define SCENARIO(id, name, summary) row(name, summary);
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+}
+
+static void list_rules(void)
+{
+	size_t n = 0;
+	const struct rule *rules = rules_table(&n);
+	puts("rules (checked at every exit by entrybox run):");
+	for (size_t i = 0; i < n; i++)
+		row(rules[i].name, rules[i].summary);
+}
+
+static int handle(void *ctx, int opt, const char *arg)
+{
+	(void)ctx;
+	if (opt == OPT_HELP) {
+		fputs(list_help, stdout);
+		return CLI_HELP_SHOWN;
+	}
+	return cli_fail(EBX_STATUS_USAGE, "list: unexpected argument '%s'", arg ? arg : "?");
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 } };
+	int rc = cli_parse("list", argc, argv, opts, handle, NULL);
+	if (rc != 0)
+		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
+	list_models();
+	list_scenarios();
+	list_rules();
+	return fflush(stdout) == 0 ? EBX_STATUS_OK : EBX_STATUS_ENV;
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* The entrybox subcommands (design.md §8).  Each takes argv with argv[0] the
+ * subcommand's name and returns the process exit status. */
+#ifndef ENTRYBOX_COMMANDS_H
+#define ENTRYBOX_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_qemu(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages entrybox needs, and only those that are missing,
+# so it is quick and harmless to run before every build.
+set -euo pipefail
+
+packages=(
+	build-essential meson ninja-build pkg-config
+	libcapstone-dev check libelf-dev libdw-dev libjson-c-dev libseccomp-dev
+	qemu-system-x86 gnuplot-nox
+)
+
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: run as root (apt-get install needs it), or install: ${missing[*]}" >&2
+	exit 3
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* The outcome of one guest run, whatever engine ran it (our VMM, QEMU, libvirt). */
+#ifndef ENTRYBOX_RESULT_H
+#define ENTRYBOX_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rules.h"
+
+#define RESULT_MAX_VIOLATIONS 64
+
+/* CLI exit statuses (design.md §8). */
+enum ebx_status {
+	EBX_STATUS_OK = 0,          /* outcome matched expectation, no violation */
+	EBX_STATUS_MISMATCH = 1,    /* outcome differs from expectation, or a violation */
+	EBX_STATUS_USAGE = 2,       /* bad usage or bad input (flags, ELF, cmdline) */
+	EBX_STATUS_ENV = 3,         /* environment missing: no /dev/kvm, no QEMU, CPU lacks a feature */
+};
+
+/* How the run ended, as the VMM saw it. */
+enum run_end {
+	RUN_END_GUEST_EXIT = 0,   /* the guest wrote isa-debug-exit */
+	RUN_END_TRIPLE_FAULT,     /* KVM_EXIT_SHUTDOWN */
+	RUN_END_TIMEOUT,          /* watchdog */
+	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
+	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+};
+
+struct violation_report {
+	char rule[32];
+	char symbol[96];          /* RIP as symbol+offset */
+	char insn[96];            /* disassembly of the instruction at RIP */
+	char source[128];         /* file:line when DWARF has it */
+	char stack[48];           /* name of the stack region RSP is in, or "unregistered" */
+	char detail[192];
+	uint64_t rip, rsp, cr3, gs_base;
+	uint32_t cpu;
+	uint8_t cpl;
+};
+
+struct run_result {
+	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
+	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
+	char model[16], scenario[32];
+	char pti[4], pcid[4];
+	unsigned vcpus, tasks;
+	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
+	char expected[32];
+	char detail[256];
+	enum run_end end;
+	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
+	uint64_t exits;           /* KVM exits taken (0 under other engines) */
+	uint64_t checks;          /* rule evaluations performed */
+	uint64_t syscall_repairs; /* pvm SYSCALL repairs */
+	size_t nviolations;       /* distinct (rule, rip) violations stored, <= RESULT_MAX_VIOLATIONS */
+	uint64_t violation_occurrences; /* every failed check, repeats and overflow included */
+	struct violation_report violations[RESULT_MAX_VIOLATIONS];
+	/* single-step measurement of the region the guest marked (0 if none) */
+	char measure_name[32];
+	uint64_t measure_iterations, measure_instructions, measure_exits;
+	double wall_seconds;
+	char end_reason[256];     /* one line: how the run ended and why */
+};
+
+/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile": the
+ * name of a run end in JSON, summaries and outcomes. */
+const char *result_end_name(enum run_end end);
+
+/* The CLI exit status for a finished run. */
+enum ebx_status result_status(const struct run_result *r);
+
+/* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
+ * fields of r and return true. */
+bool result_parse_serial_line(const char *line, struct run_result *r);
+
+/* Write r as the one JSON object of design.md §8 (json-c). */
+int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
+
+#endif

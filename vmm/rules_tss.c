@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* Rules tss-rsp0 and ist: the stacks the CPU will switch to on the next entry
+ * from user mode (RSP0) and on IST vectors are the ones the model promises. */
+#include "rules_impl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* 64-bit TSS (SDM vol. 3 §8.7): RSP0 at 4, IST1..IST7 from 36. */
+#define TSS_RSP0_OFF 4u
+#define TSS_IST_OFF(n) (36u + 8u * ((n) - 1u))
+
+struct rsp0_expect {
+	uint64_t top;
+	char what[64];
+};
+
+static const char *kind_word(uint32_t kind)
+{
+	return kind == EBX_STACK_PTI ? "PTI" : "kernel";
+}
+
+static bool expect_task_stack(const struct vcpu_snap *s, const struct layout *l, uint32_t kind,
+			      struct rsp0_expect *x, struct violation *v)
+{
+	uint64_t gva = l->raw.cpus[s->cpu].current_task_gva;
+	uint32_t id;
+
+	if (!snap_read(s, l, gva, &id, sizeof(id)))
+		return rule_fail(v, "cpu %" PRIu32 " current task at 0x%" PRIx64 " unreadable", s->cpu, gva);
+	x->top = layout_stack_top(l, kind, id);
+	if (!x->top)
+		return rule_fail(v, "current task %" PRIu32 " of cpu %" PRIu32 " has no %s stack (rsp0 policy)",
+				 id, s->cpu, kind_word(kind));
+	snprintf(x->what, sizeof(x->what), "%s stack of task %" PRIu32, kind_word(kind), id);
+	return true;
+}
+
+static bool expect_cpu_stack(const struct vcpu_snap *s, const struct layout *l, uint32_t kind,
+			     const char *word, struct rsp0_expect *x, struct violation *v)
+{
+	x->top = layout_stack_top(l, kind, s->cpu);
+	if (!x->top)
+		return rule_fail(v, "cpu %" PRIu32 " has no %s stack (rsp0 policy)", s->cpu, word);
+	snprintf(x->what, sizeof(x->what), "%s stack of cpu %" PRIu32, word, s->cpu);
+	return true;
+}
+
+static bool expected_rsp0(const struct vcpu_snap *s, const struct layout *l, struct rsp0_expect *x,
+			  struct violation *v)
+{
+	switch (l->raw.rsp0_policy) {
+	case EBX_RSP0_CPU_ENTRY_STACK:
+		return expect_cpu_stack(s, l, EBX_STACK_ENTRY, "entry", x, v);
+	case EBX_RSP0_VCPU_STACK:
+		return expect_cpu_stack(s, l, EBX_STACK_VCPU, "vCPU", x, v);
+	case EBX_RSP0_TASK_STACK:
+		return expect_task_stack(s, l, EBX_STACK_TASK, x, v);
+	case EBX_RSP0_TASK_PTI_STACK:
+		return expect_task_stack(s, l, EBX_STACK_PTI, x, v);
+	default:
+		return rule_fail(v, "rsp0_policy %" PRIu32 " unknown", l->raw.rsp0_policy);
+	}
+}
+
+bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct violation *v)
+{
+	struct rsp0_expect x;
+	uint64_t tss, rsp0;
+
+	if (!rule_have_layout(s, l, true, v))
+		return false;
+	/* A TR pointing elsewhere would make every TSS comparison meaningless. */
+	tss = l->raw.cpus[s->cpu].tss_gva;
+	if (s->tr_base != tss)
+		return rule_fail(v, "TR.base=0x%" PRIx64 ": expects cpu %" PRIu32 " TSS 0x%" PRIx64,
+				 s->tr_base, s->cpu, tss);
+	if (!expected_rsp0(s, l, &x, v))
+		return false;
+	if (!snap_read(s, l, s->tr_base + TSS_RSP0_OFF, &rsp0, sizeof(rsp0)))
+		return rule_fail(v, "TSS.RSP0 at 0x%" PRIx64 " unreadable", s->tr_base + TSS_RSP0_OFF);
+	if (rsp0 != x.top)
+		return rule_fail(v, "TSS.RSP0=0x%" PRIx64 ": expects 0x%" PRIx64 " (top of %s)", rsp0, x.top,
+				 x.what);
+	return true;
+}
+
+static const struct ebx_stack_desc *ist_stack(const struct layout *l, uint32_t cpu, uint32_t n)
+{
+	for (uint32_t i = 0; i < l->raw.nstacks; i++) {
+		const struct ebx_stack_desc *st = &l->raw.stacks[i];
+		if (st->kind == EBX_STACK_IST && st->ist_index == n && st->owner_id == cpu &&
+		    st->owner_kind != EBX_OWNER_TASK)
+			return st;
+	}
+	return NULL;
+}
+
+static bool check_ist_slot(const struct vcpu_snap *s, const struct layout *l, uint32_t n,
+			   unsigned vector, struct violation *v)
+{
+	const struct ebx_stack_desc *st = ist_stack(l, s->cpu, n);
+	uint64_t gva = s->tr_base + TSS_IST_OFF(n), val;
+
+	if (!st)
+		return rule_fail(v, "vector %u uses IST%" PRIu32 " but cpu %" PRIu32 " has no IST%" PRIu32
+				 " stack", vector, n, s->cpu, n);
+	if (!snap_read(s, l, gva, &val, sizeof(val)))
+		return rule_fail(v, "TSS.IST%" PRIu32 " at 0x%" PRIx64 " unreadable", n, gva);
+	if (val != st->base + st->size)
+		return rule_fail(v, "TSS.IST%" PRIu32 "=0x%" PRIx64 " (vector %u): expects 0x%" PRIx64
+				 " (top of \"%s\")", n, val, vector, st->base + st->size, st->name);
+	return true;
+}
+
+bool rule_ist(const struct vcpu_snap *s, const struct layout *l, struct violation *v)
+{
+	bool seen[8] = { false };
+
+	if (!rule_have_layout(s, l, true, v))
+		return false;
+	for (unsigned vec = 0; vec < sizeof(l->raw.ist_of_vector); vec++) {
+		uint32_t n = l->raw.ist_of_vector[vec];
+		if (n == 0 || n > 7 || seen[n])
+			continue;
+		seen[n] = true;
+		if (!check_ist_slot(s, l, n, vec, v))
+			return false;
+	}
+	return true;
+}
