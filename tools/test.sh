@@ -21,7 +21,8 @@ configure() {
 # them with the test's name, since meson only shows its own summary.
 check_summaries() {
 	[ -f "$1/meson-logs/testlog.txt" ] || return 0
-	awk '/^test:/ { name = $2 } /^[0-9]+%: Checks:/ { printf "  %-24s %s\n", name, $0 }' \
+	awk '/^test:/ { sub(/^test: */, ""); sub(/^.* \/ /, ""); name = $0 }
+	     /^[0-9]+%: Checks:/ { printf "  %-24s %s\n", name, $0 }' \
 		"$1/meson-logs/testlog.txt"
 }
 

@@ -11,6 +11,16 @@ void debugctl_init(struct debugctl *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void debugctl_disarm_all(struct debugctl *d)
+{
+	for (int i = 0; i < 4; i++) {
+		d->addr[i] = 0;
+		d->purpose[i] = BP_NONE;
+		d->parked[i] = false;
+	}
+	d->applied = false;
+}
+
 bool debugctl_arm(struct debugctl *d, uint64_t addr, enum bp_purpose purpose)
 {
 	for (int i = 0; i < 4; i++) {

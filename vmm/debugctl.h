@@ -33,6 +33,8 @@ struct debugctl {
 };
 
 void debugctl_init(struct debugctl *d);
+/* Frees every slot; single-stepping is left as it is. */
+void debugctl_disarm_all(struct debugctl *d);
 /* Arms the first free slot; false when all four are taken. */
 bool debugctl_arm(struct debugctl *d, uint64_t addr, enum bp_purpose purpose);
 /* Which armed, unparked slot sits at `rip`, or -1. */

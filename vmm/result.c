@@ -242,6 +242,7 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "checks", json_object_new_uint64(r->checks));
 	json_object_object_add(o, "syscall_repairs", json_object_new_uint64(r->syscall_repairs));
 	json_object_object_add(o, "violation_count", json_object_new_uint64(r->nviolations));
+	json_object_object_add(o, "violation_occurrences", json_object_new_uint64(r->violation_occurrences));
 	json_object_object_add(o, "violations", violations_json(r));
 	json_object_object_add(o, "measure", measure_json(r));
 	json_object_object_add(o, "wall_seconds", json_object_new_double(r->wall_seconds));

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State of one run under our VMM, shared by the vCPU threads (vm.c starts
+ * them, vcpu_loop.c runs each, checkpoints.c handles what the guest hands
+ * over).  Anything two vCPUs may touch at once is under `lock`.
+ */
+#ifndef ENTRYBOX_SESSION_H
+#define ENTRYBOX_SESSION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "debugctl.h"
+#include "kvm.h"
+#include "layout.h"
+#include "pvm_syscall.h"
+#include "result.h"
+#include "rules.h"
+#include "serial.h"
+#include "symbols.h"
+#include "vm.h"
+
+#define SESSION_MAX_VCPUS EBX_MAX_CPUS
+
+struct vcpu_state {
+	struct session *s;
+	struct kvm_vcpu vcpu;
+	pthread_t thread;
+	bool thread_started;
+	struct debugctl dbg;
+	struct pvm_syscall pvm;
+	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
+	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
+	uint64_t boundary_gpr[16];
+	bool boundary_valid;
+	bool finishing_step_over;
+	uint64_t checks;              /* rule evaluations on this vCPU */
+	/* The guest-marked measurement region (per vCPU: the guest measures on one). */
+	bool measuring;
+	uint64_t measure_steps, measure_exit_base;
+};
+
+struct session {
+	const struct vm_config *cfg;
+	struct run_result *r;
+	struct kvm_vm vm;
+	unsigned nvcpus;
+	struct vcpu_state vcpus[SESSION_MAX_VCPUS];
+	enum kvm_backend backend;
+	struct symtab *syms;
+	pthread_mutex_t lock;
+	struct layout layout;          /* valid once the guest published it */
+	unsigned layout_generation;    /* bumped when breakpoints must be (re)armed */
+	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */
+	struct serial serial;
+	uint64_t mmio_exits;
+	atomic_bool done;
+	atomic_uint_fast64_t exits;
+	double start;
+};
+
+/* vm.c */
+void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
+void session_kick_all(struct session *s);
+
+/* vcpu_loop.c */
+void *vcpu_thread(void *arg);
+void vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
+
+/* checkpoints.c */
+void checkpoint_handle(struct vcpu_state *v, uint32_t gpa);
+
+#endif
