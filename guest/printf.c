@@ -9,10 +9,15 @@ struct sink {
 	size_t size, len;
 };
 
+/* Output is gathered and written a chunk at a time: under our VMM one chunk is
+ * one port-I/O exit instead of two exits per byte. */
 static void put_console(struct sink *s, char c)
 {
-	console_putc(c);
-	s->len++;
+	s->buf[s->len++] = c;
+	if (s->len == s->size) {
+		console_write(s->buf, s->len);
+		s->len = 0;
+	}
 }
 
 static void put_buffer(struct sink *s, char c)
@@ -166,8 +171,11 @@ static void format(struct sink *s, const char *f, va_list ap)
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	struct sink s = { .put = put_console };
+	char chunk[256];
+	struct sink s = { .put = put_console, .buf = chunk, .size = sizeof(chunk) };
 	format(&s, fmt, ap);
+	if (s.len)
+		console_write(chunk, s.len);
 }
 
 void kprintf(const char *fmt, ...)

@@ -239,6 +239,13 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 static void add_counters(struct json_object *o, const struct run_result *r)
 {
 	json_object_object_add(o, "exits", json_object_new_uint64(r->exits));
+	json_object *by_kind = json_object_new_object();
+	json_object_object_add(by_kind, "io", json_object_new_uint64(r->exits_io));
+	json_object_object_add(by_kind, "debug", json_object_new_uint64(r->exits_debug));
+	json_object_object_add(by_kind, "mmio", json_object_new_uint64(r->exits_mmio));
+	json_object_object_add(by_kind, "intr", json_object_new_uint64(r->exits_intr));
+	json_object_object_add(by_kind, "other", json_object_new_uint64(r->exits_other));
+	json_object_object_add(o, "exits_by_kind", by_kind);
 	json_object_object_add(o, "checks", json_object_new_uint64(r->checks));
 	json_object_object_add(o, "syscall_repairs", json_object_new_uint64(r->syscall_repairs));
 	json_object_object_add(o, "violation_count", json_object_new_uint64(r->nviolations));

@@ -51,6 +51,8 @@ struct run_result {
 	enum run_end end;
 	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
 	uint64_t exits;           /* KVM exits taken (0 under other engines) */
+	/* The same exits by kind, to see what a run's exit count is made of. */
+	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	uint64_t checks;          /* rule evaluations performed */
 	uint64_t syscall_repairs; /* pvm SYSCALL repairs */
 	size_t nviolations;       /* distinct (rule, rip) violations stored, <= RESULT_MAX_VIOLATIONS */

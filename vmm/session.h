@@ -38,6 +38,7 @@ struct vcpu_state {
 	bool boundary_valid;
 	bool finishing_step_over;
 	uint64_t checks;              /* rule evaluations on this vCPU */
+	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	/* The guest-marked measurement region (per vCPU: the guest measures on one). */
 	bool measuring;
 	uint64_t measure_steps, measure_exit_base;

@@ -260,13 +260,16 @@ static void handle_exit(struct vcpu_state *v)
 	struct kvm_run *run = v->vcpu.run;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		v->exits_io++;
 		handle_io(v);
 		vcpu_check_state(v, SNAP_PLAIN);
 		break;
 	case KVM_EXIT_DEBUG:
+		v->exits_debug++;
 		handle_debug(v);
 		break;
 	case KVM_EXIT_MMIO:
+		v->exits_mmio++;
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 		pthread_mutex_lock(&s->lock);
@@ -291,8 +294,10 @@ static void handle_exit(struct vcpu_state *v)
 			    run->internal.suberror);
 		break;
 	case KVM_EXIT_INTR:
+		v->exits_intr++;
 		break;
 	default:
+		v->exits_other++;
 		session_end(s, RUN_END_INTERNAL_ERROR, "vCPU %u: unexpected KVM exit reason %u", v->vcpu.index,
 			    run->exit_reason);
 		break;

@@ -264,7 +264,13 @@ static void finish_result(struct session *s)
 	r->wall_seconds = now_seconds() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {
-		r->checks += s->vcpus[i].checks;
+		const struct vcpu_state *v = &s->vcpus[i];
+		r->checks += v->checks;
+		r->exits_io += v->exits_io;
+		r->exits_debug += v->exits_debug;
+		r->exits_mmio += v->exits_mmio;
+		r->exits_intr += v->exits_intr;
+		r->exits_other += v->exits_other;
 		r->syscall_repairs += s->vcpus[i].pvm.repairs;
 	}
 	describe_end_state(s);
