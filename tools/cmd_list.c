@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "ptregs_check.h"
 #include "rules.h"
 
 static const char list_help[] = "usage: entrybox list\nLists the entry models, scenarios and rules.\n";
@@ -37,6 +38,8 @@ static void list_rules(void)
 	puts("rules (checked at every exit by entrybox run):");
 	for (size_t i = 0; i < n; i++)
 		row(rules[i].name, rules[i].summary);
+	puts("rules (checked at the guest's checkpoints):");
+	row(PTREGS_RULE, PTREGS_RULE_SUMMARY);
 }
 
 static int handle(void *ctx, int opt, const char *arg)

@@ -115,17 +115,34 @@ static void set_signature_leaf(struct kvm_cpuid_entry2 *e)
 	e->edx = EBX_CPUID_SIG_EDX;
 }
 
+/* KVM_GET_SUPPORTED_CPUID fails with E2BIG until the buffer is large enough;
+ * big server CPUs have well over a hundred leaves. */
+static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, unsigned *capacity)
+{
+	for (unsigned max = 128; max <= 4096; max *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (max + 1) * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = max;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			*capacity = max + 1; /* one spare entry for our signature leaf */
+			return c;
+		}
+		int saved = errno;
+		free(c);
+		if (saved != E2BIG)
+			return NULL;
+	}
+	errno = E2BIG;
+	return NULL;
+}
+
 int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 {
-	const unsigned max = 256;
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + max * sizeof(c->entries[0]));
+	unsigned max = 0;
+	struct kvm_cpuid2 *c = supported_cpuid(vcpu->vm->kvm_fd, &max);
 	if (!c)
-		return fail(err, errlen, "calloc cpuid");
-	c->nent = max;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		free(c);
 		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID");
-	}
 	bool have_sig = false;
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];

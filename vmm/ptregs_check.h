@@ -9,6 +9,8 @@
 #include "entrybox/abi.h"
 
 #define PTREGS_RULE "pt-regs"
+#define PTREGS_RULE_SUMMARY \
+	"the pt_regs the entry code saved equal the registers the VMM saw at the SYSCALL (syscall-regs checkpoint)"
 
 /* Builds what pt_regs must contain from the GPRs at the SYSCALL boundary
  * (ModRM order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15) and the user selectors. */
