@@ -14,11 +14,18 @@
 #include "cmdline.h"
 #include "percpu.h"
 
+struct task;         /* guest/task.h */
+struct ebx_layout;   /* abi.h */
+
 /* What the command line asked of the model. */
 struct entry_mode {
 	bool pti, pcid;
 	enum ebx_bug bug;
+	const struct boot_options *opts;   /* model keys: pervcpu_sleep=, hv=, ukl_df=, ukl_tasks= */
 };
+
+/* How a blocking syscall waits (the kernel's part); returns the syscall's result. */
+typedef long (*entry_wait_fn)(void *arg);
 
 /* The concrete code a mode selects; stubs exist per mode so that no normal
  * path carries a runtime branch on the mode. */
@@ -37,12 +44,48 @@ struct entry_model {
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
 	void (*switch_task)(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top);
+
+	/* Optional hooks (NULL: the model needs nothing there). */
+	/* After the CPU's cpu_entry_area exists, before it is activated. */
+	void (*cpu_setup)(unsigned cpu, struct percpu *pc, struct tss64 *tss);
+	/* After task t's page tables exist, before any task runs. */
+	void (*task_setup)(struct task *t, bool pti);
+	/* Adds the model's own stacks (and task facts) to the layout. */
+	void (*publish)(struct ebx_layout *l);
+	/* A syscall wants to block by calling wait(arg).  in_entry: it asks to
+	 * block inside the entry context itself (on the stack and page table
+	 * the entry code put it on).  Returns wait's result, or a negative
+	 * errno when the model refuses; may instead finish the syscall itself
+	 * (rax = wait's result) and never return.  NULL: the syscall runs on
+	 * the task's own kernel stack, so ordinary blocking is safe and
+	 * blocking in the entry context is refused (see entry_block()). */
+	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+	/* True when an event with this frame interrupted application code that
+	 * the kernel must treat as user mode although CS is ring 0 (UKL).
+	 * NULL: user mode is CPL 3 and nothing else. */
+	bool (*user_context)(const struct ebx_pt_regs *regs);
 };
+
+/* The trap handlers' test for "the event came from the application": CPL 3,
+ * or what the model's user_context hook says (guest/block.c). */
+bool entry_user_context(const struct ebx_pt_regs *regs);
+
+/* The kernel's way to block inside a syscall, whatever the model: asks the
+ * model's block hook (guest/block.c). */
+long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+/* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
+long entry_block_refused(void);
+/* The model chosen at boot (guest/models.c). */
+void entry_model_activate(const struct entry_model *m);
+const struct entry_model *entry_model_active(void);
 
 /* Kernel services the entry code calls, with interrupts off, on the task's
  * kernel stack and the kernel CR3 and GS. */
 void syscall_dispatch(struct ebx_pt_regs *regs);
 void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector);
+/* The IRET to user faulted in ring 0 and the entry code made regs the user
+ * context it was returning to; called before trap_dispatch of that fault. */
+void entry_bad_iret_fixed(const struct ebx_pt_regs *regs, unsigned vector);
 
 /* True when SYSRET may return to regs: it restores RIP from RCX and RFLAGS from
  * R11, forces the user selectors, and on Intel raises #GP in ring 0 (on the user

@@ -113,6 +113,7 @@ kpti_exc_common_\tag:
 	testb $3, 24(%rsp)               /* CS of the interrupted context */
 	jz .Lfrom_kernel_\tag
 
+.Lfrom_user_\tag:
 	/* From user: we are on this CPU's entry stack (TSS.RSP0), user GS and CR3. */
 	swapgs
 	pushq %rdi                       /* the scratch register for the CR3 switch */
@@ -135,6 +136,12 @@ kpti_exc_common_\tag:
 	jmp kpti_return_to_user_\tag
 
 .Lfrom_kernel_\tag:
+	/* The IRET back to user can fault before it leaves ring 0 (bad SS or CS,
+	 * non-canonical RIP on Intel): entry stack, user GS and CR3, every
+	 * register already the user's.  Like Linux's bad-IRET fixup, make it the
+	 * fault of the user context the IRET was returning to. */
+	cmpq $kpti_return_to_user_\tag\()_iretq, 16(%rsp)
+	je .Lbad_iret_\tag
 	/* From kernel: same stack, same GS.  The vector's slot becomes pt_regs->rdi. */
 	xchgq %rdi, (%rsp)
 	PUSH_REGS push_rdi=0
@@ -153,6 +160,28 @@ kpti_exc_common_\tag:
 	POP_REGS
 	addq $8, %rsp                    /* orig_rax */
 	iretq
+
+.Lbad_iret_\tag:
+	/* [vector] [error] RIP CS RFLAGS RSP SS, RSP pointing at the five words
+	 * the IRET was loading: copy them over RIP..SS, mark the vector, and
+	 * enter as from user (the iretq ran after swapgs and the CR3 switch). */
+	pushq %rax
+	pushq %rbx
+	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
+	movq 0*8(%rax), %rbx
+	movq %rbx, 4*8(%rsp)             /* RIP */
+	movq 1*8(%rax), %rbx
+	movq %rbx, 5*8(%rsp)             /* CS */
+	movq 2*8(%rax), %rbx
+	movq %rbx, 6*8(%rsp)             /* RFLAGS */
+	movq 3*8(%rax), %rbx
+	movq %rbx, 7*8(%rsp)             /* RSP */
+	movq 4*8(%rax), %rbx
+	movq %rbx, 8*8(%rsp)             /* SS */
+	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
+	popq %rbx
+	popq %rax
+	jmp .Lfrom_user_\tag
 	.size kpti_exc_common_\tag, . - kpti_exc_common_\tag
 .endm
 

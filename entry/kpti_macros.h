@@ -9,6 +9,7 @@
 #define ENTRYBOX_KPTI_MACROS_H
 
 #include "percpu.h"
+#include "kpti_abi.h"
 
 #define KPTI_NOPTI 0
 #define KPTI_PTI   1

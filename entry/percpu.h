@@ -16,6 +16,12 @@
 #define PCPU_CPU               36  /* u32: CPU index */
 #define PCPU_USER_PCID_FLUSH   40  /* u64 bitmap: kernel PCIDs whose user PCID needs a flush */
 #define PCPU_KERNEL_CR3        48  /* CR3 the last context switch loaded */
+#define PCPU_UKL_IN_USER       56  /* u32: ukl: the running task's in_user (0 kernel, 1 application, 2 entry/exit) */
+#define PCPU_UKL_APP_EVENT     60  /* u32: ukl: 1 while C handles an event taken in application code */
+#define PCPU_HC_RAX            64  /* xen hv=vmm: RAX/RDX saved across the hypercall OUT (abi.h) */
+#define PCPU_HC_RDX            72
+#define PCPU_HC_SYSCALL_ENTRY  80  /* xen hv=vmm: where the VMM's syscall bounce enters the kernel */
+#define PCPU_HC_IRET_REFUSED   88  /* xen hv=vmm: where the VMM resumes after refusing an iret frame */
 
 #define PCPU_NO_TASK           0xffffffff
 
@@ -46,6 +52,10 @@ struct percpu {
 	uint32_t cpu;
 	uint64_t user_pcid_flush;
 	uint64_t kernel_cr3;
+	uint32_t ukl_in_user;
+	uint32_t ukl_app_event;
+	uint64_t hc_rax, hc_rdx;
+	uint64_t hc_syscall_entry, hc_iret_refused;
 };
 
 _Static_assert(offsetof(struct percpu, self) == PCPU_SELF, "percpu layout");
@@ -56,6 +66,12 @@ _Static_assert(offsetof(struct percpu, current_task) == PCPU_CURRENT_TASK, "perc
 _Static_assert(offsetof(struct percpu, cpu) == PCPU_CPU, "percpu layout");
 _Static_assert(offsetof(struct percpu, user_pcid_flush) == PCPU_USER_PCID_FLUSH, "percpu layout");
 _Static_assert(offsetof(struct percpu, kernel_cr3) == PCPU_KERNEL_CR3, "percpu layout");
+_Static_assert(offsetof(struct percpu, ukl_in_user) == PCPU_UKL_IN_USER, "percpu layout");
+_Static_assert(offsetof(struct percpu, ukl_app_event) == PCPU_UKL_APP_EVENT, "percpu layout");
+_Static_assert(offsetof(struct percpu, hc_rax) == PCPU_HC_RAX, "percpu layout");
+_Static_assert(offsetof(struct percpu, hc_rdx) == PCPU_HC_RDX, "percpu layout");
+_Static_assert(offsetof(struct percpu, hc_syscall_entry) == PCPU_HC_SYSCALL_ENTRY, "percpu layout");
+_Static_assert(offsetof(struct percpu, hc_iret_refused) == PCPU_HC_IRET_REFUSED, "percpu layout");
 
 /* The 64-bit TSS (Intel SDM vol. 3 §8.7). */
 struct tss64 {

@@ -92,6 +92,7 @@ boot_gdt_desc:
 
 	.section .boot.bss, "aw", @nobits
 	.balign 4096
+	.globl boot_pml4                 /* the APs' way into long mode too (ap_boot.S) */
 boot_pml4:	.skip 4096
 boot_pdpt_low:	.skip 4096
 boot_pdpt_high:	.skip 4096

@@ -52,6 +52,9 @@ void cea_build(unsigned cpu, const struct entry_model *model, struct cpu_area *c
 	ca->percpu->entry_stack_top = ca->entry_stack + CEA_ENTRY_STACK_SIZE;
 	ca->percpu->cpu = cpu;
 	ca->percpu->current_task = PCPU_NO_TASK;
+	ca->percpu->kernel_cr3 = mm_init_pgd();   /* what the CPU runs on until its first task */
+	if (model->cpu_setup)
+		model->cpu_setup(cpu, ca->percpu, ca->tss);
 }
 
 struct __attribute__((packed)) dtr {

@@ -40,6 +40,7 @@ struct cpu_area {
 	uint64_t gdt, idt;
 	uint64_t entry_stack;    /* lowest address */
 	uint64_t ist_stack[IST_COUNT]; /* lowest addresses of IST1..4 */
+	uint64_t boot_stack, boot_stack_size;  /* the CPU's idle context (an AP's; 0 for the boot CPU) */
 };
 
 static inline uint64_t cea_base(unsigned cpu) { return CEA_BASE + (uint64_t)cpu * CEA_STRIDE; }

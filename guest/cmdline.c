@@ -20,6 +20,16 @@ static const char *const bug_names[] = {
 	[EBX_BUG_SKIP_SWAPGS] = "skip-swapgs",
 };
 
+static const char *const pervcpu_sleep_names[] = {
+	[PERVCPU_SLEEP_FORBID] = "forbid",
+	[PERVCPU_SLEEP_COPY] = "copy",
+	[PERVCPU_SLEEP_PIN] = "pin",
+};
+
+static const char *const hv_names[] = { [XEN_HV_SHIM] = "shim", [XEN_HV_VMM] = "vmm" };
+
+static const char *const ukl_df_names[] = { [UKL_DF_WORKAROUND] = "workaround", [UKL_DF_IST] = "ist" };
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 unsigned cmdline_model_count(void) { return (unsigned)COUNT(model_names); }
@@ -38,6 +48,21 @@ const char *cmdline_scenario_name(unsigned scenario)
 const char *cmdline_bug_name(enum ebx_bug bug)
 {
 	return (unsigned)bug < COUNT(bug_names) ? bug_names[bug] : NULL;
+}
+
+const char *cmdline_pervcpu_sleep_name(enum pervcpu_sleep p)
+{
+	return (unsigned)p < COUNT(pervcpu_sleep_names) ? pervcpu_sleep_names[p] : NULL;
+}
+
+const char *cmdline_hv_name(enum xen_hv hv)
+{
+	return (unsigned)hv < COUNT(hv_names) ? hv_names[hv] : NULL;
+}
+
+const char *cmdline_ukl_df_name(enum ukl_df df)
+{
+	return (unsigned)df < COUNT(ukl_df_names) ? ukl_df_names[df] : NULL;
 }
 
 /* A token of the command line: [p, p + len). */
@@ -116,16 +141,21 @@ static bool parse_onoff(struct span v, bool *out)
 	return false;
 }
 
-enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_BUG, K_COUNT };
+enum key_id {
+	K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_BUG,
+	K_PERVCPU_SLEEP, K_HV, K_UKL_TASKS, K_UKL_DF, K_COUNT
+};
 
 static const char *const key_names[K_COUNT] = {
 	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "bug",
+	"pervcpu_sleep", "hv", "ukl_tasks", "ukl_df",
 };
 
 /* What a value must look like, for the error line. */
 static const char *const key_expect[K_COUNT] = {
 	"a model from models.def", "on|off", "on|off", "1..8", "1..8",
 	"a scenario from scenarios.def", "1..10000000", "none|skip-user-cr3|skip-swapgs",
+	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)
@@ -162,6 +192,23 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 		return true;
 	case K_ITERS:
 		return parse_number(v, 1, CMDLINE_MAX_ITERS, &o->iters);
+	case K_PERVCPU_SLEEP:
+		idx = lookup(v, pervcpu_sleep_names, COUNT(pervcpu_sleep_names));
+		o->pervcpu_sleep = (enum pervcpu_sleep)idx;
+		return idx >= 0;
+	case K_HV:
+		idx = lookup(v, hv_names, COUNT(hv_names));
+		o->hv = (enum xen_hv)idx;
+		return idx >= 0;
+	case K_UKL_TASKS:
+		if (!parse_number(v, 0, CMDLINE_MAX_TASKS, &n))
+			return false;
+		o->ukl_tasks = (unsigned)n;
+		return true;
+	case K_UKL_DF:
+		idx = lookup(v, ukl_df_names, COUNT(ukl_df_names));
+		o->ukl_df = (enum ukl_df)idx;
+		return idx >= 0;
 	case K_COUNT:
 		break;
 	}
@@ -178,6 +225,10 @@ static void set_defaults(struct boot_options *o)
 	o->tasks = 2;
 	o->iters = 200;
 	o->bug = EBX_BUG_NONE;
+	o->pervcpu_sleep = PERVCPU_SLEEP_FORBID;
+	o->hv = XEN_HV_SHIM;
+	o->ukl_tasks = 0;
+	o->ukl_df = UKL_DF_WORKAROUND;
 }
 
 static bool fail_token(struct msg *m, const char *what, struct span tok)
@@ -216,11 +267,28 @@ static bool parse_token(struct span tok, struct boot_options *o, unsigned *seen,
 	return true;
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 /* Combinations that parse but mean nothing: refuse rather than run something else. */
 static bool check_combination(const struct boot_options *o, struct msg *m)
 {
 	if (o->bug == EBX_BUG_SKIP_USER_CR3 && !o->pti) {
 		msg_str(m, "bug=skip-user-cr3 needs pti=on (pti=off never switches CR3)");
+		return false;
+	}
+	if (o->ukl_tasks && !str_eq(model_names[o->model], "ukl")) {
+		msg_str(m, "ukl_tasks= needs entry=ukl");
+		return false;
+	}
+	if (o->ukl_tasks > o->tasks) {
+		msg_str(m, "ukl_tasks= is more than tasks=");
 		return false;
 	}
 	return true;

@@ -23,6 +23,13 @@ enum ebx_bug {
 	EBX_BUG_SKIP_SWAPGS,    /* return to user with the kernel GS base */
 };
 
+/* pervcpu: what a syscall that wants to block on the per-vCPU stack gets. */
+enum pervcpu_sleep { PERVCPU_SLEEP_FORBID = 0, PERVCPU_SLEEP_COPY, PERVCPU_SLEEP_PIN };
+/* xen: who plays the hypervisor of the syscall bounce and the iret hypercall. */
+enum xen_hv { XEN_HV_SHIM = 0, XEN_HV_VMM };
+/* ukl: how a #PF on the application's own stack (no stack switch, so #DF) is survived. */
+enum ukl_df { UKL_DF_WORKAROUND = 0, UKL_DF_IST };
+
 struct boot_options {
 	unsigned model;        /* index into models.def */
 	unsigned scenario;     /* index into scenarios.def */
@@ -30,6 +37,10 @@ struct boot_options {
 	unsigned vcpus, tasks;
 	unsigned long iters;
 	enum ebx_bug bug;
+	enum pervcpu_sleep pervcpu_sleep;
+	enum xen_hv hv;
+	unsigned ukl_tasks;    /* ring-0 applications (entry=ukl) */
+	enum ukl_df ukl_df;
 };
 
 /* Parses the NUL-terminated `line` into *out (defaults for absent keys).
@@ -41,6 +52,9 @@ bool cmdline_parse(const char *line, struct boot_options *out, char *err, size_t
 const char *cmdline_model_name(unsigned model);
 const char *cmdline_scenario_name(unsigned scenario);
 const char *cmdline_bug_name(enum ebx_bug bug);
+const char *cmdline_pervcpu_sleep_name(enum pervcpu_sleep p);
+const char *cmdline_hv_name(enum xen_hv hv);
+const char *cmdline_ukl_df_name(enum ukl_df df);
 unsigned cmdline_model_count(void);
 unsigned cmdline_scenario_count(void);
 

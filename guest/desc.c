@@ -31,8 +31,24 @@ void gdt_fill(uint64_t *gdt, uint64_t tss_va)
  * type/DPL, offset[31:16] | offset[63:32]. */
 static uint64_t idt_page[256][2] __aligned(4096);
 
+/* Per-vector IST chosen by a model, 0xff: the default below. */
+static uint8_t ist_override[32] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+void idt_set_ist(unsigned v, uint8_t ist)
+{
+	if (v >= 32 || ist > 7)
+		return;
+	ist_override[v] = ist;
+	idt_page[v][0] = (idt_page[v][0] & ~(7ull << 32)) | ((uint64_t)ist << 32);
+}
+
 uint8_t idt_ist_of_vector(unsigned v)
 {
+	if (v < 32 && ist_override[v] != 0xff)
+		return ist_override[v];
 	switch (v) {
 	case 1: return IST_DB;
 	case 2: return IST_NMI;

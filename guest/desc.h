@@ -21,5 +21,8 @@ void idt_fill(const uint64_t *stubs);
 uint64_t idt_phys(void);
 /* IST index vector v uses (0 = none), v < 32. */
 uint8_t idt_ist_of_vector(unsigned v);
+/* After idt_fill: vector v (< 32) takes IST `ist` (1..7; 0: none) instead of
+ * its default, for a model that needs its own stack for it. */
+void idt_set_ist(unsigned v, uint8_t ist);
 
 #endif

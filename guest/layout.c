@@ -14,8 +14,8 @@ extern const char boot_stack_base[], boot_stack_top[];
  * 7 KiB would cost thousands of emulated instructions on kvm_pvm). */
 static struct ebx_layout layout_buf;
 
-static struct ebx_stack_desc *add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
-					uint32_t owner, uint64_t base, uint64_t size)
+struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
+				       uint32_t owner, uint64_t base, uint64_t size)
 {
 	if (l->nstacks == EBX_MAX_STACKS)
 		panic("layout: more than %u stacks", EBX_MAX_STACKS);
@@ -41,14 +41,21 @@ static void add_cpu(struct ebx_layout *l, unsigned cpu, const struct cpu_area *c
 		.current_task_gva = (uint64_t)ca->percpu + PCPU_CURRENT_TASK,
 		.apic_id = cpu,
 	};
-	s = add_stack(l, EBX_STACK_ENTRY, EBX_OWNER_CPU, cpu, ca->entry_stack, CEA_ENTRY_STACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_ENTRY, EBX_OWNER_CPU, cpu, ca->entry_stack, CEA_ENTRY_STACK_SIZE);
 	s->guard_below = s->guard_above = 1;
 	ksnprintf(s->name, sizeof(s->name), "entry%u", cpu);
 	for (unsigned i = 0; i < IST_COUNT; i++) {
-		s = add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, cpu, ca->ist_stack[i], CEA_IST_SIZE);
+		s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, cpu, ca->ist_stack[i], CEA_IST_SIZE);
 		s->guard_below = s->guard_above = 1;
 		s->ist_index = i + 1;
 		ksnprintf(s->name, sizeof(s->name), "%s%u", ist_names[i], cpu);
+	}
+	if (ca->boot_stack) {
+		/* An AP's idle context (the boot CPU's is boot0, in the image). */
+		s = layout_add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, cpu, ca->boot_stack, ca->boot_stack_size);
+		s->guard_below = s->guard_above = 1;
+		s->has_canary = 1;
+		ksnprintf(s->name, sizeof(s->name), "boot%u", cpu);
 	}
 }
 
@@ -60,12 +67,12 @@ static void add_task(struct ebx_layout *l, const struct task *t)
 		.kernel_pgd = t->kernel_pgd, .user_pgd = t->user_pgd, .id = t->id, .ring = 3,
 	};
 	strlcpy_k(l->tasks[l->ntasks - 1].name, t->name, EBX_NAME_LEN);
-	s = add_stack(l, EBX_STACK_TASK, EBX_OWNER_TASK, t->id, t->kstack_base, KSTACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_TASK, EBX_OWNER_TASK, t->id, t->kstack_base, KSTACK_SIZE);
 	s->guard_below = 1;
 	s->guard_above = 1;
 	s->has_canary = 1;
 	ksnprintf(s->name, sizeof(s->name), "kstack-%s", t->name);
-	s = add_stack(l, EBX_STACK_USER, EBX_OWNER_TASK, t->id, t->ustack_lo, USER_STACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_USER, EBX_OWNER_TASK, t->id, t->ustack_lo, USER_STACK_SIZE);
 	ksnprintf(s->name, sizeof(s->name), "ustack-%s", t->name);
 }
 
@@ -95,12 +102,14 @@ static void fill(struct ebx_layout *l, const struct layout_input *in)
 	for (unsigned c = 0; c < in->ncpus; c++)
 		add_cpu(l, c, &in->cpus[c]);
 	/* The boot stack lives in the image's .bss: inside a 2 MiB mapping, no guards. */
-	s = add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, 0, (uint64_t)boot_stack_base,
+	s = layout_add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, 0, (uint64_t)boot_stack_base,
 		      (uint64_t)(boot_stack_top - boot_stack_base));
 	s->has_canary = 1;
 	strlcpy_k(s->name, "boot0", sizeof(s->name));
 	for (unsigned i = 0; i < task_count(); i++)
 		add_task(l, task_get(i));
+	if (in->model->publish)
+		in->model->publish(l);
 }
 
 void layout_publish(const struct layout_input *in)

@@ -19,4 +19,9 @@ struct layout_input {
  * any runs), sends EBX_EV_LAYOUT, prints the @entrybox layout line. */
 void layout_publish(const struct layout_input *in);
 
+/* One more stack descriptor (panics when the table is full); for the
+ * entry models' publish hooks. */
+struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
+				       uint32_t owner, uint64_t base, uint64_t size);
+
 #endif

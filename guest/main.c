@@ -5,6 +5,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "hv.h"
+#include "lapic.h"
 #include "layout.h"
 #include "mm.h"
 #include "models.h"
@@ -15,7 +16,9 @@
 #include "pvh.h"
 #include "scenario.h"
 #include "sched.h"
+#include "smp.h"
 #include "task.h"
+#include "timer.h"
 
 extern const char __kernel_phys_end[];
 extern const char boot_stack_base[];
@@ -27,7 +30,7 @@ struct kernel {
 	struct boot_options opts;
 	const struct entry_model *model;
 	struct entry_variant variant;
-	struct cpu_area cpu0;
+	struct cpu_area cpus[EBX_MAX_CPUS];
 };
 
 static struct kernel kernel;   /* the boot info alone outgrows a comfortable stack frame */
@@ -57,36 +60,44 @@ static void parse_options(struct kernel *k)
 /* Everything the selection needs from the CPU and this version of the kernel. */
 static void check_support(struct kernel *k)
 {
-	struct entry_mode mode = { .pti = k->opts.pti, .pcid = k->opts.pcid, .bug = k->opts.bug };
+	struct entry_mode mode = { .pti = k->opts.pti, .pcid = k->opts.pcid, .bug = k->opts.bug, .opts = &k->opts };
 	const char *why = "";
 	uint32_t r[4];
 
-	if (k->opts.vcpus > 1)
-		unsupported("vcpus > 1: this kernel brings up only the boot CPU");
+	if (k->opts.vcpus > EBX_MAX_CPUS)
+		unsupported("more vCPUs than the layout can describe");
 	cpuid(1, 0, r);
 	if (k->opts.pcid && !(r[2] & CPUID1_ECX_PCID))
 		unsupported("pcid=on but the CPU has no PCID (CPUID.1:ECX[17] clear)");
 	k->model = entry_model_get(k->opts.model);
+	entry_model_activate(k->model);
 	if (!k->model->select(&mode, &k->variant, &why))
 		unsupported(why);
 }
 
-static void print_result(const struct kernel *k, bool pass, const char *detail)
+static void print_result(const struct kernel *k, enum scenario_outcome outcome, enum scenario_outcome expected,
+			 const char *detail)
 {
 	kprintf("@entrybox {\"event\":\"result\",\"model\":\"%s\",\"pti\":\"%s\",\"pcid\":\"%s\",\"vcpus\":%u,"
-		"\"tasks\":%u,\"scenario\":\"%s\",\"bug\":\"%s\",\"outcome\":\"%s\",\"expected\":\"pass\","
+		"\"tasks\":%u,\"scenario\":\"%s\",\"bug\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
 		"\"detail\":\"%s\"}\n",
 		k->model->name, k->opts.pti ? "on" : "off", k->opts.pcid ? "on" : "off", k->opts.vcpus,
 		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), cmdline_bug_name(k->opts.bug),
-		pass ? "pass" : "fail", detail);
+		scenario_outcome_name(outcome), scenario_outcome_name(expected), detail);
 }
 
 /* Every stack with a canary must still have it when the run ends. */
-static bool canaries_intact(char *detail, size_t len)
+static bool canaries_intact(const struct kernel *k, char *detail, size_t len)
 {
 	if (*(const uint64_t *)boot_stack_base != EBX_STACK_CANARY) {
 		ksnprintf(detail, len, "boot stack canary overwritten");
 		return false;
+	}
+	for (unsigned c = 1; c < k->opts.vcpus; c++) {
+		if (*(const uint64_t *)k->cpus[c].boot_stack != EBX_STACK_CANARY) {
+			ksnprintf(detail, len, "CPU %u boot stack canary overwritten", c);
+			return false;
+		}
 	}
 	for (unsigned i = 0; i < task_count(); i++) {
 		if (*(const uint64_t *)task_get(i)->kstack_base != EBX_STACK_CANARY) {
@@ -97,14 +108,22 @@ static bool canaries_intact(char *detail, size_t len)
 	return true;
 }
 
-static void build_system(struct kernel *k)
+static void build_system(struct kernel *k, const struct scenario *sc)
 {
 	struct task_setup ts = {
 		.pti = k->opts.pti, .pcid = k->opts.pcid, .scenario = k->opts.scenario,
-		.iters = k->opts.iters, .return_to_user = k->variant.return_to_user,
+		.iters = k->opts.iters, .return_to_user = k->variant.return_to_user, .model = k->model,
 	};
 	struct layout_input li = {
-		.opts = &k->opts, .model = k->model, .variant = &k->variant, .cpus = &k->cpu0, .ncpus = 1,
+		.opts = &k->opts, .model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
+	};
+	struct smp_setup smp = {
+		.model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
+		.pcid = k->opts.pcid, .timer = sc->uses_timer,
+	};
+	struct sched_config sched = {
+		.model = k->model, .cpus = k->cpus, .ncpus = k->opts.vcpus, .pcid = k->opts.pcid,
+		.pti = k->opts.pti, .preempt = sc->uses_timer,
 	};
 
 	/* Our VMM models no PIC; every other machine may have one ticking. */
@@ -113,10 +132,17 @@ static void build_system(struct kernel *k)
 	palloc_init(&k->boot, (uint64_t)__kernel_phys_end);
 	mm_init(k->boot.ram_end);
 	idt_fill(k->variant.idt_stubs);
-	cea_build(0, k->model, &k->cpu0);
-	cpu_activate(&k->cpu0, &k->variant, k->opts.pcid);
+	cea_build(0, k->model, &k->cpus[0]);
+	cpu_activate(&k->cpus[0], &k->variant, k->opts.pcid);
+	/* Before any task PGD copies the kernel half's top-level slots. */
+	lapic_map();
+	lapic_enable();
+	/* The APs' delays use the boot CPU's timer: before it ticks. */
+	smp_boot_aps(&smp);
+	if (sc->uses_timer)
+		timer_start();
 	tasks_create(k->opts.tasks, &ts);
-	sched_init(k->model, &k->cpu0, k->opts.pcid, k->opts.pti);
+	sched_init(&sched);
 	layout_publish(&li);
 }
 
@@ -131,14 +157,15 @@ __noreturn void kmain(uint32_t start_info_pa)
 	parse_options(k);
 	hv_detect();
 	check_support(k);
-	build_system(k);
-
 	const struct scenario *sc = scenario_get(k->opts.scenario);
+	build_system(k, sc);
+
 	if (sc->runs_tasks)
 		sched_run_all();
-	bool pass = sc->judge(&k->opts, detail, sizeof(detail));
-	if (pass && !canaries_intact(detail, sizeof(detail)))
-		pass = false;
-	print_result(k, pass, detail);
-	guest_exit(pass ? EBX_GUEST_EXIT_PASS : EBX_GUEST_EXIT_FAIL);
+	enum scenario_outcome outcome = sc->judge(&k->opts, detail, sizeof(detail));
+	enum scenario_outcome expected = scenario_expected(sc, &k->opts);
+	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
+		outcome = OUTCOME_FAIL;
+	print_result(k, outcome, expected, detail);
+	guest_exit(outcome == expected ? EBX_GUEST_EXIT_PASS : EBX_GUEST_EXIT_FAIL);
 }

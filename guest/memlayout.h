@@ -23,6 +23,20 @@
 #define CEA_BASE            0xfffffe0000000000
 #define CEA_STRIDE          0x40000             /* 64 pages per CPU */
 
+/* Fixed mappings of device registers: the local APIC's xAPIC page (uncached). */
+#define LAPIC_PHYS          0xfee00000
+#define LAPIC_VA            0xffffffffff000000
+
+/* Boot (idle) stacks of the application processors: one slot per CPU, the
+ * stack preceded and followed by unmapped pages, as the task stacks are. */
+#define AP_STACK_AREA       0xffffc90001000000
+#define AP_STACK_SLOT       0x8000
+#define AP_STACK_SIZE       0x4000
+
+/* Real-mode trampoline the APs start in (SIPI vector = page number): below
+ * 1 MiB, clear of the VMM's boot data at 0x6000-0x7fff. */
+#define AP_TRAMPOLINE_PHYS  0x8000
+
 /* User half. */
 #define USER_TEXT_VMA       0x400000
 #define USER_STACK_TOP0     0x00007ffffff00000  /* task t's stack top: TOP0 - t * USER_STACK_STRIDE */

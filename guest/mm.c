@@ -61,7 +61,9 @@ void mm_init(uint64_t ram_end)
 
 	if (dm_size > DIRECT_MAP_MAX)
 		dm_size = DIRECT_MAP_MAX;
-	init_pgd = palloc_page();
+	/* Bit 12 of CR3 means "user half" to the kpti entry code, which may
+	 * run on this PGD too (an interrupt in an idle CPU): keep it clear. */
+	init_pgd = palloc_pages(1, 8192);
 	/* Holes in the RAM map are mapped too: 2 MiB pages keep boot short, and
 	 * the kernel never touches a hole through the direct map. */
 	mm_map(init_pgd, DIRECT_MAP_BASE, 0, dm_size, PT_W | PT_NX, PT_LARGE_SIZE, "direct map");

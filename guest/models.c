@@ -12,3 +12,15 @@ const struct entry_model *entry_model_get(unsigned index)
 {
 	return index < sizeof(models) / sizeof(models[0]) ? models[index] : NULL;
 }
+
+static const struct entry_model *active;
+
+void entry_model_activate(const struct entry_model *m)
+{
+	active = m;
+}
+
+const struct entry_model *entry_model_active(void)
+{
+	return active;
+}

@@ -7,12 +7,28 @@
 #include "cmdline.h"
 #include "task.h"
 
+/* What a run came to; the result line prints it as "outcome" and "expected". */
+enum scenario_outcome {
+	OUTCOME_PASS = 0,
+	OUTCOME_FAIL,
+	OUTCOME_REFUSED,        /* the entry model declined what the scenario asked, as designed */
+	OUTCOME_NOT_APPLICABLE, /* the scenario means nothing for this model */
+	OUTCOME_DF_CAUGHT,      /* a stack overflow became a #DF that the handler reported */
+};
+
 struct scenario {
 	bool runs_tasks;
-	/* After every task ended: true when the scenario's plan was met; detail
+	bool uses_timer;   /* every CPU's LAPIC timer ticks while the tasks run */
+	/* After every task ended: what came of the scenario's plan; detail
 	 * (one line, no quotes or backslashes) says what was seen. */
-	bool (*judge)(const struct boot_options *o, char *detail, size_t len);
+	enum scenario_outcome (*judge)(const struct boot_options *o, char *detail, size_t len);
+	/* The model x scenario expectation; NULL: pass on every model. */
+	enum scenario_outcome (*expect)(const struct boot_options *o);
 };
+
+const char *scenario_outcome_name(enum scenario_outcome o);
+/* What the run expects of scenario `sc` under the options' model. */
+enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o);
 
 const struct scenario *scenario_get(unsigned index);
 

@@ -8,6 +8,7 @@
 #include "panic.h"
 #include "printf.h"
 #include "sched.h"
+#include "hazard.h"
 #include "user/user_abi.h"
 
 #define WRITE_MAX 512
@@ -89,6 +90,34 @@ static long sys_regs_check(struct task *t, struct ebx_pt_regs *regs)
 	return verdict;
 }
 
+static long yield_wait(void *arg)
+{
+	(void)arg;
+	schedule();
+	return 0;
+}
+
+static long sleep_wait(void *arg)
+{
+	struct task *t = arg;
+
+	t->sleeps++;
+	sched_sleep();
+	return 0;
+}
+
+static long sys_wake(uint64_t id)
+{
+	struct task *t = task_get((unsigned)id);
+
+	if (!t || id > 0xffffffffu)
+		return -EINVAL;
+	if (!sched_wake(t))
+		return 0;
+	t->woken++;
+	return 1;
+}
+
 void syscall_dispatch(struct ebx_pt_regs *regs)
 {
 	struct task *t = current_task();
@@ -104,8 +133,13 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 		ret = sys_write(t, regs->rdi, regs->rsi);
 		break;
 	case SYS_YIELD:
-		schedule();
-		ret = 0;
+		ret = entry_block(regs, false, yield_wait, NULL);
+		break;
+	case SYS_SLEEP:
+		ret = entry_block(regs, true, sleep_wait, t);
+		break;
+	case SYS_WAKE:
+		ret = sys_wake(regs->rdi);
 		break;
 	case SYS_EXIT:
 		sys_exit(t, (long)regs->rdi);
@@ -116,7 +150,10 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 		ret = sys_regs_check(t, regs);
 		break;
 	default:
-		ret = -ENOSYS;
+		if (regs->orig_rax >= SYS_HAZARD_FIRST && regs->orig_rax <= SYS_HAZARD_LAST)
+			ret = hazard_syscall(t, regs);
+		else
+			ret = -ENOSYS;
 		break;
 	}
 	regs->rax = (uint64_t)ret;

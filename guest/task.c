@@ -155,6 +155,8 @@ void tasks_create(unsigned n, const struct task_setup *s)
 	for (unsigned i = 0; i < n; i++) {
 		create_pgds(&tasks[i], s->pti, entry_alias, &ks);
 		prepare_first_entry(&tasks[i], s);
+		if (s->model && s->model->task_setup)
+			s->model->task_setup(&tasks[i], s->pti);
 	}
 }
 

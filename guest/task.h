@@ -6,8 +6,9 @@
 #include "kernel.h"
 #include "cmdline.h"
 #include "entrybox/abi.h"
+#include "entry_model.h"
 
-enum task_state { TASK_READY = 1, TASK_EXITED, TASK_KILLED };
+enum task_state { TASK_READY = 1, TASK_EXITED, TASK_KILLED, TASK_SLEEPING };
 
 struct task {
 	uint32_t id;
@@ -21,6 +22,12 @@ struct task {
 	uint64_t ustack_lo, ustack_top;   /* the user stack VMA */
 	unsigned stack_pages;             /* user stack pages mapped so far */
 	unsigned regs_checks, regs_bad;   /* regs-roundtrip, seen by the kernel */
+	unsigned sleeps, woken;           /* sleep-in-entry: sleeps begun, ended by another task's wake */
+	unsigned block_refusals;          /* syscalls whose blocking the entry model refused */
+	/* Stack faults a model survived without the usual #PF path (ukl): on the
+	 * #DF handler (the #PF frame could not be pushed) or on a #PF IST. */
+	unsigned df_stack_fixups, ist_pf_fixups;
+	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
 	char name[16];
 };
 
@@ -29,6 +36,7 @@ struct task_setup {
 	unsigned scenario;
 	unsigned long iters;
 	uint64_t return_to_user;   /* the entry model's IRET path */
+	const struct entry_model *model;   /* its task_setup hook runs once the PGDs exist */
 };
 
 /* Builds `n` tasks: stacks first (kernel half), then PGDs sharing it. */

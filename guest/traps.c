@@ -6,8 +6,12 @@
 #include "panic.h"
 #include "printf.h"
 #include "sched.h"
+#include "hazard.h"
+#include "irq.h"
 
+#define VEC_DB  1
 #define VEC_NMI 2
+#define VEC_DF  8
 #define VEC_PF  14
 
 static const char *const vector_names[32] = {
@@ -51,15 +55,23 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 {
 	uint64_t cr2 = vector == VEC_PF ? read_cr2() : 0;
 
+	if (vector >= IRQ_FIRST_VECTOR) {
+		irq_dispatch(regs, vector);
+		return;
+	}
 	if (vector == VEC_NMI)
 		return;   /* nothing raises NMIs yet but an injector; survive them */
-	if ((regs->cs & 3) != 3)
+	if (vector == VEC_DF && hazard_double_fault(regs))
+		return;
+	if (!entry_user_context(regs))
 		kernel_fault(regs, vector, cr2);
 
 	struct task *t = current_task();
 	if (!t)
 		kernel_fault(regs, vector, cr2);
 	if (vector == VEC_PF && task_grow_stack(t, cr2, regs->orig_rax))
+		return;
+	if (vector == VEC_DB && hazard_user_debug(t, regs))
 		return;
 	kill_task(t, regs, vector, cr2);
 }

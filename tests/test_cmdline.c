@@ -85,7 +85,7 @@ static const struct {
 	{ "pti=", "bad value '' for pti" },
 	{ "pti=yes", "bad value 'yes' for pti (expected on|off)" },
 	{ "pcid=ON", "bad value 'ON' for pcid" },
-	{ "entry=pertask", "bad value 'pertask' for entry" },
+	{ "entry=nosuchmodel", "bad value 'nosuchmodel' for entry" },
 	{ "scenario=boots", "bad value 'boots' for scenario" },
 	{ "scenario=boo", "bad value 'boo' for scenario" },
 	{ "vcpus=0", "bad value '0' for vcpus (expected 1..8)" },

@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "ptregs_check.h"
+#include "inject_spec.h"
 #include "rules.h"
 
 static const char list_help[] = "usage: entrybox list\nLists the entry models, scenarios and rules.\n";
@@ -42,6 +43,15 @@ static void list_rules(void)
 	row(PTREGS_RULE, PTREGS_RULE_SUMMARY);
 }
 
+static void list_injections(void)
+{
+	puts("injection kinds (entrybox run --inject SPEC, repeatable):");
+	for (unsigned k = 0; k < INJ_KIND_COUNT; k++)
+		row(inject_kind_name((enum inject_kind)k), inject_kind_summary((enum inject_kind)k));
+	puts("injection grammar:");
+	fputs(inject_grammar, stdout);
+}
+
 static int handle(void *ctx, int opt, const char *arg)
 {
 	(void)ctx;
@@ -61,5 +71,6 @@ int cmd_list(int argc, char **argv)
 	list_models();
 	list_scenarios();
 	list_rules();
+	list_injections();
 	return fflush(stdout) == 0 ? EBX_STATUS_OK : EBX_STATUS_ENV;
 }

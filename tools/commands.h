@@ -6,6 +6,9 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_qemu(int argc, char **argv);
+int cmd_libvirt(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

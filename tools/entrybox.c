@@ -12,7 +12,13 @@ static const char usage[] =
 	"        boot the guest under entrybox's VMM on /dev/kvm, checking every rule at every exit\n"
 	"  qemu  [selection] [--accel kvm|tcg] [--timeout S] [--guest ELF] [--json FILE|-] [KEY=VALUE]...\n"
 	"        boot the same guest under qemu-system-x86_64\n"
+	"  libvirt [selection] [--connect URI] [--domain-type kvm|qemu] [--timeout S] [--json FILE|-] ...\n"
+	"        boot the same guest as a transient libvirt domain (any libvirt URI, remote hosts too)\n"
 	"  list  models, scenarios and rules\n"
+	"  matrix [--jobs N] [--out DIR] [--engine kvm,qemu-tcg] [filters] [KEY=VALUE]...\n"
+	"        every model x mode x scenario in parallel: table, results.json/.csv, plots\n"
+	"  bench [--iterations N] [--models M,...] [--out FILE]\n"
+	"        cost per syscall round trip per model and mode, with references and ratios\n"
 	"selection: [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N] [--scenario S] [--iters N]\n"
 	"'entrybox <command> --help' describes one command.\n"
 	"Exit status: 0 as expected; 1 mismatch or violation; 2 bad usage or input; 3 environment missing.\n";
@@ -23,7 +29,10 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "qemu", cmd_qemu },
+	{ "libvirt", cmd_libvirt },
 	{ "list", cmd_list },
+	{ "matrix", cmd_matrix },
+	{ "bench", cmd_bench },
 };
 
 int main(int argc, char **argv)

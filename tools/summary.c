@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "result_inject.h"
+
 static const char *status_word(enum ebx_status s)
 {
 	switch (s) {
@@ -76,6 +78,7 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 		(unsigned long long)r->exits, (unsigned long long)r->checks,
 		(unsigned long long)r->syscall_repairs, r->nviolations);
 	print_measure(out, r);
+	result_inject_print(out, r);
 	print_violations(out, r);
 	print_engine_notes(out, r);
 	fprintf(out, "time      %.3f s\n", r->wall_seconds);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "inject.h"
 #include "ptregs_check.h"
 #include "session.h"
 #include "snapshot.h"
@@ -133,7 +134,7 @@ void checkpoint_handle(struct vcpu_state *v, uint32_t gpa)
 	case EBX_EV_SYSCALL_REGS: on_syscall_regs(v, &ev); break;
 	case EBX_EV_MEASURE_BEGIN: on_measure(v, &ev, true); break;
 	case EBX_EV_MEASURE_END: on_measure(v, &ev, false); break;
-	case EBX_EV_INJECT_POINT: break; /* this run asked for no injection */
+	case EBX_EV_INJECT_POINT: inject_on_point_event(v, ev.payload, ev.length); break;
 	default: break;
 	}
 }

@@ -21,6 +21,16 @@ void debugctl_disarm_all(struct debugctl *d)
 	d->applied = false;
 }
 
+void debugctl_disarm(struct debugctl *d, int slot)
+{
+	if (slot < 0 || slot >= 4)
+		return;
+	d->addr[slot] = 0;
+	d->purpose[slot] = BP_NONE;
+	d->parked[slot] = false;
+	d->applied = false;
+}
+
 bool debugctl_arm(struct debugctl *d, uint64_t addr, enum bp_purpose purpose)
 {
 	for (int i = 0; i < 4; i++) {

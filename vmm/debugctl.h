@@ -21,6 +21,7 @@ enum bp_purpose {
 	BP_PVM_PF_HANDLER,   /* the guest's #PF handler: kvm_pvm SYSCALL repair */
 	BP_SYSCALL_ENTRY,    /* MSR_LSTAR: user-boundary checks where SYSCALL works natively */
 	BP_SYSCALL_RETURN,   /* the sysretq of the fast exit path */
+	BP_INJECT,           /* an --inject LOC or sweep point (slots 2-3) */
 };
 
 struct debugctl {
@@ -37,6 +38,8 @@ void debugctl_init(struct debugctl *d);
 void debugctl_disarm_all(struct debugctl *d);
 /* Arms the first free slot; false when all four are taken. */
 bool debugctl_arm(struct debugctl *d, uint64_t addr, enum bp_purpose purpose);
+/* Frees one slot (a one-shot breakpoint that has fired). */
+void debugctl_disarm(struct debugctl *d, int slot);
 /* Which armed, unparked slot sits at `rip`, or -1. */
 int debugctl_slot_at(const struct debugctl *d, uint64_t rip);
 void debugctl_set_single_step(struct debugctl *d, bool on);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "result_inject.h"
 
 /* Longer lines are not something our guest prints; treat them as garbage. */
 #define RESULT_LINE_MAX 4096
@@ -46,7 +47,7 @@ static bool abnormal_end_expected(const struct run_result *r)
 
 enum ebx_status result_status(const struct run_result *r)
 {
-	if (r->nviolations > 0)
+	if (r->nviolations > 0 || !result_inject_ok(r))
 		return EBX_STATUS_MISMATCH;
 	if (r->end != RUN_END_GUEST_EXIT)
 		return abnormal_end_expected(r) ? EBX_STATUS_OK : EBX_STATUS_MISMATCH;
@@ -252,6 +253,7 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "violation_occurrences", json_object_new_uint64(r->violation_occurrences));
 	json_object_object_add(o, "violations", violations_json(r));
 	json_object_object_add(o, "measure", measure_json(r));
+	result_inject_json(o, r);
 	json_object_object_add(o, "wall_seconds", json_object_new_double(r->wall_seconds));
 	json_object_object_add(o, "status", json_object_new_int(result_status(r)));
 }

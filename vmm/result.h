@@ -9,6 +9,7 @@
 #include "rules.h"
 
 #define RESULT_MAX_VIOLATIONS 64
+#define RESULT_MAX_INJECTIONS 8
 
 /* CLI exit statuses (design.md §8). */
 enum ebx_status {
@@ -39,6 +40,33 @@ struct violation_report {
 	uint8_t cpl;
 };
 
+/* One --inject: whether its point was reached and what followed. */
+struct injection_report {
+	char spec[128];
+	bool reached;
+	char at[96];              /* symbol+offset where it was delivered */
+	uint64_t rip;
+	char outcome[24];         /* "survived", "violation", "triple-fault", "failed", "not-reached" */
+	char detail[192];
+};
+
+/* One point of a sweep (an @each: injection). */
+struct sweep_point {
+	uint64_t rip;
+	char at[96];
+	char insn[64];
+	char outcome[24];         /* as injection_report.outcome */
+	char detail[160];         /* the rule, the end reason, or why it was not reached */
+};
+
+struct sweep_report {
+	char spec[128], path[96], mode[12];
+	unsigned points, survived, violations, triple_faults, failed, not_reached;
+	double wall_seconds;      /* the whole sweep, baseline run included */
+	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
+	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
+};
+
 struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
@@ -63,7 +91,14 @@ struct run_result {
 	uint64_t measure_iterations, measure_instructions, measure_exits;
 	double wall_seconds;
 	char end_reason[256];     /* one line: how the run ended and why */
+	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	size_t ninjections;
+	struct injection_report injections[RESULT_MAX_INJECTIONS];
+	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
 };
+
+/* Frees what a result owns (the sweep's points); r stays usable. */
+void result_release(struct run_result *r);
 
 /* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile": the
  * name of a run end in JSON, summaries and outcomes. */

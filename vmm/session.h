@@ -21,6 +21,7 @@
 #include "rules.h"
 #include "serial.h"
 #include "symbols.h"
+#include "trace.h"
 #include "vm.h"
 
 #define SESSION_MAX_VCPUS EBX_MAX_CPUS
@@ -58,13 +59,17 @@ struct session {
 	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */
 	struct serial serial;
 	uint64_t mmio_exits;
+	struct inject_state *inj;      /* --inject state (inject.c); NULL without injections */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
+	struct trace *trace;           /* --trace, NULL when off */
 	double start;
 };
 
 /* vm.c */
 void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Runs every vCPU thread until the run ends (sweeps call it once per point). */
+void session_run_threads(struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "confine.h"
+#include "inject.h"
+#include "triple_fault.h"
 #include "report.h"
 #include "session.h"
 #include "snapshot.h"
@@ -95,6 +98,7 @@ static void arm_breakpoints(struct vcpu_state *v)
 	if (syscall_return)
 		debugctl_arm(&v->dbg, syscall_return, BP_SYSCALL_RETURN);
 	v->armed_generation = generation;
+	inject_arm(v);
 }
 
 /*
@@ -131,6 +135,8 @@ static bool on_pf_handler(struct vcpu_state *v)
 	remember_syscall_boundary(v);
 	vcpu_check_state(v, SNAP_USER_BOUNDARY);
 	measure_kernel_entry(v);
+	trace_on_syscall_boundary(v);
+	inject_on_syscall_entry(v);
 	return true;
 }
 
@@ -140,13 +146,21 @@ static void handle_breakpoint(struct vcpu_state *v, int slot)
 	case BP_PVM_PF_HANDLER:
 		if (on_pf_handler(v))
 			return;
+		trace_on_user_fault(v);
 		break;
 	case BP_SYSCALL_ENTRY:
 		debugctl_unpark_all(&v->dbg);
 		remember_syscall_boundary(v);
 		vcpu_check_state(v, SNAP_USER_BOUNDARY);
 		measure_kernel_entry(v);
+		trace_on_syscall_boundary(v);
+		inject_on_syscall_entry(v);
 		break;
+	case BP_INJECT:
+		/* The event goes in before this instruction runs; its handler
+		 * returns here with the one-shot breakpoint gone: no step-over. */
+		inject_on_breakpoint(v, slot);
+		return;
 	case BP_SYSCALL_RETURN:
 		vcpu_check_state(v, SNAP_RETURN_POINT);
 		/* Parked, not stepped over: see debugctl.h.  The next syscall entry re-arms it. */
@@ -170,6 +184,7 @@ static void handle_debug(struct vcpu_state *v)
 	uint64_t dr6 = v->vcpu.run->debug.arch.dr6;
 	bool stepped = (dr6 & (1u << 14)) != 0;
 	int slot = debugctl_slot_at(&v->dbg, regs->rip);
+	trace_on_debug_exit(v, stepped);
 	if (stepped) {
 		if (v->measuring && v->dbg.single_step)
 			v->measure_steps++;
@@ -177,6 +192,7 @@ static void handle_debug(struct vcpu_state *v)
 			v->finishing_step_over = false;
 			debugctl_end_step_over(&v->dbg);
 		}
+		inject_on_step(v, regs->rip);
 		/* A step can land on a breakpoint address, e.g. on the sysretq while
 		 * measuring.  Whether the breakpoint then fires before that
 		 * instruction differs between backends (kvm_pvm does not), so act on
@@ -187,6 +203,10 @@ static void handle_debug(struct vcpu_state *v)
 		return;
 	}
 	if (slot >= 0) {
+		/* While stepping, a breakpoint can be reported instead of the step
+		 * that reached it (kvm_pvm at the sysretq): it is that step. */
+		if (v->dbg.single_step)
+			inject_on_step(v, regs->rip);
 		handle_breakpoint(v, slot);
 		return;
 	}
@@ -283,6 +303,7 @@ static void handle_exit(struct vcpu_state *v)
 		session_end(s, RUN_END_TIMEOUT, "vCPU %u halted with no interrupt source", v->vcpu.index);
 		break;
 	case KVM_EXIT_SHUTDOWN:
+		triple_fault_explain(v);
 		session_end(s, RUN_END_TRIPLE_FAULT, "vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", v->vcpu.index);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -308,6 +329,13 @@ void *vcpu_thread(void *arg)
 {
 	struct vcpu_state *v = arg;
 	struct session *s = v->s;
+	char err[160];
+	if (!s->cfg->no_confine) {
+		if (!confine_thread(err, sizeof(err)))
+			session_end(s, RUN_END_INTERNAL_ERROR, "vCPU %u: %s", v->vcpu.index, err);
+		else if (v->vcpu.index == 0)
+			confine_selftest();
+	}
 	while (!atomic_load(&s->done)) {
 		if (s->layout_generation != v->armed_generation)
 			arm_breakpoints(v);

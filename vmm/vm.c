@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inject.h"
 #include "loader.h"
+#include "sweep.h"
 #include "session.h"
 
 #define DEFAULT_RAM        (64ull << 20)
@@ -193,6 +195,31 @@ static enum ebx_status boot_guest(struct session *s)
 	return create_vcpus(s, &lg);
 }
 
+static enum ebx_status open_trace(struct session *s)
+{
+	char err[300];
+	s->trace = trace_open(s->cfg->trace, err, sizeof(err));
+	if (s->trace)
+		return EBX_STATUS_OK;
+	fprintf(stderr, "entrybox: %s\n", err);
+	return EBX_STATUS_USAGE;
+}
+
+static enum ebx_status setup_injection(struct session *s, struct sweep **sweep)
+{
+	char err[300] = "";
+	if (!inject_setup(s, err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return EBX_STATUS_USAGE;
+	}
+	*sweep = sweep_prepare(s, err, sizeof(err));
+	if (!*sweep && err[0]) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return EBX_STATUS_USAGE;
+	}
+	return EBX_STATUS_OK;
+}
+
 /* ---- running ---------------------------------------------------------------------------------- */
 
 static void install_kick_handler(void)
@@ -215,7 +242,7 @@ static void watch(struct session *s)
 	}
 }
 
-static void run_threads(struct session *s)
+void session_run_threads(struct session *s)
 {
 	install_kick_handler();
 	for (unsigned i = 0; i < s->nvcpus; i++) {
@@ -274,6 +301,7 @@ static void finish_result(struct session *s)
 		r->syscall_repairs += s->vcpus[i].pvm.repairs;
 	}
 	describe_end_state(s);
+	inject_finish(s);
 	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
 		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
 	if (r->end != RUN_END_GUEST_EXIT && s->cfg->echo_serial) {
@@ -291,6 +319,7 @@ static void teardown(struct session *s)
 			kvm_destroy_vcpu(&s->vcpus[i].vcpu);
 	if (s->vm.vm_fd >= 0 || s->vm.kvm_fd >= 0)
 		kvm_close_vm(&s->vm);
+	inject_teardown(s);
 	if (s->syms)
 		symtab_close(s->syms);
 	pthread_mutex_destroy(&s->lock);
@@ -321,9 +350,19 @@ enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r)
 
 	s->start = now_seconds();
 	enum ebx_status st = boot_guest(s);
+	if (st == EBX_STATUS_OK && cfg->trace)
+		st = open_trace(s);
+	struct sweep *sweep = NULL;
+	if (st == EBX_STATUS_OK)
+		st = setup_injection(s, &sweep);
 	if (st == EBX_STATUS_OK) {
-		run_threads(s);
+		session_run_threads(s);
+		if (sweep)
+			sweep_execute(sweep, s);
+		sweep_free(sweep);
 		finish_result(s);
+		trace_finish(s->trace, s);
+		s->trace = NULL;
 		st = result_status(r);
 	}
 	teardown(s);

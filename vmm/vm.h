@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "result.h"
+#include "trace.h"
+
+struct inject_spec;
+struct inject_point;
 
 struct vm_config {
 	const char *guest_path;   /* guest ELF */
@@ -14,6 +18,15 @@ struct vm_config {
 	double timeout_seconds;   /* watchdog; <= 0 means the default (30 s) */
 	uint64_t ram_bytes;       /* 0 = default (64 MiB) */
 	bool echo_serial;         /* copy guest console lines to stderr */
+	const struct trace_config *trace; /* single-step trace of one entry path, NULL = none */
+	bool no_confine;          /* skip the seccomp confinement (debugging) */
+	const struct inject_spec *inject;  /* --inject, parsed (inject_spec.h) */
+	size_t ninject;
+	bool sweep_reboot;        /* --sweep-mode reboot: a fresh boot per sweep point */
+	/* Internal to sweeps (sweep.c): the one point this run delivers, and
+	 * whether it records the path (enum inject_trigger). */
+	const struct inject_point *point;
+	int discover;
 };
 
 /* Boots and runs the guest to its end, filling r.  Returns the CLI exit status:

@@ -5,10 +5,10 @@
 #include "palloc.h"
 #include "printf.h"
 
-static bool judge_boot(const struct boot_options *o, char *detail, size_t len)
+static enum scenario_outcome judge_boot(const struct boot_options *o, char *detail, size_t len)
 {
 	ksnprintf(detail, len, "%u tasks built, none run; %lu pages allocated", o->tasks, palloc_used());
-	return true;
+	return OUTCOME_PASS;
 }
 
 const struct scenario scenario_boot = { .runs_tasks = false, .judge = judge_boot };

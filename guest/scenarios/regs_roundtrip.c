@@ -6,20 +6,20 @@
 
 #define REGS_SEEDS 8   /* per task, as user/user_main.c makes them */
 
-static bool judge_regs_roundtrip(const struct boot_options *o, char *detail, size_t len)
+static enum scenario_outcome judge_regs_roundtrip(const struct boot_options *o, char *detail, size_t len)
 {
 	if (!scenario_all_exited_ok(detail, len))
-		return false;
+		return OUTCOME_FAIL;
 	for (unsigned i = 0; i < task_count(); i++) {
 		const struct task *t = task_get(i);
 		if (t->regs_checks != REGS_SEEDS || t->regs_bad) {
 			ksnprintf(detail, len, "task %u: %u of %u pt_regs checks, %u bad", i, t->regs_checks,
 				  REGS_SEEDS, t->regs_bad);
-			return false;
+			return OUTCOME_FAIL;
 		}
 	}
 	ksnprintf(detail, len, "%u tasks x %u seeds: pt_regs equal the loaded registers", o->tasks, REGS_SEEDS);
-	return true;
+	return OUTCOME_PASS;
 }
 
 const struct scenario scenario_regs_roundtrip = { .runs_tasks = true, .judge = judge_regs_roundtrip };

@@ -14,6 +14,20 @@ const struct scenario *scenario_get(unsigned index)
 	return index < ARRAY_SIZE(table) ? table[index] : NULL;
 }
 
+const char *scenario_outcome_name(enum scenario_outcome o)
+{
+	static const char *const names[] = {
+		[OUTCOME_PASS] = "pass", [OUTCOME_FAIL] = "fail", [OUTCOME_REFUSED] = "refused",
+		[OUTCOME_NOT_APPLICABLE] = "not-applicable", [OUTCOME_DF_CAUGHT] = "df-caught",
+	};
+	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "fail";
+}
+
+enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o)
+{
+	return sc->expect ? sc->expect(o) : OUTCOME_PASS;
+}
+
 static const char *const reg_names[17] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rflags",

@@ -17,7 +17,7 @@ static bool plan_met(const struct task *t)
 	return t->state == TASK_KILLED && t->killed_vector == kill_vector[plan];
 }
 
-static bool judge_user_pf(const struct boot_options *o, char *detail, size_t len)
+static enum scenario_outcome judge_user_pf(const struct boot_options *o, char *detail, size_t len)
 {
 	for (unsigned i = 0; i < task_count(); i++) {
 		const struct task *t = task_get(i);
@@ -25,11 +25,11 @@ static bool judge_user_pf(const struct boot_options *o, char *detail, size_t len
 			char end[80];
 			scenario_describe_end(t, end, sizeof(end));
 			ksnprintf(detail, len, "plan %u not met: %s, %u stack pages", i & 3, end, t->stack_pages);
-			return false;
+			return OUTCOME_FAIL;
 		}
 	}
 	ksnprintf(detail, len, "%u tasks ended as planned (stack growth, #GP, #UD, bad #PF by id %% 4)", o->tasks);
-	return true;
+	return OUTCOME_PASS;
 }
 
 const struct scenario scenario_user_pf = { .runs_tasks = true, .judge = judge_user_pf };

@@ -10,11 +10,33 @@
 #define SYS_EXIT     3
 #define SYS_MEASURE  4
 #define SYS_REGS_CHECK 5
-#define SYS_COUNT    6
+#define SYS_SLEEP    6   /* block inside the entry context until woken (sleep-in-entry) */
+#define SYS_WAKE     7   /* wake task rdi if it sleeps; returns 1 if it did */
+#define SYS_COUNT    8
+
+/* Entry-hazard and preemption scenarios (hazard.c), numbered apart from the rest. */
+#define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */
+#define SYS_SET_SEGS   17  /* rdi: user CS, rsi: user SS; RPL forced to 3 as sigreturn does */
+#define SYS_KFLAGS     18  /* returns the kernel's own RFLAGS inside the syscall */
+#define SYS_OVERFLOW_ENTRY_STACK 19  /* debug knob: push on this CPU's entry stack into its guard page */
+#define SYS_TASK_STAT  20  /* rdi: TSTAT_*; returns the caller's counter */
+#define SYS_HAZARD_FIRST SYS_SET_RIP
+#define SYS_HAZARD_LAST  SYS_TASK_STAT
+
+#define SET_RIP_WITH_RCX 1
+
+#define TSTAT_PREEMPTIONS 0
+#define TSTAT_NCPUS_SEEN  1
+#define TSTAT_DB_TRAPS    2
+#define TSTAT_DB_LAST_RIP 3
+#define TSTAT_ONLINE_CPUS 4
+#define TSTAT_PREEMPT_REFUSED 5
 
 #define ENOSYS 38
 #define EFAULT 14
 #define EINVAL 22
+#define EBUSY 16
+#define EDEADLK 35   /* the entry model refuses to block where it stands */
 
 /* Exit status of a task that saw a register clobbered: REG_EXIT_BASE + the
  * register's number in ModRM order (rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5,

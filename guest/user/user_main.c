@@ -2,6 +2,7 @@
 /* The ring-3 programs of the scenarios.  Every task starts in user_start. */
 #include "usys.h"
 #include "memlayout.h"
+#include "user_hazards.h"
 
 enum {
 #define SCENARIO(id, name, summary) USER_SCN_##id,
@@ -13,6 +14,9 @@ enum {
 #define REGS_SEEDS        8
 #define PF_GROW_PAGES     8
 #define EXIT_NOT_KILLED   0x300   /* a faulting instruction let the task continue */
+#define EXIT_SLEEP_REFUSED 0x600  /* sleep-in-entry: the model refused (-EDEADLK) */
+#define SLEEP_SEED        0x5eed
+#define AFTER_WAKE_CALLS  16
 
 static USER_FN __attribute__((noreturn)) void syscall_loop(uint64_t id, uint64_t iters)
 {
@@ -87,6 +91,38 @@ static USER_FN __attribute__((noreturn)) void user_pf(uint64_t id)
 	usys_exit(EXIT_NOT_KILLED);
 }
 
+/* Task 0 sleeps inside the entry context with every register loaded with a
+ * pattern, which must all come back; the others meanwhile enter the kernel
+ * (on whatever stack the model gives them) and then wake it. */
+static USER_FN __attribute__((noreturn)) void sleep_in_entry(uint64_t id, uint64_t iters)
+{
+	if (id == 0) {
+		uint64_t vals[16];
+
+		for (unsigned r = 0; r < 16; r++)
+			vals[r] = regs_pattern(SLEEP_SEED, r);
+		vals[0] = SYS_SLEEP;
+		uint64_t verdict = user_regs_syscall(vals);
+		if (verdict == (uint64_t)-EDEADLK)
+			usys_exit(EXIT_SLEEP_REFUSED);
+		if (verdict)
+			usys_exit((long)verdict);
+	} else {
+		for (uint64_t i = 0; i < iters; i++) {
+			uint64_t code = user_checked_null_syscall(i ^ (id << 40));
+			if (code)
+				usys_exit((long)code);
+		}
+		usys2(SYS_WAKE, 0, 0);
+	}
+	for (uint64_t i = 0; i < AFTER_WAKE_CALLS; i++) {
+		uint64_t code = user_checked_null_syscall(i ^ (id << 40) ^ (1ull << 39));
+		if (code)
+			usys_exit((long)code);
+	}
+	usys_exit(0);
+}
+
 static const char hello[] USER_CONST = "user: unknown scenario\n";
 
 USER_FN __attribute__((noreturn)) void user_start(uint64_t id, uint64_t scenario, uint64_t iters);
@@ -98,6 +134,9 @@ USER_FN __attribute__((noreturn)) void user_start(uint64_t id, uint64_t scenario
 		regs_roundtrip(id);
 	if (scenario == USER_SCN_user_pf)
 		user_pf(id);
+	if (scenario == USER_SCN_sleep_in_entry)
+		sleep_in_entry(id, iters);
+	user_hazards(scenario);
 	usys_write(hello, sizeof(hello) - 1);
 	usys_exit(0x500);
 }

@@ -6,7 +6,15 @@
  */
 #include "user_abi.h"
 
-	.section .user.text, "ax"
+/* The same routines serve ring-0 UKL applications (guest/ukl_regs.S), which
+ * enter the kernel by call instead of SYSCALL and live in kernel text. */
+#ifndef REGS_SECTION
+#define REGS_SECTION .user.text
+#define REGS_FN(name) user_##name
+#define ENTER_KERNEL syscall
+#endif
+
+	.section REGS_SECTION, "ax"
 
 /* reg = constant ^ iteration (the iteration sits at (%rsp) while loading) */
 .macro LOAD_PATTERN reg, k
@@ -26,9 +34,9 @@
 .endm
 
 /* uint64_t user_checked_null_syscall(uint64_t iteration) */
-	.globl user_checked_null_syscall
-	.type user_checked_null_syscall, @function
-user_checked_null_syscall:
+	.globl REGS_FN(checked_null_syscall)
+	.type REGS_FN(checked_null_syscall), @function
+REGS_FN(checked_null_syscall):
 	pushq %rbx
 	pushq %rbp
 	pushq %r12
@@ -50,7 +58,7 @@ user_checked_null_syscall:
 	LOAD_PATTERN %r15, 0xb5ba8b98e9fecfd5
 	movl $SYS_NULL, %eax
 	pushfq                           /* RFLAGS as SYSCALL sees them (mov and push change no flag) */
-	syscall
+	ENTER_KERNEL
 .Lafter_syscall:
 	pushfq                           /* RFLAGS as SYSRET left them, before any check changes them */
 	testq %rax, %rax
@@ -96,7 +104,7 @@ user_checked_null_syscall:
 	popq %rbp
 	popq %rbx
 	ret
-	.size user_checked_null_syscall, . - user_checked_null_syscall
+	.size REGS_FN(checked_null_syscall), . - REGS_FN(checked_null_syscall)
 
 /* A register must still hold what it was loaded with (vals at 8(%rsp)). */
 .macro CHECK_SAVED reg, n
@@ -112,9 +120,9 @@ user_checked_null_syscall:
  * from vals (ModRM order; vals[0] is the syscall number, vals[7] the seed).
  * Returns the kernel's verdict (0: its pt_regs matched) unless a register
  * came back changed. */
-	.globl user_regs_syscall
-	.type user_regs_syscall, @function
-user_regs_syscall:
+	.globl REGS_FN(regs_syscall)
+	.type REGS_FN(regs_syscall), @function
+REGS_FN(regs_syscall):
 	pushq %rbx
 	pushq %rbp
 	pushq %r12
@@ -137,7 +145,7 @@ user_regs_syscall:
 	movq 14*8(%rdi), %r14
 	movq 15*8(%rdi), %r15
 	movq 7*8(%rdi), %rdi
-	syscall
+	ENTER_KERNEL
 	pushq %rax                       /* verdict at (%rsp), vals at 8(%rsp) */
 	CHECK_SAVED %rbx, 3
 	CHECK_SAVED %rbp, 5
@@ -161,4 +169,4 @@ user_regs_syscall:
 	popq %rbp
 	popq %rbx
 	ret
-	.size user_regs_syscall, . - user_regs_syscall
+	.size REGS_FN(regs_syscall), . - REGS_FN(regs_syscall)

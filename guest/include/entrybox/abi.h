@@ -30,6 +30,57 @@
  * harmless even if the guest forgot to check the CPUID signature. */
 #define EBX_PORT_CHECKPOINT     0x0eb0
 
+/* ---- hypercalls (entry=xen hv=vmm) ------------------------------------------------------- *
+ * The VMM plays the Xen hypervisor of the xen entry model: it bounces SYSCALL into
+ * the guest kernel and performs the kernel's IRET.  A VMM that implements this sets
+ * EBX_CPUID_FEAT_HYPERCALL in CPUID EBX_CPUID_FEATURES.EAX; without it the guest
+ * refuses hv=vmm (exit EBX_GUEST_EXIT_UNSUPPORTED).
+ *
+ * Register convention at the 32-bit OUT to EBX_PORT_HYPERCALL: EAX = hypercall
+ * number, DX = the port; the guest's own RAX and RDX were saved first at the
+ * per-CPU page offsets below (GS.base = the kernel's per-CPU page, a layout
+ * cpus[].percpu_gva).  The guest never resumes after the OUT by itself: the VMM
+ * sets every register the hypercall names and resumes where it says.  Anything
+ * it reads from the guest (GS.base, the per-CPU fields, the frame) is checked
+ * first: GS.base equal to the percpu_gva of the exiting vCPU, addresses inside
+ * the published stacks / entry text, the exit RIP inside entry text.
+ *
+ * EBX_HC_SYSCALL_BOUNCE (1), from the LSTAR stub right after a ring-3 SYSCALL
+ * and its swapgs: CPL 0, kernel GS, user CR3 (pti=on) or the task's PGD,
+ * RSP = user RSP, RCX = user RIP, R11 = user RFLAGS.  The VMM:
+ *   1. CR3 := per-CPU kernel_cr3 (EBX_PCPU_OFF_KERNEL_CR3);
+ *   2. T := per-CPU top_of_stack (EBX_PCPU_OFF_TOP_OF_STACK; must be the top of
+ *      the current task's EBX_STACK_TASK stack) and writes the Xen bounce frame
+ *      below it, 8 bytes each, from T-8 down: SS = user_ss, RSP = user RSP,
+ *      RFLAGS = R11, CS = user_cs, RIP = RCX, then R11, then RCX;
+ *   3. RSP := T - 56; RAX, RDX := the saved values; every other register as is;
+ *   4. RIP := per-CPU hc_syscall_entry (EBX_PCPU_OFF_HC_SYSCALL_ENTRY, inside
+ *      entry text): the guest's late entry, which pops RCX and R11 and carries
+ *      on as the native entry does after the hardware frame.
+ * EBX_HC_IRET (2), from the kernel's exit path: kernel CR3 and GS; RSP points at
+ * [RAX][R11][RCX][RIP][CS][RFLAGS][RSP][SS] (8 bytes each) on the task's kernel
+ * stack; RDX saved in the per-CPU page.  The VMM validates the frame: CS ==
+ * user_cs, SS == user_ss, RIP canonical and below 2^47, RFLAGS with bit 1 set
+ * and IOPL, NT, VM, VIF, VIP clear.  Valid: RAX, R11, RCX from the frame, RDX
+ * from the per-CPU slot, CR3 := kernel_cr3 | 0x1000 with pti=on, GS.base and
+ * KERNEL_GS_BASE swapped, then CS/SS (DPL 3 descriptors), RIP, RFLAGS (IF
+ * forced on, RF cleared), RSP from the frame: the task runs in ring 3.  Invalid:
+ * no register but RIP := per-CPU hc_iret_refused (EBX_PCPU_OFF_HC_IRET_REFUSED,
+ * entry text) and RDI := RSP; the kernel kills the task and runs another.
+ */
+#define EBX_PORT_HYPERCALL      0x0eb4
+#define EBX_CPUID_FEATURES      0x40000001u
+#define EBX_CPUID_FEAT_HYPERCALL (1u << 0)
+#define EBX_HC_SYSCALL_BOUNCE   1u
+#define EBX_HC_IRET             2u
+/* Per-CPU page offsets (the guest's entry/percpu.h asserts them). */
+#define EBX_PCPU_OFF_TOP_OF_STACK      16
+#define EBX_PCPU_OFF_KERNEL_CR3        48
+#define EBX_PCPU_OFF_HC_RAX            64
+#define EBX_PCPU_OFF_HC_RDX            72
+#define EBX_PCPU_OFF_HC_SYSCALL_ENTRY  80
+#define EBX_PCPU_OFF_HC_IRET_REFUSED   88
+
 /* Values the guest writes to EBX_PORT_DEBUG_EXIT. */
 enum ebx_guest_exit {
 	EBX_GUEST_EXIT_PASS        = 0,  /* scenario finished, outcome printed */
@@ -143,6 +194,13 @@ struct ebx_cpu_desc {
 	uint64_t current_task_gva; /* address of a uint32_t: id of the task running on this CPU */
 	uint32_t apic_id;
 	uint32_t pad;
+	/* entry=ukl: address of a uint32_t holding the in_user state of the task
+	 * running on this CPU (0 elsewhere): 0 = kernel (syscall/trap C code, on
+	 * its kernel stack), 1 = application code (ring 0, its own EBX_STACK_UKL
+	 * stack), 2 = UKL entry/exit code still on the application stack.
+	 * Written on every entry and exit; only the running task can be non-zero,
+	 * so one word per CPU serves every task. */
+	uint64_t in_user_gva;
 };
 
 /* Byte offsets of the percpu fields the entry code uses, so the VMM can name them. */

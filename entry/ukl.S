@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ukl entry model, after the Unikernel Linux (UKL) patches: the
+ * application runs in ring 0 on its own stack, with the kernel's GS and CR3
+ * (pti=off), and enters the kernel with
+ *
+ *	pushfq
+ *	call ukl_entry_SYSCALL_64
+ *
+ * so its stack holds [return RIP][RFLAGS].  The entry fills RCX/R11 as
+ * SYSCALL would, moves to the task's kernel stack and builds the same pt_regs
+ * a ring-3 SYSCALL gets (CS/SS the kernel's); the exit switches back to the
+ * application stack, popfq, ret.  %gs:PCPU_UKL_IN_USER tracks where the task
+ * is on every entry and exit: 1 application code, 2 entry/exit code still on
+ * the application stack, 0 kernel.  Events in application code follow it: a
+ * ring-0 exception with in_user = 1 moves to the kernel stack like a user
+ * one.  Ring-3 tasks beside the applications take the onstack paths with
+ * the task's kernel stack as their entry stack (TSS.RSP0).
+ */
+#include "onstack_macros.h"
+
+#define UKL_KERNEL 0
+#define UKL_APP    1
+#define UKL_EDGE   2
+
+	.section .entry.text, "ax"
+
+/* From an application: [RSP] = return RIP, [RSP+8] = its RFLAGS. */
+	.balign 16
+	.globl ukl_entry_SYSCALL_64
+	.type ukl_entry_SYSCALL_64, @function
+ukl_entry_SYSCALL_64:
+	cli                              /* as SFMASK would: nothing may land on the application stack now */
+	movl $UKL_EDGE, %gs:PCPU_UKL_IN_USER
+	movq %rsp, %gs:PCPU_USER_RSP
+	movq (%rsp), %rcx                /* RCX = return RIP, R11 = RFLAGS, as SYSCALL leaves them */
+	movq 8(%rsp), %r11
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+	movl $UKL_KERNEL, %gs:PCPU_UKL_IN_USER
+	pushq $GDT_KERNEL_SS
+	pushq %gs:PCPU_USER_RSP
+	addq $16, (%rsp)                 /* the RSP the application had before pushfq; call */
+	pushq %r11
+	pushq $GDT_KERNEL_CS
+	pushq %rcx
+	pushq %rax                       /* orig_rax */
+	PUSH_REGS rax=$-ENOSYS
+	movq %rsp, %rdi
+	call ukl_syscall_c
+	jmp ukl_return_to_app
+	.size ukl_entry_SYSCALL_64, . - ukl_entry_SYSCALL_64
+
+/* RSP = pt_regs (kernel stack) of an application: back to it by its own
+ * stack.  RIP and RFLAGS go just below its RSP first, while scratch
+ * registers are still free; popfq restores IF, so `ret` is the only
+ * instruction that may be interrupted with in_user = 1 inside entry text. */
+	.balign 16
+	.globl ukl_return_to_app
+	.type ukl_return_to_app, @function
+ukl_return_to_app:
+	movq PTR_RSP(%rsp), %rax
+	movq PTR_RFLAGS(%rsp), %rcx
+	movq %rcx, -16(%rax)
+	movq PTR_RIP(%rsp), %rcx
+	movq %rcx, -8(%rax)
+	POP_REGS
+	movl $UKL_EDGE, %gs:PCPU_UKL_IN_USER
+	movq (PTR_RSP - PTR_ORIG_RAX)(%rsp), %rsp
+	leaq -16(%rsp), %rsp             /* lea: no flag changes before popfq anyway, but clear intent */
+	movl $UKL_APP, %gs:PCPU_UKL_IN_USER
+	popfq
+	.globl ukl_return_to_app_ret
+ukl_return_to_app_ret:
+	ret
+	.size ukl_return_to_app, . - ukl_return_to_app
+
+/* A new task's first switch lands here with RSP at its pt_regs: an
+ * application (ring-0 CS) or a ring-3 task. */
+	.balign 16
+	.globl ukl_first_return
+	.type ukl_first_return, @function
+ukl_first_return:
+	testb $3, PTR_CS(%rsp)
+	jz ukl_return_to_app
+	jmp ukl_return_to_user_nopti
+	.size ukl_first_return, . - ukl_first_return
+
+/* Non-IST exceptions and interrupts: [vector] [error] hardware frame. */
+	.balign 16
+	.type ukl_exc_common, @function
+ukl_exc_common:
+	testb $3, 24(%rsp)
+	jnz .Lexc_user
+	cmpl $UKL_APP, %gs:PCPU_UKL_IN_USER
+	je .Lexc_app
+	/* Kernel (or entry/exit) code: same stack, same GS. */
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	movq %rdi, %rsi
+	movq %rsp, %rdi
+	call ukl_exception_c
+	POP_REGS
+	addq $8, %rsp
+	iretq
+
+.Lexc_user:
+	/* A ring-3 task: already on its kernel stack (TSS.RSP0). */
+	swapgs
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	movq %rdi, %rsi
+	movq %rsp, %rdi
+	call ukl_exception_c
+	jmp ukl_return_to_user_nopti
+
+.Lexc_app:
+	/* Application code: CPL 0 -> 0 kept the application stack; handle the
+	 * event on the kernel stack as if it came from user mode. */
+	movl $UKL_KERNEL, %gs:PCPU_UKL_IN_USER
+	pushq %rdi
+	movq %rsp, %rdi
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+	pushq 7*8(%rdi)                  /* SS */
+	pushq 6*8(%rdi)                  /* RSP */
+	pushq 5*8(%rdi)                  /* RFLAGS */
+	pushq 4*8(%rdi)                  /* CS */
+	pushq 3*8(%rdi)                  /* RIP */
+	pushq 2*8(%rdi)                  /* error code -> orig_rax */
+	pushq (%rdi)                     /* application RDI */
+	PUSH_REGS push_rdi=0
+	movq 8(%rdi), %rsi               /* vector */
+	movq %rsp, %rdi
+	call ukl_app_exception_c
+	POP_REGS
+	addq $8, %rsp
+	movl $UKL_APP, %gs:PCPU_UKL_IN_USER
+	iretq                            /* CPL 0 -> 0, but IRETQ pops SS:RSP: back on the application stack */
+	.size ukl_exc_common, . - ukl_exc_common
+
+	ONSTACK_SYSCALL ukl, KPTI_NOPTI, nopti, 0
+	ONSTACK_RETURN ukl, KPTI_NOPTI, nopti
+	ONSTACK_PARANOID ukl, KPTI_NOPTI, nopti
+	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0
+	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, 1

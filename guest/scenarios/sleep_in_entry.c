@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* sleep-in-entry (user/user_main.c): task 0 makes SYS_SLEEP with every
+ * register patterned and checks them after; tasks 1.. make iters checked
+ * syscalls, then wake task 0.  Exit 0x600: the model refused the sleep. */
+#include "scenario.h"
+#include "lib.h"
+#include "printf.h"
+
+#define EXIT_SLEEP_REFUSED 0x600
+
+static bool others_ok(char *detail, size_t len)
+{
+	for (unsigned i = 1; i < task_count(); i++) {
+		const struct task *t = task_get(i);
+		if (t->state != TASK_EXITED || t->exit_status != 0) {
+			scenario_describe_end(t, detail, len);
+			return false;
+		}
+	}
+	return true;
+}
+
+static enum scenario_outcome judge_sleep_in_entry(const struct boot_options *o, char *detail, size_t len)
+{
+	const struct task *s = task_get(0);
+
+	if (!others_ok(detail, len))
+		return OUTCOME_FAIL;
+	if (s->state == TASK_EXITED && s->exit_status == EXIT_SLEEP_REFUSED && s->block_refusals && !s->sleeps) {
+		ksnprintf(detail, len, "the model refused to block in its entry context (-EDEADLK); %u others ran",
+			  o->tasks - 1);
+		return OUTCOME_REFUSED;
+	}
+	if (s->state != TASK_EXITED || s->exit_status != 0) {
+		scenario_describe_end(s, detail, len);
+		return OUTCOME_FAIL;
+	}
+	if (s->sleeps != 1) {
+		ksnprintf(detail, len, "task 0 returned from the sleep syscall without sleeping (%u sleeps)", s->sleeps);
+		return OUTCOME_FAIL;
+	}
+	ksnprintf(detail, len, "task 0 slept in the entry context, woken %s, every register intact; %u others x %lu syscalls meanwhile",
+		  s->woken ? "by task 1" : "when its CPU went idle", o->tasks - 1, o->iters);
+	return OUTCOME_PASS;
+}
+
+/* Only models whose syscall runs on a stack the task owns for the whole
+ * syscall may block in the entry context; pervcpu by its policy. */
+static enum scenario_outcome expect_sleep_in_entry(const struct boot_options *o)
+{
+	const char *m = cmdline_model_name(o->model);
+
+	if (!strcmp(m, "pertask"))
+		return OUTCOME_PASS;
+	if (!strcmp(m, "pervcpu"))
+		return o->pervcpu_sleep == PERVCPU_SLEEP_FORBID ? OUTCOME_REFUSED : OUTCOME_PASS;
+	return OUTCOME_REFUSED;
+}
+
+const struct scenario scenario_sleep_in_entry = {
+	.runs_tasks = true, .judge = judge_sleep_in_entry, .expect = expect_sleep_in_entry,
+};

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* ukl-stack-df (guest/ukl_app.c): every application moves RSP down
+ * UKL_GROW_PAGES pages into its unmapped stack and reads the pages back.
+ * Passes when each stack grew by exactly that and every fault was survived
+ * on the path ukl_df= names: the #DF handler (workaround) or the #PF IST. */
+#include "scenario.h"
+#include "lib.h"
+#include "printf.h"
+#include "ukl_app.h"
+
+static bool app_ok(const struct task *t, const struct boot_options *o, char *detail, size_t len)
+{
+	unsigned want_df = o->ukl_df == UKL_DF_WORKAROUND ? UKL_GROW_PAGES : 0;
+	unsigned want_ist = o->ukl_df == UKL_DF_IST ? UKL_GROW_PAGES : 0;
+
+	if (t->state != TASK_EXITED || t->exit_status != 0) {
+		scenario_describe_end(t, detail, len);
+		return false;
+	}
+	if (t->stack_pages != 1 + UKL_GROW_PAGES || t->df_stack_fixups != want_df || t->ist_pf_fixups != want_ist) {
+		ksnprintf(detail, len, "task %u: %u stack pages, %u #DF fixups, %u #PF-IST faults (want %u, %u, %u)",
+			  t->id, t->stack_pages, t->df_stack_fixups, t->ist_pf_fixups, 1 + UKL_GROW_PAGES, want_df,
+			  want_ist);
+		return false;
+	}
+	return true;
+}
+
+static enum scenario_outcome judge_ukl_stack_df(const struct boot_options *o, char *detail, size_t len)
+{
+	const struct task *t0 = task_get(0);
+
+	if (strcmp(cmdline_model_name(o->model), "ukl")) {
+		ksnprintf(detail, len, "ukl-stack-df needs entry=ukl: no application ran");
+		return OUTCOME_NOT_APPLICABLE;
+	}
+	unsigned napps = o->ukl_tasks ? o->ukl_tasks : o->tasks;
+
+	for (unsigned i = 0; i < napps; i++) {
+		if (!app_ok(task_get(i), o, detail, len))
+			return OUTCOME_FAIL;
+	}
+	ksnprintf(detail, len,
+		  "%u apps grew %u pages each via %s; last fault of task 0: rip 0x%llx rsp 0x%llx cr2 0x%llx",
+		  napps, UKL_GROW_PAGES,
+		  o->ukl_df == UKL_DF_IST ? "#PF on IST5 (frame pushed, no #DF)" : "#DF on IST1, page mapped, resumed",
+		  (unsigned long long)t0->fixup_rip, (unsigned long long)t0->fixup_rsp,
+		  (unsigned long long)t0->fixup_cr2);
+	return OUTCOME_PASS;
+}
+
+static enum scenario_outcome expect_ukl_stack_df(const struct boot_options *o)
+{
+	return strcmp(cmdline_model_name(o->model), "ukl") ? OUTCOME_NOT_APPLICABLE : OUTCOME_PASS;
+}
+
+const struct scenario scenario_ukl_stack_df = {
+	.runs_tasks = true, .judge = judge_ukl_stack_df, .expect = expect_ukl_stack_df,
+};

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The entry stack overflow knob (stack_probe.S). */
+#ifndef ENTRYBOX_STACK_PROBE_H
+#define ENTRYBOX_STACK_PROBE_H
+
+#include <stdint.h>
+
+/* Where the #DF handler resumes an armed probe. */
+struct stack_probe {
+	uint64_t resume_rip;
+	uint64_t resume_rsp;
+};
+
+/* Moves RSP to the top of this CPU's entry stack and pushes until it runs
+ * into the guard page below (the #DF handler then resumes at p's point and
+ * this returns 1).  Returns 0 after max_pushes pushes without a fault: no
+ * guard page.  Interrupts must be off. */
+long entry_stack_overflow_probe(struct stack_probe *p, uint64_t max_pushes);
+
+#endif

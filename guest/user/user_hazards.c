@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring-3 programs of the entry-hazard and preemption scenarios.  Exit
+ * codes name the check that failed; the kernel's judges read its own
+ * counters besides (scenarios/<name>.c).
+ */
+#include "usys.h"
+#include "user_hazards.h"
+
+enum {
+#define SCENARIO(id, name, summary) USER_SCN_##id,
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+};
+
+#define RFLAGS_TF 0x100ull
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_NT 0x4000ull
+#define NONCANONICAL_RIP 0x800000000000ull
+#define KERNEL_DATA_SS 0x18
+
+USYS_INLINE uint64_t read_flags(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+USYS_INLINE long stat(long which) { return usys2(SYS_TASK_STAT, which, 0); }
+
+/* Returns to user at a non-canonical RIP, with RCX equal to it: only the exit
+ * path's canonical check keeps SYSRET from faulting in ring 0. */
+static USER_FN __attribute__((noreturn)) void sysret_noncanonical(void)
+{
+	usys2(SYS_SET_RIP, (long)NONCANONICAL_RIP, SET_RIP_WITH_RCX);
+	usys_exit(HAZ_EXIT_SURVIVED);
+}
+
+/* SS = the kernel's data segment (RPL forced to 3): IRET faults in ring 0. */
+static USER_FN __attribute__((noreturn)) void bad_iret(void)
+{
+	usys2(SYS_SET_SEGS, GDT_USER_CS_VALUE, KERNEL_DATA_SS);
+	usys_exit(HAZ_EXIT_SURVIVED);
+}
+
+static USER_FN __attribute__((noreturn)) void tf_syscall(void)
+{
+	for (long i = 0; i < TF_SYSCALLS; i++) {
+		uint64_t trap_rip = user_tf_syscall();
+		if (stat(TSTAT_DB_TRAPS) != i + 1)
+			usys_exit(HAZ_EXIT_TF_COUNT + i);
+		if ((uint64_t)stat(TSTAT_DB_LAST_RIP) != trap_rip)
+			usys_exit(HAZ_EXIT_TF_RIP + i);
+		if (read_flags() & RFLAGS_TF)
+			usys_exit(HAZ_EXIT_TF_LEFT_SET);
+	}
+	usys_exit(0);
+}
+
+static USER_FN __attribute__((noreturn)) void nt_syscall(void)
+{
+	uint64_t result = 1;
+
+	if (!(user_nt_syscall(SYS_NULL, 0, &result) & RFLAGS_NT) || result != 0)
+		usys_exit(HAZ_EXIT_NT_SYSRET);
+	uint64_t after = user_nt_syscall(SYS_KFLAGS, 0, &result);
+	if (!(after & RFLAGS_NT))
+		usys_exit(HAZ_EXIT_NT_SYSRET);
+	if (result & (RFLAGS_NT | RFLAGS_IF | RFLAGS_TF))
+		usys_exit(HAZ_EXIT_NT_KERNEL);
+	if (!(user_nt_iret() & RFLAGS_NT))
+		usys_exit(HAZ_EXIT_NT_IRET);
+	if (read_flags() & RFLAGS_NT)
+		usys_exit(HAZ_EXIT_NT_LEFT_SET);
+	usys_exit(0);
+}
+
+static USER_FN __attribute__((noreturn)) void entry_stack_overflow(void)
+{
+	long r = usys2(SYS_OVERFLOW_ENTRY_STACK, 0, 0);
+
+	usys_exit(r == 1 ? 0 : r == -EBUSY ? HAZ_EXIT_PROBE_REFUSED : HAZ_EXIT_NO_DF);
+}
+
+/* Spin in user mode, asking the kernel between rounds whether the ticks
+ * have done their work yet. */
+static USER_FN __attribute__((noreturn)) void preempt(void)
+{
+	for (long round = 0; round < PREEMPT_MAX_ROUNDS; round++) {
+		user_spin(PREEMPT_SPIN);
+		if (stat(TSTAT_PREEMPTIONS) < PREEMPT_TARGET) {
+			/* The model keeps the CPU: nothing more to wait for. */
+			if (stat(TSTAT_PREEMPT_REFUSED) >= PREEMPT_TARGET)
+				usys_exit(0);
+			continue;
+		}
+		if (stat(TSTAT_ONLINE_CPUS) < 2 || stat(TSTAT_NCPUS_SEEN) >= 2)
+			usys_exit(0);
+	}
+	usys_exit(HAZ_EXIT_NOT_PREEMPTED);
+}
+
+USER_FN void user_hazards(uint64_t scenario)
+{
+	if (scenario == USER_SCN_sysret_noncanonical)
+		sysret_noncanonical();
+	if (scenario == USER_SCN_bad_iret)
+		bad_iret();
+	if (scenario == USER_SCN_tf_syscall)
+		tf_syscall();
+	if (scenario == USER_SCN_nt_syscall)
+		nt_syscall();
+	if (scenario == USER_SCN_entry_stack_overflow)
+		entry_stack_overflow();
+	if (scenario == USER_SCN_preempt)
+		preempt();
+}

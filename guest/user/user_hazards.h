@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The entry-hazard and preemption programs: what the user side and the
+ * kernel's judges agree on. */
+#ifndef ENTRYBOX_USER_HAZARDS_H
+#define ENTRYBOX_USER_HAZARDS_H
+
+#include <stdint.h>
+
+#define GDT_USER_CS_VALUE   0x33
+
+#define TF_SYSCALLS         3        /* tf-syscall: SYSCALLs with TF set, one #DB each */
+#define PREEMPT_TARGET      5        /* preempt: preemptions each task waits for */
+#define PREEMPT_SPIN        500000   /* loop iterations between two looks */
+#define PREEMPT_MAX_ROUNDS  4000     /* then give up: the ticks do not come */
+
+/* Exit codes: which check failed. */
+#define HAZ_EXIT_SURVIVED       0x600   /* the bad frame returned to user as if nothing happened */
+#define HAZ_EXIT_NO_DF          0x601   /* the overflow probe was not stopped by the guard page */
+#define HAZ_EXIT_NOT_PREEMPTED  0x602
+#define HAZ_EXIT_TF_LEFT_SET    0x603
+#define HAZ_EXIT_NT_SYSRET      0x604   /* NT lost across the SYSRET exit */
+#define HAZ_EXIT_NT_KERNEL      0x605   /* the kernel ran with NT, IF or TF set */
+#define HAZ_EXIT_NT_IRET        0x606   /* NT lost across the IRET exit */
+#define HAZ_EXIT_NT_LEFT_SET    0x607
+#define HAZ_EXIT_PROBE_REFUSED  0x608   /* the syscall itself runs on the entry stack: no probe */
+#define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
+#define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
+
+/* user_hazards.S */
+uint64_t user_tf_syscall(void);
+uint64_t user_nt_syscall(uint64_t nr, uint64_t arg, uint64_t *result);
+uint64_t user_nt_iret(void);
+void user_spin(uint64_t n);
+
+/* Runs the scenario's program if it is one of these; returns otherwise. */
+void user_hazards(uint64_t scenario);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* A private libvirtd + virtlogd for tests: everything they write lives in one
+ * temporary folder, seen through a private mount namespace, so they neither
+ * need nor touch a system libvirt installation. */
+#ifndef ENTRYBOX_LIBVIRT_DAEMON_H
+#define ENTRYBOX_LIBVIRT_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define LIBVIRT_DAEMON_SKIP 77   /* meson's "skipped" exit status */
+
+struct libvirt_daemons {
+	char dir[PATH_MAX];       /* the private folder (removed by stop) */
+	char uri[PATH_MAX + 64];  /* qemu:///system?socket=<dir>/sock/libvirt-sock */
+	pid_t keeper;             /* holds the namespace and reaps every orphan in it */
+	pid_t libvirtd, virtlogd;
+	unsigned made_dirs;       /* mount points we had to create on the host, one bit each */
+	char why[256];            /* the reason start did not succeed */
+};
+
+/* Starts both daemons and waits for libvirtd's socket.  Returns 0;
+ * LIBVIRT_DAEMON_SKIP when this machine cannot run them (not root, packages
+ * missing, no mount namespaces); or -1 when they were there but failed.  `why`
+ * says which.  Call libvirt_daemons_stop in every case. */
+int libvirt_daemons_start(struct libvirt_daemons *d);
+
+/* Stops both daemons by PID (SIGTERM, then SIGKILL after a grace period),
+ * waits for the keeper and removes the private folder. */
+void libvirt_daemons_stop(struct libvirt_daemons *d);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#include "matrix_table.h"
+
+#include <string.h>
+
+#include "matrix_plan.h"
+#include "matrix_results.h"
+
+#define MIN_COLUMN 11
+
+void matrix_table_word(const struct matrix_cell *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", matrix_category_name(c->category), c->disagrees ? "!" : "");
+}
+
+static int column_width(const char *scenario)
+{
+	int n = (int)strlen(scenario);
+	return n > MIN_COLUMN ? n : MIN_COLUMN;
+}
+
+static int model_width(const struct matrix *m)
+{
+	int w = 5;
+	for (size_t i = 0; i < m->ncells; i++) {
+		int n = (int)strlen(m->cells[i].model);
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
+static void header(FILE *out, const struct matrix *m, const char **scen, size_t nscen, int mw)
+{
+	fprintf(out, "%-*s %-4s %-4s %-5s %-8s", mw, "model", "pti", "pcid", "vcpus", "engine");
+	for (size_t s = 0; s < nscen; s++)
+		fprintf(out, " %-*s", column_width(scen[s]), scen[s]);
+	fprintf(out, " %9s %8s\n", "insn/rt", "exits/rt");
+	(void)m;
+}
+
+/* The row's syscall round-trip cost, from its syscall-loop cell. */
+static const struct matrix_cell *cost_cell(const struct matrix_cell *row, size_t nscen)
+{
+	for (size_t s = 0; s < nscen; s++)
+		if (row[s].has_cost)
+			return &row[s];
+	return NULL;
+}
+
+static void row_line(FILE *out, const struct matrix_cell *row, const char **scen, size_t nscen, int mw)
+{
+	const struct matrix_cell *c0 = &row[0];
+	fprintf(out, "%-*s %-4s %-4s %-5u %-8s", mw, c0->model, c0->pti ? "on" : "off", c0->pcid ? "on" : "off",
+		c0->vcpus, matrix_engine_name(c0->engine));
+	for (size_t s = 0; s < nscen; s++) {
+		char word[32];
+		matrix_table_word(&row[s], word, sizeof(word));
+		fprintf(out, " %-*s", column_width(scen[s]), word);
+	}
+	const struct matrix_cell *cost = cost_cell(row, nscen);
+	if (cost)
+		fprintf(out, " %9.1f %8.2f\n", cost->instructions_per_rt, cost->exits_per_rt);
+	else
+		fprintf(out, " %9s %8s\n", "-", "-");
+}
+
+static void describe(FILE *out, const char *tag, const struct matrix_cell *c)
+{
+	fprintf(out, "%s %s %s pti=%s pcid=%s vcpus=%u %s", tag, matrix_engine_name(c->engine), c->model,
+		c->pti ? "on" : "off", c->pcid ? "on" : "off", c->vcpus, c->scenario);
+}
+
+static void first_violation(const struct matrix_cell *c, char *buf, size_t len)
+{
+	struct json_object *vs, *v, *rule, *sym;
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(c->row, "violations", &vs) || !json_object_is_type(vs, json_type_array) ||
+	    json_object_array_length(vs) == 0)
+		return;
+	v = json_object_array_get_idx(vs, 0);
+	if (json_object_object_get_ex(v, "rule", &rule) && json_object_object_get_ex(v, "symbol", &sym))
+		snprintf(buf, len, "; violation %s at %s", json_object_get_string(rule), json_object_get_string(sym));
+}
+
+static void unexpected_lines(FILE *out, const struct matrix *m)
+{
+	for (size_t i = 0; i < m->ncells; i++) {
+		const struct matrix_cell *c = &m->cells[i];
+		if (c->category != MATRIX_UNEXPECTED)
+			continue;
+		char viol[200];
+		first_violation(c, viol, sizeof(viol));
+		describe(out, "UNEXPECTED", c);
+		fprintf(out, ": outcome '%s', expected '%s'%s; %s (log %s)\n", matrix_row_string(c, "outcome"),
+			matrix_row_string(c, "expected"), viol, matrix_row_string(c, "end_reason"), c->log_path);
+	}
+}
+
+static void disagreement_lines(FILE *out, const struct matrix *m)
+{
+	for (size_t i = 0; i < m->ncells; i++) {
+		const struct matrix_cell *k = &m->cells[i];
+		if (!k->disagrees || k->engine != MATRIX_ENGINE_KVM)
+			continue;
+		for (size_t j = 0; j < m->ncells; j++) {
+			const struct matrix_cell *q = &m->cells[j];
+			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !q->disagrees || strcmp(q->model, k->model) ||
+			    strcmp(q->scenario, k->scenario) || q->pti != k->pti || q->pcid != k->pcid ||
+			    q->vcpus != k->vcpus)
+				continue;
+			fprintf(out, "DISAGREE %s pti=%s pcid=%s vcpus=%u %s: kvm %s (outcome '%s'), qemu-tcg %s (outcome '%s')\n",
+				k->model, k->pti ? "on" : "off", k->pcid ? "on" : "off", k->vcpus, k->scenario,
+				matrix_category_name(k->category), matrix_row_string(k, "outcome"),
+				matrix_category_name(q->category), matrix_row_string(q, "outcome"));
+		}
+	}
+}
+
+static void totals(FILE *out, const struct matrix *m, size_t disagreements)
+{
+	size_t count[MATRIX_CATEGORY_COUNT] = { 0 };
+	for (size_t i = 0; i < m->ncells; i++)
+		count[m->cells[i].category]++;
+	fprintf(out, "runs %zu: pass %zu, xfail %zu, UNEXPECTED %zu, n/a %zu, unsupported %zu; "
+		"engine disagreements %zu; wall %.1f s\n",
+		m->ncells, count[MATRIX_PASS], count[MATRIX_XFAIL], count[MATRIX_UNEXPECTED], count[MATRIX_NA],
+		count[MATRIX_UNSUPPORTED], disagreements, m->wall_seconds);
+}
+
+void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
+{
+	const char *scen[MATRIX_MAX_LIST];
+	size_t nscen = matrix_plan_scenario_list(&m->opt, scen, MATRIX_MAX_LIST);
+	int mw = model_width(m);
+	header(out, m, scen, nscen, mw);
+	for (size_t i = 0; nscen && i + nscen <= m->ncells; i += nscen)
+		row_line(out, &m->cells[i], scen, nscen, mw);
+	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = the guest refuses the combination; "
+		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree\n"
+		     "insn/rt, exits/rt: guest kernel instructions and VM exits per syscall round trip (syscall-loop, kvm)\n");
+	totals(out, m, disagreements);
+	unexpected_lines(out, m);
+	disagreement_lines(out, m);
+}
