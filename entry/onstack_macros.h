@@ -15,6 +15,7 @@
  * The C functions a model provides (prefix = model name):
  *   bool \prefix\()_syscall_c(struct ebx_pt_regs *)   true: SYSRET may return
  *   void \prefix\()_exception_c(struct ebx_pt_regs *, uint64_t vector)
+ *        (vector may carry KPTI_VEC_BAD_IRET: see ONSTACK_BAD_IRET_FIXUP)
  */
 #ifndef ENTRYBOX_ONSTACK_MACROS_H
 #define ENTRYBOX_ONSTACK_MACROS_H
@@ -92,6 +93,34 @@
 	.size \prefix\()_return_from_copy_\tag, . - \prefix\()_return_from_copy_\tag
 .endm
 
+/* The IRET of the exit can fault before it leaves ring 0 (bad SS or CS,
+ * non-canonical RIP on Intel), after swapgs and the CR3 switch, with every
+ * register the user's: as Linux's bad-IRET fixup does, the exception becomes
+ * the user context's, taken at the frame the IRET was loading (its RSP slot
+ * points there).  The vector is marked KPTI_VEC_BAD_IRET for the C side. */
+.macro ONSTACK_BAD_IRET_FIXUP iretq, from_user
+	cmpq $\iretq, 16(%rsp)
+	jne .Lnot_bad_iret_\@
+	pushq %rax
+	pushq %rbx
+	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
+	movq 0*8(%rax), %rbx
+	movq %rbx, 4*8(%rsp)             /* RIP */
+	movq 1*8(%rax), %rbx
+	movq %rbx, 5*8(%rsp)             /* CS */
+	movq 2*8(%rax), %rbx
+	movq %rbx, 6*8(%rsp)             /* RFLAGS */
+	movq 3*8(%rax), %rbx
+	movq %rbx, 7*8(%rsp)             /* RSP */
+	movq 4*8(%rax), %rbx
+	movq %rbx, 8*8(%rsp)             /* SS */
+	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
+	popq %rbx
+	popq %rax
+	jmp \from_user
+.Lnot_bad_iret_\@:
+.endm
+
 /* Exceptions and interrupts that do not use an IST: [vector] [error] hw frame. */
 .macro ONSTACK_EXC_COMMON prefix, mode, tag, cr3_in_c
 	.balign 16
@@ -99,6 +128,7 @@
 \prefix\()_exc_common_\tag:
 	testb $3, 24(%rsp)               /* CS of the interrupted context */
 	jz 1f
+.Lfrom_user_\prefix\()_\tag:
 	/* From user: already on the entry stack (TSS.RSP0), which stays ours. */
 	swapgs
 	xchgq %rdi, (%rsp)               /* vector slot becomes pt_regs->rdi */
@@ -111,6 +141,7 @@
 	call \prefix\()_exception_c
 	jmp \prefix\()_return_to_user_\tag
 1:
+	ONSTACK_BAD_IRET_FIXUP \prefix\()_return_to_user_\tag\()_iretq, .Lfrom_user_\prefix\()_\tag
 	/* From kernel: same stack, same GS. */
 	xchgq %rdi, (%rsp)
 	PUSH_REGS push_rdi=0

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pervcpu model's table row, its per-vCPU stacks, and the C glue of pervcpu.S. */
 #include "pervcpu_policy.h"
+#include "kpti_abi.h"
 #include "cea.h"
 #include "layout.h"
 #include "mm.h"
@@ -114,6 +115,10 @@ bool pervcpu_syscall_c(struct ebx_pt_regs *regs)
 void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
+	if (vector & KPTI_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)KPTI_VEC_BAD_IRET;
+		entry_bad_iret_fixed(regs, (unsigned)vector);
+	}
 	trap_dispatch(regs, (unsigned)vector);
 }
 

@@ -66,7 +66,7 @@ ukl_return_to_app:
 	POP_REGS
 	movl $UKL_EDGE, %gs:PCPU_UKL_IN_USER
 	movq (PTR_RSP - PTR_ORIG_RAX)(%rsp), %rsp
-	leaq -16(%rsp), %rsp             /* lea: no flag changes before popfq anyway, but clear intent */
+	leaq -16(%rsp), %rsp             /* at RFLAGS, RIP */
 	movl $UKL_APP, %gs:PCPU_UKL_IN_USER
 	popfq
 	.globl ukl_return_to_app_ret
@@ -91,6 +91,8 @@ ukl_first_return:
 ukl_exc_common:
 	testb $3, 24(%rsp)
 	jnz .Lexc_user
+	/* Before any GS access: at the faulting IRET GS is the ring-3 task's. */
+	ONSTACK_BAD_IRET_FIXUP ukl_return_to_user_nopti_iretq, .Lexc_user
 	cmpl $UKL_APP, %gs:PCPU_UKL_IN_USER
 	je .Lexc_app
 	/* Kernel (or entry/exit) code: same stack, same GS. */

@@ -132,6 +132,8 @@ __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f)
 	kprintf("entrybox: xen %s: iret hypercall refused: cs 0x%llx ss 0x%llx rip 0x%llx rflags 0x%llx\n",
 		state.hv == XEN_HV_VMM ? "vmm" : "shim", (unsigned long long)f->cs, (unsigned long long)f->ss,
 		(unsigned long long)f->rip, (unsigned long long)f->rflags);
+	/* The hypervisor's refusal stands where a faulting IRET would. */
+	entry_bad_iret_fixed(&regs, VEC_GP);
 	trap_dispatch(&regs, VEC_GP);
 	for (;;)
 		halt_forever();

@@ -46,7 +46,7 @@ START_TEST(bench_reports_every_reference_with_a_ratio)
 	int fd = mkstemp(path);
 	ck_assert(fd >= 0);
 	close(fd);
-	const char *args[] = { "bench", "--iterations", "2", "--exits", "300", "--iters", "40", "--out", path, NULL };
+	const char *args[] = { "bench", "--iterations", "2", "--exits", "300", "--iters", "40", "--models", "kpti", "--out", path, NULL };
 	struct e2e_run r;
 	e2e_run(&r, false, args);
 	ck_assert_msg(r.status == 0, "bench status %d; stderr: %s", r.status, r.stderr_text);

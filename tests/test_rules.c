@@ -583,6 +583,13 @@ START_TEST(tss_rsp0_task_policies)
 	two = 9;
 	memcpy(mem_find(raw.cpus[0].current_task_gva)->bytes, &two, 4);
 	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no PTI stack");
+	/* A kernel thread (no registered task) at CPL 0: nothing can enter from
+	 * ring 3 until the next switch, so RSP0 is not judged. */
+	s = kernel_snap();
+	expect_pass("tss-rsp0", &s);
+	s.point = SNAP_USER_BOUNDARY;
+	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no PTI stack");
+	s = user_snap();
 	mem_find(raw.cpus[0].current_task_gva)->gva = 0x3000;
 	expect_fail("tss-rsp0", &s, "current task at 0xffffffff82000100 unreadable");
 }

@@ -156,7 +156,7 @@ static int write_outputs(const struct matrix *m)
 
 static bool any_unexpected(const struct matrix *m)
 {
-	for (size_t i = 0; i < m->ncells; i++)
+	for (size_t i = 0; i < m->ngrid; i++)
 		if (m->cells[i].category == MATRIX_UNEXPECTED)
 			return true;
 	return false;
@@ -169,14 +169,15 @@ static int run_matrix(struct matrix *m)
 	if (m->ncells == 0)
 		return cli_fail(EBX_STATUS_USAGE, "matrix: the filters leave no run");
 	struct run_ctx ctx;
-	fprintf(stderr, "entrybox matrix: %zu runs, %u at a time, results in %s/\n", m->ncells, m->opt.jobs,
-		m->opt.out_dir);
+	fprintf(stderr, "entrybox matrix: %zu runs (%zu cells, %zu cost runs), %u at a time, results in %s/\n",
+		m->ncells, m->ngrid, m->ncells - m->ngrid, m->opt.jobs, m->opt.out_dir);
 	matrix_progress_start(&ctx.progress, stderr, m->ncells);
 	int rc = matrix_run_all(m, on_done, &ctx);
 	matrix_progress_finish(&ctx.progress);
 	m->wall_seconds = matrix_progress_now() - ctx.progress.start;
 	if (rc != 0)
 		return rc;
+	matrix_results_costs(m);
 	size_t disagreements = matrix_results_compare(m);
 	matrix_results_backend(m);
 	if ((rc = write_outputs(m)) != 0)

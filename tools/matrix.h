@@ -34,6 +34,11 @@ struct matrix_cell {
 	const char *model, *scenario;
 	bool pti, pcid;
 	unsigned vcpus;
+	unsigned long iters;      /* guest iters=, 0: the matrix's --iters or the run's default */
+	/* A cost run: syscall-loop again with twice the iterations, so the exits
+	 * per round trip come from the difference of two whole runs. */
+	bool cost_run;
+	struct matrix_cell *cost_partner;  /* grid cell <-> its cost run */
 	/* the run (matrix_runner.c) */
 	int exit_status;          /* the child's exit status, -1 when it died by a signal */
 	int term_signal;          /* the signal that ended it, 0 if none */
@@ -44,7 +49,7 @@ struct matrix_cell {
 	enum matrix_category category;
 	struct json_object *row;  /* the run's JSON object (owned), or one made for a run that left none */
 	bool has_cost;            /* syscall round-trip cost measured (a syscall-loop measure region) */
-	double instructions_per_rt, exits_per_rt;
+	double instructions_per_rt, exits_per_rt;  /* exits_per_rt < 0: not known (the cost run failed) */
 	bool disagrees;           /* the other engine's cell of the same selection came out differently */
 };
 
@@ -72,7 +77,8 @@ struct matrix_options {
 struct matrix {
 	struct matrix_options opt;
 	struct matrix_cell *cells;
-	size_t ncells;
+	size_t ncells;            /* every run: the grid, then the cost runs */
+	size_t ngrid;             /* the table's cells: cells[0, ngrid) */
 	double wall_seconds;
 	char backend[8];          /* the KVM backend the kvm cells reported ("pvm", "vmx", ...) */
 };

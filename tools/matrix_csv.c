@@ -39,15 +39,18 @@ static size_t violation_count(const struct matrix_cell *c)
 
 static void line(FILE *f, const struct matrix_cell *c)
 {
-	fprintf(f, "%s,%s,%s,%s,%u,%s,%s,", matrix_engine_name(c->engine), c->model, c->pti ? "on" : "off",
+	fprintf(f, "%s,%s,", c->cost_run ? "cost" : "cell", matrix_engine_name(c->engine));
+	fprintf(f, "%s,%s,%s,%u,%s,%s,", c->model, c->pti ? "on" : "off",
 		c->pcid ? "on" : "off", c->vcpus, c->scenario, matrix_category_name(c->category));
 	quoted(f, matrix_row_string(c, "outcome"));
 	fputc(',', f);
 	quoted(f, matrix_row_string(c, "expected"));
 	fprintf(f, ",%d,%d,%s,%lld,%lld,%zu,", c->exit_status, c->disagrees, matrix_row_string(c, "backend"),
 		row_int(c, "exits"), row_int(c, "checks"), violation_count(c));
-	if (c->has_cost)
+	if (c->has_cost && c->exits_per_rt >= 0)
 		fprintf(f, "%.3f,%.3f,", c->instructions_per_rt, c->exits_per_rt);
+	else if (c->has_cost)
+		fprintf(f, "%.3f,,", c->instructions_per_rt);
 	else
 		fputs(",,", f);
 	fprintf(f, "%.3f,", c->wall_seconds);
@@ -60,7 +63,7 @@ int matrix_csv_write(const struct matrix *m, const char *path)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fputs("engine,model,pti,pcid,vcpus,scenario,category,outcome,expected,exit_status,disagrees,backend,"
+	fputs("role,engine,model,pti,pcid,vcpus,scenario,category,outcome,expected,exit_status,disagrees,backend,"
 	      "exits,checks,violations,instructions_per_rt,exits_per_rt,wall_seconds,json\n", f);
 	for (size_t i = 0; i < m->ncells; i++)
 		line(f, &m->cells[i]);

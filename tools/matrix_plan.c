@@ -211,15 +211,41 @@ static void add_row(struct matrix *m, const struct plan_axes *ax, const char *mo
 	}
 }
 
+/* The syscall-loop iterations a run uses when the matrix does not say (selection.c's default). */
+#define RUN_DEFAULT_ITERS 200ul
+
+static bool wants_cost_run(const struct matrix_cell *c)
+{
+	return c->engine == MATRIX_ENGINE_KVM && strcmp(c->scenario, "syscall-loop") == 0;
+}
+
+/* One cost run per kvm syscall-loop cell, after the grid. */
+static void add_cost_runs(struct matrix *m)
+{
+	unsigned long base = m->opt.iters ? m->opt.iters : RUN_DEFAULT_ITERS;
+	for (size_t i = 0; i < m->ngrid; i++) {
+		struct matrix_cell *g = &m->cells[i];
+		if (!wants_cost_run(g))
+			continue;
+		struct matrix_cell *c = &m->cells[m->ncells++];
+		*c = *g;
+		c->iters = 2 * base;
+		c->cost_run = true;
+		c->cost_partner = g;
+		g->cost_partner = c;
+	}
+}
+
 int matrix_plan_build(struct matrix *m)
 {
 	const struct matrix_options *o = &m->opt;
 	struct plan_axes ax;
 	ax.nmodels = pick(all_models, COUNT(all_models), o->models, o->nmodels, ax.models, MATRIX_MAX_LIST);
 	ax.nscenarios = matrix_plan_scenario_list(o, ax.scenarios, MATRIX_MAX_LIST);
-	size_t total = count_rows(o, &ax) * ax.nscenarios;
+	size_t grid = count_rows(o, &ax) * ax.nscenarios;
 	m->ncells = 0;
-	m->cells = calloc(total ? total : 1, sizeof(*m->cells));
+	/* at most one cost run per grid cell */
+	m->cells = calloc(grid ? 2 * grid : 1, sizeof(*m->cells));
 	if (!m->cells)
 		return -1;
 	/* pti=on first: it is the default mode and the one the rules were written for. */
@@ -231,5 +257,7 @@ int matrix_plan_build(struct matrix *m)
 						if (o->pti[pti] && o->pcid[pcid] && o->engines[e])
 							add_row(m, &ax, ax.models[mi], pti, pcid, o->vcpus[v],
 								(enum matrix_engine)e);
+	m->ngrid = m->ncells;
+	add_cost_runs(m);
 	return 0;
 }

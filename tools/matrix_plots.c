@@ -49,7 +49,11 @@ static size_t write_cost_data(const struct matrix *m, FILE *f, bool *any_cycles)
 		row_label(c, label, sizeof(label), false);
 		bool has_cycles = cell_cycles(c, &cycles);
 		*any_cycles |= has_cycles;
-		fprintf(f, "%zu \"%s\" %.3f %.3f ", n++, label, c->instructions_per_rt, c->exits_per_rt);
+		fprintf(f, "%zu \"%s\" %.3f ", n++, label, c->instructions_per_rt);
+		if (c->exits_per_rt >= 0)
+			fprintf(f, "%.3f ", c->exits_per_rt);
+		else
+			fputs("? ", f);
 		if (has_cycles)
 			fprintf(f, "%.1f\n", cycles);
 		else
@@ -113,7 +117,7 @@ static unsigned text_rgb(enum matrix_category c)
 /* grid.dat: x (scenario), y (row), colour, word, text colour. */
 static void grid_data(const struct matrix *m, FILE *f, size_t nscen)
 {
-	for (size_t i = 0; i < m->ncells; i++) {
+	for (size_t i = 0; i < m->ngrid; i++) {
 		const struct matrix_cell *c = &m->cells[i];
 		char word[32];
 		matrix_table_word(c, word, sizeof(word));
@@ -124,7 +128,7 @@ static void grid_data(const struct matrix *m, FILE *f, size_t nscen)
 
 static void grid_script(const struct matrix *m, FILE *gp, const char *dat, const char **scen, size_t nscen)
 {
-	size_t nrows = m->ncells / nscen;
+	size_t nrows = m->ngrid / nscen;
 	bool two_engines = m->opt.engines[MATRIX_ENGINE_KVM] && m->opt.engines[MATRIX_ENGINE_QEMU_TCG];
 	char cmds[16384];
 	size_t used = (size_t)snprintf(cmds, sizeof(cmds),
@@ -181,7 +185,7 @@ int matrix_plots_draw(const struct matrix *m)
 {
 	const char *scen[MATRIX_MAX_LIST];
 	size_t nscen = matrix_plan_scenario_list(&m->opt, scen, MATRIX_MAX_LIST);
-	if (nscen == 0 || m->ncells == 0)
+	if (nscen == 0 || m->ngrid == 0)
 		return 0;
 	char dir[PATH_MAX], cost[PATH_MAX], grid[PATH_MAX], script[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/plots", m->opt.out_dir);

@@ -90,7 +90,12 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
 		return MATRIX_UNEXPECTED;
 	switch (c->exit_status) {
 	case EBX_STATUS_OK:
-		return strcmp(matrix_row_string(c, "expected"), "pass") == 0 ? MATRIX_PASS : MATRIX_XFAIL;
+		if (strcmp(matrix_row_string(c, "expected"), "pass") == 0)
+			return MATRIX_PASS;
+		/* The scenario itself says it has nothing to show for this model. */
+		if (strcmp(matrix_row_string(c, "expected"), "not-applicable") == 0)
+			return MATRIX_NA;
+		return MATRIX_XFAIL;
 	case EBX_STATUS_USAGE:
 		return MATRIX_NA;
 	case EBX_STATUS_ENV:
@@ -107,17 +112,32 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
  * are counted by hand and have no step exit.  What is left is what a round
  * trip costs in exits when nobody is measuring.
  */
-bool matrix_measure_cost(struct json_object *row, double *insn_per_rt, double *exits_per_rt)
+bool matrix_measure_insns(struct json_object *row, double *insn_per_rt)
 {
 	struct json_object *m;
-	double iters, insns, exits;
+	double iters, insns;
 	if (!row || !json_object_object_get_ex(row, "measure", &m) || !json_object_is_type(m, json_type_object) ||
-	    !get_number(m, "iterations", &iters) || !get_number(m, "instructions", &insns) ||
-	    !get_number(m, "exits", &exits) || iters < 1)
+	    !get_number(m, "iterations", &iters) || !get_number(m, "instructions", &insns) || iters < 1)
 		return false;
-	double steps = insns - 2 * iters;
 	*insn_per_rt = insns / iters;
-	*exits_per_rt = (steps >= 0 && exits >= steps) ? (exits - steps) / iters : exits / iters;
+	return true;
+}
+
+/*
+ * Exits per round trip from two whole runs that differ only in iters: boot,
+ * task set-up, the single-stepped measure region (a fixed number of round
+ * trips) and the result lines are the same in both, so the difference in
+ * exits is what the extra round trips cost, with every rule checked at every
+ * exit and nobody stepping.
+ */
+bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, double extra_per_task,
+			 double *exits_per_rt)
+{
+	double e1, e2, tasks;
+	if (!base || !more || !get_number(base, "exits", &e1) || !get_number(more, "exits", &e2) ||
+	    !get_number(more, "tasks", &tasks) || tasks < 1 || extra_per_task < 1 || e2 < e1)
+		return false;
+	*exits_per_rt = (e2 - e1) / (extra_per_task * tasks);
 	return true;
 }
 
@@ -132,11 +152,31 @@ void matrix_results_judge(struct matrix_cell *c)
 	}
 	c->row = own ? own : made_row(c);
 	c->category = categorize(c, own != NULL);
-	if (own && c->engine == MATRIX_ENGINE_KVM && strcmp(c->scenario, "syscall-loop") == 0)
-		c->has_cost = matrix_measure_cost(c->row, &c->instructions_per_rt, &c->exits_per_rt);
+	if (own && !c->cost_run && c->engine == MATRIX_ENGINE_KVM && strcmp(c->scenario, "syscall-loop") == 0)
+		c->has_cost = matrix_measure_insns(c->row, &c->instructions_per_rt);
+	c->exits_per_rt = -1;
 	json_object_object_add(c->row, "matrix_category", json_object_new_string(matrix_category_name(c->category)));
 	json_object_object_add(c->row, "matrix_exit_status", json_object_new_int(c->exit_status));
 	json_object_object_add(c->row, "matrix_log", json_object_new_string(c->log_path));
+	if (c->cost_run)
+		json_object_object_add(c->row, "matrix_role", json_object_new_string("cost"));
+}
+
+static bool ran_through(const struct matrix_cell *c)
+{
+	return c->row && (c->exit_status == EBX_STATUS_OK || c->exit_status == EBX_STATUS_MISMATCH);
+}
+
+void matrix_results_costs(struct matrix *m)
+{
+	for (size_t i = 0; i < m->ngrid; i++) {
+		struct matrix_cell *g = &m->cells[i], *c = g->cost_partner;
+		if (!g->has_cost || !c || !ran_through(g) || !ran_through(c))
+			continue;
+		/* the grid cell ran with half the cost run's iterations */
+		if (!matrix_exits_per_rt(g->row, c->row, (double)(c->iters / 2), &g->exits_per_rt))
+			g->exits_per_rt = -1;
+	}
 }
 
 static bool same_selection(const struct matrix_cell *a, const struct matrix_cell *b)
@@ -153,11 +193,11 @@ static bool ran(const struct matrix_cell *c)
 size_t matrix_results_compare(struct matrix *m)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < m->ncells; i++) {
+	for (size_t i = 0; i < m->ngrid; i++) {
 		struct matrix_cell *k = &m->cells[i];
 		if (k->engine != MATRIX_ENGINE_KVM)
 			continue;
-		for (size_t j = 0; j < m->ncells; j++) {
+		for (size_t j = 0; j < m->ngrid; j++) {
 			struct matrix_cell *q = &m->cells[j];
 			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !same_selection(k, q))
 				continue;

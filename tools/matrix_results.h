@@ -21,9 +21,17 @@ int matrix_results_write_json(const struct matrix *m, const char *path);
 
 void matrix_results_free(struct matrix *m);
 
-/* Guest kernel instructions and VM exits per syscall round trip from a run's
- * "measure" object; false when the run measured nothing. */
-bool matrix_measure_cost(struct json_object *row, double *insn_per_rt, double *exits_per_rt);
+/* Guest kernel instructions per syscall round trip from a run's "measure"
+ * object; false when the run measured nothing. */
+bool matrix_measure_insns(struct json_object *row, double *insn_per_rt);
+
+/* VM exits per syscall round trip from two syscall-loop runs of the same
+ * selection, `more` with extra_per_task more iterations per task than `base`. */
+bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, double extra_per_task,
+			 double *exits_per_rt);
+
+/* Fills the grid's exits per round trip from the cost runs (after all ran). */
+void matrix_results_costs(struct matrix *m);
 
 /* Helpers for the other outputs. */
 const char *matrix_row_string(const struct matrix_cell *c, const char *key);

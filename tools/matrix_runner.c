@@ -36,8 +36,9 @@ static double now(void)
 static void cell_paths(const struct matrix *m, size_t i, struct matrix_cell *c)
 {
 	char stem[160];
-	snprintf(stem, sizeof(stem), "%04zu-%s-%s-pti-%s-pcid-%s-vcpus-%u-%s", i, matrix_engine_name(c->engine),
-		 c->model, c->pti ? "on" : "off", c->pcid ? "on" : "off", c->vcpus, c->scenario);
+	snprintf(stem, sizeof(stem), "%04zu-%s-%s-pti-%s-pcid-%s-vcpus-%u-%s%s", i, matrix_engine_name(c->engine),
+		 c->model, c->pti ? "on" : "off", c->pcid ? "on" : "off", c->vcpus, c->scenario,
+		 c->cost_run ? "-cost" : "");
 	snprintf(c->json_path, sizeof(c->json_path), "%s/runs/%s.json", m->opt.out_dir, stem);
 	snprintf(c->log_path, sizeof(c->log_path), "%s/runs/%s.log", m->opt.out_dir, stem);
 }
@@ -81,8 +82,9 @@ static void build_argv(const struct matrix_options *o, const char *exe, struct m
 		push(a, "--timeout");
 		push(a, a->timeout);
 	}
-	if (o->iters > 0) {
-		snprintf(a->iters, sizeof(a->iters), "%lu", o->iters);
+	unsigned long iters = c->iters ? c->iters : o->iters;
+	if (iters > 0) {
+		snprintf(a->iters, sizeof(a->iters), "%lu", iters);
 		push(a, "--iters");
 		push(a, a->iters);
 	}

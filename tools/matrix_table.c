@@ -58,8 +58,10 @@ static void row_line(FILE *out, const struct matrix_cell *row, const char **scen
 		fprintf(out, " %-*s", column_width(scen[s]), word);
 	}
 	const struct matrix_cell *cost = cost_cell(row, nscen);
-	if (cost)
+	if (cost && cost->exits_per_rt >= 0)
 		fprintf(out, " %9.1f %8.2f\n", cost->instructions_per_rt, cost->exits_per_rt);
+	else if (cost)
+		fprintf(out, " %9.1f %8s\n", cost->instructions_per_rt, "-");
 	else
 		fprintf(out, " %9s %8s\n", "-", "-");
 }
@@ -82,27 +84,34 @@ static void first_violation(const struct matrix_cell *c, char *buf, size_t len)
 		snprintf(buf, len, "; violation %s at %s", json_object_get_string(rule), json_object_get_string(sym));
 }
 
+/* Enough to start on; results.csv and runs/ hold the rest. */
+#define MAX_UNEXPECTED_LINES 20
+
 static void unexpected_lines(FILE *out, const struct matrix *m)
 {
-	for (size_t i = 0; i < m->ncells; i++) {
+	size_t shown = 0, total = 0;
+	for (size_t i = 0; i < m->ngrid; i++) {
 		const struct matrix_cell *c = &m->cells[i];
-		if (c->category != MATRIX_UNEXPECTED)
+		if (c->category != MATRIX_UNEXPECTED || total++ >= MAX_UNEXPECTED_LINES)
 			continue;
+		shown++;
 		char viol[200];
 		first_violation(c, viol, sizeof(viol));
 		describe(out, "UNEXPECTED", c);
 		fprintf(out, ": outcome '%s', expected '%s'%s; %s (log %s)\n", matrix_row_string(c, "outcome"),
 			matrix_row_string(c, "expected"), viol, matrix_row_string(c, "end_reason"), c->log_path);
 	}
+	if (total > shown)
+		fprintf(out, "... and %zu more UNEXPECTED runs: see results.csv\n", total - shown);
 }
 
 static void disagreement_lines(FILE *out, const struct matrix *m)
 {
-	for (size_t i = 0; i < m->ncells; i++) {
+	for (size_t i = 0; i < m->ngrid; i++) {
 		const struct matrix_cell *k = &m->cells[i];
 		if (!k->disagrees || k->engine != MATRIX_ENGINE_KVM)
 			continue;
-		for (size_t j = 0; j < m->ncells; j++) {
+		for (size_t j = 0; j < m->ngrid; j++) {
 			const struct matrix_cell *q = &m->cells[j];
 			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !q->disagrees || strcmp(q->model, k->model) ||
 			    strcmp(q->scenario, k->scenario) || q->pti != k->pti || q->pcid != k->pcid ||
@@ -119,12 +128,12 @@ static void disagreement_lines(FILE *out, const struct matrix *m)
 static void totals(FILE *out, const struct matrix *m, size_t disagreements)
 {
 	size_t count[MATRIX_CATEGORY_COUNT] = { 0 };
-	for (size_t i = 0; i < m->ncells; i++)
+	for (size_t i = 0; i < m->ngrid; i++)
 		count[m->cells[i].category]++;
-	fprintf(out, "runs %zu: pass %zu, xfail %zu, UNEXPECTED %zu, n/a %zu, unsupported %zu; "
-		"engine disagreements %zu; wall %.1f s\n",
-		m->ncells, count[MATRIX_PASS], count[MATRIX_XFAIL], count[MATRIX_UNEXPECTED], count[MATRIX_NA],
-		count[MATRIX_UNSUPPORTED], disagreements, m->wall_seconds);
+	fprintf(out, "cells %zu: pass %zu, xfail %zu, UNEXPECTED %zu, n/a %zu, unsupported %zu; "
+		"engine disagreements %zu; %zu runs, wall %.1f s\n",
+		m->ngrid, count[MATRIX_PASS], count[MATRIX_XFAIL], count[MATRIX_UNEXPECTED], count[MATRIX_NA],
+		count[MATRIX_UNSUPPORTED], disagreements, m->ncells, m->wall_seconds);
 }
 
 void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
@@ -133,11 +142,12 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 	size_t nscen = matrix_plan_scenario_list(&m->opt, scen, MATRIX_MAX_LIST);
 	int mw = model_width(m);
 	header(out, m, scen, nscen, mw);
-	for (size_t i = 0; nscen && i + nscen <= m->ncells; i += nscen)
+	for (size_t i = 0; nscen && i + nscen <= m->ngrid; i += nscen)
 		row_line(out, &m->cells[i], scen, nscen, mw);
-	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = the guest refuses the combination; "
+	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = refused by the guest or not applicable; "
 		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree\n"
-		     "insn/rt, exits/rt: guest kernel instructions and VM exits per syscall round trip (syscall-loop, kvm)\n");
+		     "insn/rt: guest kernel instructions per syscall round trip (syscall-loop's single-stepped region, kvm);\n"
+		     "exits/rt: VM exits per round trip, every rule checked (syscall-loop at 2x iters minus syscall-loop)\n");
 	totals(out, m, disagreements);
 	unexpected_lines(out, m);
 	disagreement_lines(out, m);

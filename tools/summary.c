@@ -52,6 +52,10 @@ static void print_measure(FILE *out, const struct run_result *r)
 		fprintf(out, " = %.1f instructions per round trip",
 			(double)r->measure_instructions / (double)r->measure_iterations);
 	fputc('\n', out);
+	if (r->measure_trips)
+		fprintf(out, "          kernel side of one SYSCALL..SYSRET: min %llu, median %llu, max %llu instructions (%llu stepped)\n",
+			(unsigned long long)r->measure_trip_min, (unsigned long long)r->measure_trip_median,
+			(unsigned long long)r->measure_trip_max, (unsigned long long)r->measure_trips);
 }
 
 /* Facts about the engine that change how to read the outcome (design.md §10). */

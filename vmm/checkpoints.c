@@ -88,6 +88,23 @@ static void on_syscall_regs(struct vcpu_state *v, const struct event_view *ev)
 		vcpu_record_violation(v, &viol, &snap);
 }
 
+static int compare_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void trip_statistics(uint32_t *steps, uint32_t n, struct run_result *r)
+{
+	r->measure_trips = n;
+	if (n == 0)
+		return;
+	qsort(steps, n, sizeof(steps[0]), compare_u32);
+	r->measure_trip_min = steps[0];
+	r->measure_trip_median = steps[n / 2];
+	r->measure_trip_max = steps[n - 1];
+}
+
 static void on_measure(struct vcpu_state *v, const struct event_view *ev, bool begin)
 {
 	struct session *s = v->s;
@@ -101,6 +118,8 @@ static void on_measure(struct vcpu_state *v, const struct event_view *ev, bool b
 	if (begin) {
 		v->measuring = true;
 		v->measure_steps = 0;
+		v->ntrips = 0;
+		v->in_trip = false;
 		v->measure_exit_base = atomic_load(&s->exits);
 		pthread_mutex_lock(&s->lock);
 		snprintf(s->r->measure_name, sizeof(s->r->measure_name), "%s", name);
@@ -117,6 +136,7 @@ static void on_measure(struct vcpu_state *v, const struct event_view *ev, bool b
 	s->r->measure_iterations = p.iterations;
 	s->r->measure_instructions = v->measure_steps;
 	s->r->measure_exits = atomic_load(&s->exits) - v->measure_exit_base;
+	trip_statistics(v->trip_steps, v->ntrips, s->r);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -208,6 +208,10 @@ static struct json_object *measure_json(const struct run_result *r)
 	json_object_object_add(m, "iterations", json_object_new_uint64(r->measure_iterations));
 	json_object_object_add(m, "instructions", json_object_new_uint64(r->measure_instructions));
 	json_object_object_add(m, "exits", json_object_new_uint64(r->measure_exits));
+	json_object_object_add(m, "round_trips_stepped", json_object_new_uint64(r->measure_trips));
+	json_object_object_add(m, "round_trip_min", json_object_new_uint64(r->measure_trip_min));
+	json_object_object_add(m, "round_trip_median", json_object_new_uint64(r->measure_trip_median));
+	json_object_object_add(m, "round_trip_max", json_object_new_uint64(r->measure_trip_max));
 	json_object_object_add(m, "instructions_per_iteration",
 			       r->measure_iterations ? json_object_new_double((double)r->measure_instructions /
 									      (double)r->measure_iterations)

@@ -89,6 +89,10 @@ struct run_result {
 	/* single-step measurement of the region the guest marked (0 if none) */
 	char measure_name[32];
 	uint64_t measure_iterations, measure_instructions, measure_exits;
+	/* Kernel-side instructions of each complete round trip (SYSCALL through
+	 * SYSRET) inside the region: the entry path's own cost, free of whatever
+	 * else the region's marker syscalls did. */
+	uint64_t measure_trips, measure_trip_min, measure_trip_median, measure_trip_max;
 	double wall_seconds;
 	char end_reason[256];     /* one line: how the run ended and why */
 	char explanation[512];    /* triple fault: the exception chain the final state shows */

@@ -20,6 +20,14 @@ static const char *kind_word(uint32_t kind)
 	return kind == EBX_STACK_PTI ? "PTI" : "kernel";
 }
 
+static bool task_registered(const struct layout *l, uint32_t id)
+{
+	for (uint32_t i = 0; i < l->raw.ntasks; i++)
+		if (l->raw.tasks[i].id == id)
+			return true;
+	return false;
+}
+
 static bool expect_task_stack(const struct vcpu_snap *s, const struct layout *l, uint32_t kind,
 			      struct rsp0_expect *x, struct violation *v)
 {
@@ -28,6 +36,12 @@ static bool expect_task_stack(const struct vcpu_snap *s, const struct layout *l,
 
 	if (!snap_read(s, l, gva, &id, sizeof(id)))
 		return rule_fail(v, "cpu %" PRIu32 " current task at 0x%" PRIx64 " unreadable", s->cpu, gva);
+	if (!task_registered(l, id) && s->cpl == 0 && s->point != SNAP_USER_BOUNDARY) {
+		/* The CPU runs a kernel thread (boot or idle): no user task can enter
+		 * from ring 3 here until the next context switch sets RSP0. */
+		x->top = 0;
+		return true;
+	}
 	x->top = layout_stack_top(l, kind, id);
 	if (!x->top)
 		return rule_fail(v, "current task %" PRIu32 " of cpu %" PRIu32 " has no %s stack (rsp0 policy)",
@@ -77,6 +91,8 @@ bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct vio
 				 s->tr_base, s->cpu, tss);
 	if (!expected_rsp0(s, l, &x, v))
 		return false;
+	if (x.top == 0)
+		return true;
 	if (!snap_read(s, l, s->tr_base + TSS_RSP0_OFF, &rsp0, sizeof(rsp0)))
 		return rule_fail(v, "TSS.RSP0 at 0x%" PRIx64 " unreadable", s->tr_base + TSS_RSP0_OFF);
 	if (rsp0 != x.top)

@@ -12,7 +12,9 @@
 
 #define SERIAL_LINE_MAX     2048
 #define SERIAL_TAIL_LINES   16
-#define SERIAL_BYTE_LIMIT   (64u << 20)
+/* Far above what any scenario prints (a few KiB), low enough that a flooding
+ * guest is stopped in about a second even where every byte is an exit. */
+#define SERIAL_BYTE_LIMIT   (256u << 10)
 
 typedef void (*serial_line_fn)(void *ctx, const char *line);
 

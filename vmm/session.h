@@ -43,6 +43,10 @@ struct vcpu_state {
 	/* The guest-marked measurement region (per vCPU: the guest measures on one). */
 	bool measuring;
 	uint64_t measure_steps, measure_exit_base;
+	uint64_t trip_start;          /* measure_steps at the current round trip's SYSCALL */
+	bool in_trip;
+	uint32_t ntrips;
+	uint32_t trip_steps[1024];
 };
 
 struct session {

@@ -113,6 +113,8 @@ static void measure_kernel_entry(struct vcpu_state *v)
 	if (!v->measuring)
 		return;
 	v->measure_steps++; /* the SYSCALL */
+	v->trip_start = v->measure_steps - 1;
+	v->in_trip = true;
 	debugctl_set_single_step(&v->dbg, true);
 }
 
@@ -121,6 +123,9 @@ static void measure_kernel_exit(struct vcpu_state *v)
 	if (!v->measuring)
 		return;
 	v->measure_steps++; /* the SYSRET */
+	if (v->in_trip && v->ntrips < sizeof(v->trip_steps) / sizeof(v->trip_steps[0]))
+		v->trip_steps[v->ntrips++] = (uint32_t)(v->measure_steps - v->trip_start);
+	v->in_trip = false;
 	debugctl_set_single_step(&v->dbg, false);
 }
 
@@ -205,8 +210,11 @@ static void handle_debug(struct vcpu_state *v)
 	if (slot >= 0) {
 		/* While stepping, a breakpoint can be reported instead of the step
 		 * that reached it (kvm_pvm at the sysretq): it is that step. */
-		if (v->dbg.single_step)
+		if (v->dbg.single_step) {
+			if (v->measuring)
+				v->measure_steps++;
 			inject_on_step(v, regs->rip);
+		}
 		handle_breakpoint(v, slot);
 		return;
 	}
