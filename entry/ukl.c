@@ -70,6 +70,12 @@ static uint64_t pf_ist_base(unsigned cpu)
 static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss)
 {
 	pc->ukl_in_user = 0;
+	if (state.df == UKL_DF_NONE) {
+		/* Nothing gives #DF a known-good stack: the fault the application
+		 * stack cannot take becomes a #DF that cannot be delivered either. */
+		idt_set_ist(VEC_DF, 0);
+		return;
+	}
 	if (state.df != UKL_DF_IST)
 		return;
 	uint64_t base = pf_ist_base(cpu);

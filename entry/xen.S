@@ -21,7 +21,9 @@
 #include "onstack_macros.h"
 #include "xen_abi.h"
 
-#define RFLAGS_BAD (0x3000 | 0x4000 | 0x20000 | 0x80000 | 0x100000)  /* IOPL NT VM VIF VIP */
+/* NT is a legitimate user-mode flag (Linux's syscall_nt selftest leaves it set), as in
+ * Xen's own iret hypercall; IOPL, VM, VIF and VIP are not. */
+#define RFLAGS_BAD (0x3000 | 0x20000 | 0x80000 | 0x100000)  /* IOPL VM VIF VIP */
 #define HC_RIP  24
 #define HC_CS   32
 #define HC_RFL  40

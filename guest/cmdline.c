@@ -28,7 +28,7 @@ static const char *const pervcpu_sleep_names[] = {
 
 static const char *const hv_names[] = { [XEN_HV_SHIM] = "shim", [XEN_HV_VMM] = "vmm" };
 
-static const char *const ukl_df_names[] = { [UKL_DF_WORKAROUND] = "workaround", [UKL_DF_IST] = "ist" };
+static const char *const ukl_df_names[] = { [UKL_DF_WORKAROUND] = "workaround", [UKL_DF_IST] = "ist", [UKL_DF_NONE] = "none" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -28,7 +28,9 @@ enum pervcpu_sleep { PERVCPU_SLEEP_FORBID = 0, PERVCPU_SLEEP_COPY, PERVCPU_SLEEP
 /* xen: who plays the hypervisor of the syscall bounce and the iret hypercall. */
 enum xen_hv { XEN_HV_SHIM = 0, XEN_HV_VMM };
 /* ukl: how a #PF on the application's own stack (no stack switch, so #DF) is survived. */
-enum ukl_df { UKL_DF_WORKAROUND = 0, UKL_DF_IST };
+/* none: #DF keeps no IST either -- the unrepaired UKL design, whose #PF on the
+ * application stack ends in a triple fault (for the VMM's diagnosis). */
+enum ukl_df { UKL_DF_WORKAROUND = 0, UKL_DF_IST, UKL_DF_NONE };
 
 struct boot_options {
 	unsigned model;        /* index into models.def */

@@ -160,9 +160,14 @@ __noreturn void kmain(uint32_t start_info_pa)
 	const struct scenario *sc = scenario_get(k->opts.scenario);
 	build_system(k, sc);
 
-	if (sc->runs_tasks)
-		sched_run_all();
-	enum scenario_outcome outcome = sc->judge(&k->opts, detail, sizeof(detail));
+	enum scenario_outcome outcome;
+	if (scenario_not_applicable(sc, &k->opts, detail, sizeof(detail))) {
+		outcome = OUTCOME_NOT_APPLICABLE;
+	} else {
+		if (sc->runs_tasks)
+			sched_run_all();
+		outcome = sc->judge(&k->opts, detail, sizeof(detail));
+	}
 	enum scenario_outcome expected = scenario_expected(sc, &k->opts);
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;

@@ -19,6 +19,9 @@ enum scenario_outcome {
 struct scenario {
 	bool runs_tasks;
 	bool uses_timer;   /* every CPU's LAPIC timer ticks while the tasks run */
+	/* The plan is a ring-3 program (SYSRET/IRET to user, user-mode flags):
+	 * meaningless when every task is a ring-0 UKL application. */
+	bool needs_ring3;
 	/* After every task ended: what came of the scenario's plan; detail
 	 * (one line, no quotes or backslashes) says what was seen. */
 	enum scenario_outcome (*judge)(const struct boot_options *o, char *detail, size_t len);
@@ -29,6 +32,9 @@ struct scenario {
 const char *scenario_outcome_name(enum scenario_outcome o);
 /* What the run expects of scenario `sc` under the options' model. */
 enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o);
+/* True when the scenario cannot mean anything for this selection (then it
+ * does not run its tasks, and expects and reports not-applicable). */
+bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, char *detail, size_t len);
 
 const struct scenario *scenario_get(unsigned index);
 

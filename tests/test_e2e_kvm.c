@@ -137,6 +137,50 @@ START_TEST(pcid_needs_the_cpu_feature)
 }
 END_TEST
 
+static const char *const hv_scenarios[] = { "syscall-loop", "regs-roundtrip", "user-pf", "sysret-noncanonical",
+					   "bad-iret" };
+
+START_TEST(xen_with_the_vmm_as_hypervisor)
+{
+	const char *scenario = hv_scenarios[_i / 2];
+	const char *pti = ptis[_i % 2];
+	const char *args[] = { "run", "--entry", "xen", "--scenario", scenario, "--pti", pti, "--iters", "40", "hv=vmm",
+			       NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.json != NULL, "no JSON; stderr: %s", r.stderr_text);
+	ck_assert_msg(r.status == 0, "xen hv=vmm %s pti=%s: status %d outcome %s (%s) end %s", scenario, pti, r.status,
+		      e2e_str(r.json, "outcome"), e2e_str(r.json, "detail"), e2e_str(r.json, "end_reason"));
+	json_object *hc = NULL;
+	ck_assert_msg(json_object_object_get_ex(r.json, "hypercalls", &hc), "no hypercalls served by the VMM");
+	ck_assert_int_gt(e2e_int(hc, "syscall_bounces"), 0);
+	/* bad-iret returns through a frame with a kernel SS, sysret-noncanonical to
+	 * RIP 2^47: the VMM must refuse both frames; every other return is valid. */
+	bool bad_frame = strcmp(scenario, "bad-iret") == 0 || strcmp(scenario, "sysret-noncanonical") == 0;
+	if (bad_frame)
+		ck_assert_int_gt(e2e_int(hc, "irets_refused"), 0);
+	else
+		ck_assert_int_eq(e2e_int(hc, "irets_refused"), 0);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(ukl_without_any_ist_triple_faults_and_is_explained)
+{
+	const char *args[] = { "run", "--entry", "ukl", "--pti", "off", "--scenario", "ukl-stack-df", "ukl_df=none", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.json != NULL, "no JSON; stderr: %s", r.stderr_text);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(e2e_str(r.json, "end"), "triple-fault");
+	const char *why = e2e_str(r.json, "explanation");
+	ck_assert_msg(strstr(why, "#PF at ukl_stack_probe") && strstr(why, "#DF without IST") &&
+			      strstr(why, "-> shutdown") && strstr(why, "ukl-task"),
+		      "explanation: %s", why);
+	e2e_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -150,6 +194,8 @@ int main(void)
 	tcase_add_test(tc, truncated_guest_image_is_bad_input);
 	tcase_add_test(tc, watchdog_ends_a_run_that_does_not_finish);
 	tcase_add_test(tc, pcid_needs_the_cpu_feature);
+	tcase_add_loop_test(tc, xen_with_the_vmm_as_hypervisor, 0, 10);
+	tcase_add_test(tc, ukl_without_any_ist_triple_faults_and_is_explained);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

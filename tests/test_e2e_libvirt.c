@@ -111,7 +111,7 @@ END_TEST
 
 START_TEST(timeout_destroys_the_domain)
 {
-	const char *extra[] = { "--scenario", "syscall-loop", "--iters", "100000000", "--timeout", "3", NULL };
+	const char *extra[] = { "--scenario", "syscall-loop", "--iters", "10000000", "--timeout", "3", NULL };
 	struct e2e_run r;
 	run_libvirt(&r, "qemu", extra);
 	ck_assert_msg(r.status == 1, "status %d; stderr: %s", r.status, r.stderr_text);

@@ -112,6 +112,32 @@ static json_object *find_row(json_object *rows, const char *engine, const char *
 	return NULL;
 }
 
+/* The cost run of a syscall-loop cell: the same selection at twice the iters. */
+static json_object *cost_row(json_object *rows, json_object *cell)
+{
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *r = json_object_array_get_idx(rows, i);
+		if (!strcmp(e2e_str(r, "matrix_role"), "cost") && !strcmp(e2e_str(r, "model"), e2e_str(cell, "model")) &&
+		    !strcmp(e2e_str(r, "pti"), e2e_str(cell, "pti")) && !strcmp(e2e_str(r, "pcid"), e2e_str(cell, "pcid")) &&
+		    e2e_int(r, "vcpus") == e2e_int(cell, "vcpus"))
+			return r;
+	}
+	return NULL;
+}
+
+/* The exits/rt column: (exits of the cost run - exits of the cell) / (extra iters x tasks). */
+static void check_exits_column(json_object *rows, json_object *cell, const char *shown)
+{
+	json_object *cost = cost_row(rows, cell);
+	ck_assert_msg(cost != NULL, "no cost run for %s", shown);
+	/* the matrix runs the cell at the default 200 iters, the cost run at 400 */
+	double per = (double)(e2e_int(cost, "exits") - e2e_int(cell, "exits")) / (200.0 * (double)e2e_int(cost, "tasks"));
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%.2f", per);
+	ck_assert_str_eq(shown, buf);
+	ck_assert_msg(per >= 1.0, "exits per round trip %s: a syscall round trip exits at least once here", buf);
+}
+
 static bool disagrees(json_object *row)
 {
 	json_object *v;
@@ -160,6 +186,7 @@ static int check_table(const struct matrix_run *m)
 				char buf[32];
 				snprintf(buf, sizeof(buf), "%.1f", per);
 				ck_assert_str_eq(tok[n - 2], buf);
+				check_exits_column(m->rows, row, tok[n - 1]);
 			}
 		}
 		checked++;
@@ -197,23 +224,27 @@ START_TEST(reduced_matrix_writes_rows_csv_plots_and_a_matching_table)
 	run_matrix(&m, args);
 	ck_assert_msg(m.status == 0, "matrix status %d; stdout:\n%s", m.status, m.stdout_text);
 	ck_assert(m.rows != NULL && json_object_is_type(m.rows, json_type_array));
-	ck_assert_int_eq(json_object_array_length(m.rows), 4);
-	for (size_t i = 0; i < 4; i++) {
+	/* 4 cells, then one cost run (syscall-loop at twice the iters) per syscall-loop cell */
+	ck_assert_int_eq(json_object_array_length(m.rows), 6);
+	for (size_t i = 0; i < 6; i++) {
 		json_object *r = json_object_array_get_idx(m.rows, i);
 		assert_row_schema(r);
 		ck_assert_str_eq(e2e_str(r, "matrix_category"), "pass");
 		ck_assert_str_eq(e2e_str(r, "engine"), "kvm");
+		ck_assert_str_eq(e2e_str(r, "matrix_role"), i < 4 ? "" : "cost");
+		if (i >= 4)
+			ck_assert_str_eq(e2e_str(r, "scenario"), "syscall-loop");
 	}
 	char csv[200];
 	snprintf(csv, sizeof(csv), "%s/results.csv", m.out_dir);
-	ck_assert_int_eq(count_lines(csv), 5);
+	ck_assert_int_eq(count_lines(csv), 7);
 	assert_nonempty_file(&m, "results.csv");
 	assert_nonempty_file(&m, "cost.png");
 	assert_nonempty_file(&m, "cost.svg");
 	assert_nonempty_file(&m, "outcomes.png");
 	assert_nonempty_file(&m, "outcomes.svg");
 	ck_assert_int_eq(check_table(&m), 2);
-	ck_assert_ptr_nonnull(strstr(m.stdout_text, "runs 4: pass 4, xfail 0, UNEXPECTED 0"));
+	ck_assert_ptr_nonnull(strstr(m.stdout_text, "cells 4: pass 4, xfail 0, UNEXPECTED 0"));
 	free_matrix(&m);
 }
 END_TEST

@@ -203,7 +203,7 @@ static void expect_clean(const struct vcpu_snap *s)
 START_TEST(table_rows)
 {
 	static const char *const names[] = { "cr3-user-mode", "user-cr3-only-in-entry", "gs-base",
-		"stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack" };
+		"stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "ukl-in-user" };
 	size_t n = 0;
 	const struct rule *t = rules_table(&n);
 
@@ -561,6 +561,36 @@ static void set_policy(uint32_t policy)
 	ck_assert(layout_validate(&raw, sizeof(raw), FX_RAM, &lay, NULL, 0));
 }
 
+START_TEST(ukl_in_user_agrees_with_the_cpu)
+{
+	uint32_t word = 0;
+	raw.cpus[0].in_user_gva = raw.cpus[0].current_task_gva + 0x80;
+	ck_assert(layout_validate(&raw, sizeof(raw), FX_RAM, &lay, NULL, 0));
+	mem_put(raw.cpus[0].in_user_gva, &word, sizeof(word), true);
+	struct vcpu_snap s = kernel_snap();
+	expect_pass("ukl-in-user", &s);
+	/* Kernel code claiming to be the application. */
+	word = 1;
+	memcpy(mem_find(raw.cpus[0].in_user_gva)->bytes, &word, 4);
+	expect_fail("ukl-in-user", &s, "in_user=1 (application) but RIP=");
+	/* The application on its own stack is what in_user=1 means. */
+	s.rsp = fx_top(&raw, FX_ST_UKL) - 0x200;
+	expect_pass("ukl-in-user", &s);
+	expect_pass("stack-bounds", &s);
+	word = 0;
+	memcpy(mem_find(raw.cpus[0].in_user_gva)->bytes, &word, 4);
+	expect_fail("ukl-in-user", &s, "in_user=0 (kernel) but RSP=");
+	word = 2;
+	memcpy(mem_find(raw.cpus[0].in_user_gva)->bytes, &word, 4);
+	expect_fail("ukl-in-user", &s, "in_user=2 (entry/exit) but RIP=");
+	s.rip = FX_ENTRY_START + 0x10;
+	expect_pass("ukl-in-user", &s);
+	word = 7;
+	memcpy(mem_find(raw.cpus[0].in_user_gva)->bytes, &word, 4);
+	expect_fail("ukl-in-user", &s, "in_user=7 (expects 0, 1 or 2)");
+}
+END_TEST
+
 START_TEST(tss_rsp0_task_policies)
 {
 	struct vcpu_snap s = kernel_snap();
@@ -689,6 +719,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, tss_rsp0_entry_policy);
 	tcase_add_test(tc, tss_rsp0_tr_and_unreadable);
 	tcase_add_test(tc, tss_rsp0_task_policies);
+	tcase_add_test(tc, ukl_in_user_agrees_with_the_cpu);
 	tcase_add_test(tc, tss_rsp0_vcpu_policy);
 	tcase_add_test(tc, ist_pointer_wrong);
 	tcase_add_test(tc, ist_unused_slot_ignored_and_missing_stack);

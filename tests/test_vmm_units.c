@@ -13,6 +13,7 @@
 #include "events.h"
 #include "ptregs_check.h"
 #include "serial.h"
+#include "xen_hv.h"
 
 /* ---- serial ---- */
 struct lines {
@@ -210,6 +211,31 @@ START_TEST(debugctl_slots)
 }
 END_TEST
 
+/* ---- xen hv=vmm iret frame ---- */
+START_TEST(xen_iret_frame_check)
+{
+	static struct layout l;
+	l.raw.user_cs = 0x33;
+	l.raw.user_ss = 0x2b;
+	/* [RAX][R11][RCX][RIP][CS][RFLAGS][RSP][SS] */
+	uint64_t f[8] = { 0, 0x246, 0x401000, 0x401000, 0x33, 0x4246, 0x7fff0000, 0x2b };
+	ck_assert_ptr_null(xen_hv_iret_frame_problem(f, &l)); /* NT is a legitimate user flag */
+	f[7] = 0x18;
+	ck_assert_str_eq(xen_hv_iret_frame_problem(f, &l), "SS is not the user stack selector");
+	f[7] = 0x2b;
+	f[4] = 0x10;
+	ck_assert_str_eq(xen_hv_iret_frame_problem(f, &l), "CS is not the user code selector");
+	f[4] = 0x33;
+	f[3] = 0x800000000000ull;
+	ck_assert_str_eq(xen_hv_iret_frame_problem(f, &l), "RIP is not a canonical user address");
+	f[3] = 0x401000;
+	f[5] = 0x3246;
+	ck_assert_str_eq(xen_hv_iret_frame_problem(f, &l), "RFLAGS has IOPL, VM, VIF or VIP set");
+	f[5] = 0x244;
+	ck_assert_str_eq(xen_hv_iret_frame_problem(f, &l), "RFLAGS bit 1 is clear");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vmm-units");
@@ -222,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, ptregs_match_and_mismatch);
 	tcase_add_test(tc, backend_detection_from_sysfs);
 	tcase_add_test(tc, debugctl_slots);
+	tcase_add_test(tc, xen_iret_frame_check);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

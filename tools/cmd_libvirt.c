@@ -12,15 +12,18 @@
 #include "run_output.h"
 
 /* Beyond the ids cli_common.h hands out to the shared options. */
-enum { OPT_CONNECT = 0x400, OPT_DOMAIN_TYPE };
+enum { OPT_CONNECT = 0x400, OPT_DOMAIN_TYPE, OPT_CONSOLE_HOST };
 
 static const char libvirt_help[] =
 	"usage: entrybox libvirt [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N]\n"
 	"                        [--scenario S] [--iters N] [--connect URI] [--domain-type kvm|qemu]\n"
-	"                        [--timeout S] [--guest ELF] [--json FILE|-] [--quiet|--verbose] [KEY=VALUE]...\n"
+	"                        [--console-host ADDR] [--timeout S] [--guest ELF] [--json FILE|-]\n"
+	"                        [--quiet|--verbose] [KEY=VALUE]...\n"
 	"Boots the same guest as a transient libvirt domain through any libvirt URI (default: libvirt's own\n"
 	"default). --domain-type qemu (the default) is TCG on q35, the reference CPU; kvm is microvm with the\n"
-	"host CPU. The guest image must be at the same path on the libvirt host. No per-exit checks.\n"
+	"host CPU. The guest image must be at the same path on the libvirt host. The guest's serial port\n"
+	"connects over TCP to --console-host (an address of this machine the libvirt host reaches; default\n"
+	"127.0.0.1, right for local URIs). No per-exit checks.\n"
 	"Exit status: 0 outcome as expected; 1 mismatch; 2 bad input; 3 no libvirt connection or domain.\n";
 
 static const struct option libvirt_long_options[] = {
@@ -28,6 +31,7 @@ static const struct option libvirt_long_options[] = {
 	RUN_LONG_OPTIONS,
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "domain-type", required_argument, NULL, OPT_DOMAIN_TYPE },
+	{ "console-host", required_argument, NULL, OPT_CONSOLE_HOST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -35,6 +39,7 @@ struct libvirt_args {
 	struct selection sel;
 	struct run_options opts;
 	const char *uri;
+	const char *console_host;
 	enum libvirt_domain_type type;
 };
 
@@ -65,6 +70,11 @@ static int handle(void *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_DOMAIN_TYPE:
 		return set_domain_type(a, arg);
+	case OPT_CONSOLE_HOST:
+		if (!*arg)
+			return cli_fail(EBX_STATUS_USAGE, "--console-host takes an address of this machine");
+		a->console_host = arg;
+		return 0;
 	default:
 		break;
 	}
@@ -90,6 +100,7 @@ static int boot(const struct libvirt_args *a, const char *guest, const char *cmd
 		.vcpus = (unsigned)a->sel.vcpus,
 		.timeout_seconds = a->opts.timeout,
 		.echo_serial = a->opts.verbosity > 0,
+		.console_host = a->console_host,
 	};
 	enum ebx_status status = libvirt_run(&cfg, r);
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;

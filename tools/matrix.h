@@ -24,6 +24,7 @@ enum matrix_category {
 	MATRIX_UNEXPECTED,      /* mismatch, violation, crash or timeout of the run */
 	MATRIX_NA,              /* the guest refused the combination (status 2) */
 	MATRIX_UNSUPPORTED,     /* the machine lacks what the combination needs (status 3) */
+	MATRIX_DEVIATION,       /* a mismatch the backend is known to cause (backend_deviation) */
 	MATRIX_CATEGORY_COUNT,
 };
 

@@ -35,6 +35,7 @@ const char *matrix_category_name(enum matrix_category c)
 	case MATRIX_UNEXPECTED: return "UNEXPECTED";
 	case MATRIX_NA: return "n/a";
 	case MATRIX_UNSUPPORTED: return "unsupported";
+	case MATRIX_DEVIATION: return "deviation";
 	case MATRIX_CATEGORY_COUNT: break;
 	}
 	return "UNEXPECTED";

@@ -17,7 +17,7 @@ extern char **environ;
 /* Fixed colours per category, so every grid reads the same. */
 static const unsigned category_rgb[MATRIX_CATEGORY_COUNT] = {
 	[MATRIX_PASS] = 0x2e7d32, [MATRIX_XFAIL] = 0x1565c0, [MATRIX_UNEXPECTED] = 0xc62828,
-	[MATRIX_NA] = 0x9e9e9e, [MATRIX_UNSUPPORTED] = 0xcfd8dc,
+	[MATRIX_NA] = 0x9e9e9e, [MATRIX_UNSUPPORTED] = 0xcfd8dc, [MATRIX_DEVIATION] = 0xef6c00,
 };
 
 static void row_label(const struct matrix_cell *c, char *buf, size_t len, bool with_engine)

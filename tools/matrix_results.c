@@ -101,6 +101,8 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
 	case EBX_STATUS_ENV:
 		return MATRIX_UNSUPPORTED;
 	default:
+		if (matrix_row_string(c, "backend_deviation")[0])
+			return MATRIX_DEVIATION;
 		return MATRIX_UNEXPECTED;
 	}
 }

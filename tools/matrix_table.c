@@ -130,10 +130,10 @@ static void totals(FILE *out, const struct matrix *m, size_t disagreements)
 	size_t count[MATRIX_CATEGORY_COUNT] = { 0 };
 	for (size_t i = 0; i < m->ngrid; i++)
 		count[m->cells[i].category]++;
-	fprintf(out, "cells %zu: pass %zu, xfail %zu, UNEXPECTED %zu, n/a %zu, unsupported %zu; "
+	fprintf(out, "cells %zu: pass %zu, xfail %zu, UNEXPECTED %zu, deviation %zu, n/a %zu, unsupported %zu; "
 		"engine disagreements %zu; %zu runs, wall %.1f s\n",
-		m->ngrid, count[MATRIX_PASS], count[MATRIX_XFAIL], count[MATRIX_UNEXPECTED], count[MATRIX_NA],
-		count[MATRIX_UNSUPPORTED], disagreements, m->ncells, m->wall_seconds);
+		m->ngrid, count[MATRIX_PASS], count[MATRIX_XFAIL], count[MATRIX_UNEXPECTED], count[MATRIX_DEVIATION],
+		count[MATRIX_NA], count[MATRIX_UNSUPPORTED], disagreements, m->ncells, m->wall_seconds);
 }
 
 void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
@@ -145,7 +145,8 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 	for (size_t i = 0; nscen && i + nscen <= m->ngrid; i += nscen)
 		row_line(out, &m->cells[i], scen, nscen, mw);
 	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = refused by the guest or not applicable; "
-		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree\n"
+		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree;\n"
+		     "deviation = the KVM backend is known to differ from the architecture here (backend_deviation in results.json)\n"
 		     "insn/rt: guest kernel instructions per syscall round trip (syscall-loop's single-stepped region, kvm);\n"
 		     "exits/rt: VM exits per round trip, every rule checked (syscall-loop at 2x iters minus syscall-loop)\n");
 	totals(out, m, disagreements);

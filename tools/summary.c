@@ -81,6 +81,13 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 	fprintf(out, "counts    %llu exits, %llu checks, %llu syscall repairs, %zu violations\n",
 		(unsigned long long)r->exits, (unsigned long long)r->checks,
 		(unsigned long long)r->syscall_repairs, r->nviolations);
+	if (r->hv_bounces || r->hv_irets || r->hv_refused)
+		fprintf(out, "hv        %llu syscall bounces, %llu irets, %llu iret frames refused (the VMM as hypervisor)\n",
+			(unsigned long long)r->hv_bounces, (unsigned long long)r->hv_irets,
+			(unsigned long long)r->hv_refused);
+	if (r->backend_deviation[0])
+		fprintf(out, "deviation %s (a known %s behaviour, not the entry model's)\n", r->backend_deviation,
+			r->backend);
 	print_measure(out, r);
 	result_inject_print(out, r);
 	print_violations(out, r);

@@ -69,6 +69,11 @@ static void on_syscall_regs(struct vcpu_state *v, const struct event_view *ev)
 	struct vcpu_snap snap;
 	if (!s->layout.valid || !sr || !snapshot_take(&v->vcpu, SNAP_PLAIN, &snap))
 		return;
+	/* A ring-0 (UKL) application enters by `call`: there is no SYSCALL the
+	 * VMM could have seen, so nothing independent to compare with. */
+	for (uint32_t i = 0; i < s->layout.raw.ntasks; i++)
+		if (s->layout.raw.tasks[i].id == p.task && s->layout.raw.tasks[i].ring == 0)
+			return;
 	struct violation viol = { .rule = PTREGS_RULE };
 	struct ebx_pt_regs saved;
 	v->checks++;

@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The libvirt engine: the same PVH guest and command line as a transient
- * domain on any libvirt host.  Everything goes through the libvirt C API and
- * its event loop: the domain starts paused, its serial console is opened as a
- * non-blocking stream (so no early byte is lost and remote hosts work too),
- * then the domain runs until it stops, the deadline passes or the guest
- * floods the console.  The guest is as untrusted here as anywhere: console
- * lines are bounded and the total output is capped.
+ * domain on any libvirt host.  The domain is defined and watched through the
+ * libvirt C API and its event loop; its serial port is a TCP client of a
+ * socket we listen on (see libvirt_xml.c for why not a libvirt console
+ * stream).  The domain starts paused and runs until it stops, the deadline
+ * passes or the guest floods the console.  The guest is as untrusted here as
+ * anywhere: console lines are bounded and the total output is capped.
  */
 #include "engine_libvirt.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,13 +27,15 @@
 #include "entrybox/abi.h"
 #include "libvirt_xml.h"
 #include "serial.h"
+#include "tcp_listen.h"
 
 #define LIBVIRT_DEFAULT_TIMEOUT 60.0
 #define LIBVIRT_MEMORY_MIB      64
-/* Once the domain has stopped, the console relay may still hold the guest's
- * last bytes; this long we wait for its end of stream. */
+/* Once the domain has stopped, the console socket may still hold the
+ * guest's last bytes; this long we wait for its end of stream. */
 #define LIBVIRT_DRAIN_MS        2000
 #define LIBVIRT_NAME_MAX        64
+#define LIBVIRT_CONSOLE_HOST    "127.0.0.1"
 
 /* Everything learnt while the domain runs; the event callbacks fill it. */
 struct libvirt_watch {
@@ -39,6 +43,8 @@ struct libvirt_watch {
 	struct console_verdict verdict;
 	struct run_result *r;
 	int drain_timer;
+	int listen_fd, listen_watch;   /* where QEMU's serial port connects */
+	int console_fd, console_watch; /* the one connection we take */
 	bool console_done, stopped, drained, timed_out, flooded, conn_lost, loop_failed;
 	int stop_detail;          /* virDomainEventStoppedDetailType */
 };
@@ -130,7 +136,7 @@ static int event_loop_rc = -1;
 static void event_loop_init(void)
 {
 	virSetErrorFunc(NULL, quiet_errors);
-	/* Domain events and non-blocking streams need an event loop registered
+	/* Domain events and our socket watches need an event loop registered
 	 * before the first connection is opened. */
 	event_loop_rc = virEventRegisterDefaultImpl();
 }
@@ -166,34 +172,54 @@ static void console_line(void *ctx, const char *line)
 	console_verdict_line(&w->verdict, line, w->r);
 }
 
-static void console_finished(virStreamPtr st, struct libvirt_watch *w)
+static void console_finished(struct libvirt_watch *w)
 {
 	w->console_done = true;
-	virStreamEventUpdateCallback(st, 0);
+	virEventUpdateHandle(w->console_watch, 0);
 }
 
-static void on_console(virStreamPtr st, int events, void *opaque)
+static void on_console(int watch, int fd, int events, void *opaque)
 {
+	(void)watch;
 	struct libvirt_watch *w = opaque;
 	char buf[4096];
 	for (;;) {
-		int n = virStreamRecv(st, buf, sizeof(buf));
-		if (n == -2)
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;   /* drained for now */
 		if (n <= 0) {
-			console_finished(st, w);
+			console_finished(w);
 			return;
 		}
-		for (int i = 0; i < n; i++) {
+		for (ssize_t i = 0; i < n; i++) {
 			if (!serial_out(&w->console, 0, (uint8_t)buf[i])) {
 				w->flooded = true;
-				console_finished(st, w);
+				console_finished(w);
 				return;
 			}
 		}
 	}
-	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP))
-		console_finished(st, w);
+	if (events & (VIR_EVENT_HANDLE_ERROR | VIR_EVENT_HANDLE_HANGUP))
+		console_finished(w);
+}
+
+/* QEMU connects once, while it sets up the paused domain; any later
+ * connection is not QEMU's and is refused by no longer listening. */
+static void on_listen(int watch, int fd, int events, void *opaque)
+{
+	(void)watch;
+	(void)events;
+	struct libvirt_watch *w = opaque;
+	int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (conn < 0)
+		return;
+	virEventUpdateHandle(w->listen_watch, 0);
+	w->console_fd = conn;
+	w->console_watch = virEventAddHandle(conn, VIR_EVENT_HANDLE_READABLE, on_console, w, NULL);
+	if (w->console_watch < 0)
+		w->console_done = true;
 }
 
 static void on_drain_timeout(int timer, void *opaque)
@@ -339,9 +365,8 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 struct libvirt_session {
 	virConnectPtr conn;
 	virDomainPtr dom;
-	virStreamPtr stream;
 	int lifecycle_id, deadline_timer;
-	bool stream_cb, close_cb;
+	bool close_cb;
 };
 
 static void session_release(struct libvirt_session *s, struct libvirt_watch *w)
@@ -350,28 +375,41 @@ static void session_release(struct libvirt_session *s, struct libvirt_watch *w)
 		virEventRemoveTimeout(s->deadline_timer);
 	if (w->drain_timer >= 0)
 		virEventRemoveTimeout(w->drain_timer);
-	if (s->stream) {
-		if (s->stream_cb)
-			virStreamEventRemoveCallback(s->stream);
-		virStreamAbort(s->stream);
-		virStreamFree(s->stream);
-	}
-	if (s->dom) {
-		/* Also when the run failed half-way: no domain outlives its run. */
-		if (!w->stopped)
-			virDomainDestroy(s->dom);
+	/* Also when the run failed half-way: no domain outlives its run. */
+	if (s->dom && !w->stopped)
+		virDomainDestroy(s->dom);
+	if (s->dom)
 		virDomainFree(s->dom);
-	}
 	if (s->lifecycle_id >= 0)
 		virConnectDomainEventDeregisterAny(s->conn, s->lifecycle_id);
 	if (s->close_cb)
 		virConnectUnregisterCloseCallback(s->conn, on_close);
+	if (w->console_watch >= 0)
+		virEventRemoveHandle(w->console_watch);
+	if (w->listen_watch >= 0)
+		virEventRemoveHandle(w->listen_watch);
+	if (w->console_fd >= 0)
+		close(w->console_fd);
+	if (w->listen_fd >= 0)
+		close(w->listen_fd);
 }
 
 static bool start_domain(struct libvirt_session *s, const struct libvirt_config *cfg, struct libvirt_watch *w)
 {
-	char name[LIBVIRT_NAME_MAX];
+	char name[LIBVIRT_NAME_MAX], err[160];
 	domain_name(name, sizeof(name));
+	const char *console_host = cfg->console_host ? cfg->console_host : LIBVIRT_CONSOLE_HOST;
+	unsigned port = 0;
+	w->listen_fd = tcp_listen_any_port(console_host, &port, err, sizeof(err));
+	if (w->listen_fd < 0) {
+		fprintf(stderr, "entrybox: no socket for the guest console: %s\n", err);
+		return false;
+	}
+	w->listen_watch = virEventAddHandle(w->listen_fd, VIR_EVENT_HANDLE_READABLE, on_listen, w, NULL);
+	if (w->listen_watch < 0) {
+		fprintf(stderr, "entrybox: cannot watch the console socket: %s\n", last_error());
+		return false;
+	}
 	struct libvirt_domain_spec spec = {
 		.name = name,
 		.guest_path = cfg->guest_path,
@@ -379,14 +417,16 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 		.kvm = cfg->type == LIBVIRT_DOMAIN_KVM,
 		.vcpus = cfg->vcpus ? cfg->vcpus : 1,
 		.memory_mib = LIBVIRT_MEMORY_MIB,
+		.console_host = console_host,
+		.console_port = port,
 	};
 	char *xml = libvirt_domain_xml(&spec);
 	if (!xml) {
 		fprintf(stderr, "entrybox: cannot describe the domain (guest path or command line unusable)\n");
 		return false;
 	}
-	/* Paused, so the console is open before the guest's first byte;
-	 * autodestroy, so the domain dies with our connection if we die. */
+	/* Paused, so nothing runs before we watch it; autodestroy, so the
+	 * domain dies with our connection if we die. */
 	s->dom = virDomainCreateXML(s->conn, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
 	free(xml);
 	if (!s->dom) {
@@ -401,20 +441,6 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	}
 	s->close_cb = virConnectRegisterCloseCallback(s->conn, on_close, w, NULL) == 0;
 	return true;
-}
-
-static bool open_console(struct libvirt_session *s, struct libvirt_watch *w)
-{
-	s->stream = virStreamNew(s->conn, VIR_STREAM_NONBLOCK);
-	if (!s->stream || virDomainOpenConsole(s->dom, NULL, s->stream, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
-		fprintf(stderr, "entrybox: cannot open the domain's console: %s\n", last_error());
-		return false;
-	}
-	int events = VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
-	s->stream_cb = virStreamEventAddCallback(s->stream, events, on_console, w, NULL) == 0;
-	if (!s->stream_cb)
-		fprintf(stderr, "entrybox: cannot watch the domain's console: %s\n", last_error());
-	return s->stream_cb;
 }
 
 static bool run_domain(struct libvirt_session *s, struct libvirt_watch *w, double timeout)
@@ -461,7 +487,7 @@ static enum ebx_status run_on(virConnectPtr conn, const struct libvirt_config *c
 	double timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : LIBVIRT_DEFAULT_TIMEOUT;
 	struct libvirt_session s = { .conn = conn, .lifecycle_id = -1, .deadline_timer = -1 };
 	double start = now_seconds();
-	bool ran = start_domain(&s, cfg, w) && open_console(&s, w) && run_domain(&s, w, timeout);
+	bool ran = start_domain(&s, cfg, w) && run_domain(&s, w, timeout);
 	session_release(&s, w);
 	if (!ran)
 		return EBX_STATUS_ENV;
@@ -484,7 +510,7 @@ enum ebx_status libvirt_run(const struct libvirt_config *cfg, struct run_result 
 		return EBX_STATUS_ENV;
 	}
 	w->r = r;
-	w->drain_timer = -1;
+	w->drain_timer = w->listen_fd = w->listen_watch = w->console_fd = w->console_watch = -1;
 	serial_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
 	console_verdict_init(&w->verdict);
 	virConnectPtr conn = virConnectOpen(cfg->uri);

@@ -20,6 +20,9 @@ struct libvirt_config {
 	unsigned vcpus;
 	double timeout_seconds;   /* from domain start to its end; <= 0 means the default (60 s) */
 	bool echo_serial;         /* copy guest console lines to stderr */
+	const char *console_host; /* an address of this machine that the libvirt host reaches (its
+				   * QEMU connects COM1 there over TCP); NULL: 127.0.0.1, right
+				   * for local URIs */
 };
 
 #define LIBVIRT_URI_LIST_MAX 64
@@ -33,8 +36,8 @@ bool libvirt_uri_pick(const char *list, unsigned index, char *out, size_t outlen
  * (0 when the list is malformed). */
 unsigned libvirt_uri_count(const char *list);
 
-/* Defines a transient domain that direct-boots the guest, reads its serial
- * console through a libvirt stream, and waits for the domain to stop.  The
+/* Defines a transient domain that direct-boots the guest, takes its serial
+ * console over TCP, and waits for the domain to stop.  The
  * domain is destroyed on timeout or error, and libvirt destroys it too if this
  * process dies (it is started with VIR_DOMAIN_START_AUTODESTROY).
  *

@@ -109,7 +109,7 @@ void kvm_destroy_vcpu(struct kvm_vcpu *vcpu)
 
 static void set_signature_leaf(struct kvm_cpuid_entry2 *e)
 {
-	e->eax = EBX_CPUID_LEAF;
+	e->eax = EBX_CPUID_FEATURES; /* highest hypervisor leaf */
 	e->ebx = EBX_CPUID_SIG_EBX;
 	e->ecx = EBX_CPUID_SIG_ECX;
 	e->edx = EBX_CPUID_SIG_EDX;
@@ -120,12 +120,12 @@ static void set_signature_leaf(struct kvm_cpuid_entry2 *e)
 static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, unsigned *capacity)
 {
 	for (unsigned max = 128; max <= 4096; max *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (max + 1) * sizeof(c->entries[0]));
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (max + 2) * sizeof(c->entries[0]));
 		if (!c)
 			return NULL;
 		c->nent = max;
 		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			*capacity = max + 1; /* one spare entry for our signature leaf */
+			*capacity = max + 2; /* spare entries for our two hypervisor leaves */
 			return c;
 		}
 		int saved = errno;
@@ -137,13 +137,20 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, unsigned *capacity)
 	return NULL;
 }
 
+/* What this VMM offers the guest beyond checkpoints (abi.h). */
+static void set_features_leaf(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = EBX_CPUID_FEAT_HYPERCALL;
+	e->ebx = e->ecx = e->edx = 0;
+}
+
 int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 {
 	unsigned max = 0;
 	struct kvm_cpuid2 *c = supported_cpuid(vcpu->vm->kvm_fd, &max);
 	if (!c)
 		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID");
-	bool have_sig = false;
+	bool have_sig = false, have_features = false;
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 		switch (e->function) {
@@ -160,6 +167,10 @@ int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 			set_signature_leaf(e);
 			have_sig = true;
 			break;
+		case EBX_CPUID_FEATURES:
+			set_features_leaf(e);
+			have_features = true;
+			break;
 		default:
 			break;
 		}
@@ -169,6 +180,12 @@ int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 		memset(e, 0, sizeof(*e));
 		e->function = EBX_CPUID_LEAF;
 		set_signature_leaf(e);
+	}
+	if (!have_features && c->nent < max) {
+		struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = EBX_CPUID_FEATURES;
+		set_features_leaf(e);
 	}
 	int rc = ioctl(vcpu->fd, KVM_SET_CPUID2, c);
 	free(c);
@@ -307,6 +324,30 @@ bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value)
 		return false;
 	*value = m.entry.data;
 	return true;
+}
+
+bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.entry.index = index;
+	m.entry.data = value;
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1;
+}
+
+int kvm_settle(struct kvm_vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 1;
+	int rc = kvm_run_once(vcpu);
+	vcpu->run->immediate_exit = 0;
+	if (rc < 0 && errno != EINTR)
+		return -1;
+	vcpu->regs_valid = vcpu->sregs_valid = false;
+	return 0;
 }
 
 int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7)

@@ -53,6 +53,11 @@ void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
 void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
 
 bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value);
+bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
+/* Lets KVM finish the instruction behind the current exit (e.g. the OUT of a
+ * port-I/O exit) without running further, so that registers changed next are
+ * not overwritten by that completion.  -1 with errno on failure. */
+int kvm_settle(struct kvm_vcpu *vcpu);
 int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7);
 
 #endif

@@ -61,15 +61,20 @@ static void put_lifecycle(FILE *f)
 	      "  <on_crash>destroy</on_crash>\n", f);
 }
 
-/* Only COM1: a pty that libvirt relays through virDomainOpenConsole, so the
- * console is readable over any connection, remote ones included.  No USB,
- * balloon or other default devices: the guest drives none of them, and on
- * microvm the USB controller libvirt would add does not exist. */
-static void put_devices(FILE *f)
+/* Only COM1, as a raw TCP client of the entrybox process: QEMU connects
+ * before the guest runs and TCP hands over every byte even when QEMU exits
+ * right after the last one, over any connection to any host.  (A console
+ * opened with virDomainOpenConsole can deadlock libvirtd 9.0 when QEMU exits
+ * while it is open.)  No USB, balloon or other default devices: the guest
+ * drives none of them, and microvm has no USB controller. */
+static void put_devices(FILE *f, const struct libvirt_domain_spec *s)
 {
-	fputs("  <devices>\n"
-	      "    <serial type='pty'><target port='0'/></serial>\n"
-	      "    <console type='pty'><target type='serial' port='0'/></console>\n"
+	fputs("  <devices>\n    <serial type='tcp'>\n      <source mode='connect' host='", f);
+	put_escaped(f, s->console_host);
+	fprintf(f, "' service='%u'/>\n", s->console_port);
+	fputs("      <protocol type='raw'/>\n"
+	      "      <target port='0'/>\n"
+	      "    </serial>\n"
 	      "    <controller type='usb' model='none'/>\n"
 	      "    <memballoon model='none'/>\n"
 	      "  </devices>\n", f);
@@ -89,7 +94,8 @@ static bool spec_ok(const struct libvirt_domain_spec *s)
 {
 	return s && xml_text_ok(s->name) && xml_text_ok(s->guest_path) && xml_text_ok(s->cmdline) &&
 	       s->vcpus >= 1 && s->vcpus <= LIBVIRT_VCPUS_MAX && s->memory_mib >= 1 &&
-	       s->memory_mib <= LIBVIRT_MEMORY_MAX;
+	       s->memory_mib <= LIBVIRT_MEMORY_MAX && xml_text_ok(s->console_host) && s->console_port >= 1 &&
+	       s->console_port <= 65535;
 }
 
 char *libvirt_domain_xml(const struct libvirt_domain_spec *s)
@@ -109,7 +115,7 @@ char *libvirt_domain_xml(const struct libvirt_domain_spec *s)
 	/* TCG's "max" CPU has SYSCALL, PCID and the rest the reference needs. */
 	fprintf(f, "  <cpu mode='%s'/>\n", s->kvm ? "host-passthrough" : "maximum");
 	put_lifecycle(f);
-	put_devices(f);
+	put_devices(f, s);
 	put_debug_exit(f);
 	fputs("</domain>\n", f);
 	if (fclose(f) != 0) {

@@ -13,6 +13,8 @@ struct libvirt_domain_spec {
 	bool kvm;                 /* type kvm + microvm + host CPU; else type qemu (TCG) + q35 + max CPU */
 	unsigned vcpus;
 	unsigned memory_mib;
+	const char *console_host; /* COM1 is a TCP client of this address (as seen by the libvirt host) */
+	unsigned console_port;
 };
 
 /* Returns the domain XML (malloc'd, caller frees), or NULL when a field is

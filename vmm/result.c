@@ -243,6 +243,15 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 
 static void add_counters(struct json_object *o, const struct run_result *r)
 {
+	if (r->hv_bounces || r->hv_irets || r->hv_refused) {
+		json_object *hc = json_object_new_object();
+		json_object_object_add(hc, "syscall_bounces", json_object_new_uint64(r->hv_bounces));
+		json_object_object_add(hc, "irets", json_object_new_uint64(r->hv_irets));
+		json_object_object_add(hc, "irets_refused", json_object_new_uint64(r->hv_refused));
+		json_object_object_add(o, "hypercalls", hc);
+	}
+	if (r->backend_deviation[0])
+		json_object_object_add(o, "backend_deviation", json_object_new_string(r->backend_deviation));
 	json_object_object_add(o, "exits", json_object_new_uint64(r->exits));
 	json_object *by_kind = json_object_new_object();
 	json_object_object_add(by_kind, "io", json_object_new_uint64(r->exits_io));

@@ -83,6 +83,7 @@ struct run_result {
 	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	uint64_t checks;          /* rule evaluations performed */
 	uint64_t syscall_repairs; /* pvm SYSCALL repairs */
+	uint64_t hv_bounces, hv_irets, hv_refused; /* entry=xen hv=vmm hypercalls served by the VMM */
 	size_t nviolations;       /* distinct (rule, rip) violations stored, <= RESULT_MAX_VIOLATIONS */
 	uint64_t violation_occurrences; /* every failed check, repeats and overflow included */
 	struct violation_report violations[RESULT_MAX_VIOLATIONS];
@@ -94,6 +95,7 @@ struct run_result {
 	 * else the region's marker syscalls did. */
 	uint64_t measure_trips, measure_trip_min, measure_trip_median, measure_trip_max;
 	double wall_seconds;
+	char backend_deviation[160]; /* a known backend deviation explains the mismatch (deviations.h) */
 	char end_reason[256];     /* one line: how the run ended and why */
 	char explanation[512];    /* triple fault: the exception chain the final state shows */
 	size_t ninjections;

@@ -28,6 +28,9 @@ static const struct rule rule_table[] = {
 	{ "if-off-on-entry-stack",
 	  "interrupts are off while RSP is on a per-CPU entry or IST stack",
 	  rule_if_off_on_entry_stack },
+	{ "ukl-in-user",
+	  "entry=ukl: the in_user word (0 kernel, 1 application, 2 entry/exit) agrees with RSP's stack and RIP",
+	  rule_ukl_in_user },
 };
 
 const struct rule *rules_table(size_t *count)

@@ -48,6 +48,12 @@ static bool check_kernel_rsp(const struct vcpu_snap *s, const struct layout *l,
 					 st->base + st->size);
 		return check_health(s, l, st, v);
 	}
+	/* A UKL application and its entry/exit code run in ring 0 on the
+	 * application's own stack; ukl-in-user judges whether that is the case. */
+	uint32_t in_user;
+	if (st && st->kind == EBX_STACK_UKL && snap_in_user(s, l, &in_user) && (in_user == 1 || in_user == 2))
+		return guard ? rule_fail(v, "CPL0 RSP=0x%" PRIx64 " in a guard page of \"%s\"", s->rsp, st->name)
+			     : check_health(s, l, st, v);
 	/* Between SYSCALL and the stack switch the entry code still runs on the
 	 * user's stack pointer, which must at least be a user address. */
 	if (layout_in_entry_text(l, s->rip) && s->rsp < RULE_USER_LIMIT)

@@ -23,6 +23,7 @@
 #include "symbols.h"
 #include "trace.h"
 #include "vm.h"
+#include "xen_hv.h"
 
 #define SESSION_MAX_VCPUS EBX_MAX_CPUS
 
@@ -40,6 +41,7 @@ struct vcpu_state {
 	bool finishing_step_over;
 	uint64_t checks;              /* rule evaluations on this vCPU */
 	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
+	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
 	/* The guest-marked measurement region (per vCPU: the guest measures on one). */
 	bool measuring;
 	uint64_t measure_steps, measure_exit_base;

@@ -158,7 +158,7 @@ void tf_explain(const struct tf_machine *m, char *buf, size_t len)
 	if (first < 0 || first >= 32) {
 		/* Nothing was injected: CR2 is the best witness of a #PF. */
 		first = VEC_PF;
-		add(&t, "first exception not known (assumed #PF: CR2 0x%" PRIx64 ") ", m->cr2);
+		add(&t, "(first exception inferred from CR2) ");
 	}
 	add(&t, "%s at %s (CPL %u, RSP 0x%" PRIx64 " in %s%s", names[first], at, m->cpl, m->rsp, sp,
 	    first == VEC_PF ? "" : ")");

@@ -246,6 +246,13 @@ static void serial_access(struct session *s, uint16_t offset, bool out, uint8_t 
 		session_end(s, RUN_END_HOSTILE, "guest wrote more than %u bytes to the console", SERIAL_BYTE_LIMIT);
 }
 
+static void hypercall(struct vcpu_state *v, uint32_t nr)
+{
+	char err[200];
+	if (!xen_hv_hypercall(&v->vcpu, &v->s->layout, nr, &v->hv, err, sizeof(err)))
+		session_end(v->s, RUN_END_HOSTILE, "%s", err);
+}
+
 static void handle_io(struct vcpu_state *v)
 {
 	struct session *s = v->s;
@@ -261,6 +268,12 @@ static void handle_io(struct vcpu_state *v)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint16_t port = run->io.port;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	/* A hypercall re-enters KVM to complete its OUT and rewrites registers:
+	 * nothing of this exit's record may be used after it. */
+	if (port == EBX_PORT_HYPERCALL && out && run->io.size == 4 && run->io.count == 1) {
+		hypercall(v, io_value(run, data));
+		return;
+	}
 	for (uint32_t i = 0; i < run->io.count && !atomic_load(&s->done); i++, data += run->io.size) {
 		if (port >= EBX_PORT_COM1 && port < EBX_PORT_COM1 + 8) {
 			serial_access(s, (uint16_t)(port - EBX_PORT_COM1), out, data, run->io.size);
@@ -272,6 +285,7 @@ static void handle_io(struct vcpu_state *v)
 			session_end(s, RUN_END_GUEST_EXIT, "guest exited with code %d", code);
 		} else if (port == EBX_PORT_CHECKPOINT && out && run->io.size == 4) {
 			checkpoint_handle(v, io_value(run, data));
+
 		} else if (!out) {
 			/* Unclaimed ports read as a floating bus, like real hardware. */
 			memset(data, 0xff, run->io.size);

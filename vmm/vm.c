@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "inject.h"
+#include "deviations.h"
 #include "loader.h"
 #include "sweep.h"
 #include "session.h"
@@ -293,6 +294,9 @@ static void finish_result(struct session *s)
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		const struct vcpu_state *v = &s->vcpus[i];
 		r->checks += v->checks;
+		r->hv_bounces += v->hv.bounces;
+		r->hv_irets += v->hv.irets;
+		r->hv_refused += v->hv.refused;
 		r->exits_io += v->exits_io;
 		r->exits_debug += v->exits_debug;
 		r->exits_mmio += v->exits_mmio;
@@ -301,6 +305,9 @@ static void finish_result(struct session *s)
 		r->syscall_repairs += s->vcpus[i].pvm.repairs;
 	}
 	describe_end_state(s);
+	const char *why = deviation_explain(r);
+	if (why)
+		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
 	inject_finish(s);
 	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
 		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));

@@ -61,12 +61,8 @@ fail:
 
 static bool settle(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 {
-	vcpu->run->immediate_exit = 1;
-	int rc = kvm_run_once(vcpu);
-	vcpu->run->immediate_exit = 0;
-	if (rc < 0 && errno != EINTR)
+	if (kvm_settle(vcpu) < 0)
 		return fail(err, errlen, "KVM_RUN (immediate exit)");
-	vcpu->regs_valid = vcpu->sregs_valid = false;
 	return true;
 }
 

@@ -32,4 +32,4 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 	return OUTCOME_PASS;
 }
 
-const struct scenario scenario_bad_iret = { .runs_tasks = true, .judge = judge };
+const struct scenario scenario_bad_iret = { .runs_tasks = true, .needs_ring3 = true, .judge = judge };

@@ -49,4 +49,4 @@ static enum scenario_outcome expect(const struct boot_options *o)
 										   : OUTCOME_NOT_APPLICABLE;
 }
 
-const struct scenario scenario_entry_stack_overflow = { .runs_tasks = true, .judge = judge, .expect = expect };
+const struct scenario scenario_entry_stack_overflow = { .runs_tasks = true, .needs_ring3 = true, .judge = judge, .expect = expect };

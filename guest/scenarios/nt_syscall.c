@@ -26,4 +26,4 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 	return OUTCOME_PASS;
 }
 
-const struct scenario scenario_nt_syscall = { .runs_tasks = true, .judge = judge };
+const struct scenario scenario_nt_syscall = { .runs_tasks = true, .needs_ring3 = true, .judge = judge };

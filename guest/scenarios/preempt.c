@@ -64,4 +64,4 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 	return OUTCOME_PASS;
 }
 
-const struct scenario scenario_preempt = { .runs_tasks = true, .uses_timer = true, .judge = judge, .expect = expect };
+const struct scenario scenario_preempt = { .runs_tasks = true, .needs_ring3 = true, .uses_timer = true, .judge = judge, .expect = expect };

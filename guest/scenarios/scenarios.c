@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "scenario.h"
+#include "lib.h"
 #include "printf.h"
 #include "user/user_abi.h"
 
@@ -23,8 +24,24 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "fail";
 }
 
+static bool only_ring0_tasks(const struct boot_options *o)
+{
+	return strcmp(cmdline_model_name(o->model), "ukl") == 0 && (o->ukl_tasks == 0 || o->ukl_tasks >= o->tasks);
+}
+
+bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, char *detail, size_t len)
+{
+	if (!sc->needs_ring3 || !only_ring0_tasks(o))
+		return false;
+	ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 UKL application (see ukl_tasks=)");
+	return true;
+}
+
 enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o)
 {
+	char unused[8];
+	if (scenario_not_applicable(sc, o, unused, sizeof(unused)))
+		return OUTCOME_NOT_APPLICABLE;
 	return sc->expect ? sc->expect(o) : OUTCOME_PASS;
 }
 

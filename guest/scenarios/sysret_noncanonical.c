@@ -37,4 +37,4 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 	return OUTCOME_PASS;
 }
 
-const struct scenario scenario_sysret_noncanonical = { .runs_tasks = true, .judge = judge };
+const struct scenario scenario_sysret_noncanonical = { .runs_tasks = true, .needs_ring3 = true, .judge = judge };

@@ -61,7 +61,7 @@
  * [RAX][R11][RCX][RIP][CS][RFLAGS][RSP][SS] (8 bytes each) on the task's kernel
  * stack; RDX saved in the per-CPU page.  The VMM validates the frame: CS ==
  * user_cs, SS == user_ss, RIP canonical and below 2^47, RFLAGS with bit 1 set
- * and IOPL, NT, VM, VIF, VIP clear.  Valid: RAX, R11, RCX from the frame, RDX
+ * and IOPL, VM, VIF, VIP clear (NT is allowed).  Valid: RAX, R11, RCX from the frame, RDX
  * from the per-CPU slot, CR3 := kernel_cr3 | 0x1000 with pti=on, GS.base and
  * KERNEL_GS_BASE swapped, then CS/SS (DPL 3 descriptors), RIP, RFLAGS (IF
  * forced on, RF cleared), RSP from the frame: the task runs in ring 3.  Invalid:
