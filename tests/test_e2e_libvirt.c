@@ -7,7 +7,9 @@
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +124,35 @@ START_TEST(timeout_destroys_the_domain)
 }
 END_TEST
 
+/* Domains are started with autodestroy: when entrybox dies without any
+ * chance to clean up, libvirt destroys its domain as the connection drops. */
+START_TEST(killed_run_leaves_no_domain)
+{
+	const char *bin = getenv("ENTRYBOX_BIN");
+	ck_assert_ptr_nonnull(bin);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(bin, bin, "libvirt", "--connect", daemons.uri, "--scenario", "syscall-loop", "--iters",
+		      "10000000", "--timeout", "60", "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	/* Long enough for the domain to exist and run. */
+	double end = now_seconds() + 20;
+	while (leftover_domains() < 1 && now_seconds() < end)
+		usleep(50 * 1000);
+	ck_assert_int_eq(leftover_domains(), 1);
+	kill(pid, SIGKILL);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	end = now_seconds() + 20;
+	while (leftover_domains() != 0 && now_seconds() < end)
+		usleep(50 * 1000);
+	ck_assert_int_eq(leftover_domains(), 0);
+}
+END_TEST
+
 START_TEST(kvm_domain_boots_on_microvm)
 {
 	if (access("/dev/kvm", R_OK | W_OK) != 0) {
@@ -163,6 +194,7 @@ static Suite *libvirt_suite(void)
 	tcase_add_loop_test(tc, tcg_domain_runs_syscalls, 0, 2);
 	tcase_add_test(tc, refused_command_line_is_bad_input);
 	tcase_add_test(tc, timeout_destroys_the_domain);
+	tcase_add_test(tc, killed_run_leaves_no_domain);
 	tcase_add_test(tc, kvm_domain_boots_on_microvm);
 	tcase_add_test(tc, unreachable_libvirt_is_environment);
 	tcase_add_test(tc, no_domain_outlives_the_runs);

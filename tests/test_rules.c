@@ -17,7 +17,7 @@ struct fregion {
 	uint64_t gva;
 	size_t len;
 	bool kernel_only;        /* mapped only under a task's kernel PGD */
-	uint8_t bytes[TSS_SIZE];
+	uint8_t bytes[sizeof(struct ebx_pt_regs) > TSS_SIZE ? sizeof(struct ebx_pt_regs) : TSS_SIZE];
 };
 
 struct fmem {
@@ -203,7 +203,7 @@ static void expect_clean(const struct vcpu_snap *s)
 START_TEST(table_rows)
 {
 	static const char *const names[] = { "cr3-user-mode", "user-cr3-only-in-entry", "gs-base",
-		"stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "ukl-in-user" };
+		"stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "stack-owner", "ukl-in-user" };
 	size_t n = 0;
 	const struct rule *t = rules_table(&n);
 
@@ -561,6 +561,32 @@ static void set_policy(uint32_t policy)
 	ck_assert(layout_validate(&raw, sizeof(raw), FX_RAM, &lay, NULL, 0));
 }
 
+START_TEST(stack_owner_rules)
+{
+	struct vcpu_snap s = kernel_snap();
+	uint32_t two = 2;
+	expect_pass("stack-owner", &s);
+	/* Task 1 runs, but RSP is on task 2's kernel stack. */
+	s.rsp = fx_top(&raw, FX_ST_TASK(2)) - 0x100;
+	expect_fail("stack-owner", &s, "task 1 runs on \"task2-kstack\", which belongs to task 2");
+	/* cpu 0 on cpu 1's per-vCPU stack. */
+	s.rsp = fx_top(&raw, FX_ST_VCPU(1)) - 0x100;
+	expect_fail("stack-owner", &s, "cpu 0 runs on \"vcpu1-stack\", which belongs to cpu 1");
+	/* Its own per-vCPU stack holding task 1's frame (saved user RSP on task 1's user stack). */
+	struct ebx_pt_regs frame = { .cs = raw.user_cs, .ss = raw.user_ss, .rsp = fx_top(&raw, FX_ST_USER) - 0x40 };
+	uint64_t frame_gva = fx_top(&raw, FX_ST_VCPU(0)) - sizeof(frame);
+	mem_put(frame_gva, &frame, sizeof(frame), false);
+	s.rsp = frame_gva - 0x80;
+	expect_pass("stack-owner", &s);
+	/* Task 2 now runs on cpu 0 while task 1's frame is still live there. */
+	memcpy(mem_find(raw.cpus[0].current_task_gva)->bytes, &two, 4);
+	expect_fail("stack-owner", &s, "\"vcpu0-stack\" holds the live frame of task 1 while task 2 runs");
+	/* RSP above the frame: the frame is dead, nothing to judge. */
+	s.rsp = fx_top(&raw, FX_ST_VCPU(0));
+	expect_pass("stack-owner", &s);
+}
+END_TEST
+
 START_TEST(ukl_in_user_agrees_with_the_cpu)
 {
 	uint32_t word = 0;
@@ -720,6 +746,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, tss_rsp0_tr_and_unreadable);
 	tcase_add_test(tc, tss_rsp0_task_policies);
 	tcase_add_test(tc, ukl_in_user_agrees_with_the_cpu);
+	tcase_add_test(tc, stack_owner_rules);
 	tcase_add_test(tc, tss_rsp0_vcpu_policy);
 	tcase_add_test(tc, ist_pointer_wrong);
 	tcase_add_test(tc, ist_unused_slot_ignored_and_missing_stack);

@@ -148,6 +148,12 @@ static bool event_loop_ready(void)
 	return event_loop_rc == 0;
 }
 
+/* A URI without a host names this machine's hypervisor. */
+static bool uri_is_local(const char *uri)
+{
+	return !uri || strstr(uri, ":///") != NULL;
+}
+
 static const char *last_error(void)
 {
 	const char *msg = virGetLastErrorMessage();
@@ -205,8 +211,8 @@ static void on_console(int watch, int fd, int events, void *opaque)
 		console_finished(w);
 }
 
-/* QEMU connects once, while it sets up the paused domain; any later
- * connection is not QEMU's and is refused by no longer listening. */
+/* QEMU connects once, while it sets up the paused domain; a later
+ * connection is not QEMU's and is never read. */
 static void on_listen(int watch, int fd, int events, void *opaque)
 {
 	(void)watch;
@@ -430,7 +436,9 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	s->dom = virDomainCreateXML(s->conn, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
 	free(xml);
 	if (!s->dom) {
-		fprintf(stderr, "entrybox: cannot start the libvirt domain: %s\n", last_error());
+		bool hint = !cfg->console_host && !uri_is_local(cfg->uri);
+		fprintf(stderr, "entrybox: cannot start the libvirt domain: %s%s\n", last_error(),
+			hint ? " (a remote host needs --console-host: an address of this machine it can reach)" : "");
 		return false;
 	}
 	s->lifecycle_id = virConnectDomainEventRegisterAny(s->conn, s->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -462,9 +470,8 @@ static void identify_engine(const struct libvirt_config *cfg, struct run_result 
 {
 	snprintf(r->engine, sizeof(r->engine), "libvirt");
 	/* Only a local hypervisor's backend can be looked up here. */
-	bool local = !cfg->uri || strstr(cfg->uri, ":///") != NULL;
 	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM ? "tcg"
-			      : local                          ? backend_name(backend_detect("/sys"))
+			      : uri_is_local(cfg->uri)          ? backend_name(backend_detect("/sys"))
 								: "unknown";
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
 }
