@@ -27,7 +27,8 @@ struct libvirt_daemons {
 int libvirt_daemons_start(struct libvirt_daemons *d);
 
 /* Stops both daemons by PID (SIGTERM, then SIGKILL after a grace period),
- * waits for the keeper and removes the private folder. */
+ * waits for the keeper and removes the private folder (kept, with the
+ * daemons' logs, when $ENTRYBOX_KEEP_LIBVIRT_DIR is set). */
 void libvirt_daemons_stop(struct libvirt_daemons *d);
 
 #endif

@@ -225,12 +225,15 @@ int main(void)
 	double t0 = now_seconds();
 	int rc = libvirt_daemons_start(&daemons);
 	if (rc != 0) {
+		/* The daemons' logs in the private folder are the only explanation. */
+		if (rc != LIBVIRT_DAEMON_SKIP)
+			setenv("ENTRYBOX_KEEP_LIBVIRT_DIR", "1", 1);
 		libvirt_daemons_stop(&daemons);
 		if (rc == LIBVIRT_DAEMON_SKIP) {
 			printf("SKIP: %s\n", daemons.why);
 			return LIBVIRT_DAEMON_SKIP;
 		}
-		fprintf(stderr, "private libvirtd: %s\n", daemons.why);
+		fprintf(stderr, "private libvirtd: %s (folder %s kept)\n", daemons.why, daemons.dir);
 		return EXIT_FAILURE;
 	}
 	printf("libvirt: daemons up in %.2f s at %s\n", now_seconds() - t0, daemons.uri);

@@ -60,6 +60,7 @@ struct session {
 	enum kvm_backend backend;
 	struct symtab *syms;
 	pthread_mutex_t lock;
+	pthread_cond_t done_cv;        /* signalled when `done` becomes true */
 	struct layout layout;          /* valid once the guest published it */
 	unsigned layout_generation;    /* bumped when breakpoints must be (re)armed */
 	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */

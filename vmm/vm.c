@@ -25,7 +25,6 @@
 #define DEFAULT_RAM        (64ull << 20)
 #define DEFAULT_TIMEOUT_S  30.0
 #define GUEST_FILE_MAX     (64u << 20)
-#define WATCHDOG_TICK_NS   20000000L
 #define KICK_SIGNAL        SIGUSR1
 
 static double now_seconds(void)
@@ -45,6 +44,7 @@ void session_end(struct session *s, enum run_end end, const char *fmt, ...)
 		va_end(ap);
 		s->r->end = end;
 		atomic_store(&s->done, true);
+		pthread_cond_broadcast(&s->done_cv);
 	}
 	pthread_mutex_unlock(&s->lock);
 	session_kick_all(s);
@@ -235,12 +235,19 @@ static void install_kick_handler(void)
 static void watch(struct session *s)
 {
 	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
-	struct timespec tick = { 0, WATCHDOG_TICK_NS };
-	while (!atomic_load(&s->done)) {
-		nanosleep(&tick, NULL);
-		if (now_seconds() - s->start > limit)
-			session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
-	}
+	/* Woken by session_end the moment the run ends, not at the next tick. */
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	double end = (double)deadline.tv_sec + (double)deadline.tv_nsec / 1e9 + limit - (now_seconds() - s->start);
+	deadline.tv_sec = (time_t)end;
+	deadline.tv_nsec = (long)((end - (double)deadline.tv_sec) * 1e9);
+	pthread_mutex_lock(&s->lock);
+	int rc = 0;
+	while (!atomic_load(&s->done) && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &deadline);
+	pthread_mutex_unlock(&s->lock);
+	if (!atomic_load(&s->done))
+		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
 }
 
 void session_run_threads(struct session *s)
@@ -329,6 +336,7 @@ static void teardown(struct session *s)
 	inject_teardown(s);
 	if (s->syms)
 		symtab_close(s->syms);
+	pthread_cond_destroy(&s->done_cv);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -351,6 +359,11 @@ enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r)
 	s->nvcpus = nvcpus;
 	s->vm.kvm_fd = s->vm.vm_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	s->backend = backend_detect("/sys");
 	preset_result(s);
 	serial_init(&s->serial, cfg->echo_serial ? stderr : NULL, on_serial_line, s);
