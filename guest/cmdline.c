@@ -155,7 +155,7 @@ static const char *const key_names[K_COUNT] = {
 static const char *const key_expect[K_COUNT] = {
 	"a model from models.def", "on|off", "on|off", "1..8", "1..8",
 	"a scenario from scenarios.def", "1..10000000", "none|skip-user-cr3|skip-swapgs",
-	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist",
+	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist|none",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)

@@ -62,6 +62,40 @@ START_TEST(pcid_follows_the_cpu_under_tcg)
 }
 END_TEST
 
+/* A representative subset of the other models under the reference CPU. */
+static const char *const subset[][8] = {
+	{ "pertask", "sleep-in-entry", "on", NULL },
+	{ "pertask", "bad-iret", "off", NULL },
+	{ "pervcpu", "sleep-in-entry", "on", "pervcpu_sleep=copy", NULL },
+	{ "pervcpu", "sleep-in-entry", "off", "pervcpu_sleep=pin", NULL },
+	{ "pervcpu", "regs-roundtrip", "on", NULL },
+	{ "xen", "syscall-loop", "on", NULL },
+	{ "xen", "nt-syscall", "off", NULL },
+	{ "ukl", "ukl-stack-df", "off", "ukl_df=workaround", NULL },
+	{ "ukl", "ukl-stack-df", "off", "ukl_df=ist", NULL },
+	{ "ukl", "syscall-loop", "off", NULL },
+};
+
+START_TEST(other_models_under_tcg)
+{
+	const char *const *row = subset[_i];
+	const char *args[16] = { "qemu", "--accel", "tcg", "--entry", row[0], "--scenario", row[1], "--pti", row[2],
+				 "--iters", "40" };
+	int n = 11;
+	for (int k = 3; row[k]; k++)
+		args[n++] = row[k];
+	args[n] = NULL;
+	struct e2e_run q;
+	e2e_run(&q, true, args);
+	ck_assert_msg(q.json != NULL, "%s %s: no JSON; stderr: %s", row[0], row[1], q.stderr_text);
+	ck_assert_msg(q.status == 0, "%s %s pti=%s %s: status %d outcome %s expected %s (%s)", row[0], row[1], row[2],
+		      row[3] ? row[3] : "", q.status, e2e_str(q.json, "outcome"), e2e_str(q.json, "expected"),
+		      e2e_str(q.json, "detail"));
+	ck_assert_str_eq(e2e_str(q.json, "model"), row[0]);
+	e2e_free(&q);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_qemu();
@@ -70,6 +104,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, tcg_and_our_vmm_agree, 0, 8);
 	tcase_add_test(tc, pcid_follows_the_cpu_under_tcg);
+	tcase_add_loop_test(tc, other_models_under_tcg, 0, (int)(sizeof(subset) / sizeof(subset[0])));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

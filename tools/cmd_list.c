@@ -43,6 +43,14 @@ static void list_rules(void)
 	row(PTREGS_RULE, PTREGS_RULE_SUMMARY);
 }
 
+static void list_options(void)
+{
+	puts("model options (trailing KEY=VALUE arguments; values, default first):");
+#define OPTION(key, values, summary) printf("  %-24s %s: %s\n", key "=", values, summary);
+#include "entrybox/options.def"
+#undef OPTION
+}
+
 static void list_injections(void)
 {
 	puts("injection kinds (entrybox run --inject SPEC, repeatable):");
@@ -70,6 +78,7 @@ int cmd_list(int argc, char **argv)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
 	list_models();
 	list_scenarios();
+	list_options();
 	list_rules();
 	list_injections();
 	return fflush(stdout) == 0 ? EBX_STATUS_OK : EBX_STATUS_ENV;
