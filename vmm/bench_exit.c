@@ -135,7 +135,7 @@ static int check_rules(struct kvm_vcpu *v, const struct layout *l, struct bench_
 {
 	struct vcpu_snap snap;
 	struct violation viol[BENCH_MAX_VIOLATIONS];
-	if (!snapshot_take(v, SNAP_PLAIN, &snap)) {
+	if (!snapshot_take_for_rules(v, SNAP_PLAIN, l, &snap)) {
 		snprintf(err, errlen, "bench VM: cannot take a snapshot");
 		return -1;
 	}

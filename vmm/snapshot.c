@@ -10,7 +10,7 @@ static bool read_guest_virt(void *ctx, uint64_t cr3, uint64_t gva, void *dst, si
 	return gmem_read_virt(ctx, cr3, gva, dst, len);
 }
 
-bool snapshot_take(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_snap *out)
+bool snapshot_take_registers(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_snap *out)
 {
 	struct kvm_regs *r = kvm_regs(vcpu);
 	struct kvm_sregs *s = kvm_sregs(vcpu);
@@ -34,11 +34,26 @@ bool snapshot_take(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_sna
 	out->cs_sel = s->cs.selector;
 	out->ss_sel = s->ss.selector;
 	out->cpl = (uint8_t)(s->cs.dpl & 3);
-	/* KERNEL_GS_BASE is not part of sregs; one MSR read per check is the price
-	 * of judging swapgs correctly. */
-	if (!kvm_get_msr(vcpu, MSR_KERNEL_GS_BASE, &out->kernel_gs_base))
-		return false;
 	out->read_virt = read_guest_virt;
 	out->read_ctx = &vcpu->vm->mem;
 	return true;
+}
+
+bool snapshot_add_kernel_gs_base(struct kvm_vcpu *vcpu, struct vcpu_snap *out)
+{
+	return kvm_get_msr(vcpu, MSR_KERNEL_GS_BASE, &out->kernel_gs_base);
+}
+
+bool snapshot_take(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_snap *out)
+{
+	return snapshot_take_registers(vcpu, point, out) && snapshot_add_kernel_gs_base(vcpu, out);
+}
+
+bool snapshot_take_for_rules(struct kvm_vcpu *vcpu, enum snap_point point, const struct layout *l,
+			     struct vcpu_snap *out)
+{
+	if (!snapshot_take_registers(vcpu, point, out))
+		return false;
+	bool needed = out->cpl == 3 || point != SNAP_PLAIN || (l->valid && layout_in_entry_text(l, out->rip));
+	return !needed || snapshot_add_kernel_gs_base(vcpu, out);
 }

@@ -51,7 +51,7 @@ void vcpu_check_state(struct vcpu_state *v, enum snap_point point)
 	if (!s->layout.valid)
 		return;
 	struct vcpu_snap snap;
-	if (!snapshot_take(&v->vcpu, point, &snap)) {
+	if (!snapshot_take_for_rules(&v->vcpu, point, &s->layout, &snap)) {
 		session_end(s, RUN_END_INTERNAL_ERROR, "cannot read vCPU %u state for checks: %s", v->vcpu.index,
 			    strerror(errno));
 		return;
