@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "entrybox/abi.h"
 #include "hv.h"
+#include "printf.h"
 
 #define LSR_THR_EMPTY 0x20
 
@@ -29,6 +30,8 @@ void console_write(const char *s, size_t len)
 
 __noreturn void guest_exit(unsigned v)
 {
+	/* Engines that never see the isa-debug-exit value (libvirt) read it here. */
+	kprintf(EBX_SERIAL_PREFIX "{\"event\":\"exit\",\"code\":%u}\n", v & 0xff);
 	outb(EBX_PORT_DEBUG_EXIT, (uint8_t)v);
 	/* Without the device (a misconfigured hypervisor) there is nothing left to do. */
 	halt_forever();

@@ -142,6 +142,12 @@ START_TEST(verdict_from_last_words)
 	ck_assert_int_eq(verdict_of(panic, &r), EBX_GUEST_EXIT_PANIC);
 	const char *silent[] = { "hello", "@entrybox {\"event\":\"layout\"}", NULL };
 	ck_assert_int_eq(verdict_of(silent, &r), -1);
+	/* The guest's own exit event wins over everything inferred. */
+	const char *announced[] = { "entrybox: panic: x", "@entrybox {\"event\":\"exit\",\"code\":3}", NULL };
+	ck_assert_int_eq(verdict_of(announced, &r), 3);
+	const char *malformed[] = { "@entrybox {\"event\":\"exit\",\"code\":300}",
+				    "@entrybox {\"event\":\"exit\",\"code\":1} trailing", NULL };
+	ck_assert_int_eq(verdict_of(malformed, &r), -1);
 	/* Text that merely mentions a refusal is not one. */
 	const char *quoted[] = { "note: entrybox: unsupported: no", NULL };
 	ck_assert_int_eq(verdict_of(quoted, &r), -1);

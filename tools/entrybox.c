@@ -38,7 +38,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(EBX_STATUS_USAGE, "missing command (run, qemu, list; see entrybox --help)");
+		return cli_fail(EBX_STATUS_USAGE, "missing command (run, qemu, libvirt, matrix, bench, list; see entrybox --help)");
 	const char *name = argv[1];
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
 		fputs(usage, stdout);
@@ -47,5 +47,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(name, commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	return cli_fail(EBX_STATUS_USAGE, "unknown command '%s' (run, qemu, list; see entrybox --help)", name);
+	return cli_fail(EBX_STATUS_USAGE, "unknown command '%s' (run, qemu, libvirt, matrix, bench, list; see entrybox --help)", name);
 }

@@ -26,12 +26,29 @@ void console_verdict_init(struct console_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->last_words = -1;
+	v->announced = -1;
+}
+
+/* Exactly `@entrybox {"event":"exit","code":N}` with 0 <= N <= 255, nothing else. */
+static int exit_event(const char *line)
+{
+	unsigned code;
+	int used = 0;
+	if (sscanf(line, EBX_SERIAL_PREFIX "{\"event\":\"exit\",\"code\":%3u}%n", &code, &used) != 1 || used == 0 ||
+	    line[used] != '\0' || code > 255)
+		return -1;
+	return (int)code;
 }
 
 void console_verdict_line(struct console_verdict *v, const char *line, struct run_result *r)
 {
 	if (result_parse_serial_line(line, r)) {
 		v->result_lines++;
+		return;
+	}
+	int code = exit_event(line);
+	if (code >= 0) {
+		v->announced = code;
 		return;
 	}
 	if (starts_with(line, EBX_SERIAL_PREFIX) || !line[0])
@@ -44,6 +61,8 @@ void console_verdict_line(struct console_verdict *v, const char *line, struct ru
 
 int console_verdict_exit_code(const struct console_verdict *v, const struct run_result *r)
 {
+	if (v->announced >= 0)
+		return v->announced;
 	/* A panic after a result line means the guest never got to exit with that verdict. */
 	if (v->last_words == EBX_GUEST_EXIT_PANIC)
 		return EBX_GUEST_EXIT_PANIC;

@@ -10,6 +10,7 @@
 struct console_verdict {
 	unsigned result_lines;    /* "@entrybox" result lines seen */
 	int last_words;           /* exit value announced by a panic or refusal line, -1 if none */
+	int announced;            /* value of the guest's own exit event line, -1 if none */
 	char last_console[160];   /* last plain console line: explains early ends */
 };
 
