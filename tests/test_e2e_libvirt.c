@@ -179,6 +179,40 @@ START_TEST(unreachable_libvirt_is_environment)
 }
 END_TEST
 
+/* The matrix spread over two libvirt "hosts" (the same private daemon named
+ * twice, as a fleet would be named): every cell ran as a libvirt domain. */
+START_TEST(matrix_over_libvirt_hosts)
+{
+	char dir[] = "/tmp/ebx-libvirt-matrix-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	static char hosts[2 * sizeof(daemons.uri) + 2];
+	snprintf(hosts, sizeof(hosts), "%s,%s", daemons.uri, daemons.uri);
+	const char *args[] = { "matrix", "--engine", "libvirt", "--connect", hosts, "--models", "kpti",
+			       "--scenarios", "boot,syscall-loop", "--pti", "on,off", "--pcid", "off", "--vcpus", "1",
+			       "--iters", "20", "--jobs", "2", "--no-plots", "--out", dir, NULL };
+	struct e2e_run r;
+	e2e_run(&r, false, args);
+	ck_assert_msg(r.status == 0, "matrix status %d: %s", r.status, r.stderr_text);
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	json_object *rows = json_object_from_file(path);
+	ck_assert_ptr_nonnull(rows);
+	size_t libvirt_rows = 0;
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i);
+		if (strcmp(e2e_str(row, "engine"), "libvirt") != 0)
+			continue;
+		libvirt_rows++;
+		ck_assert_str_eq(e2e_str(row, "outcome"), "pass");
+	}
+	ck_assert_uint_eq(libvirt_rows, 4);
+	json_object_put(rows);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(no_domain_outlives_the_runs)
 {
 	ck_assert_int_eq(leftover_domains(), 0);
@@ -197,6 +231,7 @@ static Suite *libvirt_suite(void)
 	tcase_add_test(tc, killed_run_leaves_no_domain);
 	tcase_add_test(tc, kvm_domain_boots_on_microvm);
 	tcase_add_test(tc, unreachable_libvirt_is_environment);
+	tcase_add_test(tc, matrix_over_libvirt_hosts);
 	tcase_add_test(tc, no_domain_outlives_the_runs);
 	suite_add_tcase(s, tc);
 	return s;

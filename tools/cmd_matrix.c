@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "engine_libvirt.h"
 #include "engine_qemu.h"
 #include "guest_image.h"
 #include "matrix.h"
@@ -21,7 +22,8 @@
 #include "matrix_table.h"
 
 static const char matrix_help[] =
-	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|kvm,qemu-tcg]\n"
+	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt[,...]]\n"
+	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm]\n"
 	"                       [--models M,...] [--scenarios S,...] [--pti on,off] [--pcid on,off]\n"
 	"                       [--vcpus N,...] [--iters N] [--timeout S] [--guest ELF] [--no-plots]\n"
 	"                       [--extra KEY=VALUE]... [KEY=VALUE]...\n"
@@ -31,11 +33,13 @@ static const char matrix_help[] =
 	"JSON and log) and plots DIR/cost.{png,svg}, DIR/outcomes.{png,svg} (gnuplot); prints a table.\n"
 	"A combination the guest refuses is n/a, one the machine cannot run is unsupported.\n"
 	"With both engines, a selection on which kvm and qemu-tcg disagree is marked '!'.\n"
+	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells go round\n"
+	"robin over the hosts (the guest image must be at the same path on each).\n"
 	"Exit status: 0 every run as expected and no disagreement; 1 otherwise; 2 bad usage; 3 no KVM/QEMU.\n";
 
 enum matrix_opt {
 	MOPT_JOBS = 0x200, MOPT_OUT, MOPT_ENGINE, MOPT_MODELS, MOPT_SCENARIOS, MOPT_PTI, MOPT_PCID, MOPT_VCPUS,
-	MOPT_ITERS, MOPT_TIMEOUT, MOPT_GUEST, MOPT_EXTRA, MOPT_NO_PLOTS, MOPT_HELP,
+	MOPT_ITERS, MOPT_TIMEOUT, MOPT_GUEST, MOPT_EXTRA, MOPT_NO_PLOTS, MOPT_HELP, MOPT_CONNECT, MOPT_DOMAIN_TYPE,
 };
 
 /* Extras are checked by the same rules as run's, so a bad one stops the
@@ -78,6 +82,16 @@ static int handle(void *ctx, int opt, const char *arg)
 	case MOPT_TIMEOUT: return cli_parse_seconds("--timeout", arg, 3600.0, &o->timeout) ? 0 : EBX_STATUS_USAGE;
 	case MOPT_GUEST: o->guest = arg; return 0;
 	case MOPT_NO_PLOTS: o->plots = false; return 0;
+	case MOPT_CONNECT:
+		if (libvirt_uri_count(arg) == 0)
+			return cli_fail(EBX_STATUS_USAGE, "--connect '%s': expects URI[,URI...] with no empty item", arg);
+		o->connect = arg;
+		return 0;
+	case MOPT_DOMAIN_TYPE:
+		if (strcmp(arg, "qemu") != 0 && strcmp(arg, "kvm") != 0)
+			return cli_fail(EBX_STATUS_USAGE, "--domain-type takes qemu or kvm, not '%s'", arg);
+		o->domain_type = arg;
+		return 0;
 	case MOPT_EXTRA:
 	case 0:
 		return add_extra(o, arg);
@@ -105,6 +119,8 @@ static int parse(int argc, char **argv, struct matrix_options *o)
 		{ "guest", required_argument, NULL, MOPT_GUEST },
 		{ "extra", required_argument, NULL, MOPT_EXTRA },
 		{ "no-plots", no_argument, NULL, MOPT_NO_PLOTS },
+		{ "connect", required_argument, NULL, MOPT_CONNECT },
+		{ "domain-type", required_argument, NULL, MOPT_DOMAIN_TYPE },
 		{ "help", no_argument, NULL, MOPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -15,7 +15,7 @@
 
 #include "selection.h"
 
-enum matrix_engine { MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_COUNT };
+enum matrix_engine { MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_LIBVIRT, MATRIX_ENGINE_COUNT };
 
 /* How a cell came out, as the table shows it. */
 enum matrix_category {
@@ -73,6 +73,10 @@ struct matrix_options {
 	const char *extra[SELECTION_MAX_EXTRA];
 	size_t nextra;
 	bool plots;
+	/* --engine libvirt: cells go round robin over these libvirt URIs (NULL:
+	 * libvirt's default), as domains of this type. */
+	const char *connect;
+	const char *domain_type;
 };
 
 struct matrix {

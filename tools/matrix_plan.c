@@ -24,7 +24,11 @@ static const char *const all_scenarios[] = {
 
 const char *matrix_engine_name(enum matrix_engine e)
 {
-	return e == MATRIX_ENGINE_QEMU_TCG ? "qemu-tcg" : "kvm";
+	switch (e) {
+	case MATRIX_ENGINE_QEMU_TCG: return "qemu-tcg";
+	case MATRIX_ENGINE_LIBVIRT: return "libvirt";
+	default: return "kvm";
+	}
 }
 
 const char *matrix_category_name(enum matrix_category c)
@@ -152,7 +156,7 @@ static int take_engine(void *ctx, const char *item)
 			engines[e] = true;
 			return 0;
 		}
-	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg or both separated by a comma, not '%s'",
+	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg, libvirt or several separated by commas, not '%s'",
 			item);
 }
 

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_libvirt.h"
+
 /* A run's own watchdog ends it after --timeout (30 s by default); the runner
  * kills only a child that outlives that by this much, i.e. one that is stuck
  * outside the guest (a hung QEMU, a wedged host call). */
@@ -46,7 +48,7 @@ static void cell_paths(const struct matrix *m, size_t i, struct matrix_cell *c)
 struct argv_buf {
 	const char *v[ARGV_MAX + 1];
 	int n;
-	char vcpus[16], timeout[32], iters[32];
+	char vcpus[16], timeout[32], iters[32], uri[512];
 };
 
 static void push(struct argv_buf *a, const char *s)
@@ -57,11 +59,21 @@ static void push(struct argv_buf *a, const char *s)
 }
 
 /* The child's command line: exactly what a user would type for this cell. */
-static void build_argv(const struct matrix_options *o, const char *exe, struct matrix_cell *c, struct argv_buf *a)
+static void build_argv(const struct matrix_options *o, const char *exe, size_t index, struct matrix_cell *c,
+		       struct argv_buf *a)
 {
 	a->n = 0;
 	push(a, exe);
-	if (c->engine == MATRIX_ENGINE_QEMU_TCG) {
+	if (c->engine == MATRIX_ENGINE_LIBVIRT) {
+		push(a, "libvirt");
+		/* Round robin over the hosts: a fleet of different CPUs shares the matrix. */
+		if (o->connect && libvirt_uri_pick(o->connect, (unsigned)index, a->uri, sizeof(a->uri))) {
+			push(a, "--connect");
+			push(a, a->uri);
+		}
+		push(a, "--domain-type");
+		push(a, o->domain_type ? o->domain_type : "qemu");
+	} else if (c->engine == MATRIX_ENGINE_QEMU_TCG) {
 		push(a, "qemu");
 		push(a, "--accel");
 		push(a, "tcg");
@@ -110,7 +122,7 @@ static int spawn(const struct matrix *m, const char *exe, size_t i, struct slot 
 	cell_paths(m, i, c);
 	unlink(c->json_path); /* a stale file from an earlier matrix must not pass for this run's */
 	struct argv_buf a;
-	build_argv(&m->opt, exe, c, &a);
+	build_argv(&m->opt, exe, i, c, &a);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
