@@ -7,6 +7,7 @@
 #include "mm.h"
 #include "panic.h"
 #include "printf.h"
+#include "cpu.h"
 #include "sched.h"
 #include "hazard.h"
 #include "user/user_abi.h"
@@ -34,6 +35,25 @@ static __attribute__((noreturn)) void sys_exit(struct task *t, long status)
 	t->exit_status = status;
 	schedule();
 	panic("task %u ran after exit", t->id);
+}
+
+/* Under our VMM, `--inject pf-user-stack` takes the page the task's next push
+ * lands in away at exactly this point; elsewhere the request changes nothing. */
+static long sys_inject_point(struct task *t, const struct ebx_pt_regs *regs)
+{
+	struct ebx_ev_inject_point p = { .task = t->id, .user_rsp = regs->rsp };
+	strlcpy_k(p.what, "pf-user-stack", sizeof(p.what));
+	struct pt_walk before, after;
+	bool was_mapped = pt_walk(mm_env(), t->kernel_pgd, regs->rsp - 8, &before) == PT_OK;
+	hv_checkpoint(this_cpu()->cpu, EBX_EV_INJECT_POINT, &p, sizeof(p));
+	if (was_mapped && pt_walk(mm_env(), t->kernel_pgd, regs->rsp - 8, &after) != PT_OK)
+		t->stack_pages_taken++; /* stack growth will map it again: one page more */
+	/* The VMM may have cleared the PTE of the page holding user_rsp - 8 (abi.h);
+	 * only the guest can drop what its TLB (or the hypervisor's shadow of its
+	 * tables) still caches, as a kernel does after changing a mapping. */
+	invlpg(regs->rsp - 8);
+	sched_flush_user_pcid(t);
+	return 0;
 }
 
 static long sys_measure(uint64_t phase, uint64_t iterations)
@@ -148,6 +168,9 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 		break;
 	case SYS_REGS_CHECK:
 		ret = sys_regs_check(t, regs);
+		break;
+	case SYS_INJECT_POINT:
+		ret = sys_inject_point(t, regs);
 		break;
 	default:
 		if (regs->orig_rax >= SYS_HAZARD_FIRST && regs->orig_rax <= SYS_HAZARD_LAST)

@@ -21,6 +21,7 @@ struct task {
 	uint64_t kernel_pgd, user_pgd;    /* physical; equal with pti=off */
 	uint64_t ustack_lo, ustack_top;   /* the user stack VMA */
 	unsigned stack_pages;             /* user stack pages mapped so far */
+	unsigned stack_pages_taken;       /* mapped stack pages the VMM took away at an inject point */
 	unsigned regs_checks, regs_bad;   /* regs-roundtrip, seen by the kernel */
 	unsigned sleeps, woken;           /* sleep-in-entry: sleeps begun, ended by another task's wake */
 	unsigned block_refusals;          /* syscalls whose blocking the entry model refused */

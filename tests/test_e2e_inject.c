@@ -81,6 +81,40 @@ START_TEST(unknown_symbol_is_bad_input)
 }
 END_TEST
 
+static long long debug_exits(json_object *j)
+{
+	json_object *k = NULL;
+	ck_assert(json_object_object_get_ex(j, "exits_by_kind", &k));
+	return e2e_int(k, "debug");
+}
+
+/* The stack-growth task asks for an inject point with its RSP at a page base;
+ * the VMM takes the page below away, and the task's next push must come back
+ * as one more ordinary #PF from user mode that stack growth absorbs. */
+START_TEST(pf_user_stack_forces_a_user_fault)
+{
+	const char *plain[] = { "run", "--scenario", "user-pf", "--tasks", "1", NULL };
+	const char *forced[] = { "run", "--scenario", "user-pf", "--tasks", "1", "--inject", "pf-user-stack", NULL };
+	struct e2e_run a, b;
+	e2e_run(&a, true, plain);
+	e2e_run(&b, true, forced);
+	ck_assert_msg(a.json && b.json, "no JSON: %s %s", a.stderr_text, b.stderr_text);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_msg(b.status == 0, "status %d: %s", b.status, e2e_str(b.json, "detail"));
+	json_object *inj = NULL;
+	ck_assert(json_object_object_get_ex(b.json, "injections", &inj));
+	ck_assert_int_eq(json_object_array_length(inj), 1);
+	json_object *one = json_object_array_get_idx(inj, 0);
+	ck_assert_str_eq(e2e_str(one, "outcome"), "survived");
+	ck_assert_ptr_nonnull(strstr(e2e_str(one, "detail"), "unmapped"));
+	/* kvm_pvm shows a #PF as a breakpoint on the handler plus a step over it. */
+	if (strcmp(e2e_str(b.json, "backend"), "pvm") == 0)
+		ck_assert_int_eq(debug_exits(b.json), debug_exits(a.json) + 2);
+	e2e_free(&a);
+	e2e_free(&b);
+}
+END_TEST
+
 START_TEST(nmi_sweep_of_the_syscall_path)
 {
 	struct e2e_run r;
@@ -112,6 +146,7 @@ int main(void)
 	tcase_add_test(tc, each_kind_is_delivered);
 	tcase_add_test(tc, unreachable_loc_is_not_reached);
 	tcase_add_test(tc, unknown_symbol_is_bad_input);
+	tcase_add_test(tc, pf_user_stack_forces_a_user_fault);
 	tcase_add_test(tc, nmi_sweep_of_the_syscall_path);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -452,12 +452,14 @@ static void unmap_user_stack(struct vcpu_state *v, const struct ebx_ev_inject_po
 	enum pt_status rc = PT_OK;
 	for (int i = 0; i < 2 && rc == PT_OK; i++)
 		rc = pt_unmap(&env, pgds[i], page, PT_PAGE_SIZE);
-	/* The guest's TLB may still hold the translation and the VMM cannot run
-	 * INVLPG inside it; writing CR3 back through KVM_SET_SREGS makes KVM
-	 * drop the vCPU's cached translations (kvm_mmu_reset_context). */
-	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
-	if (sr)
-		kvm_mark_sregs_dirty(&v->vcpu);
+	/* Two caches may still hold the old translation: the guest's TLB, which
+	 * the guest flushes itself after the checkpoint (abi.h), and KVM's own
+	 * translations built from the guest tables (shadow pages under kvm_pvm,
+	 * which do not notice a write by the VMM and are not all refreshed by the
+	 * guest's INVLPG -- measured: the push still succeeded).  Reloading the
+	 * memory slot makes KVM forget them. */
+	if (rc == PT_OK && kvm_forget_translations(&s->vm) < 0)
+		rc = PT_BAD_PHYS;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	st->user_stack_done = rc == PT_OK;
 	st->user_stack_rip = regs ? regs->rip : 0;

@@ -339,6 +339,17 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1;
 }
 
+int kvm_forget_translations(struct kvm_vm *vm)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = 0, .userspace_addr = (uintptr_t)vm->mem.host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -1;
+	region.memory_size = vm->mem.size;
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
 int kvm_settle(struct kvm_vcpu *vcpu)
 {
 	vcpu->run->immediate_exit = 1;

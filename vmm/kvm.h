@@ -58,6 +58,10 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
  * port-I/O exit) without running further, so that registers changed next are
  * not overwritten by that completion.  -1 with errno on failure. */
 int kvm_settle(struct kvm_vcpu *vcpu);
+/* Makes KVM drop every translation it built from guest memory (shadow pages,
+ * EPT/NPT entries), after the VMM itself changed the guest's page tables:
+ * deleting the memory slot and adding it back.  -1 with errno on failure. */
+int kvm_forget_translations(struct kvm_vm *vm);
 int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7);
 
 #endif

@@ -108,18 +108,10 @@ out:
 	return NULL;
 }
 
-/* Deleting the slot and adding it back makes KVM forget every translation
- * built from the old RAM contents (the guest page tables changed under it). */
 static bool reload_memslot(struct kvm_vm *vm, char *err, size_t errlen)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 0, .userspace_addr = (uintptr_t)vm->mem.host,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return fail(err, errlen, "deleting the memory slot");
-	region.memory_size = vm->mem.size;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return fail(err, errlen, "adding the memory slot back");
+	if (kvm_forget_translations(vm) < 0)
+		return fail(err, errlen, "reloading the memory slot");
 	return true;
 }
 

@@ -13,7 +13,7 @@ static bool plan_met(const struct task *t)
 	unsigned plan = t->id & 3;
 
 	if (plan == 0)
-		return t->state == TASK_EXITED && t->exit_status == 0 && t->stack_pages == 1 + GROW_PAGES;
+		return t->state == TASK_EXITED && t->exit_status == 0 && t->stack_pages == 1 + GROW_PAGES + t->stack_pages_taken;
 	return t->state == TASK_KILLED && t->killed_vector == kill_vector[plan];
 }
 

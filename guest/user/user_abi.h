@@ -12,7 +12,8 @@
 #define SYS_REGS_CHECK 5
 #define SYS_SLEEP    6   /* block inside the entry context until woken (sleep-in-entry) */
 #define SYS_WAKE     7   /* wake task rdi if it sleeps; returns 1 if it did */
-#define SYS_COUNT    8
+#define SYS_INJECT_POINT 8  /* ask the VMM for a scenario-timed injection (--inject pf-user-stack) */
+#define SYS_COUNT    9
 
 /* Entry-hazard and preemption scenarios (hazard.c), numbered apart from the rest. */
 #define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */

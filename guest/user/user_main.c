@@ -67,6 +67,9 @@ static USER_FN __attribute__((noreturn)) void grow_stack(void)
 		if (page[-k * 4096] != (uint8_t)k)
 			usys_exit(0x400 + k);
 	}
+	/* One more push into a page the VMM may just have taken away: an ordinary
+	 * #PF from user mode that stack growth must absorb. */
+	user_stack_page_probe();
 	usys_exit(0);
 }
 

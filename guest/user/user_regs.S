@@ -170,3 +170,23 @@ REGS_FN(regs_syscall):
 	popq %rbx
 	ret
 	.size REGS_FN(regs_syscall), . - REGS_FN(regs_syscall)
+
+/* uint64_t stack_page_probe(void): moves RSP to the base of its page, asks
+ * for an injection point there (pf-user-stack takes away the page the next
+ * push lands in, which holds nothing live), pushes once into that page, and
+ * returns 0 with RSP restored.  Ring 3 only: SYSCALL itself pushes nothing. */
+	.globl REGS_FN(stack_page_probe)
+	.type REGS_FN(stack_page_probe), @function
+REGS_FN(stack_page_probe):
+	pushq %rbx
+	movq %rsp, %rbx
+	andq $~0xfff, %rsp
+	movl $SYS_INJECT_POINT, %eax
+	syscall
+	pushq $0x5a
+	movq %rbx, %rsp
+	popq %rbx
+	xorl %eax, %eax
+	ret
+	.size REGS_FN(stack_page_probe), . - REGS_FN(stack_page_probe)
+

@@ -35,6 +35,7 @@ USYS_INLINE __attribute__((noreturn)) void usys_exit(long status)
 
 /* user_regs.S */
 uint64_t user_checked_null_syscall(uint64_t iteration);
+uint64_t user_stack_page_probe(void);
 uint64_t user_regs_syscall(const uint64_t vals[16]);
 
 #endif

@@ -129,6 +129,10 @@ struct ebx_ev_measure {
 	char name[32];         /* NUL-terminated, e.g. "syscall-null" */
 };
 
+/* For what="pf-user-stack" the VMM clears the PTE of the page holding
+ * user_rsp - 8 (where the task's next push lands) in the task's page tables;
+ * the guest invalidates that address in its TLB after the checkpoint returns,
+ * since the VMM cannot run INVLPG inside it. */
 struct ebx_ev_inject_point {
 	uint32_t task;
 	uint32_t pad;
