@@ -236,7 +236,7 @@ static int page_size_level(uint64_t page_size)
  * could be written, so a map that would conflict changes nothing at all.
  */
 static enum pt_status map_one(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, uint64_t leaf,
-			      int level, bool commit)
+			      int level, bool commit, uint64_t **leaf_slot)
 {
 	struct grow grow = { .user = (leaf & PT_U) != 0 };
 	uint64_t *slot;
@@ -244,6 +244,7 @@ static enum pt_status map_one(const struct pt_env *env, uint64_t pml4_pa, uint64
 	int stop_level;
 	enum pt_status st;
 
+	*leaf_slot = NULL;
 	st = descend(env, pml4_pa, va, level, commit ? &grow : NULL, &slot, &stop_level);
 	if (st == PT_NOT_PRESENT && !commit)
 		return PT_OK;  /* the tables will be created empty: nothing in the way */
@@ -255,19 +256,40 @@ static enum pt_status map_one(const struct pt_env *env, uint64_t pml4_pa, uint64
 		return PT_CONFLICT;
 	if (commit)
 		write_entry(slot, leaf);
+	*leaf_slot = slot;
 	return PT_OK;
 }
 
+/*
+ * One walk per leaf table, not per page: after the first entry of a table the
+ * following ones sit right behind it.  The guest builds its page tables in
+ * ring 0, which kvm_pvm emulates at about a microsecond an instruction.
+ */
 static enum pt_status map_range(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, uint64_t pa,
 				uint64_t size, uint64_t leaf_flags, int level, bool commit)
 {
 	uint64_t step = level_span(level);
+	uint64_t off = 0;
 
-	for (uint64_t off = 0; off < size; off += step) {
-		enum pt_status st = map_one(env, pml4_pa, va + off, (pa + off) | leaf_flags, level, commit);
+	while (off < size) {
+		uint64_t *slot;
+		enum pt_status st = map_one(env, pml4_pa, va + off, (pa + off) | leaf_flags, level, commit, &slot);
 
 		if (st != PT_OK)
 			return st;
+		unsigned index = pt_index(va + off, level);
+		off += step;
+		if (!slot)
+			continue;
+		while (off < size && ++index < 512) {
+			uint64_t old = read_entry(++slot);
+
+			if (level > 1 && (old & PT_P) && !(old & PT_PS))
+				return PT_CONFLICT;
+			if (commit)
+				write_entry(slot, (pa + off) | leaf_flags);
+			off += step;
+		}
 	}
 	return PT_OK;
 }
