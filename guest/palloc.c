@@ -9,6 +9,7 @@ struct palloc {
 	struct phys_range avoid[PVH_MAX_BOOT_DATA];
 	unsigned navoid;
 	unsigned long used;
+	int lock;             /* #PF handlers on several CPUs allocate at once (stack growth) */
 };
 
 static struct palloc pa_state;
@@ -44,9 +45,20 @@ static bool overlaps_boot_data(const struct palloc *p, uint64_t pa, uint64_t len
 	return false;
 }
 
-uint64_t palloc_pages(unsigned n, uint64_t align)
+static void palloc_lock(struct palloc *p)
 {
-	struct palloc *p = &pa_state;
+	while (__atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&p->lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void palloc_unlock(struct palloc *p)
+{
+	__atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE);
+}
+
+static uint64_t take_pages(struct palloc *p, unsigned n, uint64_t align)
+{
 	uint64_t len = (uint64_t)n * 4096;
 
 	while (p->cur < p->nfree) {
@@ -61,7 +73,18 @@ uint64_t palloc_pages(unsigned n, uint64_t align)
 		if (++p->cur < p->nfree)
 			p->next = p->free[p->cur].start;
 	}
-	panic("palloc: out of memory after %lu pages", p->used);
+	return 0;
+}
+
+uint64_t palloc_pages(unsigned n, uint64_t align)
+{
+	struct palloc *p = &pa_state;
+	palloc_lock(p);
+	uint64_t pa = take_pages(p, n, align);
+	palloc_unlock(p);
+	if (!pa)
+		panic("palloc: out of memory after %lu pages", p->used);
+	return pa;
 }
 
 uint64_t palloc_page(void)

@@ -108,18 +108,22 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
 }
 
 /*
- * The cost of one syscall round trip from the guest's measure region.  The
- * VMM single-steps the kernel side of each round trip, so the region's exits
- * include one step exit per stepped instruction; the SYSCALL and the SYSRET
- * are counted by hand and have no step exit.  What is left is what a round
- * trip costs in exits when nobody is measuring.
+ * The cost of one syscall round trip from the guest's measure region: the
+ * median of the round trips the VMM single-stepped from SYSCALL to SYSRET
+ * (the entry path alone), or -- for a model that enters without SYSCALL
+ * (ukl's call) -- the region's instructions over its round trips.
  */
 bool matrix_measure_insns(struct json_object *row, double *insn_per_rt)
 {
 	struct json_object *m;
-	double iters, insns;
-	if (!row || !json_object_object_get_ex(row, "measure", &m) || !json_object_is_type(m, json_type_object) ||
-	    !get_number(m, "iterations", &iters) || !get_number(m, "instructions", &insns) || iters < 1)
+	double iters, insns, trips, median;
+	if (!row || !json_object_object_get_ex(row, "measure", &m) || !json_object_is_type(m, json_type_object))
+		return false;
+	if (get_number(m, "round_trips_stepped", &trips) && trips >= 1 && get_number(m, "round_trip_median", &median)) {
+		*insn_per_rt = median;
+		return true;
+	}
+	if (!get_number(m, "iterations", &iters) || !get_number(m, "instructions", &insns) || iters < 1)
 		return false;
 	*insn_per_rt = insns / iters;
 	return true;

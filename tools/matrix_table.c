@@ -66,6 +66,14 @@ static void row_line(FILE *out, const struct matrix_cell *row, const char **scen
 		fprintf(out, " %9s %8s\n", "-", "-");
 }
 
+static bool row_unsupported(const struct matrix_cell *row, size_t nscen)
+{
+	for (size_t s = 0; s < nscen; s++)
+		if (row[s].category != MATRIX_UNSUPPORTED)
+			return false;
+	return true;
+}
+
 static void describe(FILE *out, const char *tag, const struct matrix_cell *c)
 {
 	fprintf(out, "%s %s %s pti=%s pcid=%s vcpus=%u %s", tag, matrix_engine_name(c->engine), c->model,
@@ -142,12 +150,23 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 	size_t nscen = matrix_plan_scenario_list(&m->opt, scen, MATRIX_MAX_LIST);
 	int mw = model_width(m);
 	header(out, m, scen, nscen, mw);
-	for (size_t i = 0; nscen && i + nscen <= m->ngrid; i += nscen)
+	size_t hidden = 0;
+	for (size_t i = 0; nscen && i + nscen <= m->ngrid; i += nscen) {
+		/* A mode this machine cannot run at all (pcid=on without PCID) says
+		 * nothing cell by cell: one line below instead of a row of words. */
+		if (row_unsupported(&m->cells[i], nscen)) {
+			hidden++;
+			continue;
+		}
 		row_line(out, &m->cells[i], scen, nscen, mw);
+	}
+	if (hidden)
+		fprintf(out, "(%zu rows not shown: every cell unsupported on this machine; they are in results.csv)\n", hidden);
 	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = refused by the guest or not applicable; "
 		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree;\n"
 		     "deviation = the KVM backend is known to differ from the architecture here (backend_deviation in results.json)\n"
-		     "insn/rt: guest kernel instructions per syscall round trip (syscall-loop's single-stepped region, kvm);\n"
+		     "insn/rt: guest kernel instructions of one SYSCALL..SYSRET round trip (median of the single-stepped ones, kvm;\n"
+		     "         ukl, which enters by call: the measured region's instructions per round trip);\n"
 		     "exits/rt: VM exits per round trip, every rule checked (syscall-loop at 2x iters minus syscall-loop)\n");
 	totals(out, m, disagreements);
 	unexpected_lines(out, m);
