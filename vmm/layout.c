@@ -473,3 +473,17 @@ bool layout_in_entry_text(const struct layout *l, uint64_t rip)
 {
 	return layout_usable(l) && rip >= l->raw.entry_text_start && rip < l->raw.entry_text_end;
 }
+
+const struct ebx_stack_desc *layout_stack_of_rsp(const struct layout *l, uint64_t rsp, bool *in_guard)
+{
+	bool guard = false;
+	if (rsp != 0) {
+		const struct ebx_stack_desc *below = layout_find_stack(l, rsp - 1, &guard);
+		if (below && !guard && rsp == below->base + below->size) {
+			if (in_guard)
+				*in_guard = false;
+			return below;
+		}
+	}
+	return layout_find_stack(l, rsp, in_guard);
+}

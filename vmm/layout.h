@@ -24,6 +24,10 @@ bool layout_validate(const void *bytes, size_t len, uint64_t guest_ram_size, str
 /* The registered stack containing [addr], or NULL.  *in_guard is set when addr
  * lies in a guard page next to a stack (then that stack is returned). */
 const struct ebx_stack_desc *layout_find_stack(const struct layout *l, uint64_t addr, bool *in_guard);
+/* The stack an RSP value is on: like layout_find_stack, except that RSP at a
+ * stack's very top is that stack, empty (loaded, nothing pushed yet), not the
+ * guard page of what lies above it. */
+const struct ebx_stack_desc *layout_stack_of_rsp(const struct layout *l, uint64_t rsp, bool *in_guard);
 /* The top (base + size) of the stack of `kind` owned by `owner_id`, 0 if none. */
 uint64_t layout_stack_top(const struct layout *l, uint32_t kind, uint32_t owner_id);
 /* Which task, if any, has `pgd` (CR3 with PCID/flag bits stripped) as its kernel or user PGD. */

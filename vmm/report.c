@@ -7,7 +7,7 @@
 static void describe_stack(char *buf, size_t len, const struct layout *l, uint64_t rsp)
 {
 	bool guard = false;
-	const struct ebx_stack_desc *st = l && l->valid ? layout_find_stack(l, rsp, &guard) : NULL;
+	const struct ebx_stack_desc *st = l && l->valid ? layout_stack_of_rsp(l, rsp, &guard) : NULL;
 	if (!st)
 		snprintf(buf, len, "unregistered");
 	else

@@ -65,15 +65,7 @@ bool snap_read(const struct vcpu_snap *s, const struct layout *l, uint64_t gva, 
 
 const struct ebx_stack_desc *snap_stack_of_rsp(const struct layout *l, uint64_t rsp, bool *in_guard)
 {
-	if (rsp != 0) {
-		bool g;
-		const struct ebx_stack_desc *below = layout_find_stack(l, rsp - 1, &g);
-		if (below && !g && rsp == below->base + below->size) {
-			*in_guard = false;
-			return below;
-		}
-	}
-	return layout_find_stack(l, rsp, in_guard);
+	return layout_stack_of_rsp(l, rsp, in_guard);
 }
 
 bool stack_is_kernel(const struct ebx_stack_desc *st)

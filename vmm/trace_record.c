@@ -36,7 +36,7 @@ static const char *gs_kind(const struct layout *l, uint32_t cpu, uint64_t gs_bas
 
 static int stack_index(const struct layout *l, uint64_t rsp, bool *guard)
 {
-	const struct ebx_stack_desc *st = layout_find_stack(l, rsp, guard);
+	const struct ebx_stack_desc *st = layout_stack_of_rsp(l, rsp, guard);
 	return st ? (int)(st - l->raw.stacks) : -1;
 }
 
