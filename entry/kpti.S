@@ -165,22 +165,7 @@ kpti_exc_common_\tag:
 	/* [vector] [error] RIP CS RFLAGS RSP SS, RSP pointing at the five words
 	 * the IRET was loading: copy them over RIP..SS, mark the vector, and
 	 * enter as from user (the iretq ran after swapgs and the CR3 switch). */
-	pushq %rax
-	pushq %rbx
-	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
-	movq 0*8(%rax), %rbx
-	movq %rbx, 4*8(%rsp)             /* RIP */
-	movq 1*8(%rax), %rbx
-	movq %rbx, 5*8(%rsp)             /* CS */
-	movq 2*8(%rax), %rbx
-	movq %rbx, 6*8(%rsp)             /* RFLAGS */
-	movq 3*8(%rax), %rbx
-	movq %rbx, 7*8(%rsp)             /* RSP */
-	movq 4*8(%rax), %rbx
-	movq %rbx, 8*8(%rsp)             /* SS */
-	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
-	popq %rbx
-	popq %rax
+	BAD_IRET_TAKE_USER_FRAME
 	jmp .Lfrom_user_\tag
 	.size kpti_exc_common_\tag, . - kpti_exc_common_\tag
 .endm

@@ -118,4 +118,28 @@
 	.endif
 .endm
 
+/* The bad-IRET fixup's core, shared by every model: on [vector] [error] RIP
+ * CS RFLAGS RSP SS of a fault raised by an exit's iretq, whose RSP slot points
+ * at the five words the IRET was loading, copy those over RIP..SS and mark the
+ * vector KPTI_VEC_BAD_IRET, so the fault becomes the user context's.
+ * Preserves every register. */
+.macro BAD_IRET_TAKE_USER_FRAME
+	pushq %rax
+	pushq %rbx
+	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
+	movq 0*8(%rax), %rbx
+	movq %rbx, 4*8(%rsp)             /* RIP */
+	movq 1*8(%rax), %rbx
+	movq %rbx, 5*8(%rsp)             /* CS */
+	movq 2*8(%rax), %rbx
+	movq %rbx, 6*8(%rsp)             /* RFLAGS */
+	movq 3*8(%rax), %rbx
+	movq %rbx, 7*8(%rsp)             /* RSP */
+	movq 4*8(%rax), %rbx
+	movq %rbx, 8*8(%rsp)             /* SS */
+	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
+	popq %rbx
+	popq %rax
+.endm
+
 #endif

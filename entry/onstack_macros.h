@@ -101,22 +101,7 @@
 .macro ONSTACK_BAD_IRET_FIXUP iretq, from_user
 	cmpq $\iretq, 16(%rsp)
 	jne .Lnot_bad_iret_\@
-	pushq %rax
-	pushq %rbx
-	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
-	movq 0*8(%rax), %rbx
-	movq %rbx, 4*8(%rsp)             /* RIP */
-	movq 1*8(%rax), %rbx
-	movq %rbx, 5*8(%rsp)             /* CS */
-	movq 2*8(%rax), %rbx
-	movq %rbx, 6*8(%rsp)             /* RFLAGS */
-	movq 3*8(%rax), %rbx
-	movq %rbx, 7*8(%rsp)             /* RSP */
-	movq 4*8(%rax), %rbx
-	movq %rbx, 8*8(%rsp)             /* SS */
-	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
-	popq %rbx
-	popq %rax
+	BAD_IRET_TAKE_USER_FRAME
 	jmp \from_user
 .Lnot_bad_iret_\@:
 .endm
