@@ -7,6 +7,8 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	libcapstone-dev check libelf-dev libdw-dev libjson-c-dev libseccomp-dev
 	qemu-system-x86 gnuplot-nox
+	# the fuzz targets run under libFuzzer, which needs clang and its runtime
+	clang libclang-rt-14-dev
 	# libvirt: the C API, and the daemons the tests start privately (libvirtd, virtlogd,
 	# the QEMU driver); libvirt-daemon-system is left out: it would start system services.
 	libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
