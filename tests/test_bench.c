@@ -2,6 +2,7 @@
 /* entrybox bench with a small iteration count: every reference is measured
  * and carries a ratio; speed itself is never asserted here. */
 #include <check.h>
+#include "check_run.h"
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,9 +112,5 @@ int main(void)
 	tcase_add_test(tc, bench_reports_every_reference_with_a_ratio);
 	tcase_add_test(tc, bench_rejects_bad_counts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

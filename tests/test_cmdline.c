@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The guest command-line parser (guest/cmdline.c), compiled for the host. */
 #include <check.h>
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,9 +147,5 @@ int main(void)
 	tcase_add_test(tc, too_long_line);
 	tcase_add_test(tc, tiny_error_buffer_stays_terminated);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* --inject end to end on kpti: delivery, "not reached", and a full sweep of the syscall path. */
 #include <check.h>
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,9 +150,5 @@ int main(void)
 	tcase_add_test(tc, pf_user_stack_forces_a_user_fault);
 	tcase_add_test(tc, nmi_sweep_of_the_syscall_path);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

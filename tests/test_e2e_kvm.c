@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* End-to-end runs of the real guest under our VMM on the real /dev/kvm. */
 #include <check.h>
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,9 +198,5 @@ int main(void)
 	tcase_add_loop_test(tc, xen_with_the_vmm_as_hypervisor, 0, 10);
 	tcase_add_test(tc, ukl_without_any_ist_triple_faults_and_is_explained);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

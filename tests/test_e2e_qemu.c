@@ -2,6 +2,7 @@
 /* The same guest and command line under QEMU TCG (the reference CPU) and under
  * our VMM must reach the same outcomes. */
 #include <check.h>
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,5 @@ int main(void)
 	tcase_add_test(tc, pcid_follows_the_cpu_under_tcg);
 	tcase_add_loop_test(tc, other_models_under_tcg, 0, (int)(sizeof(subset) / sizeof(subset[0])));
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

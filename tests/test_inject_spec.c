@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The --inject grammar: every form, and one clear message per error. */
 #include <check.h>
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,9 +138,5 @@ int main(void)
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
 /* The libvirt engine's pieces that need no daemon: URI lists, the domain
  * XML, and the exit value read back from the guest's console. */
 #include <check.h>
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,9 +167,5 @@ int main(void)
 	tcase_add_test(tc, verdict_from_result_line);
 	tcase_add_test(tc, verdict_from_last_words);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
 /* entrybox matrix on reduced selections: its files, its table against its
  * rows, n/a cells, and a disagreement between our VMM and QEMU TCG. */
 #include <check.h>
+#include "check_run.h"
 #include <fcntl.h>
 #include <ftw.h>
 #include <json-c/json.h>
@@ -317,9 +318,5 @@ int main(void)
 	tcase_add_test(tc, vmm_violation_that_qemu_passes_is_a_disagreement);
 	tcase_add_test(tc, bad_filters_are_usage_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
 /* The entry models' own command-line keys (pervcpu_sleep=, hv=, ukl_tasks=,
  * ukl_df=) in guest/cmdline.c, compiled for the host. */
 #include <check.h>
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,5 @@ int main(void)
 	tcase_add_test(tc, ukl_tasks_needs_ukl_and_enough_tasks);
 	tcase_add_test(tc, new_scenarios_and_models_are_listed);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
 /* Unit tests of the VMM pieces that need no /dev/kvm: console, checkpoint
  * records, the pt-regs comparison, backend detection and breakpoint slots. */
 #include <check.h>
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,9 +251,5 @@ int main(void)
 	tcase_add_test(tc, debugctl_slots);
 	tcase_add_test(tc, xen_iret_frame_check);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
