@@ -26,21 +26,7 @@
 	.globl \name
 	.type \name, @function
 \name:
-	/* GS first: until here GS is the user's, and the only kernel memory we
-	 * can reach without a free register is %gs-relative. */
-	swapgs
-	/* Park the user RSP in the per-CPU page: RSP must become a scratch register. */
-	movq %rsp, %gs:PCPU_USER_RSP
-	/* Before touching the kernel stack: it is not mapped in the user PGD. */
-	SWITCH_TO_KERNEL_CR3 \mode, %rsp
-	movq %gs:PCPU_TOP_OF_STACK, %rsp
-
-	/* The hardware frame SYSCALL did not push, so pt_regs looks as after an IRQ. */
-	pushq $GDT_USER_SS
-	pushq %gs:PCPU_USER_RSP
-	pushq %r11
-	pushq $GDT_USER_CS
-	pushq %rcx
+	SYSCALL_TO_TASK_STACK \mode
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 
@@ -118,20 +104,7 @@ kpti_exc_common_\tag:
 	swapgs
 	pushq %rdi                       /* the scratch register for the CR3 switch */
 	SWITCH_TO_KERNEL_CR3 \mode, %rdi
-	/* Copy the frame to the task stack: the entry stack is per CPU and
-	 * tiny, and the handler may schedule. */
-	movq %rsp, %rdi
-	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq 7*8(%rdi)                  /* SS */
-	pushq 6*8(%rdi)                  /* RSP */
-	pushq 5*8(%rdi)                  /* RFLAGS */
-	pushq 4*8(%rdi)                  /* CS */
-	pushq 3*8(%rdi)                  /* RIP */
-	pushq 2*8(%rdi)                  /* error code -> orig_rax */
-	pushq (%rdi)                     /* user RDI */
-	PUSH_REGS push_rdi=0
-	movq 8(%rdi), %rsi               /* vector */
-	movq %rsp, %rdi
+	COPY_FRAME_TO_TASK_STACK
 	call kpti_exception_c
 	jmp kpti_return_to_user_\tag
 
@@ -142,18 +115,7 @@ kpti_exc_common_\tag:
 	 * fault of the user context the IRET was returning to. */
 	cmpq $kpti_return_to_user_\tag\()_iretq, 16(%rsp)
 	je .Lbad_iret_\tag
-	/* From kernel: same stack, same GS.  The vector's slot becomes pt_regs->rdi. */
-	xchgq %rdi, (%rsp)
-	PUSH_REGS push_rdi=0
-	.if \mode != KPTI_NOPTI
-	/* Only the entry code itself runs in ring 0 on a user CR3; a fault there
-	 * is fatal, but the handler needs kernel memory to say so. */
-	movq %cr3, %rax
-	btq $12, %rax
-	jnc 1f
-	SWITCH_TO_KERNEL_CR3 \mode, %rax
-1:
-	.endif
+	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
 	call kpti_exception_c

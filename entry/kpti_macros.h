@@ -142,4 +142,58 @@
 	popq %rax
 .endm
 
+/* SYSCALL's first steps, the same in every model that takes SYSCALL in
+ * ring 0: GS first (until then the only kernel memory reachable without a
+ * free register is %gs-relative), the user RSP parked in the per-CPU page so
+ * RSP can serve as scratch for the CR3 switch (the kernel stack is not mapped
+ * in the user PGD), then the hardware frame SYSCALL did not push, so what
+ * follows looks as after an interrupt: SS RSP RFLAGS CS RIP on the task stack. */
+.macro SYSCALL_TO_TASK_STACK mode
+	swapgs
+	movq %rsp, %gs:PCPU_USER_RSP
+	SWITCH_TO_KERNEL_CR3 \mode, %rsp
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+	pushq $GDT_USER_SS
+	pushq %gs:PCPU_USER_RSP
+	pushq %r11
+	pushq $GDT_USER_CS
+	pushq %rcx
+.endm
+
+/* An event from user (or UKL application) code arrives on a per-CPU stack as
+ * [saved RDI] [vector] [error] RIP CS RFLAGS RSP SS.  The per-CPU stack is tiny
+ * and the handler may schedule, so the frame moves to the task stack and
+ * becomes pt_regs there (error code as orig_rax).  Leaves RDI = pt_regs and
+ * RSI = vector, ready for the C handler. */
+.macro COPY_FRAME_TO_TASK_STACK
+	movq %rsp, %rdi
+	movq %gs:PCPU_TOP_OF_STACK, %rsp
+	pushq 7*8(%rdi)                  /* SS */
+	pushq 6*8(%rdi)                  /* RSP */
+	pushq 5*8(%rdi)                  /* RFLAGS */
+	pushq 4*8(%rdi)                  /* CS */
+	pushq 3*8(%rdi)                  /* RIP */
+	pushq 2*8(%rdi)                  /* error code -> orig_rax */
+	pushq (%rdi)                     /* the interrupted RDI */
+	PUSH_REGS push_rdi=0
+	movq 8(%rdi), %rsi               /* vector */
+	movq %rsp, %rdi
+.endm
+
+/* An exception from kernel code: same stack, same GS; the vector's slot
+ * becomes pt_regs->rdi (RDI = vector afterwards).  Only the entry code runs in
+ * ring 0 on a user CR3; a fault there is fatal, but reporting it needs kernel
+ * memory, so switch if CR3 is a user half. */
+.macro SAVE_REGS_FROM_KERNEL mode
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	.if \mode != KPTI_NOPTI
+	movq %cr3, %rax
+	btq $12, %rax
+	jnc .Lkernel_cr3_\@
+	SWITCH_TO_KERNEL_CR3 \mode, %rax
+.Lkernel_cr3_\@:
+	.endif
+.endm
+
 #endif

@@ -128,17 +128,7 @@
 1:
 	ONSTACK_BAD_IRET_FIXUP \prefix\()_return_to_user_\tag\()_iretq, .Lfrom_user_\prefix\()_\tag
 	/* From kernel: same stack, same GS. */
-	xchgq %rdi, (%rsp)
-	PUSH_REGS push_rdi=0
-	.if \mode != KPTI_NOPTI
-	/* Ring 0 on a user CR3 is the entry code itself; a fault there is
-	 * fatal, but reporting it needs kernel memory. */
-	movq %cr3, %rax
-	btq $12, %rax
-	jnc 2f
-	SWITCH_TO_KERNEL_CR3 \mode, %rax
-2:
-	.endif
+	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
 	call \prefix\()_exception_c

@@ -120,18 +120,7 @@ ukl_exc_common:
 	 * event on the kernel stack as if it came from user mode. */
 	movl $UKL_KERNEL, %gs:PCPU_UKL_IN_USER
 	pushq %rdi
-	movq %rsp, %rdi
-	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq 7*8(%rdi)                  /* SS */
-	pushq 6*8(%rdi)                  /* RSP */
-	pushq 5*8(%rdi)                  /* RFLAGS */
-	pushq 4*8(%rdi)                  /* CS */
-	pushq 3*8(%rdi)                  /* RIP */
-	pushq 2*8(%rdi)                  /* error code -> orig_rax */
-	pushq (%rdi)                     /* application RDI */
-	PUSH_REGS push_rdi=0
-	movq 8(%rdi), %rsi               /* vector */
-	movq %rsp, %rdi
+	COPY_FRAME_TO_TASK_STACK
 	call ukl_app_exception_c
 	POP_REGS
 	addq $8, %rsp

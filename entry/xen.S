@@ -82,15 +82,7 @@ xen_return_to_user:
 	.globl xen_shim_syscall_\tag
 	.type xen_shim_syscall_\tag, @function
 xen_shim_syscall_\tag:
-	swapgs
-	movq %rsp, %gs:PCPU_USER_RSP
-	SWITCH_TO_KERNEL_CR3 \mode, %rsp
-	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq $GDT_USER_SS
-	pushq %gs:PCPU_USER_RSP
-	pushq %r11
-	pushq $GDT_USER_CS
-	pushq %rcx
+	SYSCALL_TO_TASK_STACK \mode
 	pushq %r11
 	pushq %rcx
 	jmp xen_entry_SYSCALL_64
@@ -161,15 +153,7 @@ xen_shim_exc_\tag:
 	movq (%rdi), %rdi
 	jmp xen_exc_late
 2:
-	xchgq %rdi, (%rsp)
-	PUSH_REGS push_rdi=0
-	.if \mode != KPTI_NOPTI
-	movq %cr3, %rax
-	btq $12, %rax
-	jnc 3f
-	SWITCH_TO_KERNEL_CR3 \mode, %rax
-3:
-	.endif
+	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
 	call xen_exception_c
