@@ -120,6 +120,7 @@ M(m_user_ss_wide, r->user_ss = 0x1002b)
 M(m_percpu, r->cpus[1].percpu_gva = 0x0001000000000000ull)
 M(m_tss_null, r->cpus[0].tss_gva = 0)
 M(m_current_task, r->cpus[1].current_task_gva = 0xfff0800000000000ull)
+M(m_in_user, r->cpus[0].in_user_gva = 0x0000900000000000ull)
 M(m_task_name, memset(r->tasks[2].name, 'a', EBX_NAME_LEN))
 M(m_task_name_ctrl, r->tasks[0].name[1] = 0x1b)
 M(m_task_ring, r->tasks[1].ring = 2)
@@ -183,6 +184,7 @@ static const struct reject_case reject_cases[] = {
 	{ "percpu non-canonical", m_percpu, "cpus[1].percpu_gva", 0 },
 	{ "tss null", m_tss_null, "cpus[0].tss_gva", 0 },
 	{ "current_task non-canonical", m_current_task, "cpus[1].current_task_gva", 0 },
+	{ "in_user non-canonical", m_in_user, "cpus[0].in_user_gva", 0 },
 	{ "task name unterminated", m_task_name, "tasks[2].name", 0 },
 	{ "task name control byte", m_task_name_ctrl, "tasks[0].name has a non-printable byte 0x1b", 0 },
 	{ "task ring", m_task_ring, "tasks[1].ring", 0 },

@@ -146,6 +146,9 @@ static bool check_cpus(const struct ebx_layout *r, struct verr *e)
 		    !check_cpu_addr(c->idt_gva, i, "idt_gva", e) ||
 		    !check_cpu_addr(c->current_task_gva, i, "current_task_gva", e))
 			return false;
+		/* Only entry=ukl has an in_user word; 0 means none. */
+		if (c->in_user_gva && !check_cpu_addr(c->in_user_gva, i, "in_user_gva", e))
+			return false;
 	}
 	return true;
 }
