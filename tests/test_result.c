@@ -173,29 +173,29 @@ struct status_case {
 	int exit_code;
 	const char *outcome, *expected;
 	size_t violations;
-	enum ebx_status want;
+	enum run_verdict want;
 };
 
 static const struct status_case status_cases[] = {
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 0, EBX_STATUS_OK },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 1, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_FAIL, "fail", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "fail", 0, EBX_STATUS_OK },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "", "", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PANIC, "pass", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, 77, "pass", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 0, EBX_STATUS_USAGE },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_UNSUPPORTED, "", "", 0, EBX_STATUS_ENV },
-	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 2, EBX_STATUS_MISMATCH },
-	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 0, EBX_STATUS_OK },
-	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 1, EBX_STATUS_MISMATCH },
-	{ RUN_END_TIMEOUT, -1, "pass", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_TIMEOUT, -1, "timeout", "timeout", 0, EBX_STATUS_OK },
-	{ RUN_END_INTERNAL_ERROR, -1, "internal-error", "pass", 0, EBX_STATUS_MISMATCH },
-	{ RUN_END_HOSTILE, -1, "hostile", "hostile", 0, EBX_STATUS_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 0, RUN_VERDICT_OK },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 1, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_FAIL, "fail", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "fail", 0, RUN_VERDICT_OK },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "", "", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PANIC, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, 77, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 0, RUN_VERDICT_BAD_INPUT },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_UNSUPPORTED, "", "", 0, RUN_VERDICT_ENVIRONMENT },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 2, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 0, RUN_VERDICT_OK },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 1, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TIMEOUT, -1, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TIMEOUT, -1, "timeout", "timeout", 0, RUN_VERDICT_OK },
+	{ RUN_END_INTERNAL_ERROR, -1, "internal-error", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_HOSTILE, -1, "hostile", "hostile", 0, RUN_VERDICT_MISMATCH },
 };
 
 START_TEST(maps_status)
@@ -207,8 +207,8 @@ START_TEST(maps_status)
 	snprintf(r->outcome, sizeof(r->outcome), "%s", c->outcome);
 	snprintf(r->expected, sizeof(r->expected), "%s", c->expected);
 	r->nviolations = c->violations;
-	ck_assert_msg(result_status(r) == c->want, "case %d: end %s exit %d outcome '%s' expected '%s': got %d want %d",
-		      _i, result_end_name(c->end), c->exit_code, c->outcome, c->expected, result_status(r), c->want);
+	ck_assert_msg(result_verdict(r) == c->want, "case %d: end %s exit %d outcome '%s' expected '%s': got %d want %d",
+		      _i, result_end_name(c->end), c->exit_code, c->outcome, c->expected, result_verdict(r), c->want);
 	free(r);
 }
 END_TEST
@@ -315,7 +315,7 @@ START_TEST(json_round_trip)
 	ck_assert_int_eq(num(o, "syscall_repairs"), 600);
 	ck_assert_int_eq(num(o, "violation_count"), 2);
 	/* a violation makes the run a mismatch even though the guest passed */
-	ck_assert_int_eq(num(o, "status"), EBX_STATUS_MISMATCH);
+	ck_assert_int_eq(num(o, "status"), RUN_VERDICT_MISMATCH);
 	ck_assert(json_object_get_double(field(o, "wall_seconds")) == 0.25);
 
 	struct json_object *vs = field(o, "violations");
@@ -356,7 +356,7 @@ START_TEST(json_without_measure_or_violations)
 	ck_assert_uint_eq(json_object_array_length(field(o, "violations")), 0);
 	ck_assert_str_eq(str(o, "end"), "timeout");
 	ck_assert_int_eq(num(o, "guest_exit_code"), -1);
-	ck_assert_int_eq(num(o, "status"), EBX_STATUS_MISMATCH);
+	ck_assert_int_eq(num(o, "status"), RUN_VERDICT_MISMATCH);
 	json_object_put(o);
 	free(r);
 }

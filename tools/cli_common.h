@@ -7,7 +7,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "result.h"
+#include "status.h"
 
 /* Long-option ids (above any short option character). */
 enum cli_opt {

@@ -102,7 +102,7 @@ static int boot(const struct libvirt_args *a, const char *guest, const char *cmd
 		.echo_serial = a->opts.verbosity > 0,
 		.console_host = a->console_host,
 	};
-	enum ebx_status status = libvirt_run(&cfg, r);
+	enum ebx_status status = cli_status(libvirt_run(&cfg, r));
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;

@@ -34,7 +34,7 @@ static int boot(const struct run_args *a, const char *guest, const char *cmdline
 		.timeout_seconds = a->opts.timeout,
 		.echo_serial = a->opts.verbosity > 0,
 	};
-	enum ebx_status status = qemu_run(&cfg, r);
+	enum ebx_status status = cli_status(qemu_run(&cfg, r));
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;

@@ -58,7 +58,7 @@ static int boot(const struct run_args *a, const struct vmm_args *va, const struc
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
 	};
-	enum ebx_status status = vm_run(&cfg, r);
+	enum ebx_status status = cli_status(vm_run(&cfg, r));
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	result_release(r);
 	free(r);

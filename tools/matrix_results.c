@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "result.h"
+#include "status.h"
 
 const char *matrix_row_string(const struct matrix_cell *c, const char *key)
 {

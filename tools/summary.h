@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "result.h"
+#include "status.h"
 
 void summary_print(FILE *out, const struct run_result *r, enum ebx_status status);
 

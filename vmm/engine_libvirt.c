@@ -488,7 +488,7 @@ static void reset_run_fields(struct run_result *r)
 	r->outcome[0] = r->expected[0] = r->detail[0] = r->end_reason[0] = '\0';
 }
 
-static enum ebx_status run_on(virConnectPtr conn, const struct libvirt_config *cfg, struct run_result *r,
+static enum run_verdict run_on(virConnectPtr conn, const struct libvirt_config *cfg, struct run_result *r,
 			      struct libvirt_watch *w)
 {
 	double timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : LIBVIRT_DEFAULT_TIMEOUT;
@@ -497,35 +497,35 @@ static enum ebx_status run_on(virConnectPtr conn, const struct libvirt_config *c
 	bool ran = start_domain(&s, cfg, w) && run_domain(&s, w, timeout);
 	session_release(&s, w);
 	if (!ran)
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	explain_end(r, w, timeout);
 	r->wall_seconds = now_seconds() - start;
-	return result_status(r);
+	return result_verdict(r);
 }
 
-enum ebx_status libvirt_run(const struct libvirt_config *cfg, struct run_result *r)
+enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result *r)
 {
 	if (!event_loop_ready()) {
 		fprintf(stderr, "entrybox: cannot set up the libvirt event loop: %s\n", last_error());
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
 	reset_run_fields(r);
 	identify_engine(cfg, r);
 	struct libvirt_watch *w = calloc(1, sizeof(*w));
 	if (!w) {
 		fprintf(stderr, "entrybox: out of memory\n");
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
 	w->r = r;
 	w->drain_timer = w->listen_fd = w->listen_watch = w->console_fd = w->console_watch = -1;
 	serial_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
 	console_verdict_init(&w->verdict);
 	virConnectPtr conn = virConnectOpen(cfg->uri);
-	enum ebx_status status;
+	enum run_verdict status;
 	if (!conn) {
 		fprintf(stderr, "entrybox: cannot connect to libvirt at %s: %s\n", cfg->uri ? cfg->uri : "the default URI",
 			last_error());
-		status = EBX_STATUS_ENV;
+		status = RUN_VERDICT_ENVIRONMENT;
 	} else {
 		status = run_on(conn, cfg, r, w);
 		virConnectClose(conn);

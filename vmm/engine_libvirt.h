@@ -45,9 +45,9 @@ unsigned libvirt_uri_count(const char *list);
  * recovered from what the guest printed before writing it: the result line
  * (pass when outcome == expected, else fail), a panic event, or the guest's
  * refusal of its command line or of the CPU.  Fields of r the guest does not
- * report keep what the caller put there.  Returns EBX_STATUS_ENV when the
- * connection or the domain cannot be had, else result_status(r).  One error
- * line goes to stderr on failure. */
-enum ebx_status libvirt_run(const struct libvirt_config *cfg, struct run_result *r);
+ * report keep what the caller put there.  Returns RUN_VERDICT_ENVIRONMENT
+ * when the connection or the domain cannot be had, else result_verdict(r).
+ * One error line goes to stderr on failure. */
+enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result *r);
 
 #endif

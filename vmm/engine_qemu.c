@@ -407,11 +407,11 @@ static void reset_run_fields(struct run_result *r)
 	r->outcome[0] = r->expected[0] = r->detail[0] = r->end_reason[0] = '\0';
 }
 
-enum ebx_status qemu_run(const struct qemu_config *cfg, struct run_result *r)
+enum run_verdict qemu_run(const struct qemu_config *cfg, struct run_result *r)
 {
 	char binary[4096] = "";
 	if (!environment_ready(cfg, binary, sizeof(binary)))
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	reset_run_fields(r);
 	identify_engine(cfg, r);
 
@@ -420,7 +420,7 @@ enum ebx_status qemu_run(const struct qemu_config *cfg, struct run_result *r)
 	struct qemu_watch *w = calloc(1, sizeof(*w));
 	if (!w) {
 		fprintf(stderr, "entrybox: out of memory\n");
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
 	double timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : QEMU_DEFAULT_TIMEOUT;
 	double start = now_seconds();
@@ -430,7 +430,7 @@ enum ebx_status qemu_run(const struct qemu_config *cfg, struct run_result *r)
 	if (pid < 0) {
 		fprintf(stderr, "entrybox: cannot start %s: %s\n", binary, err);
 		free(w);
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
 	pump(serial_fd, err_fd, start + timeout, w, cfg, r);
 	flush_serial(w, cfg, r);
@@ -439,5 +439,5 @@ enum ebx_status qemu_run(const struct qemu_config *cfg, struct run_result *r)
 	finish(pid, w, timeout, r);
 	r->wall_seconds = now_seconds() - start;
 	free(w);
-	return result_status(r);
+	return result_verdict(r);
 }

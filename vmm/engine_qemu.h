@@ -27,8 +27,9 @@ bool qemu_find_binary(const char *qemu_path, char *out, size_t outlen);
 /* Boots the guest under QEMU and runs it to its end, filling r from the
  * "@entrybox" result line and QEMU's exit status (isa-debug-exit v -> (v<<1)|1).
  * Fields of r the guest does not report (model, scenario, ...) keep what the
- * caller put there.  Returns EBX_STATUS_ENV when QEMU or /dev/kvm (for KVM) is
- * missing, else result_status(r).  One error line goes to stderr on failure. */
-enum ebx_status qemu_run(const struct qemu_config *cfg, struct run_result *r);
+ * caller put there.  Returns RUN_VERDICT_ENVIRONMENT when QEMU or /dev/kvm (for
+ * KVM) is missing, else result_verdict(r).  One error line goes to stderr on
+ * failure. */
+enum run_verdict qemu_run(const struct qemu_config *cfg, struct run_result *r);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Run results: the exit status they map to, the guest's "@entrybox" result
+ * Run results: the verdict they come to, the guest's "@entrybox" result
  * line, and the JSON object of design.md §8.
  *
  * The serial line comes from the guest, which this project treats as hostile:
@@ -45,23 +45,23 @@ static bool abnormal_end_expected(const struct run_result *r)
 	return strcmp(r->expected, result_end_name(r->end)) == 0;
 }
 
-enum ebx_status result_status(const struct run_result *r)
+enum run_verdict result_verdict(const struct run_result *r)
 {
 	if (r->nviolations > 0 || !result_inject_ok(r))
-		return EBX_STATUS_MISMATCH;
+		return RUN_VERDICT_MISMATCH;
 	if (r->end != RUN_END_GUEST_EXIT)
-		return abnormal_end_expected(r) ? EBX_STATUS_OK : EBX_STATUS_MISMATCH;
+		return abnormal_end_expected(r) ? RUN_VERDICT_OK : RUN_VERDICT_MISMATCH;
 	/* The guest refused its command line or lacks a CPU feature: that is the
 	 * input or the machine, not a wrong outcome (design.md §8 statuses). */
 	if (r->guest_exit_code == EBX_GUEST_EXIT_BAD_CMDLINE)
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	if (r->guest_exit_code == EBX_GUEST_EXIT_UNSUPPORTED)
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	if (r->guest_exit_code != EBX_GUEST_EXIT_PASS)
-		return EBX_STATUS_MISMATCH;
+		return RUN_VERDICT_MISMATCH;
 	if (r->outcome[0] == '\0' || r->expected[0] == '\0')
-		return EBX_STATUS_MISMATCH;
-	return strcmp(r->outcome, r->expected) == 0 ? EBX_STATUS_OK : EBX_STATUS_MISMATCH;
+		return RUN_VERDICT_MISMATCH;
+	return strcmp(r->outcome, r->expected) == 0 ? RUN_VERDICT_OK : RUN_VERDICT_MISMATCH;
 }
 
 /* ---- parsing ------------------------------------------------------------------------- */
@@ -268,7 +268,7 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "measure", measure_json(r));
 	result_inject_json(o, r);
 	json_object_object_add(o, "wall_seconds", json_object_new_double(r->wall_seconds));
-	json_object_object_add(o, "status", json_object_new_int(result_status(r)));
+	json_object_object_add(o, "status", json_object_new_int(result_verdict(r)));
 }
 
 static int write_text(const char *text, const char *path)

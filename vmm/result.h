@@ -6,17 +6,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "rules.h"
 
 #define RESULT_MAX_VIOLATIONS 64
 #define RESULT_MAX_INJECTIONS 8
 
-/* CLI exit statuses (design.md §8). */
-enum ebx_status {
-	EBX_STATUS_OK = 0,          /* outcome matched expectation, no violation */
-	EBX_STATUS_MISMATCH = 1,    /* outcome differs from expectation, or a violation */
-	EBX_STATUS_USAGE = 2,       /* bad usage or bad input (flags, ELF, cmdline) */
-	EBX_STATUS_ENV = 3,         /* environment missing: no /dev/kvm, no QEMU, CPU lacks a feature */
+/* How a finished run is judged, whatever engine ran it.  The values are the
+ * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
+ * them in tools/cli/status.h and asserts that they agree). */
+enum run_verdict {
+	RUN_VERDICT_OK = 0,          /* outcome matched expectation, no violation */
+	RUN_VERDICT_MISMATCH = 1,    /* outcome differs from expectation, or a violation */
+	RUN_VERDICT_BAD_INPUT = 2,   /* bad input: guest image, command line the guest refuses */
+	RUN_VERDICT_ENVIRONMENT = 3, /* environment missing: no /dev/kvm, no QEMU, CPU lacks a feature */
 };
 
 /* How the run ended, as the VMM saw it. */
@@ -110,8 +111,8 @@ void result_release(struct run_result *r);
  * name of a run end in JSON, summaries and outcomes. */
 const char *result_end_name(enum run_end end);
 
-/* The CLI exit status for a finished run. */
-enum ebx_status result_status(const struct run_result *r);
+/* The verdict on a finished run. */
+enum run_verdict result_verdict(const struct run_result *r);
 
 /* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
  * fields of r and return true. */

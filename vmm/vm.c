@@ -146,7 +146,7 @@ static void *read_file(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-static enum ebx_status create_vcpus(struct session *s, const struct loaded_guest *lg)
+static enum run_verdict create_vcpus(struct session *s, const struct loaded_guest *lg)
 {
 	char err[256];
 	for (unsigned i = 0; i < s->nvcpus; i++) {
@@ -156,39 +156,39 @@ static enum ebx_status create_vcpus(struct session *s, const struct loaded_guest
 		if (kvm_create_vcpu(&s->vm, &v->vcpu, i, err, sizeof(err)) < 0 ||
 		    kvm_setup_cpuid(&v->vcpu, err, sizeof(err)) < 0) {
 			fprintf(stderr, "entrybox: vCPU %u: %s\n", i, err);
-			return EBX_STATUS_ENV;
+			return RUN_VERDICT_ENVIRONMENT;
 		}
 	}
 	/* Only the BSP starts at the PVH entry; the APs wait in KVM's
 	 * wait-for-SIPI state until the guest's INIT/SIPI/SIPI, as on hardware. */
 	if (kvm_set_pvh_state(&s->vcpus[0].vcpu, lg->pvh_entry, (uint32_t)lg->start_info_gpa, err, sizeof(err)) < 0) {
 		fprintf(stderr, "entrybox: %s\n", err);
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
-	return EBX_STATUS_OK;
+	return RUN_VERDICT_OK;
 }
 
-static enum ebx_status boot_guest(struct session *s)
+static enum run_verdict boot_guest(struct session *s)
 {
 	char err[256];
 	size_t elf_len = 0;
 	void *elf = read_file(s->cfg->guest_path, &elf_len, err, sizeof(err));
 	if (!elf) {
 		fprintf(stderr, "entrybox: %s\n", err);
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	}
 	if (kvm_open_vm(&s->vm, s->cfg->ram_bytes ? s->cfg->ram_bytes : DEFAULT_RAM, err, sizeof(err)) < 0) {
 		bool missing = errno == ENOENT || errno == EACCES || errno == ENODEV || errno == EPERM;
 		fprintf(stderr, "entrybox: %s\n", err);
 		free(elf);
-		return missing ? EBX_STATUS_ENV : EBX_STATUS_MISMATCH;
+		return missing ? RUN_VERDICT_ENVIRONMENT : RUN_VERDICT_MISMATCH;
 	}
 	struct loaded_guest lg;
 	int rc = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
 	free(elf);
 	if (rc < 0) {
 		fprintf(stderr, "entrybox: %s: %s\n", s->cfg->guest_path, err);
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	}
 	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
 	if (!s->syms && s->cfg->echo_serial)
@@ -196,29 +196,29 @@ static enum ebx_status boot_guest(struct session *s)
 	return create_vcpus(s, &lg);
 }
 
-static enum ebx_status open_trace(struct session *s)
+static enum run_verdict open_trace(struct session *s)
 {
 	char err[300];
 	s->trace = trace_open(s->cfg->trace, err, sizeof(err));
 	if (s->trace)
-		return EBX_STATUS_OK;
+		return RUN_VERDICT_OK;
 	fprintf(stderr, "entrybox: %s\n", err);
-	return EBX_STATUS_USAGE;
+	return RUN_VERDICT_BAD_INPUT;
 }
 
-static enum ebx_status setup_injection(struct session *s, struct sweep **sweep)
+static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 {
 	char err[300] = "";
 	if (!inject_setup(s, err, sizeof(err))) {
 		fprintf(stderr, "entrybox: %s\n", err);
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	}
 	*sweep = sweep_prepare(s, err, sizeof(err));
 	if (!*sweep && err[0]) {
 		fprintf(stderr, "entrybox: %s\n", err);
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	}
-	return EBX_STATUS_OK;
+	return RUN_VERDICT_OK;
 }
 
 /* ---- running ---------------------------------------------------------------------------------- */
@@ -341,17 +341,17 @@ static void teardown(struct session *s)
 	free(s);
 }
 
-enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r)
+enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 {
 	unsigned nvcpus = cfg->vcpus ? cfg->vcpus : 1;
 	if (nvcpus > SESSION_MAX_VCPUS) {
 		fprintf(stderr, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
-		return EBX_STATUS_USAGE;
+		return RUN_VERDICT_BAD_INPUT;
 	}
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s) {
 		fprintf(stderr, "entrybox: out of memory\n");
-		return EBX_STATUS_ENV;
+		return RUN_VERDICT_ENVIRONMENT;
 	}
 	memset(r, 0, sizeof(*r));
 	s->cfg = cfg;
@@ -369,13 +369,13 @@ enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r)
 	serial_init(&s->serial, cfg->echo_serial ? stderr : NULL, on_serial_line, s);
 
 	s->start = now_seconds();
-	enum ebx_status st = boot_guest(s);
-	if (st == EBX_STATUS_OK && cfg->trace)
+	enum run_verdict st = boot_guest(s);
+	if (st == RUN_VERDICT_OK && cfg->trace)
 		st = open_trace(s);
 	struct sweep *sweep = NULL;
-	if (st == EBX_STATUS_OK)
+	if (st == RUN_VERDICT_OK)
 		st = setup_injection(s, &sweep);
-	if (st == EBX_STATUS_OK) {
+	if (st == RUN_VERDICT_OK) {
 		session_run_threads(s);
 		if (sweep)
 			sweep_execute(sweep, s);
@@ -383,7 +383,7 @@ enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r)
 		finish_result(s);
 		trace_finish(s->trace, s);
 		s->trace = NULL;
-		st = result_status(r);
+		st = result_verdict(r);
 	}
 	teardown(s);
 	return st;

@@ -29,9 +29,10 @@ struct vm_config {
 	int discover;
 };
 
-/* Boots and runs the guest to its end, filling r.  Returns the CLI exit status:
- * EBX_STATUS_USAGE for a bad guest image, EBX_STATUS_ENV when /dev/kvm is
- * missing, else result_status(r). One error line goes to stderr on failure. */
-enum ebx_status vm_run(const struct vm_config *cfg, struct run_result *r);
+/* Boots and runs the guest to its end, filling r.  Returns the verdict:
+ * RUN_VERDICT_BAD_INPUT for a bad guest image, RUN_VERDICT_ENVIRONMENT when
+ * /dev/kvm is missing, else result_verdict(r).  One error line goes to stderr
+ * on failure. */
+enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r);
 
 #endif
