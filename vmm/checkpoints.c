@@ -53,7 +53,7 @@ static void on_layout(struct vcpu_state *v, const struct event_view *ev)
 	s->lstar = probe.lstar;
 	s->star = probe.star;
 	s->layout = *fresh;
-	s->layout_generation++;
+	atomic_fetch_add(&s->layout_generation, 1);
 	pthread_mutex_unlock(&s->lock);
 	free(fresh);
 	/* Other vCPUs must arm their breakpoints before they run a task's SYSCALL. */

@@ -62,7 +62,9 @@ struct session {
 	pthread_mutex_t lock;
 	pthread_cond_t done_cv;        /* signalled when `done` becomes true */
 	struct layout layout;          /* valid once the guest published it */
-	unsigned layout_generation;    /* bumped when breakpoints must be (re)armed */
+	/* Bumped under `lock` when breakpoints must be (re)armed; atomic because
+	 * each vCPU thread polls it without the lock before every KVM_RUN. */
+	atomic_uint layout_generation;
 	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */
 	struct serial serial;
 	uint64_t mmio_exits;

@@ -157,7 +157,7 @@ static bool restore(struct sweep *sw, struct session *s, char *err, size_t errle
 	v->thread_started = false;
 	v->dbg.applied = false;
 	/* Re-arm from scratch so a point's own breakpoint joins the standard ones. */
-	v->armed_generation = s->layout_generation - 1;
+	v->armed_generation = atomic_load(&s->layout_generation) - 1;
 	*s->r = *sw->r_at_snap;
 	s->serial = sw->serial_at_snap;
 	s->mmio_exits = sw->mmio_at_snap;

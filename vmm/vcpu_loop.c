@@ -80,7 +80,7 @@ static void arm_breakpoints(struct vcpu_state *v)
 {
 	struct session *s = v->s;
 	pthread_mutex_lock(&s->lock);
-	unsigned generation = s->layout_generation;
+	unsigned generation = atomic_load(&s->layout_generation);
 	uint64_t syscall_entry = s->layout.raw.syscall_entry;
 	uint64_t syscall_return = s->layout.raw.syscall_return;
 	v->pvm.pf_handler = s->pf_handler;
@@ -359,7 +359,7 @@ void *vcpu_thread(void *arg)
 			confine_selftest();
 	}
 	while (!atomic_load(&s->done)) {
-		if (s->layout_generation != v->armed_generation)
+		if (atomic_load(&s->layout_generation) != v->armed_generation)
 			arm_breakpoints(v);
 		if (debugctl_apply(&v->dbg, &v->vcpu) < 0) {
 			session_end(s, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
