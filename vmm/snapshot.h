@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* A rules.h snapshot of a live vCPU. */
+/* Taking a snap.h snapshot of a live vCPU through KVM. */
 #ifndef ENTRYBOX_SNAPSHOT_H
 #define ENTRYBOX_SNAPSHOT_H
 
 #include <stdbool.h>
 #include "kvm.h"
 #include "layout.h"
-#include "rules.h"
+#include "snap.h"
 
 /* False when KVM refuses to give the registers. */
 bool snapshot_take(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_snap *out);
