@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inject.h"
-#include "session.h"
 #include "symbols.h"
 
 #define VEC_DF 8
@@ -179,27 +177,4 @@ void tf_explain(const struct tf_machine *m, char *buf, size_t len)
 		return;
 	}
 	add(&t, " -> shutdown");
-}
-
-void triple_fault_explain(struct vcpu_state *v)
-{
-	struct session *s = v->s;
-	struct kvm_vcpu *vc = &v->vcpu;
-	vc->regs_valid = vc->sregs_valid = false;
-	struct kvm_regs *r = kvm_regs(vc);
-	struct kvm_sregs *sr = kvm_sregs(vc);
-	if (!r || !sr)
-		return;
-	struct pt_env env = gmem_pt_env(&s->vm.mem);
-	struct tf_machine m = {
-		.rip = r->rip, .rsp = r->rsp, .cr2 = sr->cr2, .cr3 = sr->cr3,
-		.idt_base = sr->idt.base, .idt_limit = sr->idt.limit, .tr_base = sr->tr.base,
-		.cpl = (uint8_t)(sr->cs.selector & 3), .first_vector = inject_last_vector(s),
-		.env = &env, .layout = &s->layout, .syms = s->syms,
-	};
-	char text[sizeof(s->r->explanation)];
-	tf_explain(&m, text, sizeof(text));
-	pthread_mutex_lock(&s->lock);
-	snprintf(s->r->explanation, sizeof(s->r->explanation), "%s", text);
-	pthread_mutex_unlock(&s->lock);
 }

@@ -17,7 +17,6 @@
 #include "layout.h"
 #include "pagetables.h"
 
-struct vcpu_state;
 struct symtab;
 
 struct tf_machine {
@@ -34,8 +33,5 @@ struct tf_machine {
 /* One line, e.g. "#PF at ukl_app+0x1c (CR2 0x7fff0ff8) with RSP 0x7fff1000 in an
  * unmapped page -> #DF without IST on the same stack, unmapped -> shutdown". */
 void tf_explain(const struct tf_machine *m, char *buf, size_t len);
-
-/* From the vCPU loop at KVM_EXIT_SHUTDOWN: fills the run's explanation. */
-void triple_fault_explain(struct vcpu_state *v);
 
 #endif

@@ -294,6 +294,31 @@ static void handle_io(struct vcpu_state *v)
 	}
 }
 
+/* At KVM_EXIT_SHUTDOWN: the exception chain the final state shows becomes the
+ * run's explanation (tf_explain). */
+static void explain_triple_fault(struct vcpu_state *v)
+{
+	struct session *s = v->s;
+	struct kvm_vcpu *vc = &v->vcpu;
+	vc->regs_valid = vc->sregs_valid = false;
+	struct kvm_regs *r = kvm_regs(vc);
+	struct kvm_sregs *sr = kvm_sregs(vc);
+	if (!r || !sr)
+		return;
+	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	struct tf_machine m = {
+		.rip = r->rip, .rsp = r->rsp, .cr2 = sr->cr2, .cr3 = sr->cr3,
+		.idt_base = sr->idt.base, .idt_limit = sr->idt.limit, .tr_base = sr->tr.base,
+		.cpl = (uint8_t)(sr->cs.selector & 3), .first_vector = inject_last_vector(s),
+		.env = &env, .layout = &s->layout, .syms = s->syms,
+	};
+	char text[sizeof(s->r->explanation)];
+	tf_explain(&m, text, sizeof(text));
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->r->explanation, sizeof(s->r->explanation), "%s", text);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- the loop -------------------------------------------------------------------------------- */
 
 static void handle_exit(struct vcpu_state *v)
@@ -325,7 +350,7 @@ static void handle_exit(struct vcpu_state *v)
 		session_end(s, RUN_END_TIMEOUT, "vCPU %u halted with no interrupt source", v->vcpu.index);
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		triple_fault_explain(v);
+		explain_triple_fault(v);
 		session_end(s, RUN_END_TRIPLE_FAULT, "vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", v->vcpu.index);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
