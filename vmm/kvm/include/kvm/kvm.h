@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Thin, checked wrappers around the /dev/kvm ioctls the VMM uses. */
+#ifndef ENTRYBOX_KVM_H
+#define ENTRYBOX_KVM_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "machine/gmem.h"
+
+struct kvm_vm {
+	int kvm_fd;
+	int vm_fd;
+	struct gmem mem;
+	int run_size;
+	bool has_sync_regs;     /* KVM_CAP_SYNC_REGS covers regs+sregs */
+};
+
+struct kvm_vcpu {
+	int fd;
+	unsigned index;
+	struct kvm_run *run;
+	struct kvm_vm *vm;
+	/* With KVM_CAP_SYNC_REGS the registers arrive in run->s.regs on every exit;
+	 * without it these caches are filled by ioctls on demand. */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool regs_valid, sregs_valid;
+	bool regs_dirty, sregs_dirty;
+};
+
+/* Opens /dev/kvm.  Returns -1 with errno set; the caller reports it. */
+int kvm_open_vm(struct kvm_vm *vm, uint64_t ram_bytes, char *err, size_t errlen);
+void kvm_close_vm(struct kvm_vm *vm);
+
+int kvm_create_vcpu(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned index, char *err, size_t errlen);
+void kvm_destroy_vcpu(struct kvm_vcpu *vcpu);
+
+/* CPUID as the host supports it, plus our signature leaf and this vCPU's APIC ID. */
+int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen);
+
+/* The PVH entry state: 32-bit flat protected mode, paging off, EBX = start_info. */
+int kvm_set_pvh_state(struct kvm_vcpu *vcpu, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
+
+int kvm_run_once(struct kvm_vcpu *vcpu);
+
+/* Register access that works with and without sync regs; changes are written
+ * back before the next KVM_RUN. */
+struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu);
+struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu);
+void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
+void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
+
+bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value);
+bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
+/* Lets KVM finish the instruction behind the current exit (e.g. the OUT of a
+ * port-I/O exit) without running further, so that registers changed next are
+ * not overwritten by that completion.  -1 with errno on failure. */
+int kvm_settle(struct kvm_vcpu *vcpu);
+/* Makes KVM drop every translation it built from guest memory (shadow pages,
+ * EPT/NPT entries), after the VMM itself changed the guest's page tables:
+ * deleting the memory slot and adding it back.  -1 with errno on failure. */
+int kvm_forget_translations(struct kvm_vm *vm);
+int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7);
+
+#endif

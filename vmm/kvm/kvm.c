@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "entrybox/abi.h"
+
+/* Anywhere above guest RAM and out of the way of the LAPIC/IOAPIC windows;
+ * Intel needs it for its real-mode emulation TSS even though we never use real mode. */
+#define KVM_TSS_GPA 0xfffbd000u
+
+#define SYNC_MASK (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+int kvm_open_vm(struct kvm_vm *vm, uint64_t ram_bytes, char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return fail(err, errlen, "/dev/kvm");
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm: unexpected KVM API version");
+		errno = ENOTSUP;
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail(err, errlen, "KVM_CREATE_VM");
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0)
+		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE");
+	int sync = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->has_sync_regs = sync > 0 && (sync & SYNC_MASK) == SYNC_MASK;
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA) < 0 && errno != ENOTTY && errno != EINVAL)
+		return fail(err, errlen, "KVM_SET_TSS_ADDR");
+	/* The in-kernel LAPIC is what the guest's timer and IPIs talk to; it must
+	 * exist before the first vCPU is created. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail(err, errlen, "KVM_CREATE_IRQCHIP");
+
+	void *host = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (host == MAP_FAILED)
+		return fail(err, errlen, "mmap guest RAM");
+	vm->mem.host = host;
+	vm->mem.size = ram_bytes;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = ram_bytes,
+		.userspace_addr = (uintptr_t)host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+void kvm_close_vm(struct kvm_vm *vm)
+{
+	if (vm->mem.host)
+		munmap(vm->mem.host, vm->mem.size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = -1;
+}
+
+int kvm_create_vcpu(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned index, char *err, size_t errlen)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu->fd < 0)
+		return fail(err, errlen, "KVM_CREATE_VCPU");
+	void *run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		return fail(err, errlen, "mmap kvm_run");
+	vcpu->run = run;
+	if (vm->has_sync_regs)
+		vcpu->run->kvm_valid_regs = SYNC_MASK;
+	return 0;
+}
+
+void kvm_destroy_vcpu(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, (size_t)vcpu->vm->run_size);
+	if (vcpu->fd > 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+static void set_signature_leaf(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = EBX_CPUID_FEATURES; /* highest hypervisor leaf */
+	e->ebx = EBX_CPUID_SIG_EBX;
+	e->ecx = EBX_CPUID_SIG_ECX;
+	e->edx = EBX_CPUID_SIG_EDX;
+}
+
+/* KVM_GET_SUPPORTED_CPUID fails with E2BIG until the buffer is large enough;
+ * big server CPUs have well over a hundred leaves. */
+static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, unsigned *capacity)
+{
+	for (unsigned max = 128; max <= 4096; max *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (max + 2) * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = max;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			*capacity = max + 2; /* spare entries for our two hypervisor leaves */
+			return c;
+		}
+		int saved = errno;
+		free(c);
+		if (saved != E2BIG)
+			return NULL;
+	}
+	errno = E2BIG;
+	return NULL;
+}
+
+/* What this VMM offers the guest beyond checkpoints (abi.h). */
+static void set_features_leaf(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = EBX_CPUID_FEAT_HYPERCALL;
+	e->ebx = e->ecx = e->edx = 0;
+}
+
+int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
+{
+	unsigned max = 0;
+	struct kvm_cpuid2 *c = supported_cpuid(vcpu->vm->kvm_fd, &max);
+	if (!c)
+		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID");
+	bool have_sig = false, have_features = false;
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		switch (e->function) {
+		case 1:
+			/* The guest reads its APIC ID here; KVM does not fill it in for us. */
+			e->ebx = (e->ebx & 0x00ffffffu) | (vcpu->index << 24);
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = vcpu->index;
+			break;
+		case EBX_CPUID_LEAF:
+			/* Replace KVM's own signature: the guest keys its checkpoints on ours. */
+			set_signature_leaf(e);
+			have_sig = true;
+			break;
+		case EBX_CPUID_FEATURES:
+			set_features_leaf(e);
+			have_features = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!have_sig && c->nent < max) {
+		struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = EBX_CPUID_LEAF;
+		set_signature_leaf(e);
+	}
+	if (!have_features && c->nent < max) {
+		struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = EBX_CPUID_FEATURES;
+		set_features_leaf(e);
+	}
+	int rc = ioctl(vcpu->fd, KVM_SET_CPUID2, c);
+	free(c);
+	if (rc < 0)
+		return fail(err, errlen, "KVM_SET_CPUID2");
+	return 0;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffffu;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->db = 1;
+	s->g = 1;
+}
+
+int kvm_set_pvh_state(struct kvm_vcpu *vcpu, uint32_t entry, uint32_t start_info, char *err, size_t errlen)
+{
+	struct kvm_sregs *s = kvm_sregs(vcpu);
+	if (!s)
+		return fail(err, errlen, "KVM_GET_SREGS");
+	/* PVH (xen/arch-x86/hvm/start_info.h): flat 4 GiB 32-bit segments, CR0.PE,
+	 * paging off, CR4 = 0, EFER = 0. */
+	flat_segment(&s->cs, 0x10, 0xb);
+	flat_segment(&s->ds, 0x18, 0x3);
+	s->es = s->fs = s->gs = s->ss = s->ds;
+	memset(&s->tr, 0, sizeof(s->tr));
+	s->tr.limit = 0x67;
+	s->tr.type = 0xb;
+	s->tr.present = 1;
+	memset(&s->ldt, 0, sizeof(s->ldt));
+	s->ldt.type = 0x2;
+	s->ldt.present = 1;
+	s->ldt.unusable = 1;
+	s->cr0 = 0x11; /* PE | ET */
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->efer = 0;
+	kvm_mark_sregs_dirty(vcpu);
+
+	struct kvm_regs *r = kvm_regs(vcpu);
+	if (!r)
+		return fail(err, errlen, "KVM_GET_REGS");
+	memset(r, 0, sizeof(*r));
+	r->rip = entry;
+	r->rbx = start_info;
+	r->rflags = 0x2;
+	kvm_mark_regs_dirty(vcpu);
+	return 0;
+}
+
+static int flush_dirty(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->vm->has_sync_regs) {
+		uint64_t dirty = 0;
+		if (vcpu->regs_dirty) {
+			vcpu->run->s.regs.regs = vcpu->regs;
+			dirty |= KVM_SYNC_X86_REGS;
+		}
+		if (vcpu->sregs_dirty) {
+			vcpu->run->s.regs.sregs = vcpu->sregs;
+			dirty |= KVM_SYNC_X86_SREGS;
+		}
+		vcpu->run->kvm_dirty_regs = dirty;
+	} else {
+		if (vcpu->sregs_dirty && ioctl(vcpu->fd, KVM_SET_SREGS, &vcpu->sregs) < 0)
+			return -1;
+		if (vcpu->regs_dirty && ioctl(vcpu->fd, KVM_SET_REGS, &vcpu->regs) < 0)
+			return -1;
+	}
+	vcpu->regs_dirty = vcpu->sregs_dirty = false;
+	return 0;
+}
+
+int kvm_run_once(struct kvm_vcpu *vcpu)
+{
+	if (flush_dirty(vcpu) < 0)
+		return -1;
+	vcpu->regs_valid = vcpu->sregs_valid = false;
+	int rc = ioctl(vcpu->fd, KVM_RUN, 0);
+	if (vcpu->vm->has_sync_regs) {
+		vcpu->run->kvm_dirty_regs = 0;
+		/* KVM fills s.regs on every return, including -EINTR. */
+		vcpu->regs = vcpu->run->s.regs.regs;
+		vcpu->sregs = vcpu->run->s.regs.sregs;
+		vcpu->regs_valid = vcpu->sregs_valid = true;
+	}
+	return rc;
+}
+
+struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->regs_valid) {
+		if (ioctl(vcpu->fd, KVM_GET_REGS, &vcpu->regs) < 0)
+			return NULL;
+		vcpu->regs_valid = true;
+	}
+	return &vcpu->regs;
+}
+
+struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->sregs_valid) {
+		if (ioctl(vcpu->fd, KVM_GET_SREGS, &vcpu->sregs) < 0)
+			return NULL;
+		vcpu->sregs_valid = true;
+	}
+	return &vcpu->sregs;
+}
+
+void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu)
+{
+	vcpu->regs_dirty = true;
+}
+
+void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu)
+{
+	vcpu->sregs_dirty = true;
+}
+
+bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.entry.index = index;
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return false;
+	*value = m.entry.data;
+	return true;
+}
+
+bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.entry.index = index;
+	m.entry.data = value;
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1;
+}
+
+int kvm_forget_translations(struct kvm_vm *vm)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = 0, .userspace_addr = (uintptr_t)vm->mem.host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -1;
+	region.memory_size = vm->mem.size;
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
+int kvm_settle(struct kvm_vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 1;
+	int rc = kvm_run_once(vcpu);
+	vcpu->run->immediate_exit = 0;
+	if (rc < 0 && errno != EINTR)
+		return -1;
+	vcpu->regs_valid = vcpu->sregs_valid = false;
+	return 0;
+}
+
+int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7)
+{
+	struct kvm_guest_debug d;
+	memset(&d, 0, sizeof(d));
+	d.control = control;
+	for (int i = 0; i < 4; i++)
+		d.arch.debugreg[i] = dr ? dr[i] : 0;
+	d.arch.debugreg[7] = dr7;
+	return ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &d);
+}
