@@ -45,7 +45,7 @@ START_TEST(outcome_matches_expectation)
 	}
 	ck_assert_msg(r.json != NULL, "%s %s pti=%s vcpus=%s: no JSON (status %d): %s", model, scenario, pti, vcpus,
 		      r.status, r.stderr_text);
-	/* A mismatch the VMM attributes to a known backend deviation (vmm/deviations.c). */
+	/* A mismatch the VMM attributes to a known backend deviation (vmm/explain/deviations.c). */
 	if (r.status == 1 && e2e_str(r.json, "backend_deviation")[0]) {
 		printf("known %s deviation: %s %s pti=%s vcpus=%s: %s\n", e2e_str(r.json, "backend"), model, scenario, pti,
 		       vcpus, e2e_str(r.json, "backend_deviation"));

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine/events.h"
 #include "check/layout.h"
 #include "check/ptregs_check.h"
-#include "result/result.h"
+#include "machine/events.h"
 #include "machine/serial.h"
+#include "result/result.h"
 
 #define FUZZ_RAM (16u * 1024u)
 

@@ -10,7 +10,7 @@
  *                                        each directory, named on the command
  *                                        line, so the corpus is a plain test
  *
- * Seeds (tests/corpus/loader/): minimal.elf is the image test_loader.c builds
+ * Seeds (tests/fuzz/corpus/loader/): minimal.elf is the image test_loader.c builds
  * (one PT_LOAD with bss, one PT_NOTE); -note8 has an 8-byte entry descriptor;
  * section-note.elf has the note only as an SHT_NOTE section; xnum.elf uses
  * e_phnum = PN_XNUM; linked-tiny.elf comes from as + ld with a linker script

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "result/console_verdict.h"
 #include "engines/libvirt.h"
-#include "entrybox/abi.h"
 #include "engines/libvirt_xml.h"
+#include "entrybox/abi.h"
+#include "result/console_verdict.h"
 
 START_TEST(uri_list_round_robin)
 {

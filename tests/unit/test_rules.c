@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/rules.h"
 #include "fixtures/layout_fixture.h"
 #include "pagetables.h"
-#include "check/rules.h"
 
 #define TSS_SIZE 104u
 

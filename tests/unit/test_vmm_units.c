@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check/ptregs_check.h"
 #include "host/backend.h"
 #include "kvm/debugctl.h"
 #include "machine/events.h"
-#include "check/ptregs_check.h"
 #include "machine/serial.h"
 #include "roles/xen_hv.h"
 

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench_child.h"
 #include "bench/bench_exit.h"
+#include "bench_child.h"
 #include "bench_host.h"
 #include "bench_report.h"
 #include "cli/commands.h"
-#include "matrix/matrix_results.h"
 #include "cli/selection.h"
+#include "matrix/matrix_results.h"
 
 static const char bench_help[] =
 	"usage: entrybox bench [--iterations N] [--exits N] [--models M,...] [--iters N] [--out FILE]\n"

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "engines/libvirt.h"
 #include "cli/guest_image.h"
+#include "engines/libvirt.h"
 #include "machine/loader.h"
 #include "run_output.h"
 

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check/ptregs_check.h"
+#include "check/rules.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "check/ptregs_check.h"
 #include "inject/inject_spec.h"
-#include "check/rules.h"
 
 static const char list_help[] = "usage: entrybox list\nLists the entry models, scenarios and rules.\n";
 

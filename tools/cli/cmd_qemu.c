@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "cli/commands.h"
-#include "engines/qemu.h"
 #include "cli/guest_image.h"
+#include "engines/qemu.h"
 #include "machine/loader.h"
 #include "run_args.h"
 #include "run_output.h"

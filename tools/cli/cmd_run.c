@@ -11,10 +11,10 @@
 #include "cli/guest_image.h"
 #include "inject_args.h"
 #include "machine/loader.h"
+#include "run/vm.h"
 #include "run_args.h"
 #include "run_output.h"
 #include "trace_args.h"
-#include "run/vm.h"
 
 static const char run_help[] =
 	"usage: entrybox run [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N]\n"

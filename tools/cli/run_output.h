@@ -4,8 +4,8 @@
 #define ENTRYBOX_RUN_OUTPUT_H
 
 #include "cli/cli_common.h"
-#include "result/result.h"
 #include "cli/selection.h"
+#include "result/result.h"
 
 /* Whether the engine got as far as running the guest (else it already
  * printed its one error line and there is nothing to summarise). */

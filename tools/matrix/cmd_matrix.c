@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/guest_image.h"
 #include "engines/libvirt.h"
 #include "engines/qemu.h"
-#include "cli/guest_image.h"
 #include "matrix/matrix.h"
+#include "matrix/matrix_results.h"
 #include "matrix_csv.h"
 #include "matrix_plan.h"
 #include "matrix_plots.h"
 #include "matrix_progress.h"
-#include "matrix/matrix_results.h"
 #include "matrix_runner.h"
 #include "matrix_table.h"
 

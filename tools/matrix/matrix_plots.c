@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 
 #include "matrix_plan.h"
-#include "matrix/matrix_results.h"
 #include "matrix_table.h"
 
 extern char **environ;

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "matrix_plan.h"
 #include "matrix/matrix_results.h"
+#include "matrix_plan.h"
 
 #define MIN_COLUMN 11
 

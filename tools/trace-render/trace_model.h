@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A trace file (vmm/trace.h) read back for drawing: one row of lanes per instruction. */
+/* A trace file (vmm/trace/) read back for drawing: one row of lanes per instruction. */
 #ifndef ENTRYBOX_TRACE_MODEL_H
 #define ENTRYBOX_TRACE_MODEL_H
 

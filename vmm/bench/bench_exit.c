@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kvm/kvm.h"
 #include "check/layout.h"
 #include "check/rules.h"
+#include "kvm/kvm.h"
 #include "kvm/snapshot.h"
 
 /* Small: the VM holds one page of code and the layout's page tables' places. */

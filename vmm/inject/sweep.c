@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "inject/inject.h"
-#include "run/session.h"
 #include "kvm/vmsnap.h"
+#include "run/session.h"
 
 #define POINT_TIMEOUT_S 10.0
 #define STATIC_PATH_MAX 2048

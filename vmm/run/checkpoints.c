@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "machine/events.h"
-#include "inject/inject.h"
 #include "check/ptregs_check.h"
-#include "run/session.h"
+#include "inject/inject.h"
 #include "kvm/snapshot.h"
+#include "machine/events.h"
+#include "run/session.h"
 
 static void on_layout(struct vcpu_state *v, const struct event_view *ev)
 {

@@ -10,12 +10,12 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "explain/report.h"
+#include "explain/triple_fault.h"
 #include "host/confine.h"
 #include "inject/inject.h"
-#include "explain/triple_fault.h"
-#include "explain/report.h"
-#include "run/session.h"
 #include "kvm/snapshot.h"
+#include "run/session.h"
 
 #define MMIO_EXIT_LIMIT 4096u
 

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "inject/inject.h"
 #include "explain/deviations.h"
-#include "machine/loader.h"
+#include "inject/inject.h"
 #include "inject/sweep.h"
+#include "machine/loader.h"
 #include "run/session.h"
 
 #define DEFAULT_RAM        (64ull << 20)

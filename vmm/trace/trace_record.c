@@ -4,8 +4,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "run/session.h"
 #include "kvm/snapshot.h"
+#include "run/session.h"
 
 #define X86_MAX_INSN   15u
 #define PAGE_SIZE_4K   4096u

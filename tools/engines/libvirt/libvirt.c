@@ -23,11 +23,11 @@
 #include <unistd.h>
 
 #include "engines/common.h"
-#include "host/backend.h"
-#include "result/console_verdict.h"
-#include "entrybox/abi.h"
 #include "engines/libvirt_xml.h"
+#include "entrybox/abi.h"
+#include "host/backend.h"
 #include "machine/serial.h"
+#include "result/console_verdict.h"
 #include "tcp_listen.h"
 
 #define LIBVIRT_DEFAULT_TIMEOUT 60.0

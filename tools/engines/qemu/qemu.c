@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "engines/common.h"
-#include "host/backend.h"
 #include "entrybox/abi.h"
+#include "host/backend.h"
 
 #define QEMU_BINARY          "qemu-system-x86_64"
 #define QEMU_DEFAULT_TIMEOUT 30.0

@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 #include "check/layout.h"
-#include "result/result.h"
 #include "check/rules.h"
 #include "explain/symbols.h"
+#include "result/result.h"
 
 void report_fill(struct violation_report *out, const struct violation *v, const struct vcpu_snap *s,
 		 const struct layout *l, const struct symtab *syms);

@@ -13,7 +13,7 @@
 #define ENTRYBOX_SWEEP_H
 
 #include <stdbool.h>
-#include "run/vm.h"
+#include <stddef.h>
 
 struct session;
 struct sweep;

@@ -4,9 +4,9 @@
 #define ENTRYBOX_SNAPSHOT_H
 
 #include <stdbool.h>
-#include "kvm/kvm.h"
 #include "check/layout.h"
 #include "check/snap.h"
+#include "kvm/kvm.h"
 
 /* False when KVM refuses to give the registers. */
 bool snapshot_take(struct kvm_vcpu *vcpu, enum snap_point point, struct vcpu_snap *out);

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kvm/kvm.h"
 #include "check/layout.h"
+#include "kvm/kvm.h"
 
 struct xen_hv_stats {
 	uint64_t bounces, irets, refused;

@@ -12,18 +12,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "check/layout.h"
+#include "check/rules.h"
+#include "explain/symbols.h"
 #include "host/backend.h"
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
-#include "check/layout.h"
-#include "roles/pvm_syscall.h"
-#include "result/result.h"
-#include "check/rules.h"
 #include "machine/serial.h"
-#include "explain/symbols.h"
-#include "trace/trace.h"
-#include "run/vm.h"
+#include "result/result.h"
+#include "roles/pvm_syscall.h"
 #include "roles/xen_hv.h"
+#include "run/vm.h"
+#include "trace/trace.h"
 
 #define SESSION_MAX_VCPUS EBX_MAX_CPUS
 
