@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "e2e_util.h"
 
 START_TEST(forbidden_calls_are_refused)
@@ -46,9 +47,5 @@ int main(void)
 	tcase_add_test(tc, forbidden_calls_are_refused);
 	tcase_add_test(tc, no_confine_skips_the_filter);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

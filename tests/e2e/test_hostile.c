@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_run.h"
 #include "e2e_util.h"
 
 /* Guest RAM is 64 MiB; the VMM may touch all of it but nothing may grow with the guest's misdeeds. */
@@ -146,13 +147,10 @@ int main(void)
 	tcase_add_test(tc, never_exits);
 	tcase_add_test(tc, triple_fault_at_once);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int status = check_run(s);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
-	return failed ? 1 : 0;
+	return status;
 }

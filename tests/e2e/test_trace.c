@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_run.h"
 #include "e2e_util.h"
 
 #define MAX_LINES 4096
@@ -272,13 +273,10 @@ int main(void)
 	tcase_add_test(tc, render_rejects_garbage);
 	tcase_add_test(tc, trace_usage_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int status = check_run(s);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
-	return failed ? 1 : 0;
+	return status;
 }

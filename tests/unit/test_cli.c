@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check/rules.h"
+#include "check_run.h"
 
 struct outcome {
 	int status;               /* exit status, -1 when killed by a signal */
@@ -268,9 +269,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cli_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(cli_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check/layout.h"
+#include "check_run.h"
 #include "fixtures/layout_fixture.h"
 
 static struct ebx_layout raw;
@@ -337,11 +338,5 @@ static Suite *layout_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(layout_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(layout_suite());
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "pagetables.h"
 
 #define SIM_PAGES  64u
@@ -727,11 +728,5 @@ static Suite *pagetables_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pagetables_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(pagetables_suite());
 }

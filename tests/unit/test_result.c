@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_run.h"
 #include "entrybox/abi.h"
 #include "result/result.h"
 
@@ -414,9 +415,5 @@ static Suite *result_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(result_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(result_suite());
 }

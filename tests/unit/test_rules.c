@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check/rules.h"
+#include "check_run.h"
 #include "fixtures/layout_fixture.h"
 #include "pagetables.h"
 
@@ -757,11 +758,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(rules_suite());
 }

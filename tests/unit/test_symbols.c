@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_run.h"
 #include "explain/symbols.h"
 
 #define TEXT 0xffffffff81000000ull
@@ -407,11 +408,5 @@ static Suite *symbols_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(symbols_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(symbols_suite());
 }
