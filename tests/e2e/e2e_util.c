@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "e2e_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +90,11 @@ long long e2e_int(json_object *o, const char *key)
 
 void e2e_require_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) != 0) {
-		printf("SKIP: /dev/kvm is not available to this user\n");
-		fflush(stdout);
-		exit(77);
-	}
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		return;
+	fprintf(stderr, "%s: /dev/kvm is not usable (%s); the kvm suite runs where KVM works: tools/svm-box.sh\n",
+		program_invocation_short_name, strerror(errno));
+	exit(EXIT_FAILURE);
 }
 
 void e2e_require_qemu(void)

@@ -20,8 +20,12 @@ void e2e_free(struct e2e_run *r);
 
 const char *e2e_str(json_object *o, const char *key);
 long long e2e_int(json_object *o, const char *key);
-/* Exits with status 77 (meson's SKIP) after printing "SKIP: reason" when a requirement is absent. */
+/* For the programs of the `kvm` suite, first thing in main(): returns when
+ * /dev/kvm is usable, otherwise ends the program as failed with one line that
+ * says where these tests run (tools/svm-box.sh).  Never a skip: a suite that
+ * cannot run must not look as if it passed. */
 void e2e_require_kvm(void);
+/* Exits with status 77 (meson's SKIP) after printing "SKIP: reason" when QEMU is absent. */
 void e2e_require_qemu(void);
 /* True when the JSON's violations[] has an entry with this rule and a non-empty symbol and insn. */
 bool e2e_has_violation(json_object *o, const char *rule);

@@ -220,7 +220,6 @@ static size_t count_lines(const char *path)
 
 START_TEST(reduced_matrix_writes_rows_csv_plots_and_a_matching_table)
 {
-	e2e_require_kvm();
 	const char *args[] = { "--models", "kpti", "--scenarios", "boot,syscall-loop", "--pti", "on,off", "--pcid", "off", "--vcpus", "1",
 			       "--jobs", "2", NULL };
 	struct matrix_run m;
@@ -254,7 +253,6 @@ END_TEST
 
 START_TEST(refused_combination_is_na_not_a_failure)
 {
-	e2e_require_kvm();
 	/* The guest refuses an unknown key: every cell is n/a, and n/a is not a failure. */
 	const char *args[] = { "--models", "kpti", "--scenarios", "boot", "--pti", "on", "--pcid", "off", "--vcpus", "1", "--no-plots",
 			       "nosuchkey=1", NULL };
@@ -270,7 +268,6 @@ END_TEST
 
 START_TEST(vmm_violation_that_qemu_passes_is_a_disagreement)
 {
-	e2e_require_kvm();
 	e2e_require_qemu();
 	/* skip-user-cr3 leaves the kernel CR3 loaded in user mode: TCG runs it
 	 * happily, our VMM flags cr3-user-mode.  The matrix must say they disagree. */
@@ -310,6 +307,7 @@ END_TEST
 
 int main(void)
 {
+	e2e_require_kvm();
 	Suite *s = suite_create("matrix");
 	TCase *tc = tcase_create("matrix");
 	tcase_set_timeout(tc, 300);

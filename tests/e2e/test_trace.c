@@ -92,7 +92,6 @@ static int stack_kind(json_object *summary, const char *name)
 
 static void trace_syscall(const char *file, struct trace_file *t)
 {
-	e2e_require_kvm();
 	const char *args[] = { "run", "--scenario", "syscall-loop", "--pti", "on", "--iters", "5", "--trace", file,
 			       "--trace-path", "syscall:2", NULL };
 	struct e2e_run r;
@@ -261,6 +260,7 @@ END_TEST
 
 int main(void)
 {
+	e2e_require_kvm();
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
