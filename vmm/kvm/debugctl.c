@@ -195,20 +195,33 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 
 /* ---- explaining a debug exit ---- */
 
+/* Armed, unparked slots at rip: a step that lands there stands before them,
+ * whether or not they were on for that step (a step-over turns them all off). */
+static unsigned armed_at(const struct debugctl *d, uint64_t rip)
+{
+	unsigned slots = 0;
+	for (int i = 0; i < DBG_SLOTS; i++)
+		if (d->slot[i].armed && !d->slot[i].parked && d->slot[i].addr == rip)
+			slots |= 1u << i;
+	return slots;
+}
+
 struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uint64_t rip)
 {
 	struct debug_cause c = { .step = false };
 	const struct debugctl_live *live = &d->live;
+	bool stepping = live->valid && live->step_owners != 0;
 	bool any_cause = (dr6 & DR6_CAUSES) != 0;
+	unsigned fired = 0;
 	for (int i = 0; i < DBG_SLOTS; i++) {
 		if (!(live->enabled_slots & (1u << i)) || live->addr[i] != rip)
 			continue;
-		if ((dr6 & DR6_B(i)) || !any_cause || live->step_owners)
-			c.slots |= 1u << i;
+		if ((dr6 & DR6_B(i)) || !any_cause || stepping)
+			fired |= 1u << i;
 	}
-	bool stepping = live->valid && live->step_owners != 0;
-	c.step = stepping && ((dr6 & DR6_BS) || c.slots != 0);
+	c.step = stepping && ((dr6 & DR6_BS) || fired != 0);
 	c.step_owners = c.step ? live->step_owners : 0;
+	c.slots = c.step ? armed_at(d, rip) : fired;
 	c.guest = !c.step && c.slots == 0;
 	if (c.guest)
 		c.guest_dr6_payload = (dr6 ^ DR6_ACTIVE_LOW) & DR6_CAUSES;

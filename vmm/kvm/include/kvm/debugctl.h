@@ -109,7 +109,9 @@ struct debug_cause {
 
 /*
  * dr6 as KVM reports it at KVM_EXIT_DEBUG, rip where the vCPU stands.
- * - DR6.BS while the vCPU ran with stepping on: a VMM step.
+ * - DR6.BS while the vCPU ran with stepping on: a VMM step.  It stands before
+ *   every armed, unparked breakpoint at rip (`slots`), even one that was off
+ *   for that step (a step-over turns all of them off).
  * - An enabled VMM breakpoint at rip, reported by its DR6.B<n> or with no
  *   cause bit at all: a VMM breakpoint.  While stepping, kvm_pvm reports the
  *   step that reaches an armed breakpoint as that breakpoint, so it is the
