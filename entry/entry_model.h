@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "entrybox/abi.h"
-#include "cmdline.h"
+#include "boot/cmdline.h"
 #include "percpu.h"
 
-struct task;         /* guest/task.h */
+struct task;         /* guest/sched/task.h */
 struct ebx_layout;   /* abi.h */
 
 /* What the command line asked of the model. */
@@ -67,15 +67,15 @@ struct entry_model {
 };
 
 /* The trap handlers' test for "the event came from the application": CPL 3,
- * or what the model's user_context hook says (guest/block.c). */
+ * or what the model's user_context hook says (entry/block.c). */
 bool entry_user_context(const struct ebx_pt_regs *regs);
 
 /* The kernel's way to block inside a syscall, whatever the model: asks the
- * model's block hook (guest/block.c). */
+ * model's block hook (entry/block.c). */
 long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
 /* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
 long entry_block_refused(void);
-/* The model chosen at boot (guest/models.c). */
+/* The model chosen at boot (entry/models.c). */
 void entry_model_activate(const struct entry_model *m);
 const struct entry_model *entry_model_active(void);
 

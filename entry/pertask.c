@@ -2,11 +2,11 @@
 /* The pertask model's table row, its PTI stacks, and the C glue of pertask.S. */
 #include "entry_model.h"
 #include "kpti_abi.h"
-#include "layout.h"
-#include "mm.h"
-#include "palloc.h"
-#include "printf.h"
-#include "task.h"
+#include "hv/layout.h"
+#include "mm/mm.h"
+#include "mm/palloc.h"
+#include "lib/printf.h"
+#include "sched/task.h"
 
 /* A task's PTI stack sits in the task's own kernel-stack slot, one guard page
  * above its kernel stack; the next slot's leading guard page is its upper

@@ -2,14 +2,14 @@
 /* The pervcpu model's table row, its per-vCPU stacks, and the C glue of pervcpu.S. */
 #include "pervcpu_policy.h"
 #include "kpti_abi.h"
-#include "cea.h"
-#include "layout.h"
-#include "mm.h"
-#include "palloc.h"
-#include "printf.h"
+#include "cpu/cea.h"
+#include "hv/layout.h"
+#include "mm/mm.h"
+#include "mm/palloc.h"
+#include "lib/printf.h"
 
 /* In the vCPU's cpu_entry_area (so every PGD maps it), well clear of the
- * fixed part (cea.h), a guard page on either side. */
+ * fixed part (guest/cpu/cea.h), a guard page on either side. */
 #define VCPU_STACK_OFFSET 0x30000
 #define VCPU_STACK_SIZE   0x4000
 _Static_assert(VCPU_STACK_OFFSET + VCPU_STACK_SIZE + 0x1000 <= CEA_STRIDE, "vCPU stack outside its CEA");
@@ -19,7 +19,7 @@ static uint64_t vcpu_stack_base(unsigned cpu)
 	return cea_base(cpu) + VCPU_STACK_OFFSET;
 }
 
-/* By pervcpu_sleep= value (cmdline.h): a fourth policy is one file and one row. */
+/* By pervcpu_sleep= value (guest/boot/cmdline.h): a fourth policy is one file and one row. */
 static const struct pervcpu_policy *const policies[] = {
 	[PERVCPU_SLEEP_FORBID] = &pervcpu_policy_forbid,
 	[PERVCPU_SLEEP_COPY] = &pervcpu_policy_copy,

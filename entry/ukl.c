@@ -2,22 +2,22 @@
 /*
  * The ukl model's table row and the C glue of ukl.S.  With entry=ukl the
  * first ukl_tasks tasks (all of them when ukl_tasks=0) are ring-0
- * applications (guest/ukl_app.c) on their task's stack VMA, published as
+ * applications (guest/ukl/ukl_app.c) on their task's stack VMA, published as
  * EBX_STACK_UKL; the others stay ring-3 tasks beside them.  pti=off only: a
  * UKL application shares the kernel's address space, so there is no user
  * page table to switch to.
  */
 #include "entry_model.h"
 #include "kpti_abi.h"
-#include "cea.h"
-#include "cpu.h"
-#include "layout.h"
-#include "mm.h"
-#include "palloc.h"
-#include "printf.h"
-#include "sched.h"
-#include "task.h"
-#include "ukl_app.h"
+#include "cpu/cea.h"
+#include "cpu/cpu.h"
+#include "hv/layout.h"
+#include "mm/mm.h"
+#include "mm/palloc.h"
+#include "lib/printf.h"
+#include "sched/sched.h"
+#include "sched/task.h"
+#include "ukl/ukl_app.h"
 
 #define VEC_DF 8
 #define VEC_PF 14

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The xen model's table row, hv= selection, and the C glue of xen.S. */
 #include "entry_model.h"
-#include "cpu.h"
-#include "hv.h"
-#include "printf.h"
+#include "cpu/cpu.h"
+#include "hv/hv.h"
+#include "lib/printf.h"
 #include "xen_abi.h"
 
 _Static_assert(XEN_PORT_HYPERCALL == EBX_PORT_HYPERCALL, "xen_abi.h and abi.h disagree");

@@ -4,9 +4,9 @@
  * IRET raises #GP(0x18) in ring 0 on the entry stack with the user's GS and
  * CR3 already loaded.  The exception entry must recognise the iretq, make the
  * fault the user context's, and the task dies of vector 13, error 0x18. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
 
 #define VEC_GP 13
 #define BAD_SS_ERROR 0x18   /* the selector, without its RPL */

@@ -6,9 +6,9 @@
  * outcome: df-caught, once per task, for models whose TSS.RSP0 is the CPU's
  * entry stack (kpti).  Models that run the syscall on their entry stack
  * refuse the knob (it would overwrite its own callers): not-applicable. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
 #include "models.h"
 #include "user/user_hazards.h"
 

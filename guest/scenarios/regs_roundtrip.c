@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* regs-roundtrip: the kernel compares its saved pt_regs with the registers
  * each task loaded (and the VMM with what it saw at SYSCALL). */
-#include "scenario.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
 
 #define REGS_SEEDS 8   /* per task, as user/user_main.c makes them */
 

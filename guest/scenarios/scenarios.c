@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
 #include "user/user_abi.h"
 
 static const struct scenario *const table[] = {

@@ -2,9 +2,9 @@
 /* sleep-in-entry (user/user_main.c): task 0 makes SYS_SLEEP with every
  * register patterned and checks them after; tasks 1.. make iters checked
  * syscalls, then wake task 0.  Exit 0x600: the model refused the sleep. */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
 
 #define EXIT_SLEEP_REFUSED 0x600
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* ukl-stack-df (guest/ukl_app.c): every application moves RSP down
+/* ukl-stack-df (guest/ukl/ukl_app.c): every application moves RSP down
  * UKL_GROW_PAGES pages into its unmapped stack and reads the pages back.
  * Passes when each stack grew by exactly that and every fault was survived
  * on the path ukl_df= names: the #DF handler (workaround) or the #PF IST. */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
-#include "ukl_app.h"
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
+#include "ukl/ukl_app.h"
 
 static bool app_ok(const struct task *t, const struct boot_options *o, char *detail, size_t len)
 {

@@ -2,8 +2,8 @@
 /* user-pf: task plans by id % 4 (user/user_main.c): 0 grows its stack by 8
  * pages and exits 0; 1 runs hlt (#GP, vector 13); 2 runs ud2 (#UD, vector 6);
  * 3 touches below its stack VMA (#PF, vector 14). */
-#include "scenario.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
 
 #define GROW_PAGES 8
 

@@ -15,7 +15,7 @@
 #define SYS_INJECT_POINT 8  /* ask the VMM for a scenario-timed injection (--inject pf-user-stack) */
 #define SYS_COUNT    9
 
-/* Entry-hazard and preemption scenarios (hazard.c), numbered apart from the rest. */
+/* Entry-hazard and preemption scenarios (syscalls/hazard.c), numbered apart from the rest. */
 #define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */
 #define SYS_SET_SEGS   17  /* rdi: user CS, rsi: user SS; RPL forced to 3 as sigreturn does */
 #define SYS_KFLAGS     18  /* returns the kernel's own RFLAGS inside the syscall */

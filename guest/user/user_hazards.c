@@ -4,8 +4,8 @@
  * codes name the check that failed; the kernel's judges read its own
  * counters besides (scenarios/<name>.c).
  */
-#include "usys.h"
-#include "user_hazards.h"
+#include "user/usys.h"
+#include "user/user_hazards.h"
 
 enum {
 #define SCENARIO(id, name, summary) USER_SCN_##id,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The ring-3 programs of the scenarios.  Every task starts in user_start. */
-#include "usys.h"
-#include "memlayout.h"
-#include "user_hazards.h"
+#include "user/usys.h"
+#include "mm/memlayout.h"
+#include "user/user_hazards.h"
 
 enum {
 #define SCENARIO(id, name, summary) USER_SCN_##id,

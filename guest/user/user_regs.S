@@ -4,9 +4,9 @@
  * C cannot: load distinct values, syscall, check what came back.  Each returns
  * 0 or an exit code naming the first register that was wrong (user_abi.h).
  */
-#include "user_abi.h"
+#include "user/user_abi.h"
 
-/* The same routines serve ring-0 UKL applications (guest/ukl_regs.S), which
+/* The same routines serve ring-0 UKL applications (guest/ukl/ukl_regs.S), which
  * enter the kernel by call instead of SYSCALL and live in kernel text. */
 #ifndef REGS_SECTION
 #define REGS_SECTION .user.text

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The application processors' way from INIT/SIPI to C.  A STARTUP IPI with
+ * vector v starts the AP in real mode at CS = v << 8, IP = 0, so the
+ * trampoline below is copied to AP_TRAMPOLINE_PHYS (smp.c) and addresses
+ * inside it are computed for that place: TR(x).  It goes to protected mode,
+ * turns on long mode with the boot page tables of boot.S (they map the
+ * trampoline 1:1 and the kernel image in the high half), and jumps to
+ * ap_start64 in the kernel text, which takes the AP's own page table, stack
+ * and CPU number from the parameter block and calls ap_main.
+ */
+#include "mm/memlayout.h"
+
+#define TR(x) (AP_TRAMPOLINE_PHYS + ((x) - ap_trampoline))
+
+	.section .rodata
+	.balign 16
+	.globl ap_trampoline, ap_trampoline_end, ap_trampoline_params
+	.code16
+ap_trampoline:
+	cli
+	cld
+	movw %cs, %ax
+	movw %ax, %ds
+	lgdtl ap_gdt_desc - ap_trampoline
+	movl %cr0, %eax
+	orl $1, %eax                     /* PE */
+	movl %eax, %cr0
+	ljmpl $0x08, $TR(ap_pm32)
+
+	.code32
+ap_pm32:
+	movl $0x10, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
+	movl %cr4, %eax
+	orl $0x20, %eax                  /* PAE */
+	movl %eax, %cr4
+	movl TR(ap_param_boot_cr3), %eax
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx           /* EFER */
+	rdmsr
+	orl $0x901, %eax                 /* SCE | LME | NXE */
+	wrmsr
+	movl %cr0, %eax
+	orl $0x80010001, %eax            /* PG | WP | PE */
+	movl %eax, %cr0
+	ljmp $0x18, $TR(ap_lm64)
+
+	.code64
+ap_lm64:
+	movq TR(ap_param_entry), %rax
+	jmp *%rax
+
+	.balign 8
+ap_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff         /* 0x08: 32-bit code */
+	.quad 0x00cf92000000ffff         /* 0x10: data */
+	.quad 0x00af9a000000ffff         /* 0x18: 64-bit code */
+ap_gdt_desc:
+	.word ap_gdt_desc - ap_gdt - 1
+	.long TR(ap_gdt)
+
+	/* struct ap_boot_params (smp.c), filled before each AP's STARTUP. */
+	.balign 8
+ap_trampoline_params:
+ap_param_boot_cr3:	.quad 0
+ap_param_entry:		.quad 0
+ap_param_cr3:		.quad 0
+ap_param_stack:		.quad 0
+ap_param_cpu:		.quad 0
+ap_trampoline_end:
+
+	.text
+	.globl ap_start64
+	.type ap_start64, @function
+ap_start64:
+	/* Still on the boot tables: read everything before leaving them. */
+	movq TR(ap_param_cr3), %rax
+	movq TR(ap_param_stack), %rsp
+	movq TR(ap_param_cpu), %rdi
+	movq %rax, %cr3
+	xorl %ebp, %ebp
+	call ap_main
+	ud2
+	.size ap_start64, . - ap_start64
