@@ -2,8 +2,8 @@
 /*
  * An entry model (design.md §5): the code between a ring-3 event (SYSCALL,
  * exception, interrupt) and the kernel's C handlers, and the way back.  One
- * source file per model plus one row in models.def; the kernel picks the row
- * from entry= at boot.
+ * folder per model (entry/<name>/: its assembler stubs and their C side)
+ * plus one row in models.def; the kernel picks the row from entry= at boot.
  */
 #ifndef ENTRYBOX_ENTRY_MODEL_H
 #define ENTRYBOX_ENTRY_MODEL_H
@@ -67,15 +67,17 @@ struct entry_model {
 };
 
 /* The trap handlers' test for "the event came from the application": CPL 3,
- * or what the model's user_context hook says (entry/block.c). */
+ * or what the model's user_context hook says (models.c). */
 bool entry_user_context(const struct ebx_pt_regs *regs);
 
 /* The kernel's way to block inside a syscall, whatever the model: asks the
- * model's block hook (entry/block.c). */
+ * model's block hook (models.c). */
 long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
 /* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
 long entry_block_refused(void);
-/* The model chosen at boot (entry/models.c). */
+/* Row `index` of models.def (the same index cmdline_parse returns), NULL past
+ * the end, and the model chosen at boot (models.c). */
+const struct entry_model *entry_model_get(unsigned index);
 void entry_model_activate(const struct entry_model *m);
 const struct entry_model *entry_model_active(void);
 

@@ -8,7 +8,7 @@
 #include "cpu/lapic.h"
 #include "hv/layout.h"
 #include "mm/mm.h"
-#include "models.h"
+#include "entry_model.h"
 #include "mm/palloc.h"
 #include "lib/panic.h"
 #include "cpu/pic.h"

@@ -9,7 +9,7 @@
 #include "scenarios/scenario.h"
 #include "lib/printf.h"
 #include "sched/task_stats.h"
-#include "models.h"
+#include "entry_model.h"
 #include "user/user_hazards.h"
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)

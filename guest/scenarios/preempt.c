@@ -5,7 +5,7 @@
  * own counters decide.  A model whose interrupts run their C part off the
  * task's stack (it has a block hook) is not preempted (sched_tick): refused. */
 #include "scenarios/scenario.h"
-#include "models.h"
+#include "entry_model.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
 #include "sched/task_stats.h"

@@ -2,7 +2,7 @@
 /*
  * The scenarios' programs as ring-0 UKL applications (entry=ukl): linked into
  * the kernel, running on their task's own stack with the kernel's GS and CR3,
- * entering the kernel by `pushfq; call ukl_entry_SYSCALL_64` (entry/ukl.S)
+ * entering the kernel by `pushfq; call ukl_entry_SYSCALL_64` (entry/ukl/ukl.S)
  * where user/user_main.c's programs use SYSCALL.
  */
 #include "ukl/ukl_app.h"

@@ -12,7 +12,12 @@
  * SYSCALL exit, once per deliberate bug, so the normal paths carry no runtime
  * branch on the command line.
  */
-#include "kpti_macros.h"
+#include "calling.h"
+
+/* The deliberate breakage of the SYSCALL exit (bug=, cmdline.h's enum ebx_bug). */
+#define BUG_NONE        0
+#define BUG_SKIP_CR3    1
+#define BUG_SKIP_SWAPGS 2
 
 	.section .entry.text, "ax"
 
@@ -143,7 +148,7 @@ kpti_paranoid_common_\tag:
 	PUSH_REGS push_rdi=0
 	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
 	movq %cr3, %r14                  /* CR3 to restore */
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %r14, %rax
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
@@ -162,10 +167,10 @@ kpti_paranoid_common_\tag:
 	jnz 2f
 	swapgs
 2:
-	.if \mode == KPTI_PCID
+	.if \mode == PTI_PCID
 	btsq $CR3_NOFLUSH_BIT, %r14
 	.endif
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %r14, %cr3
 	.endif
 	POP_REGS
@@ -275,15 +280,15 @@ kpti_idt_stubs_\tag:
 .endm
 
 /* pti=on is the default and gets Linux's plain names. */
-	SYSCALL_ENTRY entry_SYSCALL_64, KPTI_PTI, pti, BUG_NONE
-	SYSCALL_ENTRY entry_SYSCALL_64_skip_user_cr3, KPTI_PTI, pti, BUG_SKIP_CR3
-	SYSCALL_ENTRY entry_SYSCALL_64_skip_swapgs, KPTI_PTI, pti, BUG_SKIP_SWAPGS
-	SYSCALL_ENTRY entry_SYSCALL_64_pcid, KPTI_PCID, pcid, BUG_NONE
-	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_user_cr3, KPTI_PCID, pcid, BUG_SKIP_CR3
-	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_swapgs, KPTI_PCID, pcid, BUG_SKIP_SWAPGS
-	SYSCALL_ENTRY entry_SYSCALL_64_nopti, KPTI_NOPTI, nopti, BUG_NONE
-	SYSCALL_ENTRY entry_SYSCALL_64_nopti_skip_swapgs, KPTI_NOPTI, nopti, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64, PTI_ON, pti, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_skip_user_cr3, PTI_ON, pti, BUG_SKIP_CR3
+	SYSCALL_ENTRY entry_SYSCALL_64_skip_swapgs, PTI_ON, pti, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid, PTI_PCID, pcid, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_user_cr3, PTI_PCID, pcid, BUG_SKIP_CR3
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_swapgs, PTI_PCID, pcid, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti, PTI_OFF, nopti, BUG_NONE
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti_skip_swapgs, PTI_OFF, nopti, BUG_SKIP_SWAPGS
 
-	MODE_STUBS KPTI_PTI, pti,
-	MODE_STUBS KPTI_PCID, pcid, _pcid
-	MODE_STUBS KPTI_NOPTI, nopti, _nopti
+	MODE_STUBS PTI_ON, pti,
+	MODE_STUBS PTI_PCID, pcid, _pcid
+	MODE_STUBS PTI_OFF, nopti, _nopti

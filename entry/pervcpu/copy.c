@@ -4,7 +4,7 @@
  * kernel stack; the task blocks there and returns to user from there.  The
  * C frames left on the vCPU stack are dead from then on, so the next task
  * may enter on it. */
-#include "pervcpu_policy.h"
+#include "pervcpu/policy.h"
 #include "lib/lib.h"
 
 static long copy_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pervcpu model's table row, its per-vCPU stacks, and the C glue of pervcpu.S. */
-#include "pervcpu_policy.h"
-#include "kpti_abi.h"
+#include "pervcpu/policy.h"
+#include "frames.h"
 #include "cpu/cea.h"
 #include "hv/layout.h"
 #include "mm/mm.h"
@@ -115,8 +115,8 @@ bool pervcpu_syscall_c(struct ebx_pt_regs *regs)
 void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
-	if (vector & KPTI_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)KPTI_VEC_BAD_IRET;
+	if (vector & ENTRY_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
 		entry_bad_iret_fixed(regs, (unsigned)vector);
 	}
 	trap_dispatch(regs, (unsigned)vector);

@@ -7,7 +7,7 @@
  * in place: no frame copy on entry, and the exit pops straight from it on
  * either CR3.
  *
- * `mode` is KPTI_NOPTI or KPTI_PTI (kpti_macros.h); `cr3_in_c` = 1 leaves the
+ * `mode` is PTI_OFF or PTI_ON (calling.h); `cr3_in_c` = 1 leaves the
  * entry's CR3 switch to the model's C function (which must then live in
  * .entry.text); the exit's switch is always here, after the last pop that
  * needs kernel memory.
@@ -15,12 +15,12 @@
  * The C functions a model provides (prefix = model name):
  *   bool \prefix\()_syscall_c(struct ebx_pt_regs *)   true: SYSRET may return
  *   void \prefix\()_exception_c(struct ebx_pt_regs *, uint64_t vector)
- *        (vector may carry KPTI_VEC_BAD_IRET: see ONSTACK_BAD_IRET_FIXUP)
+ *        (vector may carry ENTRY_VEC_BAD_IRET: see ONSTACK_BAD_IRET_FIXUP)
  */
-#ifndef ENTRYBOX_ONSTACK_MACROS_H
-#define ENTRYBOX_ONSTACK_MACROS_H
+#ifndef ENTRYBOX_ONSTACK_H
+#define ENTRYBOX_ONSTACK_H
 
-#include "kpti_macros.h"
+#include "calling.h"
 
 /* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit. */
 .macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c
@@ -97,7 +97,7 @@
  * non-canonical RIP on Intel), after swapgs and the CR3 switch, with every
  * register the user's: as Linux's bad-IRET fixup does, the exception becomes
  * the user context's, taken at the frame the IRET was loading (its RSP slot
- * points there).  The vector is marked KPTI_VEC_BAD_IRET for the C side. */
+ * points there).  The vector is marked ENTRY_VEC_BAD_IRET for the C side. */
 .macro ONSTACK_BAD_IRET_FIXUP iretq, from_user
 	cmpq $\iretq, 16(%rsp)
 	jne .Lnot_bad_iret_\@
@@ -148,7 +148,7 @@
 	PUSH_REGS push_rdi=0
 	movq %rdi, %r13                  /* vector, callee-saved */
 	movq %cr3, %r14                  /* CR3 to restore */
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %r14, %rax
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
@@ -167,7 +167,7 @@
 	jnz 2f
 	swapgs
 2:
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %r14, %cr3
 	.endif
 	POP_REGS

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pervcpu_sleep=forbid: a syscall may not block on the vCPU stack at all; it
  * fails with -EDEADLK (and the kernel says so once per task). */
-#include "pervcpu_policy.h"
+#include "pervcpu/policy.h"
 
 static long forbid_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)
 {

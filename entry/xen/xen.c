@@ -4,7 +4,7 @@
 #include "cpu/cpu.h"
 #include "hv/hv.h"
 #include "lib/printf.h"
-#include "xen_abi.h"
+#include "xen/xen_abi.h"
 
 _Static_assert(XEN_PORT_HYPERCALL == EBX_PORT_HYPERCALL, "xen_abi.h and abi.h disagree");
 _Static_assert(XEN_HC_SYSCALL_BOUNCE == EBX_HC_SYSCALL_BOUNCE, "xen_abi.h and abi.h disagree");

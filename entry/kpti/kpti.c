@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The kpti model's table row and the C glue its stubs call (kpti.S). */
 #include "entry_model.h"
-#include "kpti_abi.h"
+#include "frames.h"
 
 #define DECLARE_SYSCALL(name) extern const char name[], name##_sysretq[];
 DECLARE_SYSCALL(entry_SYSCALL_64)
@@ -104,8 +104,8 @@ bool kpti_syscall_c(struct ebx_pt_regs *regs)
 void kpti_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void kpti_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
-	if (vector & KPTI_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)KPTI_VEC_BAD_IRET;
+	if (vector & ENTRY_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
 		entry_bad_iret_fixed(regs, (unsigned)vector);
 	}
 	trap_dispatch(regs, (unsigned)vector);

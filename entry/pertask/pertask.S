@@ -8,9 +8,9 @@
  * whole syscall there: the stack belongs to the task, so the syscall may
  * block on it.
  */
-#include "onstack_macros.h"
+#include "onstack.h"
 
 	.section .entry.text, "ax"
 
-	ONSTACK_FAMILY pertask, KPTI_PTI, pti, 1
-	ONSTACK_FAMILY pertask, KPTI_NOPTI, nopti, 1
+	ONSTACK_FAMILY pertask, PTI_ON, pti, 1
+	ONSTACK_FAMILY pertask, PTI_OFF, nopti, 1

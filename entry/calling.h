@@ -1,23 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Assembler macros of the kpti entry model, in the spirit of Linux
- * arch/x86/entry/calling.h.  `mode` selects the stub family at assembly time:
- * KPTI_NOPTI (no CR3 switch), KPTI_PTI (PGD pair, no PCID), KPTI_PCID (PGD
+ * Assembler macros every entry model builds its stubs from, in the spirit of
+ * Linux arch/x86/entry/calling.h.  `mode` selects the stub family at assembly
+ * time: PTI_OFF (no CR3 switch), PTI_ON (PGD pair, no PCID), PTI_PCID (PGD
  * pair with kernel/user PCIDs and NOFLUSH).
  */
-#ifndef ENTRYBOX_KPTI_MACROS_H
-#define ENTRYBOX_KPTI_MACROS_H
+#ifndef ENTRYBOX_CALLING_H
+#define ENTRYBOX_CALLING_H
 
 #include "percpu.h"
-#include "kpti_abi.h"
+#include "frames.h"
+#include "user/user_abi.h"
 
-#define KPTI_NOPTI 0
-#define KPTI_PTI   1
-#define KPTI_PCID  2
-
-#define BUG_NONE        0
-#define BUG_SKIP_CR3    1
-#define BUG_SKIP_SWAPGS 2
+#define PTI_OFF  0
+#define PTI_ON   1
+#define PTI_PCID 2
 
 /* struct ebx_pt_regs offsets */
 #define PTR_R15      0
@@ -30,8 +27,6 @@
 #define PTR_RSP      152
 #define PTR_SS       160
 #define PTR_SIZE     168
-
-#define ENOSYS 38
 
 /* Save the general registers below an existing orig_rax/hardware frame, in
  * pt_regs order; rdi is optional because some paths have already put it there. */
@@ -79,9 +74,9 @@
  * derived from CR3 itself so that no memory needs to be reachable first. With
  * PCID the kernel PCID's TLB entries are still valid, so NOFLUSH. */
 .macro SWITCH_TO_KERNEL_CR3 mode, scratch
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %cr3, \scratch
-	.if \mode == KPTI_PCID
+	.if \mode == PTI_PCID
 	btsq $CR3_NOFLUSH_BIT, \scratch
 	andq $~(CR3_PTI_USER_PGD | CR3_PTI_USER_PCID), \scratch
 	.else
@@ -96,11 +91,11 @@
  * PCPU_USER_PCID_FLUSH); otherwise NOFLUSH keeps its TLB entries. Needs a
  * stack mapped in the user PGD for the second scratch register. */
 .macro SWITCH_TO_USER_CR3 mode, scratch
-	.if \mode == KPTI_PTI
+	.if \mode == PTI_ON
 	movq %cr3, \scratch
 	orq $CR3_PTI_USER_PGD, \scratch
 	movq \scratch, %cr3
-	.elseif \mode == KPTI_PCID
+	.elseif \mode == PTI_PCID
 	pushq %rax
 	movq %cr3, \scratch
 	movq \scratch, %rax
@@ -121,7 +116,7 @@
 /* The bad-IRET fixup's core, shared by every model: on [vector] [error] RIP
  * CS RFLAGS RSP SS of a fault raised by an exit's iretq, whose RSP slot points
  * at the five words the IRET was loading, copy those over RIP..SS and mark the
- * vector KPTI_VEC_BAD_IRET, so the fault becomes the user context's.
+ * vector ENTRY_VEC_BAD_IRET, so the fault becomes the user context's.
  * Preserves every register. */
 .macro BAD_IRET_TAKE_USER_FRAME
 	pushq %rax
@@ -137,7 +132,7 @@
 	movq %rbx, 7*8(%rsp)             /* RSP */
 	movq 4*8(%rax), %rbx
 	movq %rbx, 8*8(%rsp)             /* SS */
-	orq $KPTI_VEC_BAD_IRET, 2*8(%rsp)
+	orq $ENTRY_VEC_BAD_IRET, 2*8(%rsp)
 	popq %rbx
 	popq %rax
 .endm
@@ -187,7 +182,7 @@
 .macro SAVE_REGS_FROM_KERNEL mode
 	xchgq %rdi, (%rsp)
 	PUSH_REGS push_rdi=0
-	.if \mode != KPTI_NOPTI
+	.if \mode != PTI_OFF
 	movq %cr3, %rax
 	btq $12, %rax
 	jnc .Lkernel_cr3_\@

@@ -5,12 +5,12 @@
  * and user exceptions build pt_regs on it, switch CR3 here, and run the whole
  * C part there; blocking on it is the business of pervcpu_sleep= (pervcpu.c).
  */
-#include "onstack_macros.h"
+#include "onstack.h"
 
 	.section .entry.text, "ax"
 
-	ONSTACK_FAMILY pervcpu, KPTI_PTI, pti, 0
-	ONSTACK_FAMILY pervcpu, KPTI_NOPTI, nopti, 0
+	ONSTACK_FAMILY pervcpu, PTI_ON, pti, 0
+	ONSTACK_FAMILY pervcpu, PTI_OFF, nopti, 0
 
 	.text
 /* void pervcpu_finish_on_task_stack(struct ebx_pt_regs *frame, entry_wait_fn wait,

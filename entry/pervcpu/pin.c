@@ -3,7 +3,7 @@
  * blocks: the scheduler runs no other task here until it is back.  With one
  * vCPU nobody else can run meanwhile, so the wait ends as soon as this CPU
  * would idle (sched_sleep's rule); the frame never moves. */
-#include "pervcpu_policy.h"
+#include "pervcpu/policy.h"
 #include "sched/sched.h"
 
 static long pin_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)

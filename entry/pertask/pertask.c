@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pertask model's table row, its PTI stacks, and the C glue of pertask.S. */
 #include "entry_model.h"
-#include "kpti_abi.h"
+#include "frames.h"
 #include "hv/layout.h"
 #include "mm/mm.h"
 #include "mm/palloc.h"
@@ -119,8 +119,8 @@ void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 PERTASK_ENTRY void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	enter_kernel_cr3();
-	if (vector & KPTI_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)KPTI_VEC_BAD_IRET;
+	if (vector & ENTRY_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
 		entry_bad_iret_fixed(regs, (unsigned)vector);
 	}
 	trap_dispatch(regs, (unsigned)vector);

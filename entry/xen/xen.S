@@ -18,8 +18,8 @@
  *   exception:  RCX R11 | vector error | RIP CS RFLAGS RSP SS
  * Iret hypercall frame at RSP: RAX R11 RCX | RIP CS RFLAGS RSP SS
  */
-#include "onstack_macros.h"
-#include "xen_abi.h"
+#include "onstack.h"
+#include "xen/xen_abi.h"
 
 /* NT is a legitimate user-mode flag (Linux's syscall_nt selftest leaves it set), as in
  * Xen's own iret hypercall; IOPL, VM, VIF and VIP are not. */
@@ -166,8 +166,8 @@ xen_shim_exc_\tag:
 	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag
 .endm
 
-	XEN_SHIM KPTI_PTI, pti
-	XEN_SHIM KPTI_NOPTI, nopti
+	XEN_SHIM PTI_ON, pti
+	XEN_SHIM PTI_OFF, nopti
 
 /* ---- hv=vmm: the same two calls, answered by our VMM (abi.h contract) ------- */
 

@@ -17,7 +17,7 @@
  * one.  Ring-3 tasks beside the applications take the onstack paths with
  * the task's kernel stack as their entry stack (TSS.RSP0).
  */
-#include "onstack_macros.h"
+#include "onstack.h"
 
 #define UKL_KERNEL 0
 #define UKL_APP    1
@@ -128,8 +128,8 @@ ukl_exc_common:
 	iretq                            /* CPL 0 -> 0, but IRETQ pops SS:RSP: back on the application stack */
 	.size ukl_exc_common, . - ukl_exc_common
 
-	ONSTACK_SYSCALL ukl, KPTI_NOPTI, nopti, 0
-	ONSTACK_RETURN ukl, KPTI_NOPTI, nopti
-	ONSTACK_PARANOID ukl, KPTI_NOPTI, nopti
+	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0
+	ONSTACK_RETURN ukl, PTI_OFF, nopti
+	ONSTACK_PARANOID ukl, PTI_OFF, nopti
 	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0
 	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, 1

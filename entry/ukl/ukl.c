@@ -8,7 +8,7 @@
  * page table to switch to.
  */
 #include "entry_model.h"
-#include "kpti_abi.h"
+#include "frames.h"
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
 #include "hv/layout.h"
@@ -221,8 +221,8 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 	struct task *t = current_task();
 	bool app = this_cpu()->ukl_in_user == 1 && (regs->cs & 3) == 0;
 
-	if (vector & KPTI_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)KPTI_VEC_BAD_IRET;
+	if (vector & ENTRY_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
 		entry_bad_iret_fixed(regs, (unsigned)vector);
 	}
 
