@@ -77,10 +77,10 @@
 	.if \mode != PTI_OFF
 	movq %cr3, \scratch
 	.if \mode == PTI_PCID
-	btsq $CR3_NOFLUSH_BIT, \scratch
-	andq $~(CR3_PTI_USER_PGD | CR3_PTI_USER_PCID), \scratch
+	btsq $PT_CR3_NOFLUSH_NR, \scratch
+	andq $~(PT_CR3_USER_BIT | CR3_PTI_USER_PCID), \scratch
 	.else
-	andq $~CR3_PTI_USER_PGD, \scratch
+	andq $~PT_CR3_USER_BIT, \scratch
 	.endif
 	movq \scratch, %cr3
 	.endif
@@ -93,21 +93,21 @@
 .macro SWITCH_TO_USER_CR3 mode, scratch
 	.if \mode == PTI_ON
 	movq %cr3, \scratch
-	orq $CR3_PTI_USER_PGD, \scratch
+	orq $PT_CR3_USER_BIT, \scratch
 	movq \scratch, %cr3
 	.elseif \mode == PTI_PCID
 	pushq %rax
 	movq %cr3, \scratch
 	movq \scratch, %rax
-	andq $0x7ff, %rax
+	andq $CR3_PTI_KERNEL_PCID_MASK, %rax
 	btq %rax, %gs:PCPU_USER_PCID_FLUSH
 	jnc .Lnoflush_\@
 	btrq %rax, %gs:PCPU_USER_PCID_FLUSH
 	jmp .Lwrite_\@
 .Lnoflush_\@:
-	btsq $CR3_NOFLUSH_BIT, \scratch
+	btsq $PT_CR3_NOFLUSH_NR, \scratch
 .Lwrite_\@:
-	orq $(CR3_PTI_USER_PGD | CR3_PTI_USER_PCID), \scratch
+	orq $(PT_CR3_USER_BIT | CR3_PTI_USER_PCID), \scratch
 	movq \scratch, %cr3
 	popq %rax
 	.endif
@@ -184,7 +184,7 @@
 	PUSH_REGS push_rdi=0
 	.if \mode != PTI_OFF
 	movq %cr3, %rax
-	btq $12, %rax
+	btq $PT_CR3_USER_NR, %rax
 	jnc .Lkernel_cr3_\@
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 .Lkernel_cr3_\@:

@@ -32,7 +32,7 @@ typedef long (*entry_wait_fn)(void *arg);
 struct entry_variant {
 	uint64_t syscall_entry;     /* MSR_LSTAR */
 	uint64_t syscall_return;    /* address of the sysretq of the fast exit path */
-	const uint64_t *idt_stubs;  /* 256 gate targets */
+	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
 };
 
@@ -43,11 +43,11 @@ struct entry_model {
 	bool (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
-	void (*switch_task)(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top);
+	void (*switch_task)(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top);
 
 	/* Optional hooks (NULL: the model needs nothing there). */
 	/* After the CPU's cpu_entry_area exists, before it is activated. */
-	void (*cpu_setup)(unsigned cpu, struct percpu *pc, struct tss64 *tss);
+	void (*cpu_setup)(unsigned cpu, struct percpu *pc, struct x86_tss *tss);
 	/* After task t's page tables exist, before any task runs. */
 	void (*task_setup)(struct task *t, bool pti);
 	/* Adds the model's own stacks (and task facts) to the layout. */

@@ -66,7 +66,7 @@ bool entry_user_context(const struct ebx_pt_regs *regs)
 {
 	const struct entry_model *m = entry_model_active();
 
-	if ((regs->cs & 3) == 3)
+	if ((regs->cs & SEL_RPL_MASK) == 3)
 		return true;
 	return m && m->user_context && m->user_context(regs);
 }

@@ -153,7 +153,7 @@
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
 	movl $1, %ebx                    /* 1: GS was the kernel's already */
-	movl $0xc0000101, %ecx
+	movl $MSR_GS_BASE, %ecx
 	rdmsr
 	testl %edx, %edx
 	js 1f
@@ -176,7 +176,7 @@
 	.size \prefix\()_paranoid_\tag, . - \prefix\()_paranoid_\tag
 .endm
 
-/* Vector stubs: 256 of them, 16 bytes apart from \prefix\()_vectors_\tag,
+/* Vector stubs: IDT_ENTRIES of them, 16 bytes apart from \prefix\()_vectors_\tag,
  * each pushing the error code the CPU did not (-1) and its vector.  pf_ist=1
  * sends #PF to the paranoid path too (for a model that gives it an IST). */
 .macro ONSTACK_VECTORS prefix, tag, common, paranoid, pf_ist=0
@@ -185,13 +185,13 @@
 	.type \prefix\()_vectors_\tag, @function
 \prefix\()_vectors_\tag:
 	.set vec, 0
-	.rept 256
+	.rept IDT_ENTRIES
 	.balign 16
-	.if (vec != 8) && (vec != 10) && (vec != 11) && (vec != 12) && (vec != 13) && (vec != 14) && (vec != 17) && (vec != 21) && (vec != 29) && (vec != 30)
+	.if VEC_HAS_ERROR(vec) == 0
 	pushq $-1
 	.endif
 	pushq $vec
-	.if (vec == 1) || (vec == 2) || (vec == 8) || (vec == 18) || ((vec == 14) && \pf_ist)
+	.if (vec == VEC_DB) || (vec == VEC_NMI) || (vec == VEC_DF) || (vec == VEC_MC) || ((vec == VEC_PF) && \pf_ist)
 	jmp \paranoid
 	.else
 	jmp \common
@@ -205,7 +205,7 @@
 	.globl \prefix\()_idt_\tag
 \prefix\()_idt_\tag:
 	.set i, 0
-	.rept 256
+	.rept IDT_ENTRIES
 	.quad \prefix\()_vectors_\tag + i * 16
 	.set i, i + 1
 	.endr

@@ -23,8 +23,6 @@
 extern const char __kernel_phys_end[];
 extern const char boot_stack_base[];
 
-#define CPUID1_ECX_PCID (1u << 17)
-
 struct kernel {
 	struct boot_info boot;
 	struct boot_options opts;

@@ -153,7 +153,7 @@ kpti_paranoid_common_\tag:
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
 	movl $1, %ebx                    /* 1: GS was already the kernel's */
-	movl $0xc0000101, %ecx           /* MSR_GS_BASE */
+	movl $MSR_GS_BASE, %ecx
 	rdmsr
 	testl %edx, %edx
 	js 1f                            /* kernel addresses are negative */
@@ -168,7 +168,7 @@ kpti_paranoid_common_\tag:
 	swapgs
 2:
 	.if \mode == PTI_PCID
-	btsq $CR3_NOFLUSH_BIT, %r14
+	btsq $PT_CR3_NOFLUSH_NR, %r14
 	.endif
 	.if \mode != PTI_OFF
 	movq %r14, %cr3
@@ -180,12 +180,12 @@ kpti_paranoid_common_\tag:
 .endm
 
 /* One stub: error code (if the CPU pushes none), vector, jump to common code. */
-.macro VECTOR_STUB name, vec, has_err, common
+.macro VECTOR_STUB name, vec, common
 	.balign 16
 	.globl \name
 	.type \name, @function
 \name:
-	.if \has_err == 0
+	.if VEC_HAS_ERROR(\vec) == 0
 	pushq $-1
 	.endif
 	pushq $\vec
@@ -193,51 +193,50 @@ kpti_paranoid_common_\tag:
 	.size \name, . - \name
 .endm
 
-/* The 32 exception vectors by name, Linux's names; vectors with the CPU's
- * error code: 8 10 11 12 13 14 17 21 29 30. */
+/* The exception vectors by name, Linux's names. */
 .macro EXCEPTION_STUBS tag, sfx
-	VECTOR_STUB asm_exc_divide_error\sfx,        0, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_debug\sfx,               1, 0, kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_nmi\sfx,                 2, 0, kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_int3\sfx,                3, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_overflow\sfx,            4, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_bounds\sfx,              5, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_invalid_op\sfx,          6, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_device_not_available\sfx, 7, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_double_fault\sfx,        8, 1, kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_coproc_overrun\sfx,      9, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_invalid_tss\sfx,        10, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_segment_not_present\sfx, 11, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_stack_segment\sfx,      12, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_general_protection\sfx, 13, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_page_fault\sfx,         14, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_spurious\sfx,           15, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_coprocessor_error\sfx,  16, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_alignment_check\sfx,    17, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_machine_check\sfx,      18, 0, kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_simd_coprocessor_error\sfx, 19, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_virtualization\sfx,     20, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_control_protection\sfx, 21, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved22\sfx,         22, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved23\sfx,         23, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved24\sfx,         24, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved25\sfx,         25, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved26\sfx,         26, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved27\sfx,         27, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_hv_injection\sfx,       28, 0, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_vmm_communication\sfx,  29, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_security\sfx,           30, 1, kpti_exc_common_\tag
-	VECTOR_STUB asm_exc_reserved31\sfx,         31, 0, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_divide_error\sfx,                VEC_DE,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_debug\sfx,                       VEC_DB,     kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_nmi\sfx,                         VEC_NMI,    kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_int3\sfx,                        VEC_BP,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_overflow\sfx,                    VEC_OF,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_bounds\sfx,                      VEC_BR,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_invalid_op\sfx,                  VEC_UD,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_device_not_available\sfx,        VEC_NM,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_double_fault\sfx,                VEC_DF,     kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_coproc_overrun\sfx,              VEC_OLD_MF, kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_invalid_tss\sfx,                 VEC_TS,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_segment_not_present\sfx,         VEC_NP,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_stack_segment\sfx,               VEC_SS,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_general_protection\sfx,          VEC_GP,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_page_fault\sfx,                  VEC_PF,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_spurious\sfx,                    15,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_coprocessor_error\sfx,           VEC_MF,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_alignment_check\sfx,             VEC_AC,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_machine_check\sfx,               VEC_MC,     kpti_paranoid_common_\tag
+	VECTOR_STUB asm_exc_simd_coprocessor_error\sfx,      VEC_XM,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_virtualization\sfx,              VEC_VE,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_control_protection\sfx,          VEC_CP,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved22\sfx,                  22,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved23\sfx,                  23,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved24\sfx,                  24,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved25\sfx,                  25,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved26\sfx,                  26,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved27\sfx,                  27,         kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_hv_injection\sfx,                VEC_HV,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_vmm_communication\sfx,           VEC_VC,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_security\sfx,                    VEC_SX,     kpti_exc_common_\tag
+	VECTOR_STUB asm_exc_reserved31\sfx,                  31,         kpti_exc_common_\tag
 .endm
 
-/* Vectors 32..255 (no device raises them yet): unnamed stubs in one block. */
+/* Vectors X86_EXCEPTIONS..255 (no device raises them yet): unnamed stubs in one block. */
 .macro SPARE_STUBS tag
 	.balign 16
 	.globl asm_spare_vectors_\tag
 	.type asm_spare_vectors_\tag, @function
 asm_spare_vectors_\tag:
-	.set vec, 32
-	.rept 224
+	.set vec, X86_EXCEPTIONS
+	.rept IDT_ENTRIES - X86_EXCEPTIONS
 	.balign 16
 	pushq $-1
 	pushq $vec
@@ -262,7 +261,7 @@ kpti_idt_stubs_\tag:
 	.quad asm_exc_reserved24\sfx, asm_exc_reserved25\sfx, asm_exc_reserved26\sfx, asm_exc_reserved27\sfx
 	.quad asm_exc_hv_injection\sfx, asm_exc_vmm_communication\sfx, asm_exc_security\sfx, asm_exc_reserved31\sfx
 	.set i, 0
-	.rept 224
+	.rept IDT_ENTRIES - X86_EXCEPTIONS
 	.quad asm_spare_vectors_\tag + i * 16
 	.set i, i + 1
 	.endr

@@ -13,7 +13,7 @@ DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_swapgs)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti_skip_swapgs)
 
-extern const uint64_t kpti_idt_stubs_pti[256], kpti_idt_stubs_pcid[256], kpti_idt_stubs_nopti[256];
+extern const uint64_t kpti_idt_stubs_pti[IDT_ENTRIES], kpti_idt_stubs_pcid[IDT_ENTRIES], kpti_idt_stubs_nopti[IDT_ENTRIES];
 extern const char kpti_return_to_user_pti[], kpti_return_to_user_pcid[], kpti_return_to_user_nopti[];
 
 enum kpti_family { FAM_NOPTI, FAM_PTI, FAM_PCID, FAM_COUNT };
@@ -71,7 +71,7 @@ static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, 
 /* TSS.RSP0 stays at the top of the CPU's entry stack for good (set when the CPU
  * comes up): user-mode events always land there and the stubs move to the task
  * stack themselves, which they find in the per-CPU page. */
-static void kpti_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top)
+static void kpti_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
 	(void)tss;
 	pc->top_of_stack = kstack_top;
@@ -79,8 +79,6 @@ static void kpti_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t ksta
 
 bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
 {
-	const uint64_t tf = 1ull << 8, rf = 1ull << 16;
-
 	if (regs->rcx != regs->rip || regs->r11 != regs->rflags)
 		return false;
 	if (regs->cs != GDT_USER_CS || regs->ss != GDT_USER_SS)
@@ -90,7 +88,7 @@ bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
 		return false;
 	/* SYSRET cannot restore RF, and TF would trap on the instruction after
 	 * SYSRET in ring 3 with a kernel stack view Linux does not want to debug. */
-	return !(regs->rflags & (tf | rf));
+	return !(regs->rflags & (RFLAGS_TF | RFLAGS_RF));
 }
 
 /* Called from kpti.S: run the syscall, then say whether SYSRET may return. */

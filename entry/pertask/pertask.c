@@ -22,7 +22,7 @@ static uint64_t pti_stack_base(uint64_t kstack_top)
 	return kstack_top + PTI_STACK_GAP;
 }
 
-extern const uint64_t pertask_idt_pti[256], pertask_idt_nopti[256];
+extern const uint64_t pertask_idt_pti[IDT_ENTRIES], pertask_idt_nopti[IDT_ENTRIES];
 extern const char pertask_syscall_pti[], pertask_syscall_pti_sysretq[];
 extern const char pertask_syscall_nopti[], pertask_syscall_nopti_sysretq[];
 extern const char pertask_return_from_copy_pti[], pertask_return_from_copy_nopti[];
@@ -60,7 +60,7 @@ static void pertask_task_setup(struct task *t, bool pti)
 	*(volatile uint64_t *)base = EBX_STACK_CANARY;
 }
 
-static void pertask_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top)
+static void pertask_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
 	uint64_t top = pti_stack_base(kstack_top) + PTI_STACK_SIZE;
 

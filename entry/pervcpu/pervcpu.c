@@ -33,7 +33,7 @@ struct pervcpu_state {
 
 static struct pervcpu_state state;
 
-extern const uint64_t pervcpu_idt_pti[256], pervcpu_idt_nopti[256];
+extern const uint64_t pervcpu_idt_pti[IDT_ENTRIES], pervcpu_idt_nopti[IDT_ENTRIES];
 extern const char pervcpu_syscall_pti[], pervcpu_syscall_pti_sysretq[];
 extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
@@ -70,7 +70,7 @@ uint64_t pervcpu_exit_from_copy(void)
 }
 
 /* Before any PGD copies the init PGD's cpu_entry_area slot, so all see it. */
-static void pervcpu_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss)
+static void pervcpu_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 {
 	uint64_t base = vcpu_stack_base(cpu);
 	uint64_t pa = palloc_pages(VCPU_STACK_SIZE / 4096, 4096);
@@ -82,7 +82,7 @@ static void pervcpu_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss
 }
 
 /* TSS.RSP0 never changes; only the copy policy needs the task's kernel stack. */
-static void pervcpu_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top)
+static void pervcpu_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
 	(void)tss;
 	pc->top_of_stack = kstack_top;

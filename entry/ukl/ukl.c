@@ -19,8 +19,6 @@
 #include "sched/task.h"
 #include "ukl/ukl_app.h"
 
-#define VEC_DF 8
-#define VEC_PF 14
 #define PF_IST 5                     /* ukl_df=ist: #PF's own IST slot */
 #define PF_IST_OFFSET 0x38000        /* in the CPU's cpu_entry_area, guard pages around */
 #define PF_IST_SIZE   0x2000
@@ -33,7 +31,7 @@ struct ukl_state {
 
 static struct ukl_state state;
 
-extern const uint64_t ukl_idt_nopti[256], ukl_idt_pfist[256];
+extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
 extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
 
 static bool is_app(const struct task *t)
@@ -67,7 +65,7 @@ static uint64_t pf_ist_base(unsigned cpu)
 
 /* ukl_df=ist: #PF gets a stack of its own, so a fault on the application's
  * stack can push its frame. */
-static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss)
+static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 {
 	pc->ukl_in_user = 0;
 	if (state.df == UKL_DF_NONE) {
@@ -100,7 +98,7 @@ static void ukl_task_setup(struct task *t, bool pti)
 
 /* Ring-3 tasks enter on their kernel stack directly (TSS.RSP0); applications
  * find it in the per-CPU page. */
-static void ukl_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top)
+static void ukl_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
 	tss->rsp[0] = kstack_top;
 	pc->entry_stack_top = kstack_top;
@@ -219,7 +217,7 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	struct task *t = current_task();
-	bool app = this_cpu()->ukl_in_user == 1 && (regs->cs & 3) == 0;
+	bool app = this_cpu()->ukl_in_user == 1 && (regs->cs & SEL_RPL_MASK) == 0;
 
 	if (vector & ENTRY_VEC_BAD_IRET) {
 		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;

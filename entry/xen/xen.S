@@ -23,7 +23,7 @@
 
 /* NT is a legitimate user-mode flag (Linux's syscall_nt selftest leaves it set), as in
  * Xen's own iret hypercall; IOPL, VM, VIF and VIP are not. */
-#define RFLAGS_BAD (0x3000 | 0x20000 | 0x80000 | 0x100000)  /* IOPL VM VIF VIP */
+#define RFLAGS_BAD (RFLAGS_IOPL | RFLAGS_VM | RFLAGS_VIF | RFLAGS_VIP)
 #define HC_RIP  24
 #define HC_CS   32
 #define HC_RFL  40
@@ -103,7 +103,7 @@ xen_shim_iret_\tag:
 	movq HC_RFL(%rsp), %rax
 	testq $RFLAGS_BAD, %rax
 	jnz 1f
-	btq $1, %rax
+	btq $RFLAGS_FIXED_NR, %rax
 	jnc 1f
 	/* Valid.  The last pops need a stack the user PGD maps: the entry stack. */
 	movq %rsp, %r11

@@ -16,9 +16,7 @@ _Static_assert(PCPU_HC_RDX == EBX_PCPU_OFF_HC_RDX, "abi.h per-CPU offsets");
 _Static_assert(PCPU_HC_SYSCALL_ENTRY == EBX_PCPU_OFF_HC_SYSCALL_ENTRY, "abi.h per-CPU offsets");
 _Static_assert(PCPU_HC_IRET_REFUSED == EBX_PCPU_OFF_HC_IRET_REFUSED, "abi.h per-CPU offsets");
 
-#define VEC_GP 13
-
-extern const uint64_t xen_idt_pti[256], xen_idt_nopti[256];
+extern const uint64_t xen_idt_pti[IDT_ENTRIES], xen_idt_nopti[IDT_ENTRIES];
 extern const char xen_shim_syscall_pti[], xen_shim_syscall_nopti[];
 extern const char xen_shim_iret_pti[], xen_shim_iret_nopti[];
 extern const char xen_shim_iret_pti_iretq[], xen_shim_iret_nopti_iretq[];
@@ -82,7 +80,7 @@ static bool xen_select(const struct entry_mode *mode, struct entry_variant *v, c
 }
 
 /* Where hv=vmm's bounces land, for the VMM to read (abi.h contract). */
-static void xen_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss)
+static void xen_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 {
 	(void)cpu;
 	(void)tss;
@@ -92,7 +90,7 @@ static void xen_cpu_setup(unsigned cpu, struct percpu *pc, struct tss64 *tss)
 
 /* TSS.RSP0 stays on the CPU's entry stack (the hypervisor's landing place);
  * the bounce finds the task's kernel stack in the per-CPU page. */
-static void xen_switch_task(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top)
+static void xen_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
 	(void)tss;
 	pc->top_of_stack = kstack_top;
@@ -123,7 +121,8 @@ __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f);
 __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f)
 {
 	/* The error code the CPU's own IRET would give: the offending selector. */
-	uint64_t error = f->ss != GDT_USER_SS ? f->ss & ~3ull : f->cs != GDT_USER_CS ? f->cs & ~3ull : 0;
+	uint64_t error = f->ss != GDT_USER_SS ? f->ss & ~(uint64_t)SEL_RPL_MASK
+		       : f->cs != GDT_USER_CS ? f->cs & ~(uint64_t)SEL_RPL_MASK : 0;
 	struct ebx_pt_regs regs = {
 		.rax = f->rax, .r11 = f->r11, .rcx = f->rcx, .orig_rax = error,
 		.rip = f->rip, .cs = GDT_USER_CS, .rflags = f->rflags, .rsp = f->rsp, .ss = GDT_USER_SS,

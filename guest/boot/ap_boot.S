@@ -9,8 +9,12 @@
  * ap_start64 in the kernel text, which takes the AP's own page table, stack
  * and CPU number from the parameter block and calls ap_main.
  */
+#include "entrybox/x86.h"
 #include "mm/memlayout.h"
 
+#define AP_CS32 0x08                     /* ap_gdt below */
+#define AP_DS   0x10
+#define AP_CS64 0x18
 #define TR(x) (AP_TRAMPOLINE_PHYS + ((x) - ap_trampoline))
 
 	.section .rodata
@@ -24,29 +28,29 @@ ap_trampoline:
 	movw %ax, %ds
 	lgdtl ap_gdt_desc - ap_trampoline
 	movl %cr0, %eax
-	orl $1, %eax                     /* PE */
+	orl $CR0_PE, %eax
 	movl %eax, %cr0
-	ljmpl $0x08, $TR(ap_pm32)
+	ljmpl $AP_CS32, $TR(ap_pm32)
 
 	.code32
 ap_pm32:
-	movl $0x10, %eax
+	movl $AP_DS, %eax
 	movl %eax, %ds
 	movl %eax, %es
 	movl %eax, %ss
 	movl %cr4, %eax
-	orl $0x20, %eax                  /* PAE */
+	orl $CR4_PAE, %eax
 	movl %eax, %cr4
 	movl TR(ap_param_boot_cr3), %eax
 	movl %eax, %cr3
-	movl $0xc0000080, %ecx           /* EFER */
+	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $0x901, %eax                 /* SCE | LME | NXE */
+	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
 	wrmsr
 	movl %cr0, %eax
-	orl $0x80010001, %eax            /* PG | WP | PE */
+	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
 	movl %eax, %cr0
-	ljmp $0x18, $TR(ap_lm64)
+	ljmp $AP_CS64, $TR(ap_lm64)
 
 	.code64
 ap_lm64:
@@ -56,9 +60,9 @@ ap_lm64:
 	.balign 8
 ap_gdt:
 	.quad 0
-	.quad 0x00cf9a000000ffff         /* 0x08: 32-bit code */
-	.quad 0x00cf92000000ffff         /* 0x10: data */
-	.quad 0x00af9a000000ffff         /* 0x18: 64-bit code */
+	.quad DESC_FLAT(DESC_P | DESC_S | DESC_CODE | DESC_RW, DESC_FLAG_G | DESC_FLAG_DB)  /* AP_CS32 */
+	.quad DESC_FLAT(DESC_P | DESC_S | DESC_RW, DESC_FLAG_G | DESC_FLAG_DB)             /* AP_DS */
+	.quad DESC_FLAT(DESC_P | DESC_S | DESC_CODE | DESC_RW, DESC_FLAG_G | DESC_FLAG_L)   /* AP_CS64 */
 ap_gdt_desc:
 	.word ap_gdt_desc - ap_gdt - 1
 	.long TR(ap_gdt)

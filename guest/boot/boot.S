@@ -9,9 +9,14 @@
  * (so C can reach boot data and allocate page-table pages before its own
  * tables exist) and the kernel image at KERNEL_VMA.
  */
+#include "entrybox/x86.h"
 #include "mm/memlayout.h"
+#include "pagetables.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define BOOT_CS 0x08                     /* boot_gdt below */
+#define BOOT_DS 0x10
+#define TABLE (PT_P | PT_W)              /* a PML4E or PDPTE pointing to the next table */
 #define PML4_INDEX(va) (((va) >> 39) & 511)
 #define PDPT_INDEX(va) (((va) >> 30) & 511)
 
@@ -40,36 +45,36 @@ pvh_start32:
 	xorl %ecx, %ecx
 1:	movl %ecx, %eax
 	shll $21, %eax
-	orl $0x83, %eax                  /* P | W | PS */
+	orl $(PT_P | PT_W | PT_PS), %eax
 	movl %eax, (%edi, %ecx, 8)
 	incl %ecx
 	cmpl $512, %ecx
 	jne 1b
 
-	movl $(boot_pdpt_low + 3), boot_pml4
-	movl $(boot_pdpt_low + 3), boot_pml4 + 8 * PML4_INDEX(DIRECT_MAP_BASE)
-	movl $(boot_pdpt_high + 3), boot_pml4 + 8 * PML4_INDEX(KERNEL_VMA)
-	movl $(boot_pd + 3), boot_pdpt_low
-	movl $(boot_pd + 3), boot_pdpt_high + 8 * PDPT_INDEX(KERNEL_VMA)
+	movl $(boot_pdpt_low + TABLE), boot_pml4
+	movl $(boot_pdpt_low + TABLE), boot_pml4 + 8 * PML4_INDEX(DIRECT_MAP_BASE)
+	movl $(boot_pdpt_high + TABLE), boot_pml4 + 8 * PML4_INDEX(KERNEL_VMA)
+	movl $(boot_pd + TABLE), boot_pdpt_low
+	movl $(boot_pd + TABLE), boot_pdpt_high + 8 * PDPT_INDEX(KERNEL_VMA)
 
 	movl %cr4, %eax
-	orl $0x20, %eax                  /* PAE */
+	orl $CR4_PAE, %eax
 	movl %eax, %cr4
 	movl $boot_pml4, %eax
 	movl %eax, %cr3
-	movl $0xc0000080, %ecx           /* EFER */
+	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $0x901, %eax                 /* SCE | LME | NXE */
+	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
 	wrmsr
 	movl %cr0, %eax
-	orl $0x80010001, %eax            /* PG | WP | PE */
+	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
 	movl %eax, %cr0
 	lgdt boot_gdt_desc
-	ljmp $0x08, $boot_long_mode
+	ljmp $BOOT_CS, $boot_long_mode
 
 	.code64
 boot_long_mode:
-	movl $0x10, %eax
+	movl $BOOT_DS, %eax
 	movl %eax, %ds
 	movl %eax, %es
 	movl %eax, %ss
@@ -84,8 +89,8 @@ boot_long_mode:
 	.balign 8
 boot_gdt:
 	.quad 0
-	.quad 0x00af9a000000ffff         /* 0x08: 64-bit code */
-	.quad 0x00cf92000000ffff         /* 0x10: data */
+	.quad DESC_FLAT(DESC_P | DESC_S | DESC_CODE | DESC_RW, DESC_FLAG_G | DESC_FLAG_L)   /* BOOT_CS: 64-bit code */
+	.quad DESC_FLAT(DESC_P | DESC_S | DESC_RW, DESC_FLAG_G | DESC_FLAG_DB)              /* BOOT_DS: data */
 boot_gdt_desc:
 	.word boot_gdt_desc - boot_gdt - 1
 	.long boot_gdt

@@ -15,7 +15,7 @@ static uint64_t map_new(uint64_t va, uint64_t size, uint64_t flags, const char *
 	return pa;
 }
 
-static void init_tss(struct tss64 *tss, const struct cpu_area *ca, const struct entry_model *model)
+static void init_tss(struct x86_tss *tss, const struct cpu_area *ca, const struct entry_model *model)
 {
 	tss->iomap_base = sizeof(*tss);  /* beyond the limit: no I/O bitmap, user IN/OUT raise #GP */
 	if (model->rsp0_policy == EBX_RSP0_CPU_ENTRY_STACK)
@@ -32,7 +32,7 @@ void cea_build(unsigned cpu, const struct entry_model *model, struct cpu_area *c
 	ca->gdt = base + CEA_GDT;
 	ca->idt = base + CEA_IDT;
 	ca->percpu = (struct percpu *)(base + CEA_PERCPU);
-	ca->tss = (struct tss64 *)(base + CEA_TSS);
+	ca->tss = (struct x86_tss *)(base + CEA_TSS);
 	ca->entry_stack = base + CEA_ENTRY_STACK;
 	for (unsigned i = 0; i < IST_COUNT; i++)
 		ca->ist_stack[i] = base + CEA_IST_FIRST + i * CEA_IST_STRIDE;
@@ -65,7 +65,7 @@ struct __attribute__((packed)) dtr {
 static void load_descriptors(const struct cpu_area *ca)
 {
 	struct dtr gdtr = { GDT_ENTRIES * 8 - 1, ca->gdt };
-	struct dtr idtr = { 256 * 16 - 1, ca->idt };
+	struct dtr idtr = { IDT_ENTRIES * GATE_SIZE - 1, ca->idt };
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
 	/* A far return is the way to reload CS in 64-bit mode. */
@@ -94,7 +94,7 @@ void cpu_activate(const struct cpu_area *ca, const struct entry_variant *v, bool
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
 	/* SYSCALL: CS = STAR[47:32] (0x10), SS = +8 (0x18).
 	 * SYSRET:  CS = STAR[63:48] + 16 (0x33), SS = STAR[63:48] + 8 (0x2b). */
-	wrmsr(MSR_STAR, ((uint64_t)GDT_USER32_CS << 48) | ((uint64_t)GDT_KERNEL_CS << 32));
+	wrmsr(MSR_STAR, ((uint64_t)GDT_USER32_CS << STAR_SYSRET_CS_SHIFT) | ((uint64_t)GDT_KERNEL_CS << STAR_SYSCALL_CS_SHIFT));
 	wrmsr(MSR_LSTAR, v->syscall_entry);
 	wrmsr(MSR_CSTAR, 0);
 	wrmsr(MSR_SFMASK, sfmask);

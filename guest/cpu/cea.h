@@ -36,7 +36,7 @@
 struct cpu_area {
 	uint64_t base;
 	struct percpu *percpu;   /* CEA addresses */
-	struct tss64 *tss;
+	struct x86_tss *tss;
 	uint64_t gdt, idt;
 	uint64_t entry_stack;    /* lowest address */
 	uint64_t ist_stack[IST_COUNT]; /* lowest addresses of IST1..4 */

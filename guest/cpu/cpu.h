@@ -1,33 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin wrappers around privileged and I/O instructions. */
+/* Thin wrappers around privileged and I/O instructions; the constants they
+ * take are entrybox/x86.h's. */
 #ifndef ENTRYBOX_CPU_H
 #define ENTRYBOX_CPU_H
 
 #include <stdint.h>
-
-#define MSR_EFER            0xc0000080u
-#define MSR_STAR            0xc0000081u
-#define MSR_LSTAR           0xc0000082u
-#define MSR_CSTAR           0xc0000083u
-#define MSR_SFMASK          0xc0000084u
-#define MSR_FS_BASE         0xc0000100u
-#define MSR_GS_BASE         0xc0000101u
-#define MSR_KERNEL_GS_BASE  0xc0000102u
-
-#define EFER_SCE            (1ull << 0)
-#define EFER_LME            (1ull << 8)
-#define EFER_NXE            (1ull << 11)
-
-#define CR4_PCIDE           (1ull << 17)
-
-#define RFLAGS_CF   (1ull << 0)
-#define RFLAGS_TF   (1ull << 8)
-#define RFLAGS_IF   (1ull << 9)
-#define RFLAGS_DF   (1ull << 10)
-#define RFLAGS_IOPL (3ull << 12)
-#define RFLAGS_NT   (1ull << 14)
-#define RFLAGS_RF   (1ull << 16)
-#define RFLAGS_AC   (1ull << 18)
+#include "entrybox/x86.h"
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory"); }

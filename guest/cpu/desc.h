@@ -19,9 +19,9 @@ void gdt_fill(uint64_t *gdt, uint64_t tss_va);
 /* The one IDT page, shared by every CPU (mapped read-only in each CEA). */
 void idt_fill(const uint64_t *stubs);
 uint64_t idt_phys(void);
-/* IST index vector v uses (0 = none), v < 32. */
+/* IST index vector v uses (0 = none), v < X86_EXCEPTIONS. */
 uint8_t idt_ist_of_vector(unsigned v);
-/* After idt_fill: vector v (< 32) takes IST `ist` (1..7; 0: none) instead of
+/* After idt_fill: vector v (< X86_EXCEPTIONS) takes IST `ist` (1..7; 0: none) instead of
  * its default, for a model that needs its own stack for it. */
 void idt_set_ist(unsigned v, uint8_t ist);
 

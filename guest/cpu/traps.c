@@ -9,20 +9,9 @@
 #include "syscalls/hazard.h"
 #include "cpu/irq.h"
 
-#define VEC_DB  1
-#define VEC_NMI 2
-#define VEC_DF  8
-#define VEC_PF  14
-
-static const char *const vector_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF-old", "#TS", "#NP",
-	"#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
-	"#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
-};
-
 static const char *vector_name(unsigned v)
 {
-	return v < 32 ? vector_names[v] : "IRQ";
+	return v < X86_EXCEPTIONS ? x86_vector_name(v) : "IRQ";
 }
 
 /* Nothing may be trusted here (GS, current task): report and stop. */

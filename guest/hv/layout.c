@@ -97,7 +97,7 @@ static void fill(struct ebx_layout *l, const struct layout_input *in)
 	l->user_ss = GDT_USER_SS;
 	l->kernel_cs = GDT_KERNEL_CS;
 	l->kernel_ss = GDT_KERNEL_SS;
-	for (unsigned v = 0; v < 32; v++)
+	for (unsigned v = 0; v < X86_EXCEPTIONS; v++)
 		l->ist_of_vector[v] = idt_ist_of_vector(v);
 	for (unsigned c = 0; c < in->ncpus; c++)
 		add_cpu(l, c, &in->cpus[c]);

@@ -7,11 +7,11 @@
  * killed with vector 13 at the non-canonical RIP; a ring-0 #GP anywhere else
  * is a kernel fault and ends the run with a panic. */
 #include "scenarios/scenario.h"
+#include "entrybox/x86.h"
 #include "lib/printf.h"
 #include "sched/task_stats.h"
+#include "user/user_hazards.h"
 
-#define NONCANONICAL_RIP 0x800000000000ull
-#define VEC_GP 13
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
 {

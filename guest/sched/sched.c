@@ -145,7 +145,7 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	task_stats(next->id)->cpus_seen |= 1u << pc->cpu;
 	s->model->switch_task(pc, cs->ca->tss, next->kstack_top);
 	pc->current_task = next->id;
-	pc->kernel_cr3 = cr3 & ~(1ull << CR3_NOFLUSH_BIT);
+	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;
 	cs->current = next;
 	write_cr3(cr3);
 	sched_switch(&cs->idle_rsp, next->saved_rsp);
@@ -230,7 +230,7 @@ void sched_tick(const struct ebx_pt_regs *regs)
 	struct task *t = cs->current;
 
 	cs->ticks++;
-	if (!t || (regs->cs & 3) != 3)
+	if (!t || (regs->cs & SEL_RPL_MASK) != 3)
 		return;   /* the kernel is not preempted */
 	struct task_stats *st = task_stats(t->id);
 	st->ticks_in_user++;

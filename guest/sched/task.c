@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sched/task.h"
+#include "entrybox/x86.h"
 #include "lib/lib.h"
 #include "mm/mm.h"
 #include "mm/palloc.h"
@@ -10,8 +11,6 @@
 extern const char __entry_text_start[], __entry_text_end[];
 extern const char __user_start[], __user_text_end[], __user_end[], __user_lma[];
 extern void user_start(uint64_t id, uint64_t scenario, uint64_t iters);
-
-#define PF_ERR_PRESENT 1ull
 
 static struct task tasks[CMDLINE_MAX_TASKS];
 static unsigned ntasks;
@@ -120,7 +119,7 @@ static void prepare_first_entry(struct task *t, const struct task_setup *s)
 	memset(regs, 0, sizeof(*regs));
 	regs->rip = (uint64_t)user_start;
 	regs->cs = GDT_USER_CS;
-	regs->rflags = 0x202;                  /* IF, reserved bit 1 */
+	regs->rflags = RFLAGS_IF | RFLAGS_FIXED;
 	regs->rsp = t->ustack_top - 8;         /* as after a call: rsp + 8 is 16-aligned */
 	regs->ss = GDT_USER_SS;
 	regs->rdi = t->id;
@@ -168,7 +167,7 @@ uint64_t task_kernel_cr3(struct task *t, bool pcid)
 	 * later loads keep its TLB entries (NOFLUSH). */
 	uint64_t cr3 = t->kernel_pgd | (t->id + 1);
 	if (t->started)
-		cr3 |= 1ull << CR3_NOFLUSH_BIT;
+		cr3 |= PT_CR3_NOFLUSH;
 	return cr3;
 }
 

@@ -10,8 +10,6 @@
 #include "sched/task_stats.h"
 #include "user/user_abi.h"
 
-#define DR6_BS          (1ull << 14)
-#define DR6_RESET_VALUE 0xffff0ff0ull
 #define SELECTOR_MAX    0xffffull
 #define ENTRY_STACK_REACH 0x10000   /* larger than any model's entry stack */
 
@@ -44,8 +42,8 @@ static long sys_set_segs(struct ebx_pt_regs *regs)
 {
 	if (regs->rdi > SELECTOR_MAX || regs->rsi > SELECTOR_MAX)
 		return -EINVAL;
-	regs->cs = regs->rdi | 3;
-	regs->ss = regs->rsi | 3;
+	regs->cs = regs->rdi | SEL_RPL_MASK;
+	regs->ss = regs->rsi | SEL_RPL_MASK;
 	return 0;
 }
 

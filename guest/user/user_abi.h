@@ -46,9 +46,6 @@
 #define REG_EXIT_RFLAGS (REG_EXIT_BASE + 16)
 #define REG_EXIT_RESULT 0x200   /* a syscall returned a wrong value */
 
-/* RFLAGS bits SYSRET restores from R11 (Intel SDM: R11 & 0x3C7FD7, bit 1 set). */
-#define SYSRET_RFLAGS_MASK 0x3c7fd7
-
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 

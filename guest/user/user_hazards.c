@@ -6,18 +6,14 @@
  */
 #include "user/usys.h"
 #include "user/user_hazards.h"
+#include "entrybox/x86.h"
+#include "percpu.h"
 
 enum {
 #define SCENARIO(id, name, summary) USER_SCN_##id,
 #include "entrybox/scenarios.def"
 #undef SCENARIO
 };
-
-#define RFLAGS_TF 0x100ull
-#define RFLAGS_IF 0x200ull
-#define RFLAGS_NT 0x4000ull
-#define NONCANONICAL_RIP 0x800000000000ull
-#define KERNEL_DATA_SS 0x18
 
 USYS_INLINE uint64_t read_flags(void)
 {
@@ -39,7 +35,7 @@ static USER_FN __attribute__((noreturn)) void sysret_noncanonical(void)
 /* SS = the kernel's data segment (RPL forced to 3): IRET faults in ring 0. */
 static USER_FN __attribute__((noreturn)) void bad_iret(void)
 {
-	usys2(SYS_SET_SEGS, GDT_USER_CS_VALUE, KERNEL_DATA_SS);
+	usys2(SYS_SET_SEGS, GDT_USER_CS, GDT_KERNEL_SS);
 	usys_exit(HAZ_EXIT_SURVIVED);
 }
 

@@ -4,6 +4,7 @@
  * C cannot: load distinct values, syscall, check what came back.  Each returns
  * 0 or an exit code naming the first register that was wrong (user_abi.h).
  */
+#include "entrybox/x86.h"
 #include "user/user_abi.h"
 
 /* The same routines serve ring-0 UKL applications (guest/ukl/ukl_regs.S), which
@@ -88,8 +89,8 @@ REGS_FN(checked_null_syscall):
 	movl $(REG_EXIT_BASE + 11), %eax
 	jmp .Lcheck_out
 1:	movq (%rsp), %rax
-	andq $SYSRET_RFLAGS_MASK, %rax
-	andq $SYSRET_RFLAGS_MASK, %r11
+	andq $RFLAGS_SYSRET_MASK, %rax
+	andq $RFLAGS_SYSRET_MASK, %r11
 	cmpq %rax, %r11
 	je 1f
 	movl $REG_EXIT_RFLAGS, %eax
