@@ -16,20 +16,9 @@
 #define PTI_ON   1
 #define PTI_PCID 2
 
-/* struct ebx_pt_regs offsets */
-#define PTR_R15      0
-#define PTR_RAX      80
-#define PTR_RDI      112
-#define PTR_ORIG_RAX 120
-#define PTR_RIP      128
-#define PTR_CS       136
-#define PTR_RFLAGS   144
-#define PTR_RSP      152
-#define PTR_SS       160
-#define PTR_SIZE     168
-
 /* Save the general registers below an existing orig_rax/hardware frame, in
- * pt_regs order; rdi is optional because some paths have already put it there. */
+ * pt_regs order (frames.h's PTR_*, highest first); rdi is optional because
+ * some paths have already put it there. */
 .macro PUSH_REGS push_rdi=1 rax=%rax
 	.if \push_rdi
 	pushq %rdi
@@ -119,20 +108,20 @@
  * vector ENTRY_VEC_BAD_IRET, so the fault becomes the user context's.
  * Preserves every register. */
 .macro BAD_IRET_TAKE_USER_FRAME
-	pushq %rax
+	pushq %rax                       /* the stub frame is 16 bytes up from here */
 	pushq %rbx
-	movq 7*8(%rsp), %rax             /* the failed IRET's frame */
-	movq 0*8(%rax), %rbx
-	movq %rbx, 4*8(%rsp)             /* RIP */
-	movq 1*8(%rax), %rbx
-	movq %rbx, 5*8(%rsp)             /* CS */
-	movq 2*8(%rax), %rbx
-	movq %rbx, 6*8(%rsp)             /* RFLAGS */
-	movq 3*8(%rax), %rbx
-	movq %rbx, 7*8(%rsp)             /* RSP */
-	movq 4*8(%rax), %rbx
-	movq %rbx, 8*8(%rsp)             /* SS */
-	orq $ENTRY_VEC_BAD_IRET, 2*8(%rsp)
+	movq (16 + STUB_RSP)(%rsp), %rax /* the failed IRET's frame */
+	movq IRET_RIP(%rax), %rbx
+	movq %rbx, (16 + STUB_RIP)(%rsp)
+	movq IRET_CS(%rax), %rbx
+	movq %rbx, (16 + STUB_CS)(%rsp)
+	movq IRET_RFLAGS(%rax), %rbx
+	movq %rbx, (16 + STUB_RFLAGS)(%rsp)
+	movq IRET_RSP(%rax), %rbx
+	movq %rbx, (16 + STUB_RSP)(%rsp)
+	movq IRET_SS(%rax), %rbx
+	movq %rbx, (16 + STUB_SS)(%rsp)
+	orq $ENTRY_VEC_BAD_IRET, (16 + STUB_VECTOR)(%rsp)
 	popq %rbx
 	popq %rax
 .endm
@@ -161,17 +150,17 @@
  * becomes pt_regs there (error code as orig_rax).  Leaves RDI = pt_regs and
  * RSI = vector, ready for the C handler. */
 .macro COPY_FRAME_TO_TASK_STACK
-	movq %rsp, %rdi
+	movq %rsp, %rdi                  /* the stub frame is 8 bytes up from here */
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq 7*8(%rdi)                  /* SS */
-	pushq 6*8(%rdi)                  /* RSP */
-	pushq 5*8(%rdi)                  /* RFLAGS */
-	pushq 4*8(%rdi)                  /* CS */
-	pushq 3*8(%rdi)                  /* RIP */
-	pushq 2*8(%rdi)                  /* error code -> orig_rax */
+	pushq (8 + STUB_SS)(%rdi)
+	pushq (8 + STUB_RSP)(%rdi)
+	pushq (8 + STUB_RFLAGS)(%rdi)
+	pushq (8 + STUB_CS)(%rdi)
+	pushq (8 + STUB_RIP)(%rdi)
+	pushq (8 + STUB_ERROR)(%rdi)     /* -> orig_rax */
 	pushq (%rdi)                     /* the interrupted RDI */
 	PUSH_REGS push_rdi=0
-	movq 8(%rdi), %rsi               /* vector */
+	movq (8 + STUB_VECTOR)(%rdi), %rsi
 	movq %rsp, %rdi
 .endm
 

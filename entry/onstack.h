@@ -99,7 +99,7 @@
  * the user context's, taken at the frame the IRET was loading (its RSP slot
  * points there).  The vector is marked ENTRY_VEC_BAD_IRET for the C side. */
 .macro ONSTACK_BAD_IRET_FIXUP iretq, from_user
-	cmpq $\iretq, 16(%rsp)
+	cmpq $\iretq, STUB_RIP(%rsp)
 	jne .Lnot_bad_iret_\@
 	BAD_IRET_TAKE_USER_FRAME
 	jmp \from_user
@@ -111,7 +111,7 @@
 	.balign 16
 	.type \prefix\()_exc_common_\tag, @function
 \prefix\()_exc_common_\tag:
-	testb $3, 24(%rsp)               /* CS of the interrupted context */
+	testb $SEL_RPL_MASK, STUB_CS(%rsp)  /* CPL of the interrupted context */
 	jz 1f
 .Lfrom_user_\prefix\()_\tag:
 	/* From user: already on the entry stack (TSS.RSP0), which stays ours. */

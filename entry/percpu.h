@@ -29,6 +29,11 @@
 
 #define PCPU_NO_TASK           0xffffffff
 
+/* PCPU_UKL_IN_USER values (abi.h's in_user_gva). */
+#define UKL_KERNEL   0   /* syscall or trap C code, on the task's kernel stack */
+#define UKL_APP      1   /* application code, ring 0 on its own stack */
+#define UKL_EDGE     2   /* UKL entry/exit code still on the application stack */
+
 /* Selectors (Linux-compatible, so STAR serves both SYSCALL and SYSRET). */
 #define GDT_KERNEL_CS   0x10
 #define GDT_KERNEL_SS   0x18
@@ -47,6 +52,7 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>
+#include "entrybox/abi.h"
 
 struct percpu {
 	uint64_t self;
@@ -77,6 +83,13 @@ _Static_assert(offsetof(struct percpu, hc_rax) == PCPU_HC_RAX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_rdx) == PCPU_HC_RDX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_syscall_entry) == PCPU_HC_SYSCALL_ENTRY, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_iret_refused) == PCPU_HC_IRET_REFUSED, "percpu layout");
+/* The offsets the VMM reads for hv=vmm (abi.h). */
+_Static_assert(PCPU_TOP_OF_STACK == EBX_PCPU_OFF_TOP_OF_STACK, "abi.h per-CPU offsets");
+_Static_assert(PCPU_KERNEL_CR3 == EBX_PCPU_OFF_KERNEL_CR3, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_RAX == EBX_PCPU_OFF_HC_RAX, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_RDX == EBX_PCPU_OFF_HC_RDX, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_SYSCALL_ENTRY == EBX_PCPU_OFF_HC_SYSCALL_ENTRY, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_IRET_REFUSED == EBX_PCPU_OFF_HC_IRET_REFUSED, "abi.h per-CPU offsets");
 
 /* The per-CPU page, addressed through GS (valid only on the kernel GS). */
 static inline struct percpu *this_cpu(void)

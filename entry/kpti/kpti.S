@@ -101,7 +101,7 @@ kpti_return_to_user_\tag\()_iretq:
 	.balign 16
 	.type kpti_exc_common_\tag, @function
 kpti_exc_common_\tag:
-	testb $3, 24(%rsp)               /* CS of the interrupted context */
+	testb $SEL_RPL_MASK, STUB_CS(%rsp)  /* CPL of the interrupted context */
 	jz .Lfrom_kernel_\tag
 
 .Lfrom_user_\tag:
@@ -118,7 +118,7 @@ kpti_exc_common_\tag:
 	 * non-canonical RIP on Intel): entry stack, user GS and CR3, every
 	 * register already the user's.  Like Linux's bad-IRET fixup, make it the
 	 * fault of the user context the IRET was returning to. */
-	cmpq $kpti_return_to_user_\tag\()_iretq, 16(%rsp)
+	cmpq $kpti_return_to_user_\tag\()_iretq, STUB_RIP(%rsp)
 	je .Lbad_iret_\tag
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi

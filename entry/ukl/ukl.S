@@ -19,10 +19,6 @@
  */
 #include "onstack.h"
 
-#define UKL_KERNEL 0
-#define UKL_APP    1
-#define UKL_EDGE   2
-
 	.section .entry.text, "ax"
 
 /* From an application: [RSP] = return RIP, [RSP+8] = its RFLAGS. */
@@ -80,7 +76,7 @@ ukl_return_to_app_ret:
 	.globl ukl_first_return
 	.type ukl_first_return, @function
 ukl_first_return:
-	testb $3, PTR_CS(%rsp)
+	testb $SEL_RPL_MASK, PTR_CS(%rsp)
 	jz ukl_return_to_app
 	jmp ukl_return_to_user_nopti
 	.size ukl_first_return, . - ukl_first_return
@@ -89,7 +85,7 @@ ukl_first_return:
 	.balign 16
 	.type ukl_exc_common, @function
 ukl_exc_common:
-	testb $3, 24(%rsp)
+	testb $SEL_RPL_MASK, STUB_CS(%rsp)
 	jnz .Lexc_user
 	/* Before any GS access: at the faulting IRET GS is the ring-3 task's. */
 	ONSTACK_BAD_IRET_FIXUP ukl_return_to_user_nopti_iretq, .Lexc_user

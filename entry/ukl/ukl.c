@@ -67,7 +67,7 @@ static uint64_t pf_ist_base(unsigned cpu)
  * stack can push its frame. */
 static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 {
-	pc->ukl_in_user = 0;
+	pc->ukl_in_user = UKL_KERNEL;
 	if (state.df == UKL_DF_NONE) {
 		/* Nothing gives #DF a known-good stack: the fault the application
 		 * stack cannot take becomes a #DF that cannot be delivered either. */
@@ -103,7 +103,7 @@ static void ukl_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kst
 	tss->rsp[0] = kstack_top;
 	pc->entry_stack_top = kstack_top;
 	pc->top_of_stack = kstack_top;
-	pc->ukl_in_user = 0;
+	pc->ukl_in_user = UKL_KERNEL;
 	pc->ukl_app_event = 0;
 }
 
@@ -184,7 +184,7 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	uint64_t cr2 = read_cr2();
 	bool mapped;
 
-	if (state.df != UKL_DF_WORKAROUND || this_cpu()->ukl_in_user != 1 || !is_app(t) ||
+	if (state.df != UKL_DF_WORKAROUND || this_cpu()->ukl_in_user != UKL_APP || !is_app(t) ||
 	    regs->cs != GDT_KERNEL_CS || !in_stack_vma(t, regs->rsp))
 		return false;
 	mapped = map_if_absent(t, regs->rsp);
@@ -217,7 +217,7 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	struct task *t = current_task();
-	bool app = this_cpu()->ukl_in_user == 1 && (regs->cs & SEL_RPL_MASK) == 0;
+	bool app = this_cpu()->ukl_in_user == UKL_APP && (regs->cs & SEL_RPL_MASK) == 0;
 
 	if (vector & ENTRY_VEC_BAD_IRET) {
 		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;

@@ -24,11 +24,6 @@
 /* NT is a legitimate user-mode flag (Linux's syscall_nt selftest leaves it set), as in
  * Xen's own iret hypercall; IOPL, VM, VIF and VIP are not. */
 #define RFLAGS_BAD (RFLAGS_IOPL | RFLAGS_VM | RFLAGS_VIF | RFLAGS_VIP)
-#define HC_RIP  24
-#define HC_CS   32
-#define HC_RFL  40
-#define HC_RSP  48
-#define HC_SS   56
 
 	.section .entry.text, "ax"
 
@@ -113,9 +108,9 @@ xen_shim_iret_\tag:
 	pushq HC_RFL(%r11)
 	pushq HC_CS(%r11)
 	pushq HC_RIP(%r11)
-	pushq 16(%r11)                   /* RCX */
-	pushq 8(%r11)                    /* R11 */
-	pushq (%r11)                     /* RAX */
+	pushq HC_RCX(%r11)
+	pushq HC_R11(%r11)
+	pushq HC_RAX(%r11)
 	SWITCH_TO_USER_CR3 \mode, %rax
 	popq %rax
 	popq %r11
@@ -134,20 +129,20 @@ xen_shim_iret_\tag\()_iretq:
 	.balign 16
 	.type xen_shim_exc_\tag, @function
 xen_shim_exc_\tag:
-	testb $3, 24(%rsp)
+	testb $SEL_RPL_MASK, STUB_CS(%rsp)
 	jz 2f
 	swapgs
 	pushq %rdi
 	SWITCH_TO_KERNEL_CR3 \mode, %rdi
-	movq %rsp, %rdi
+	movq %rsp, %rdi                  /* the stub frame is 8 bytes up from here */
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq 7*8(%rdi)                  /* SS */
-	pushq 6*8(%rdi)                  /* RSP */
-	pushq 5*8(%rdi)                  /* RFLAGS */
-	pushq 4*8(%rdi)                  /* CS */
-	pushq 3*8(%rdi)                  /* RIP */
-	pushq 2*8(%rdi)                  /* error */
-	pushq 1*8(%rdi)                  /* vector */
+	pushq (8 + STUB_SS)(%rdi)
+	pushq (8 + STUB_RSP)(%rdi)
+	pushq (8 + STUB_RFLAGS)(%rdi)
+	pushq (8 + STUB_CS)(%rdi)
+	pushq (8 + STUB_RIP)(%rdi)
+	pushq (8 + STUB_ERROR)(%rdi)
+	pushq (8 + STUB_VECTOR)(%rdi)
 	pushq %r11
 	pushq %rcx
 	movq (%rdi), %rdi

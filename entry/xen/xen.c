@@ -6,16 +6,6 @@
 #include "lib/printf.h"
 #include "xen/xen_abi.h"
 
-_Static_assert(XEN_PORT_HYPERCALL == EBX_PORT_HYPERCALL, "xen_abi.h and abi.h disagree");
-_Static_assert(XEN_HC_SYSCALL_BOUNCE == EBX_HC_SYSCALL_BOUNCE, "xen_abi.h and abi.h disagree");
-_Static_assert(XEN_HC_IRET == EBX_HC_IRET, "xen_abi.h and abi.h disagree");
-_Static_assert(PCPU_TOP_OF_STACK == EBX_PCPU_OFF_TOP_OF_STACK, "abi.h per-CPU offsets");
-_Static_assert(PCPU_KERNEL_CR3 == EBX_PCPU_OFF_KERNEL_CR3, "abi.h per-CPU offsets");
-_Static_assert(PCPU_HC_RAX == EBX_PCPU_OFF_HC_RAX, "abi.h per-CPU offsets");
-_Static_assert(PCPU_HC_RDX == EBX_PCPU_OFF_HC_RDX, "abi.h per-CPU offsets");
-_Static_assert(PCPU_HC_SYSCALL_ENTRY == EBX_PCPU_OFF_HC_SYSCALL_ENTRY, "abi.h per-CPU offsets");
-_Static_assert(PCPU_HC_IRET_REFUSED == EBX_PCPU_OFF_HC_IRET_REFUSED, "abi.h per-CPU offsets");
-
 extern const uint64_t xen_idt_pti[IDT_ENTRIES], xen_idt_nopti[IDT_ENTRIES];
 extern const char xen_shim_syscall_pti[], xen_shim_syscall_nopti[];
 extern const char xen_shim_iret_pti[], xen_shim_iret_nopti[];
@@ -110,27 +100,22 @@ void xen_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 	trap_dispatch(regs, (unsigned)vector);
 }
 
-/* The iret hypercall frame (xen.S): RAX R11 RCX RIP CS RFLAGS RSP SS. */
-struct xen_iret_frame {
-	uint64_t rax, r11, rcx, rip, cs, rflags, rsp, ss;
-};
-
 /* The hypervisor refused the frame: like Xen injecting #GP, the task dies
  * (with the frame it asked for in its record) and the kernel carries on. */
 __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f);
 __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f)
 {
 	/* The error code the CPU's own IRET would give: the offending selector. */
-	uint64_t error = f->ss != GDT_USER_SS ? f->ss & ~(uint64_t)SEL_RPL_MASK
-		       : f->cs != GDT_USER_CS ? f->cs & ~(uint64_t)SEL_RPL_MASK : 0;
+	uint64_t error = f->hw.ss != GDT_USER_SS ? f->hw.ss & ~(uint64_t)SEL_RPL_MASK
+		       : f->hw.cs != GDT_USER_CS ? f->hw.cs & ~(uint64_t)SEL_RPL_MASK : 0;
 	struct ebx_pt_regs regs = {
 		.rax = f->rax, .r11 = f->r11, .rcx = f->rcx, .orig_rax = error,
-		.rip = f->rip, .cs = GDT_USER_CS, .rflags = f->rflags, .rsp = f->rsp, .ss = GDT_USER_SS,
+		.rip = f->hw.rip, .cs = GDT_USER_CS, .rflags = f->hw.rflags, .rsp = f->hw.rsp, .ss = GDT_USER_SS,
 	};
 
 	kprintf("entrybox: xen %s: iret hypercall refused: cs 0x%llx ss 0x%llx rip 0x%llx rflags 0x%llx\n",
-		state.hv == XEN_HV_VMM ? "vmm" : "shim", (unsigned long long)f->cs, (unsigned long long)f->ss,
-		(unsigned long long)f->rip, (unsigned long long)f->rflags);
+		state.hv == XEN_HV_VMM ? "vmm" : "shim", (unsigned long long)f->hw.cs, (unsigned long long)f->hw.ss,
+		(unsigned long long)f->hw.rip, (unsigned long long)f->hw.rflags);
 	/* The hypervisor's refusal stands where a faulting IRET would. */
 	entry_bad_iret_fixed(&regs, VEC_GP);
 	trap_dispatch(&regs, VEC_GP);

@@ -11,6 +11,7 @@
  */
 #include "entrybox/x86.h"
 #include "mm/memlayout.h"
+#include "boot/ap_boot.h"
 
 #define AP_CS32 0x08                     /* ap_gdt below */
 #define AP_DS   0x10
@@ -41,7 +42,7 @@ ap_pm32:
 	movl %cr4, %eax
 	orl $CR4_PAE, %eax
 	movl %eax, %cr4
-	movl TR(ap_param_boot_cr3), %eax
+	movl TR(ap_trampoline_params + AP_PARAM_BOOT_CR3), %eax
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
@@ -54,7 +55,7 @@ ap_pm32:
 
 	.code64
 ap_lm64:
-	movq TR(ap_param_entry), %rax
+	movq TR(ap_trampoline_params + AP_PARAM_ENTRY), %rax
 	jmp *%rax
 
 	.balign 8
@@ -67,14 +68,10 @@ ap_gdt_desc:
 	.word ap_gdt_desc - ap_gdt - 1
 	.long TR(ap_gdt)
 
-	/* struct ap_boot_params (smp.c), filled before each AP's STARTUP. */
+	/* struct ap_boot_params (ap_boot.h), filled before each AP's STARTUP. */
 	.balign 8
 ap_trampoline_params:
-ap_param_boot_cr3:	.quad 0
-ap_param_entry:		.quad 0
-ap_param_cr3:		.quad 0
-ap_param_stack:		.quad 0
-ap_param_cpu:		.quad 0
+	.skip AP_PARAMS_SIZE
 ap_trampoline_end:
 
 	.text
@@ -82,9 +79,9 @@ ap_trampoline_end:
 	.type ap_start64, @function
 ap_start64:
 	/* Still on the boot tables: read everything before leaving them. */
-	movq TR(ap_param_cr3), %rax
-	movq TR(ap_param_stack), %rsp
-	movq TR(ap_param_cpu), %rdi
+	movq TR(ap_trampoline_params + AP_PARAM_CR3), %rax
+	movq TR(ap_trampoline_params + AP_PARAM_STACK), %rsp
+	movq TR(ap_trampoline_params + AP_PARAM_CPU), %rdi
 	movq %rax, %cr3
 	xorl %ebp, %ebp
 	call ap_main

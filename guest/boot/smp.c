@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot/smp.h"
+#include "boot/ap_boot.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
 #include "lib/lib.h"
@@ -9,17 +10,7 @@
 #include "sched/sched.h"
 #include "sched/timer.h"
 
-/* ap_boot.S: the trampoline image and its parameter block. */
-extern const char ap_trampoline[], ap_trampoline_end[], ap_trampoline_params[];
-extern const char boot_pml4[], ap_start64[];
-
-struct ap_boot_params {
-	uint64_t boot_cr3;   /* boot.S's tables: identity + high half, below 4 GiB */
-	uint64_t entry;      /* ap_start64 */
-	uint64_t cr3;        /* the init PGD */
-	uint64_t stack;      /* top of the AP's boot stack */
-	uint64_t cpu;
-};
+extern const char boot_pml4[];   /* boot.S */
 
 #define STARTUP_VECTOR   (AP_TRAMPOLINE_PHYS >> 12)
 #define INIT_DELAY_US    10000

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "sched/sched.h"
+#include "sched/switch.h"
 #include "cpu/cpu.h"
 #include "mm/mm.h"
 #include "lib/panic.h"
 #include "sched/task_stats.h"
-
-void sched_switch(uint64_t *save_rsp, uint64_t next_rsp);
 
 struct cpu_sched {
 	const struct cpu_area *ca;

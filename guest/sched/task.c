@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sched/task.h"
+#include "sched/switch.h"
 #include "entrybox/x86.h"
 #include "lib/lib.h"
 #include "mm/mm.h"
@@ -114,7 +115,7 @@ static void create_pgds(struct task *t, bool pti, uint64_t entry_alias, const st
 static void prepare_first_entry(struct task *t, const struct task_setup *s)
 {
 	struct ebx_pt_regs *regs = (struct ebx_pt_regs *)(t->kstack_top - sizeof(*regs));
-	uint64_t *frame = (uint64_t *)regs - 7;
+	struct switch_frame *frame = (struct switch_frame *)regs - 1;
 
 	memset(regs, 0, sizeof(*regs));
 	regs->rip = (uint64_t)user_start;
@@ -126,9 +127,7 @@ static void prepare_first_entry(struct task *t, const struct task_setup *s)
 	regs->rsi = s->scenario;
 	regs->rdx = s->iters;
 	regs->orig_rax = (uint64_t)-1;
-	for (int i = 0; i < 6; i++)
-		frame[i] = 0;                  /* r15 r14 r13 r12 rbx rbp for sched_switch */
-	frame[6] = s->return_to_user;
+	*frame = (struct switch_frame){ .ret = s->return_to_user };
 	t->saved_rsp = (uint64_t)frame;
 }
 

@@ -6,36 +6,28 @@
  * page, which cannot be delivered on the same stack, hence #DF on IST1 -- is
  * what an entry path that pushes too much would meet. */
 #include "percpu.h"
+#include "lib/asm.h"
+#include "syscalls/stack_probe.h"
 
 	.text
 	.globl entry_stack_overflow_probe
 	.type entry_stack_overflow_probe, @function
 entry_stack_overflow_probe:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	movq %rsp, 8(%rdi)
+	PUSH_CALLEE_SAVED
+	movq %rsp, PROBE_RESUME_RSP(%rdi)
 	leaq .Lresumed(%rip), %rax
-	movq %rax, 0(%rdi)
+	movq %rax, PROBE_RESUME_RIP(%rdi)
 	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
 	movq %rsi, %rcx
 1:	pushq %rcx
 	decq %rcx
 	jnz 1b
 	/* A page below the stack and still no fault: nothing guards it. */
-	movq 8(%rdi), %rsp
+	movq PROBE_RESUME_RSP(%rdi), %rsp
 	xorl %eax, %eax
 	jmp 2f
 .Lresumed:
 	movl $1, %eax
-2:	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+2:	POP_CALLEE_SAVED
 	ret
 	.size entry_stack_overflow_probe, . - entry_stack_overflow_probe
