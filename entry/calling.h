@@ -180,4 +180,48 @@
 	.endif
 .endm
 
+/* IST vectors (#DB, NMI, #DF, #MC) can hit anywhere, including the entry code
+ * between swapgs and the CR3 switch, so like Linux's paranoid_entry they trust
+ * neither: GS is decided by reading MSR_GS_BASE, CR3 is saved and restored
+ * (with PCID, keeping the interrupted PCID's TLB entries).  From the stub
+ * frame, calls handler(pt_regs, vector) and returns by IRET. */
+.macro PARANOID_ENTRY name, mode, handler
+	.balign 16
+	.type \name, @function
+\name:
+	xchgq %rdi, (%rsp)
+	PUSH_REGS push_rdi=0
+	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
+	movq %cr3, %r14                  /* CR3 to restore */
+	.if \mode != PTI_OFF
+	movq %r14, %rax
+	SWITCH_TO_KERNEL_CR3 \mode, %rax
+	.endif
+	movl $1, %ebx                    /* 1: GS was already the kernel's */
+	movl $MSR_GS_BASE, %ecx
+	rdmsr
+	testl %edx, %edx
+	js 1f                            /* kernel addresses are negative */
+	swapgs
+	xorl %ebx, %ebx
+1:
+	movq %rsp, %rdi
+	movq %r13, %rsi
+	call \handler
+	testl %ebx, %ebx
+	jnz 2f
+	swapgs
+2:
+	.if \mode == PTI_PCID
+	btsq $PT_CR3_NOFLUSH_NR, %r14
+	.endif
+	.if \mode != PTI_OFF
+	movq %r14, %cr3
+	.endif
+	POP_REGS
+	addq $8, %rsp
+	iretq
+	.size \name, . - \name
+.endm
+
 #endif

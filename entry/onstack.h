@@ -138,44 +138,6 @@
 	.size \prefix\()_exc_common_\tag, . - \prefix\()_exc_common_\tag
 .endm
 
-/* IST vectors can interrupt the entry code between swapgs and the CR3
- * switch: GS is decided by MSR_GS_BASE's sign, CR3 is saved and restored. */
-.macro ONSTACK_PARANOID prefix, mode, tag
-	.balign 16
-	.type \prefix\()_paranoid_\tag, @function
-\prefix\()_paranoid_\tag:
-	xchgq %rdi, (%rsp)
-	PUSH_REGS push_rdi=0
-	movq %rdi, %r13                  /* vector, callee-saved */
-	movq %cr3, %r14                  /* CR3 to restore */
-	.if \mode != PTI_OFF
-	movq %r14, %rax
-	SWITCH_TO_KERNEL_CR3 \mode, %rax
-	.endif
-	movl $1, %ebx                    /* 1: GS was the kernel's already */
-	movl $MSR_GS_BASE, %ecx
-	rdmsr
-	testl %edx, %edx
-	js 1f
-	swapgs
-	xorl %ebx, %ebx
-1:
-	movq %rsp, %rdi
-	movq %r13, %rsi
-	call \prefix\()_exception_c
-	testl %ebx, %ebx
-	jnz 2f
-	swapgs
-2:
-	.if \mode != PTI_OFF
-	movq %r14, %cr3
-	.endif
-	POP_REGS
-	addq $8, %rsp
-	iretq
-	.size \prefix\()_paranoid_\tag, . - \prefix\()_paranoid_\tag
-.endm
-
 /* Vector stubs: IDT_ENTRIES of them, 16 bytes apart from \prefix\()_vectors_\tag,
  * each pushing the error code the CPU did not (-1) and its vector.  pf_ist=1
  * sends #PF to the paranoid path too (for a model that gives it an IST). */
@@ -217,7 +179,7 @@
 	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c
 	ONSTACK_RETURN \prefix, \mode, \tag
 	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c
-	ONSTACK_PARANOID \prefix, \mode, \tag
+	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \prefix\()_exception_c
 	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag
 .endm
 

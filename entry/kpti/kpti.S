@@ -137,47 +137,6 @@ kpti_exc_common_\tag:
 	.size kpti_exc_common_\tag, . - kpti_exc_common_\tag
 .endm
 
-/* IST vectors (#DB, NMI, #DF, #MC) can hit anywhere, including the entry code
- * between swapgs and the CR3 switch, so like Linux's paranoid_entry they trust
- * neither: GS is decided by reading MSR_GS_BASE, CR3 is saved and restored. */
-.macro PARANOID_COMMON mode, tag
-	.balign 16
-	.type kpti_paranoid_common_\tag, @function
-kpti_paranoid_common_\tag:
-	xchgq %rdi, (%rsp)
-	PUSH_REGS push_rdi=0
-	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
-	movq %cr3, %r14                  /* CR3 to restore */
-	.if \mode != PTI_OFF
-	movq %r14, %rax
-	SWITCH_TO_KERNEL_CR3 \mode, %rax
-	.endif
-	movl $1, %ebx                    /* 1: GS was already the kernel's */
-	movl $MSR_GS_BASE, %ecx
-	rdmsr
-	testl %edx, %edx
-	js 1f                            /* kernel addresses are negative */
-	swapgs
-	xorl %ebx, %ebx
-1:
-	movq %rsp, %rdi
-	movq %r13, %rsi
-	call kpti_exception_c
-	testl %ebx, %ebx
-	jnz 2f
-	swapgs
-2:
-	.if \mode == PTI_PCID
-	btsq $PT_CR3_NOFLUSH_NR, %r14
-	.endif
-	.if \mode != PTI_OFF
-	movq %r14, %cr3
-	.endif
-	POP_REGS
-	addq $8, %rsp
-	iretq
-	.size kpti_paranoid_common_\tag, . - kpti_paranoid_common_\tag
-.endm
 
 /* One stub: error code (if the CPU pushes none), vector, jump to common code. */
 .macro VECTOR_STUB name, vec, common
@@ -272,7 +231,7 @@ kpti_idt_stubs_\tag:
 .macro MODE_STUBS mode, tag, sfx
 	RETURN_TO_USER \mode, \tag
 	EXC_COMMON \mode, \tag
-	PARANOID_COMMON \mode, \tag
+	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, kpti_exception_c
 	EXCEPTION_STUBS \tag, \sfx
 	SPARE_STUBS \tag
 	IDT_TABLE \tag, \sfx

@@ -157,7 +157,7 @@ xen_shim_exc_\tag:
 	iretq
 	.size xen_shim_exc_\tag, . - xen_shim_exc_\tag
 
-	ONSTACK_PARANOID xen, \mode, \tag
+	PARANOID_ENTRY xen_paranoid_\tag, \mode, xen_exception_c
 	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag
 .endm
 
