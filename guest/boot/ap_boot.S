@@ -10,6 +10,7 @@
  * and CPU number from the parameter block and calls ap_main.
  */
 #include "entrybox/x86.h"
+#include "boot/long_mode.h"
 #include "mm/memlayout.h"
 #include "boot/ap_boot.h"
 
@@ -17,6 +18,8 @@
 #define AP_DS   0x10
 #define AP_CS64 0x18
 #define TR(x) (AP_TRAMPOLINE_PHYS + ((x) - ap_trampoline))
+/* Where the trampoline copy finds the boot tables (a name, for the macro below). */
+.set .Lap_boot_cr3, TR(ap_trampoline_params + AP_PARAM_BOOT_CR3)
 
 	.section .rodata
 	.balign 16
@@ -39,18 +42,7 @@ ap_pm32:
 	movl %eax, %ds
 	movl %eax, %es
 	movl %eax, %ss
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl TR(ap_trampoline_params + AP_PARAM_BOOT_CR3), %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
-	movl %eax, %cr0
+	ENABLE_LONG_MODE .Lap_boot_cr3
 	ljmp $AP_CS64, $TR(ap_lm64)
 
 	.code64

@@ -10,6 +10,7 @@
  * tables exist) and the kernel image at KERNEL_VMA.
  */
 #include "entrybox/x86.h"
+#include "boot/long_mode.h"
 #include "mm/memlayout.h"
 #include "pagetables.h"
 
@@ -57,18 +58,7 @@ pvh_start32:
 	movl $(boot_pd + TABLE), boot_pdpt_low
 	movl $(boot_pd + TABLE), boot_pdpt_high + 8 * PDPT_INDEX(KERNEL_VMA)
 
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl $boot_pml4, %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
-	movl %eax, %cr0
+	ENABLE_LONG_MODE $boot_pml4
 	lgdt boot_gdt_desc
 	ljmp $BOOT_CS, $boot_long_mode
 
