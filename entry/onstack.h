@@ -12,10 +12,10 @@
  * .entry.text); the exit's switch is always here, after the last pop that
  * needs kernel memory.
  *
- * The C functions a model provides (prefix = model name):
- *   bool \prefix\()_syscall_c(struct ebx_pt_regs *)   true: SYSRET may return
- *   void \prefix\()_exception_c(struct ebx_pt_regs *, uint64_t vector)
- *        (vector may carry ENTRY_VEC_BAD_IRET: see ONSTACK_BAD_IRET_FIXUP)
+ * The C halves (glue.h) a family calls: `syscall_c` (bool (struct ebx_pt_regs *),
+ * true: SYSRET may return) and `exception_c` (void (struct ebx_pt_regs *,
+ * uint64_t vector), the vector may carry ENTRY_VEC_BAD_IRET: see
+ * ONSTACK_BAD_IRET_FIXUP).
  */
 #ifndef ENTRYBOX_ONSTACK_H
 #define ENTRYBOX_ONSTACK_H
@@ -23,7 +23,7 @@
 #include "calling.h"
 
 /* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit. */
-.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c
+.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c, syscall_c
 	.balign 16
 	.globl \prefix\()_syscall_\tag
 	.type \prefix\()_syscall_\tag, @function
@@ -43,7 +43,7 @@
 	SWITCH_TO_KERNEL_CR3 \mode, %rax /* RAX is saved: free as scratch */
 	.endif
 	movq %rsp, %rdi
-	call \prefix\()_syscall_c
+	call \syscall_c
 	testb %al, %al
 	jz \prefix\()_return_to_user_\tag
 	POP_REGS pop_rdi=0
@@ -107,7 +107,7 @@
 .endm
 
 /* Exceptions and interrupts that do not use an IST: [vector] [error] hw frame. */
-.macro ONSTACK_EXC_COMMON prefix, mode, tag, cr3_in_c
+.macro ONSTACK_EXC_COMMON prefix, mode, tag, cr3_in_c, exception_c
 	.balign 16
 	.type \prefix\()_exc_common_\tag, @function
 \prefix\()_exc_common_\tag:
@@ -123,7 +123,7 @@
 	.endif
 	movq %rdi, %rsi
 	movq %rsp, %rdi
-	call \prefix\()_exception_c
+	call \exception_c
 	jmp \prefix\()_return_to_user_\tag
 1:
 	ONSTACK_BAD_IRET_FIXUP \prefix\()_return_to_user_\tag\()_iretq, .Lfrom_user_\prefix\()_\tag
@@ -131,7 +131,7 @@
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
-	call \prefix\()_exception_c
+	call \exception_c
 	POP_REGS
 	addq $8, %rsp
 	iretq
@@ -175,11 +175,11 @@
 .endm
 
 /* A whole stub family for one mode. */
-.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c
-	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c
+.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c, syscall_c, exception_c
+	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall_c
 	ONSTACK_RETURN \prefix, \mode, \tag
-	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c
-	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \prefix\()_exception_c
+	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c, \exception_c
+	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \exception_c
 	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag
 .endm
 

@@ -110,7 +110,7 @@ kpti_exc_common_\tag:
 	pushq %rdi                       /* the scratch register for the CR3 switch */
 	SWITCH_TO_KERNEL_CR3 \mode, %rdi
 	COPY_FRAME_TO_TASK_STACK
-	call kpti_exception_c
+	call entry_exception_c
 	jmp kpti_return_to_user_\tag
 
 .Lfrom_kernel_\tag:
@@ -123,7 +123,7 @@ kpti_exc_common_\tag:
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
-	call kpti_exception_c
+	call entry_exception_c
 	POP_REGS
 	addq $8, %rsp                    /* orig_rax */
 	iretq
@@ -231,7 +231,7 @@ kpti_idt_stubs_\tag:
 .macro MODE_STUBS mode, tag, sfx
 	RETURN_TO_USER \mode, \tag
 	EXC_COMMON \mode, \tag
-	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, kpti_exception_c
+	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, entry_exception_c
 	EXCEPTION_STUBS \tag, \sfx
 	SPARE_STUBS \tag
 	IDT_TABLE \tag, \sfx

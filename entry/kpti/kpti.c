@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The kpti model's table row and the C glue its stubs call (kpti.S). */
 #include "entry_model.h"
-#include "frames.h"
+#include "glue.h"
 
 #define DECLARE_SYSCALL(name) extern const char name[], name##_sysretq[];
 DECLARE_SYSCALL(entry_SYSCALL_64)
@@ -91,22 +91,12 @@ bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
 	return !(regs->rflags & (RFLAGS_TF | RFLAGS_RF));
 }
 
-/* Called from kpti.S: run the syscall, then say whether SYSRET may return. */
+/* Called from kpti.S: glue.h's syscall half, with the SYSRET check above
+ * inlined (the measured kpti round trip is this code). */
 bool kpti_syscall_c(struct ebx_pt_regs *regs);
 bool kpti_syscall_c(struct ebx_pt_regs *regs)
 {
-	syscall_dispatch(regs);
-	return entry_sysret_allowed(regs);
-}
-
-void kpti_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
-void kpti_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
-{
-	if (vector & ENTRY_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
-		entry_bad_iret_fixed(regs, (unsigned)vector);
-	}
-	trap_dispatch(regs, (unsigned)vector);
+	return entry_syscall_body(regs);
 }
 
 const struct entry_model entry_model_kpti = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pertask model's table row, its PTI stacks, and the C glue of pertask.S. */
 #include "entry_model.h"
-#include "frames.h"
+#include "glue.h"
 #include "hv/layout.h"
 #include "mm/mm.h"
 #include "mm/palloc.h"
@@ -111,19 +111,14 @@ bool pertask_syscall_c(struct ebx_pt_regs *regs);
 PERTASK_ENTRY bool pertask_syscall_c(struct ebx_pt_regs *regs)
 {
 	enter_kernel_cr3();
-	syscall_dispatch(regs);
-	return entry_sysret_allowed(regs);
+	return entry_syscall_body(regs);
 }
 
 void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 PERTASK_ENTRY void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	enter_kernel_cr3();
-	if (vector & ENTRY_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
-		entry_bad_iret_fixed(regs, (unsigned)vector);
-	}
-	trap_dispatch(regs, (unsigned)vector);
+	entry_exception_body(regs, vector);
 }
 
 const struct entry_model entry_model_pertask = {

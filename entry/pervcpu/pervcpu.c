@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The pervcpu model's table row, its per-vCPU stacks, and the C glue of pervcpu.S. */
 #include "pervcpu/policy.h"
-#include "frames.h"
 #include "cpu/cea.h"
 #include "hv/layout.h"
 #include "mm/mm.h"
@@ -102,24 +101,6 @@ static void pervcpu_publish(struct ebx_layout *l)
 static long pervcpu_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)
 {
 	return state.policy->block(regs, in_entry, wait, arg);
-}
-
-/* Called from pervcpu.S on the vCPU stack, kernel CR3 and GS. */
-bool pervcpu_syscall_c(struct ebx_pt_regs *regs);
-bool pervcpu_syscall_c(struct ebx_pt_regs *regs)
-{
-	syscall_dispatch(regs);
-	return entry_sysret_allowed(regs);
-}
-
-void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
-void pervcpu_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
-{
-	if (vector & ENTRY_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
-		entry_bad_iret_fixed(regs, (unsigned)vector);
-	}
-	trap_dispatch(regs, (unsigned)vector);
 }
 
 const struct entry_model entry_model_pervcpu = {

@@ -42,7 +42,7 @@ ukl_entry_SYSCALL_64:
 	pushq %rax                       /* orig_rax */
 	PUSH_REGS rax=$-ENOSYS
 	movq %rsp, %rdi
-	call ukl_syscall_c
+	call entry_syscall_c
 	jmp ukl_return_to_app
 	.size ukl_entry_SYSCALL_64, . - ukl_entry_SYSCALL_64
 
@@ -124,7 +124,7 @@ ukl_exc_common:
 	iretq                            /* CPL 0 -> 0, but IRETQ pops SS:RSP: back on the application stack */
 	.size ukl_exc_common, . - ukl_exc_common
 
-	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0
+	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall_c
 	ONSTACK_RETURN ukl, PTI_OFF, nopti
 	PARANOID_ENTRY ukl_paranoid_nopti, PTI_OFF, ukl_exception_c
 	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0

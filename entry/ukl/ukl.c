@@ -8,7 +8,7 @@
  * page table to switch to.
  */
 #include "entry_model.h"
-#include "frames.h"
+#include "glue.h"
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
 #include "hv/layout.h"
@@ -196,13 +196,7 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	return true;
 }
 
-/* Called from ukl.S (kernel CR3 and GS). */
-bool ukl_syscall_c(struct ebx_pt_regs *regs);
-bool ukl_syscall_c(struct ebx_pt_regs *regs)
-{
-	syscall_dispatch(regs);
-	return entry_sysret_allowed(regs);
-}
+/* Called from ukl.S (kernel CR3 and GS); syscalls take glue.h's entry_syscall_c. */
 
 /* An event in application code, already moved to the kernel stack. */
 void ukl_app_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
@@ -218,22 +212,18 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	struct task *t = current_task();
 	bool app = this_cpu()->ukl_in_user == UKL_APP && (regs->cs & SEL_RPL_MASK) == 0;
+	unsigned v = entry_vector(regs, vector);
 
-	if (vector & ENTRY_VEC_BAD_IRET) {
-		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
-		entry_bad_iret_fixed(regs, (unsigned)vector);
-	}
-
-	if (vector == VEC_DF && df_workaround(regs))
+	if (v == VEC_DF && df_workaround(regs))
 		return;
-	if (vector == VEC_PF && app && state.df == UKL_DF_IST && is_app(t)) {
+	if (v == VEC_PF && app && state.df == UKL_DF_IST && is_app(t)) {
 		/* On the #PF IST: the frame was pushed, the ordinary handler decides. */
 		t->ist_pf_fixups++;
 		note_fixup(t, regs, read_cr2());
 		as_app_event(regs, VEC_PF);
 		return;
 	}
-	trap_dispatch(regs, (unsigned)vector);
+	trap_dispatch(regs, v);
 }
 
 const struct entry_model entry_model_ukl = {

@@ -51,7 +51,7 @@ xen_exc_late:
 	PUSH_REGS push_rdi=0
 	movq %rdi, %rsi
 	movq %rsp, %rdi
-	call xen_exception_c
+	call entry_exception_c
 	jmp xen_return_to_user
 	.size xen_exc_late, . - xen_exc_late
 
@@ -151,13 +151,13 @@ xen_shim_exc_\tag:
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi
 	movq %rsp, %rdi
-	call xen_exception_c
+	call entry_exception_c
 	POP_REGS
 	addq $8, %rsp
 	iretq
 	.size xen_shim_exc_\tag, . - xen_shim_exc_\tag
 
-	PARANOID_ENTRY xen_paranoid_\tag, \mode, xen_exception_c
+	PARANOID_ENTRY xen_paranoid_\tag, \mode, entry_exception_c
 	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag
 .endm
 

@@ -86,18 +86,13 @@ static void xen_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kst
 	pc->top_of_stack = kstack_top;
 }
 
-/* Called from xen.S on the task's kernel stack, kernel CR3 and GS. */
+/* Called from xen.S on the task's kernel stack, kernel CR3 and GS; exceptions
+ * take glue.h's entry_exception_c. */
 bool xen_syscall_c(struct ebx_pt_regs *regs);
 bool xen_syscall_c(struct ebx_pt_regs *regs)
 {
 	syscall_dispatch(regs);
 	return true;   /* the exit is the iret hypercall whatever the frame: the hypervisor judges it */
-}
-
-void xen_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
-void xen_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
-{
-	trap_dispatch(regs, (unsigned)vector);
 }
 
 /* The hypervisor refused the frame: like Xen injecting #GP, the task dies
