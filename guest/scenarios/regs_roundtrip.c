@@ -3,8 +3,7 @@
  * each task loaded (and the VMM with what it saw at SYSCALL). */
 #include "scenarios/scenario.h"
 #include "lib/printf.h"
-
-#define REGS_SEEDS 8   /* per task, as user/user_main.c makes them */
+#include "user/user_abi.h"
 
 static enum scenario_outcome judge_regs_roundtrip(const struct boot_options *o, char *detail, size_t len)
 {

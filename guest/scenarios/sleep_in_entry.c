@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* sleep-in-entry (user/user_main.c): task 0 makes SYS_SLEEP with every
+/* sleep-in-entry (user/user_main.c, ukl/ukl_app.c): task 0 makes SYS_SLEEP with every
  * register patterned and checks them after; tasks 1.. make iters checked
  * syscalls, then wake task 0.  Exit 0x600: the model refused the sleep. */
 #include "scenarios/scenario.h"
 #include "lib/lib.h"
 #include "lib/printf.h"
-
-#define EXIT_SLEEP_REFUSED 0x600
+#include "user/user_abi.h"
 
 static bool others_ok(char *detail, size_t len)
 {

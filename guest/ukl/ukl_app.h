@@ -9,7 +9,4 @@
  * arguments are user_start's: task id, scenario index, iterations. */
 __attribute__((noreturn)) void ukl_app_start(uint64_t id, uint64_t scenario, uint64_t iters);
 
-/* Pages ukl-stack-df (and user-pf's plan 0) grow an application stack by. */
-#define UKL_GROW_PAGES 8
-
 #endif

@@ -39,6 +39,15 @@
 #define EBUSY 16
 #define EDEADLK 35   /* the entry model refuses to block where it stands */
 
+/* What the scenarios' programs (user/programs.inc) and their judges agree on. */
+#define MEASURED_SYSCALLS  20      /* syscall-loop: task 0's measured null syscalls */
+#define REGS_SEEDS         8       /* regs-roundtrip: patterned syscalls per task */
+#define GROW_PAGES         8       /* user-pf plan 0, ukl-stack-df: pages a stack grows by */
+#define EXIT_NOT_KILLED    0x300   /* user-pf: a faulting instruction let the task continue */
+#define EXIT_STACK_BAD     0x400   /* + the first grown page that did not read back */
+#define EXIT_NO_SCENARIO   0x500   /* the program has no plan for this scenario */
+#define EXIT_SLEEP_REFUSED 0x600   /* sleep-in-entry: the model refused (-EDEADLK) */
+
 /* Exit status of a task that saw a register clobbered: REG_EXIT_BASE + the
  * register's number in ModRM order (rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5,
  * rsi 6, rdi 7, r8..r15 8..15), REG_EXIT_RFLAGS for RFLAGS. */
@@ -48,6 +57,13 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+/* The scenario index every program starts with: scenarios.def's row. */
+enum program_scenario {
+#define SCENARIO(id, name, summary) SCN_##id,
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+};
 
 /* regs-roundtrip: the value register `reg` (ModRM number) carries for `seed`.
  * Distinct per register and per seed, never 0. */

@@ -9,12 +9,6 @@
 #include "entrybox/x86.h"
 #include "percpu.h"
 
-enum {
-#define SCENARIO(id, name, summary) USER_SCN_##id,
-#include "entrybox/scenarios.def"
-#undef SCENARIO
-};
-
 USYS_INLINE uint64_t read_flags(void)
 {
 	uint64_t f;
@@ -98,16 +92,16 @@ static USER_FN __attribute__((noreturn)) void preempt(void)
 
 USER_FN void user_hazards(uint64_t scenario)
 {
-	if (scenario == USER_SCN_sysret_noncanonical)
+	if (scenario == SCN_sysret_noncanonical)
 		sysret_noncanonical();
-	if (scenario == USER_SCN_bad_iret)
+	if (scenario == SCN_bad_iret)
 		bad_iret();
-	if (scenario == USER_SCN_tf_syscall)
+	if (scenario == SCN_tf_syscall)
 		tf_syscall();
-	if (scenario == USER_SCN_nt_syscall)
+	if (scenario == SCN_nt_syscall)
 		nt_syscall();
-	if (scenario == USER_SCN_entry_stack_overflow)
+	if (scenario == SCN_entry_stack_overflow)
 		entry_stack_overflow();
-	if (scenario == USER_SCN_preempt)
+	if (scenario == SCN_preempt)
 		preempt();
 }
