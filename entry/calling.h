@@ -144,12 +144,10 @@
 	pushq %rcx
 .endm
 
-/* An event from user (or UKL application) code arrives on a per-CPU stack as
- * [saved RDI] [vector] [error] RIP CS RFLAGS RSP SS.  The per-CPU stack is tiny
- * and the handler may schedule, so the frame moves to the task stack and
- * becomes pt_regs there (error code as orig_rax).  Leaves RDI = pt_regs and
- * RSI = vector, ready for the C handler. */
-.macro COPY_FRAME_TO_TASK_STACK
+/* From [saved RDI] [stub frame] on a per-CPU stack, on kernel CR3 and GS:
+ * to the task's kernel stack, pushing the hardware frame and the error code
+ * (pt_regs' tail, the error code as orig_rax).  Leaves RDI at the saved RDI. */
+.macro STUB_FRAME_TO_TASK_STACK
 	movq %rsp, %rdi                  /* the stub frame is 8 bytes up from here */
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
 	pushq (8 + STUB_SS)(%rdi)
@@ -157,7 +155,16 @@
 	pushq (8 + STUB_RFLAGS)(%rdi)
 	pushq (8 + STUB_CS)(%rdi)
 	pushq (8 + STUB_RIP)(%rdi)
-	pushq (8 + STUB_ERROR)(%rdi)     /* -> orig_rax */
+	pushq (8 + STUB_ERROR)(%rdi)
+.endm
+
+/* An event from user (or UKL application) code arrives on a per-CPU stack as
+ * [saved RDI] [vector] [error] RIP CS RFLAGS RSP SS.  The per-CPU stack is tiny
+ * and the handler may schedule, so the frame moves to the task stack and
+ * becomes pt_regs there (error code as orig_rax).  Leaves RDI = pt_regs and
+ * RSI = vector, ready for the C handler. */
+.macro COPY_FRAME_TO_TASK_STACK
+	STUB_FRAME_TO_TASK_STACK
 	pushq (%rdi)                     /* the interrupted RDI */
 	PUSH_REGS push_rdi=0
 	movq (8 + STUB_VECTOR)(%rdi), %rsi

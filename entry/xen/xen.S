@@ -134,14 +134,7 @@ xen_shim_exc_\tag:
 	swapgs
 	pushq %rdi
 	SWITCH_TO_KERNEL_CR3 \mode, %rdi
-	movq %rsp, %rdi                  /* the stub frame is 8 bytes up from here */
-	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq (8 + STUB_SS)(%rdi)
-	pushq (8 + STUB_RSP)(%rdi)
-	pushq (8 + STUB_RFLAGS)(%rdi)
-	pushq (8 + STUB_CS)(%rdi)
-	pushq (8 + STUB_RIP)(%rdi)
-	pushq (8 + STUB_ERROR)(%rdi)
+	STUB_FRAME_TO_TASK_STACK
 	pushq (8 + STUB_VECTOR)(%rdi)
 	pushq %r11
 	pushq %rcx

@@ -22,10 +22,8 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 			refused++;
 			continue;
 		}
-		if (t->state != TASK_EXITED || t->exit_status != 0) {
-			scenario_describe_end(t, detail, len);
+		if (!scenario_exited_ok(t, detail, len))
 			return OUTCOME_FAIL;
-		}
 		if (task_stats(i)->df_caught != 1) {
 			ksnprintf(detail, len, "task %u: %u overflows caught, expected 1", i, task_stats(i)->df_caught);
 			return OUTCOME_FAIL;

@@ -40,8 +40,12 @@ const struct scenario *scenario_get(unsigned index);
 
 /* Shared by judges: "task 1 exited 0x103 (rbx clobbered)" and the like. */
 void scenario_describe_end(const struct task *t, char *buf, size_t len);
-/* True when every task exited with status 0; otherwise describes the first that did not. */
+/* True when t exited with status 0; otherwise describes how it ended. */
+bool scenario_exited_ok(const struct task *t, char *detail, size_t len);
+/* True when every task (from task `first` on) exited with status 0; otherwise
+ * describes the first that did not. */
 bool scenario_all_exited_ok(char *detail, size_t len);
+bool scenario_exited_ok_from(unsigned first, char *detail, size_t len);
 
 #define SCENARIO(id, name, summary) extern const struct scenario scenario_##id;
 #include "entrybox/scenarios.def"

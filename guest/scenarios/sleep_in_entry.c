@@ -7,33 +7,19 @@
 #include "lib/printf.h"
 #include "user/user_abi.h"
 
-static bool others_ok(char *detail, size_t len)
-{
-	for (unsigned i = 1; i < task_count(); i++) {
-		const struct task *t = task_get(i);
-		if (t->state != TASK_EXITED || t->exit_status != 0) {
-			scenario_describe_end(t, detail, len);
-			return false;
-		}
-	}
-	return true;
-}
-
 static enum scenario_outcome judge_sleep_in_entry(const struct boot_options *o, char *detail, size_t len)
 {
 	const struct task *s = task_get(0);
 
-	if (!others_ok(detail, len))
+	if (!scenario_exited_ok_from(1, detail, len))
 		return OUTCOME_FAIL;
 	if (s->state == TASK_EXITED && s->exit_status == EXIT_SLEEP_REFUSED && s->block_refusals && !s->sleeps) {
 		ksnprintf(detail, len, "the model refused to block in its entry context (-EDEADLK); %u others ran",
 			  o->tasks - 1);
 		return OUTCOME_REFUSED;
 	}
-	if (s->state != TASK_EXITED || s->exit_status != 0) {
-		scenario_describe_end(s, detail, len);
+	if (!scenario_exited_ok(s, detail, len))
 		return OUTCOME_FAIL;
-	}
 	if (s->sleeps != 1) {
 		ksnprintf(detail, len, "task 0 returned from the sleep syscall without sleeping (%u sleeps)", s->sleeps);
 		return OUTCOME_FAIL;

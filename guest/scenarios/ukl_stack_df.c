@@ -13,10 +13,8 @@ static bool app_ok(const struct task *t, const struct boot_options *o, char *det
 	unsigned want_df = o->ukl_df == UKL_DF_WORKAROUND ? GROW_PAGES : 0;
 	unsigned want_ist = o->ukl_df == UKL_DF_IST ? GROW_PAGES : 0;
 
-	if (t->state != TASK_EXITED || t->exit_status != 0) {
-		scenario_describe_end(t, detail, len);
+	if (!scenario_exited_ok(t, detail, len))
 		return false;
-	}
 	if (t->stack_pages != 1 + GROW_PAGES || t->df_stack_fixups != want_df || t->ist_pf_fixups != want_ist) {
 		ksnprintf(detail, len, "task %u: %u stack pages, %u #DF fixups, %u #PF-IST faults (want %u, %u, %u)",
 			  t->id, t->stack_pages, t->df_stack_fixups, t->ist_pf_fixups, 1 + GROW_PAGES, want_df,

@@ -41,23 +41,15 @@ static __attribute__((noreturn)) void grow_stack(void)
 	ukl_exit(bad ? (long)(EXIT_STACK_BAD + bad) : 0);
 }
 
-static __attribute__((noreturn)) void sleep_in_entry(uint64_t id, uint64_t iters)
+/* sleep-in-entry, task 0: a plain SYS_SLEEP. */
+static void sleep_plain(void)
 {
-	if (id == 0) {
-		long r = ukl_call(SYS_SLEEP, 0, 0);
-		if (r == -EDEADLK)
-			ukl_exit(EXIT_SLEEP_REFUSED);
-		if (r)
-			ukl_exit(REG_EXIT_RESULT);
-	} else {
-		for (uint64_t i = 0; i < iters; i++) {
-			uint64_t code = ukl_checked_null_syscall(i ^ (id << 40));
-			if (code)
-				ukl_exit((long)code);
-		}
-		ukl_call(SYS_WAKE, 0, 0);
-	}
-	ukl_exit(0);
+	long r = ukl_call(SYS_SLEEP, 0, 0);
+
+	if (r == -EDEADLK)
+		ukl_exit(EXIT_SLEEP_REFUSED);
+	if (r)
+		ukl_exit(REG_EXIT_RESULT);
 }
 
 static void other_scenarios(uint64_t scenario)
@@ -75,6 +67,7 @@ static void other_scenarios(uint64_t scenario)
 /* Ring 0 may halt: #GP from a non-canonical address instead. */
 #define prog_privileged_fault()          (void)(*(volatile uint8_t *)0x8000000000000000ull = 1)
 #define prog_grow_stack()                grow_stack()
-#define prog_sleep_in_entry(id, iters)   sleep_in_entry(id, iters)
+#define prog_sleep()                     sleep_plain()
+#define prog_after_wake(id)              (void)(id)
 #define prog_other(id, scenario)         other_scenarios(scenario)
 #include "user/programs.inc"

@@ -25,36 +25,30 @@ static USER_FN __attribute__((noreturn)) void grow_stack(void)
 	usys_exit(0);
 }
 
-/* Task 0 sleeps inside the entry context with every register loaded with a
- * pattern, which must all come back; the others meanwhile enter the kernel
- * (on whatever stack the model gives them) and then wake it. */
-static USER_FN __attribute__((noreturn)) void sleep_in_entry(uint64_t id, uint64_t iters)
+/* sleep-in-entry, task 0: it sleeps with every register loaded with a
+ * pattern, which must all come back. */
+static USER_FN void sleep_patterned(void)
 {
-	if (id == 0) {
-		uint64_t vals[16];
+	uint64_t vals[16];
 
-		for (unsigned r = 0; r < 16; r++)
-			vals[r] = regs_pattern(SLEEP_SEED, r);
-		vals[0] = SYS_SLEEP;
-		uint64_t verdict = user_regs_syscall(vals);
-		if (verdict == (uint64_t)-EDEADLK)
-			usys_exit(EXIT_SLEEP_REFUSED);
-		if (verdict)
-			usys_exit((long)verdict);
-	} else {
-		for (uint64_t i = 0; i < iters; i++) {
-			uint64_t code = user_checked_null_syscall(i ^ (id << 40));
-			if (code)
-				usys_exit((long)code);
-		}
-		usys2(SYS_WAKE, 0, 0);
-	}
+	for (unsigned r = 0; r < 16; r++)
+		vals[r] = regs_pattern(SLEEP_SEED, r);
+	vals[0] = SYS_SLEEP;
+	uint64_t verdict = user_regs_syscall(vals);
+	if (verdict == (uint64_t)-EDEADLK)
+		usys_exit(EXIT_SLEEP_REFUSED);
+	if (verdict)
+		usys_exit((long)verdict);
+}
+
+/* sleep-in-entry, every task once task 0 is awake: more checked syscalls. */
+static USER_FN void after_wake(uint64_t id)
+{
 	for (uint64_t i = 0; i < AFTER_WAKE_CALLS; i++) {
 		uint64_t code = user_checked_null_syscall(i ^ (id << 40) ^ (1ull << 39));
 		if (code)
 			usys_exit((long)code);
 	}
-	usys_exit(0);
 }
 
 static const char no_scenario[] USER_CONST = "user: unknown scenario\n";
@@ -74,6 +68,7 @@ static USER_FN void other_scenarios(uint64_t scenario)
 #define prog_regs_syscall(vals)          user_regs_syscall(vals)
 #define prog_privileged_fault()          __asm__ volatile("hlt")   /* privileged in ring 3 */
 #define prog_grow_stack()                grow_stack()
-#define prog_sleep_in_entry(id, iters)   sleep_in_entry(id, iters)
+#define prog_sleep()                     sleep_patterned()
+#define prog_after_wake(id)              after_wake(id)
 #define prog_other(id, scenario)         other_scenarios(scenario)
 #include "user/programs.inc"
