@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The local APIC in xAPIC mode (MMIO at LAPIC_PHYS, mapped uncached at
+ * The local APIC in xAPIC mode (MMIO at APIC_DEFAULT_PHYS, mapped uncached at
  * LAPIC_VA): enable, EOI, INIT/SIPI, and the timer.  Its timer counts the
  * APIC bus clock, 1 GHz on KVM's in-kernel LAPIC and on QEMU's (both count
  * nanoseconds); that is the only clock this kernel has, so delays use it.

@@ -23,8 +23,8 @@
 #define CEA_BASE            0xfffffe0000000000
 #define CEA_STRIDE          0x40000             /* 64 pages per CPU */
 
-/* Fixed mappings of device registers: the local APIC's xAPIC page (uncached). */
-#define LAPIC_PHYS          0xfee00000
+/* Fixed mappings of device registers: the local APIC's xAPIC page (uncached;
+ * physical APIC_DEFAULT_PHYS, entrybox/x86.h). */
 #define LAPIC_VA            0xffffffffff000000
 
 /* Boot (idle) stacks of the application processors: one slot per CPU, the

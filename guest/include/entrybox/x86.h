@@ -3,7 +3,7 @@
  * x86-64 facts (Intel SDM), written once for the guest kernel, the entry
  * models and the VMM: exception vectors and error codes, RFLAGS, control
  * registers, EFER, debug registers, MSRs, selectors and descriptors, the IDT
- * gate, the frame the CPU pushes on an event, the 64-bit TSS.
+ * gate, the frame the CPU pushes on an event, the 64-bit TSS, the local APIC.
  *
  * Usable from C and from the assembler: constants are plain expressions
  * (X86_BIT() is 1ull << n in C, 1 << n in gas; a _NR name is a bit's number,
@@ -154,6 +154,34 @@
 #define CPUID1_ECX_PCID        X86_BIT(17)
 #define CPUID1_ECX_X2APIC      X86_BIT(21)
 #define CPUID1_ECX_HYPERVISOR  X86_BIT(31)
+
+/* ---- the local APIC in xAPIC mode (SDM vol. 3 §11) ------------------------------------ */
+#define APIC_DEFAULT_PHYS   0xfee00000   /* its register page after reset */
+#define APIC_ID             0x020        /* ID in bits 31:24 */
+#define APIC_ID_SHIFT       24
+#define APIC_TPR            0x080
+#define APIC_EOI            0x0b0
+#define APIC_SVR            0x0f0        /* spurious vector in bits 7:0 */
+#define APIC_ICR_LOW        0x300        /* writing it sends the IPI */
+#define APIC_ICR_HIGH       0x310        /* destination in bits 31:24 */
+#define APIC_LVT_TIMER      0x320
+#define APIC_TIMER_INIT     0x380
+#define APIC_TIMER_CUR      0x390
+#define APIC_TIMER_DIV      0x3e0
+#define APIC_SVR_ENABLE     X86_BIT(8)
+#define APIC_LVT_MASKED     X86_BIT(16)
+#define APIC_LVT_PERIODIC   X86_BIT(17)
+#define APIC_TIMER_DIV_1    0xb
+#define APIC_TIMER_DIV_16   0x3
+#define APIC_ICR_INIT       (X86_UL(5) << 8)
+#define APIC_ICR_STARTUP    (X86_UL(6) << 8)
+#define APIC_ICR_PENDING    X86_BIT(12)
+#define APIC_ICR_ASSERT     X86_BIT(14)
+#define APIC_ICR_DEST_SHIFT 24
+/* An MSI is a write to this page: destination APIC ID in address bits 19:12,
+ * vector in the data's bits 7:0 (physical mode, fixed delivery). */
+#define MSI_ADDR_BASE       APIC_DEFAULT_PHYS
+#define MSI_ADDR_DEST_SHIFT 12
 
 /* ---- selectors and segment descriptors ------------------------------------------------- */
 #define SEL_RPL_MASK    3             /* requested privilege level; in CS, the CPL */
