@@ -126,6 +126,17 @@
 	popq %rax
 .endm
 
+/* The hardware frame SYSCALL did not push, from what it left: SS RSP RFLAGS
+ * CS RIP, with the user RSP parked at %gs:PCPU_USER_RSP.  What follows then
+ * looks as after an interrupt from user mode. */
+.macro PUSH_SYSCALL_FRAME
+	pushq $GDT_USER_SS
+	pushq %gs:PCPU_USER_RSP
+	pushq %r11
+	pushq $GDT_USER_CS
+	pushq %rcx
+.endm
+
 /* SYSCALL's first steps, the same in every model that takes SYSCALL in
  * ring 0: GS first (until then the only kernel memory reachable without a
  * free register is %gs-relative), the user RSP parked in the per-CPU page so
@@ -137,11 +148,7 @@
 	movq %rsp, %gs:PCPU_USER_RSP
 	SWITCH_TO_KERNEL_CR3 \mode, %rsp
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	pushq $GDT_USER_SS
-	pushq %gs:PCPU_USER_RSP
-	pushq %r11
-	pushq $GDT_USER_CS
-	pushq %rcx
+	PUSH_SYSCALL_FRAME
 .endm
 
 /* From [saved RDI] [stub frame] on a per-CPU stack, on kernel CR3 and GS:

@@ -32,11 +32,7 @@
 	movq %rsp, %gs:PCPU_USER_RSP
 	/* The entry stack is mapped in the user PGD: no CR3 switch needed to use it. */
 	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
-	pushq $GDT_USER_SS
-	pushq %gs:PCPU_USER_RSP
-	pushq %r11
-	pushq $GDT_USER_CS
-	pushq %rcx
+	PUSH_SYSCALL_FRAME
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 	.if \cr3_in_c == 0
