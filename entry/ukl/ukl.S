@@ -19,6 +19,14 @@
  */
 #include "onstack.h"
 
+/* What the application's `pushfq; call` leaves at RSP, and what the exit's
+ * `popfq; ret` takes from it. */
+#define CALL_RIP     0
+#define CALL_RFLAGS  8
+#define RET_RFLAGS   0
+#define RET_RIP      8
+#define CALL_SIZE    16
+
 	.section .entry.text, "ax"
 
 /* From an application: [RSP] = return RIP, [RSP+8] = its RFLAGS. */
@@ -29,13 +37,13 @@ ukl_entry_SYSCALL_64:
 	cli                              /* as SFMASK would: nothing may land on the application stack now */
 	movl $UKL_EDGE, %gs:PCPU_UKL_IN_USER
 	movq %rsp, %gs:PCPU_USER_RSP
-	movq (%rsp), %rcx                /* RCX = return RIP, R11 = RFLAGS, as SYSCALL leaves them */
-	movq 8(%rsp), %r11
+	movq CALL_RIP(%rsp), %rcx        /* RCX = return RIP, R11 = RFLAGS, as SYSCALL leaves them */
+	movq CALL_RFLAGS(%rsp), %r11
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
 	movl $UKL_KERNEL, %gs:PCPU_UKL_IN_USER
 	pushq $GDT_KERNEL_SS
 	pushq %gs:PCPU_USER_RSP
-	addq $16, (%rsp)                 /* the RSP the application had before pushfq; call */
+	addq $CALL_SIZE, (%rsp)          /* the RSP the application had before pushfq; call */
 	pushq %r11
 	pushq $GDT_KERNEL_CS
 	pushq %rcx
@@ -56,13 +64,13 @@ ukl_entry_SYSCALL_64:
 ukl_return_to_app:
 	movq PTR_RSP(%rsp), %rax
 	movq PTR_RFLAGS(%rsp), %rcx
-	movq %rcx, -16(%rax)
+	movq %rcx, (RET_RFLAGS - CALL_SIZE)(%rax)
 	movq PTR_RIP(%rsp), %rcx
-	movq %rcx, -8(%rax)
+	movq %rcx, (RET_RIP - CALL_SIZE)(%rax)
 	POP_REGS
 	movl $UKL_EDGE, %gs:PCPU_UKL_IN_USER
 	movq (PTR_RSP - PTR_ORIG_RAX)(%rsp), %rsp
-	leaq -16(%rsp), %rsp             /* at RFLAGS, RIP */
+	leaq -CALL_SIZE(%rsp), %rsp      /* at RFLAGS, RIP */
 	movl $UKL_APP, %gs:PCPU_UKL_IN_USER
 	popfq
 	.globl ukl_return_to_app_ret
