@@ -49,6 +49,10 @@
 #define PT_CR3_NOFLUSH      (PT_UL(1) << PT_CR3_NOFLUSH_NR)
 #define PT_CR3_PGD_MASK     PT_UL(0x000ffffffffff000)
 
+/* The index of va's entry in its level-`level` table (4: PML4 .. 1: page
+ * table), as a constant expression; pt_index() below is the same for C. */
+#define PT_INDEX(va, level) (((va) >> (12 + 9 * ((level) - 1))) & 511)
+
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,7 +122,7 @@ enum pt_status pt_write_virt(const struct pt_env *env, uint64_t pml4_pa, uint64_
 
 static inline unsigned pt_index(uint64_t va, int level)
 {
-	return (unsigned)((va >> (12 + 9 * (level - 1))) & 511);
+	return (unsigned)PT_INDEX(va, level);
 }
 #endif /* !__ASSEMBLER__ */
 

@@ -18,8 +18,6 @@
 #define BOOT_CS 0x08                     /* boot_gdt below */
 #define BOOT_DS 0x10
 #define TABLE (PT_P | PT_W)              /* a PML4E or PDPTE pointing to the next table */
-#define PML4_INDEX(va) (((va) >> 39) & 511)
-#define PDPT_INDEX(va) (((va) >> 30) & 511)
 
 	.section .note.Xen, "a"
 	.balign 4
@@ -53,10 +51,10 @@ pvh_start32:
 	jne 1b
 
 	movl $(boot_pdpt_low + TABLE), boot_pml4
-	movl $(boot_pdpt_low + TABLE), boot_pml4 + 8 * PML4_INDEX(DIRECT_MAP_BASE)
-	movl $(boot_pdpt_high + TABLE), boot_pml4 + 8 * PML4_INDEX(KERNEL_VMA)
+	movl $(boot_pdpt_low + TABLE), boot_pml4 + 8 * PT_INDEX(DIRECT_MAP_BASE, 4)
+	movl $(boot_pdpt_high + TABLE), boot_pml4 + 8 * PT_INDEX(KERNEL_VMA, 4)
 	movl $(boot_pd + TABLE), boot_pdpt_low
-	movl $(boot_pd + TABLE), boot_pdpt_high + 8 * PDPT_INDEX(KERNEL_VMA)
+	movl $(boot_pd + TABLE), boot_pdpt_high + 8 * PT_INDEX(KERNEL_VMA, 3)
 
 	ENABLE_LONG_MODE $boot_pml4
 	lgdt boot_gdt_desc

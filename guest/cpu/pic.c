@@ -6,6 +6,7 @@
  * masked PIC can still deliver its spurious IRQ7/15), then mask all lines.
  */
 #include "cpu/pic.h"
+#include "cpu/irq.h"
 #include "cpu/cpu.h"
 
 #define PIC1_CMD  0x20
@@ -15,15 +16,13 @@
 
 #define ICW1_INIT_ICW4 0x11
 #define ICW4_8086      0x01
-#define PIC1_VECTOR    0x20
-#define PIC2_VECTOR    0x28
 
 void pic_disable(void)
 {
 	outb(PIC1_CMD, ICW1_INIT_ICW4);
 	outb(PIC2_CMD, ICW1_INIT_ICW4);
-	outb(PIC1_DATA, PIC1_VECTOR);
-	outb(PIC2_DATA, PIC2_VECTOR);
+	outb(PIC1_DATA, IRQ_PIC1_VECTOR);
+	outb(PIC2_DATA, IRQ_PIC2_VECTOR);
 	outb(PIC1_DATA, 1 << 2);   /* master: slave on IRQ2 */
 	outb(PIC2_DATA, 2);        /* slave: cascade identity */
 	outb(PIC1_DATA, ICW4_8086);

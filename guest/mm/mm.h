@@ -10,8 +10,8 @@
 #define PML4_USER_LAST      255u
 #define PML4_KERNEL_FIRST   256u
 #define PML4_LAST           511u
-#define PML4_CEA            ((unsigned)((CEA_BASE >> 39) & 511))
-#define PML4_KIMAGE         ((unsigned)((KERNEL_VMA >> 39) & 511))
+#define PML4_CEA            ((unsigned)PT_INDEX(CEA_BASE, 4))
+#define PML4_KIMAGE         ((unsigned)PT_INDEX(KERNEL_VMA, 4))
 
 /* The library's view of guest memory: pages through the direct map, new
  * table pages from palloc. */

@@ -83,11 +83,6 @@ static void find_kernel_slots(struct kernel_slots *ks)
 	}
 }
 
-static unsigned pml4_slot(uint64_t va)
-{
-	return (unsigned)((va >> 39) & 511);
-}
-
 static void create_pgds(struct task *t, bool pti, uint64_t entry_alias, const struct kernel_slots *ks)
 {
 	uint64_t init = mm_init_pgd();
@@ -104,8 +99,8 @@ static void create_pgds(struct task *t, bool pti, uint64_t entry_alias, const st
 	/* User PGD: the user regions (same lower tables, so stack growth shows
 	 * in both), the cpu_entry_area and the entry text, nothing else.  The
 	 * user half holds only user text and the stack VMA, both mapped above. */
-	mm_share(t->user_pgd, t->kernel_pgd, pml4_slot(USER_TEXT_VMA), pml4_slot(USER_TEXT_VMA), "user text");
-	mm_share(t->user_pgd, t->kernel_pgd, pml4_slot(t->ustack_lo), pml4_slot(t->ustack_top - 1), "user stack");
+	mm_share(t->user_pgd, t->kernel_pgd, pt_index(USER_TEXT_VMA, 4), pt_index(USER_TEXT_VMA, 4), "user text");
+	mm_share(t->user_pgd, t->kernel_pgd, pt_index(t->ustack_lo, 4), pt_index(t->ustack_top - 1, 4), "user stack");
 	mm_share(t->user_pgd, init, PML4_CEA, PML4_CEA, "cpu_entry_area");
 	mm_share(t->user_pgd, entry_alias, PML4_KIMAGE, PML4_KIMAGE, "entry text");
 }
