@@ -21,6 +21,8 @@
 #endif
 #define X86_BIT(n)  (X86_UL(1) << (n))
 
+#define X86_MAX_INSN_LEN 15   /* bytes: a longer instruction raises #GP */
+
 /* ---- exception vectors (SDM vol. 3 §6.3.1) ---------------------------------------------- */
 #define VEC_DE      0    /* divide error */
 #define VEC_DB      1    /* debug */
