@@ -102,6 +102,8 @@ static bool queue_event(struct vcpu_state *v, int vector, bool nmi, bool has_err
 		return false;
 	}
 	st->last_vector = vector;
+	/* If the event ends in a triple fault, the state it went into explains it. */
+	atomic_store(&v->vcpu.replay_point_wanted, true);
 	return true;
 }
 

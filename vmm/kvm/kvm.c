@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "kvm/kvm.h"
+#include "kvm/ram_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,7 @@ int kvm_open_vm(struct kvm_vm *vm, uint64_t ram_bytes, char *err, size_t errlen)
 
 void kvm_close_vm(struct kvm_vm *vm)
 {
+	ram_journal_stop(vm);
 	if (vm->mem.host)
 		munmap(vm->mem.host, vm->mem.size);
 	if (vm->vm_fd >= 0)
@@ -265,10 +267,26 @@ static int flush_dirty(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/* A replay point holds only known registers: without sync regs they are
+ * known when someone read them since the last exit, else the point waits for
+ * the next entry. */
+static void take_replay_point(struct kvm_vcpu *vcpu)
+{
+	if (!atomic_load_explicit(&vcpu->replay_point_wanted, memory_order_relaxed) ||
+	    !vcpu->regs_valid || !vcpu->sregs_valid)
+		return;
+	atomic_store(&vcpu->replay_point_wanted, false);
+	vcpu->point_regs = vcpu->regs;
+	vcpu->point_sregs = vcpu->sregs;
+	vcpu->point_valid = true;
+	ram_journal_note_entry(vcpu->vm);
+}
+
 int kvm_run_once(struct kvm_vcpu *vcpu)
 {
 	if (flush_dirty(vcpu) < 0)
 		return -1;
+	take_replay_point(vcpu);
 	vcpu->regs_valid = vcpu->sregs_valid = false;
 	int rc = ioctl(vcpu->fd, KVM_RUN, 0);
 	if (vcpu->vm->has_sync_regs) {
@@ -342,7 +360,8 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
 int kvm_forget_translations(struct kvm_vm *vm)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 0, .userspace_addr = (uintptr_t)vm->mem.host,
+		.slot = 0, .flags = vm->slot_flags, .guest_phys_addr = 0, .memory_size = 0,
+		.userspace_addr = (uintptr_t)vm->mem.host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -1;

@@ -20,6 +20,7 @@
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
+#include "kvm/ram_journal.h"
 #include "run/session.h"
 
 #define DEFAULT_RAM        (64ull << 20)
@@ -168,6 +169,35 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 	return RUN_VERDICT_OK;
 }
 
+/* kvm_amd destroys a vCPU's state at a triple fault, and the replay that
+ * recovers it starts from the vCPU's last replay point (kvm/shutdown_replay.h,
+ * kvm/ram_journal.h).  Points are asked for at this pace: often enough that a
+ * replay is short, rarely enough that the journal's cost per point stays a
+ * small share of the run. */
+#define REPLAY_POINT_MIN_INTERVAL_S 0.001
+#define REPLAY_POINT_MAX_INTERVAL_S 0.050
+#define REPLAY_POINT_COST_SHARE     0.05
+
+static double replay_point_interval(struct session *s)
+{
+	double interval = ram_journal_mean_note_seconds(&s->vm) / REPLAY_POINT_COST_SHARE;
+	if (interval < REPLAY_POINT_MIN_INTERVAL_S)
+		return REPLAY_POINT_MIN_INTERVAL_S;
+	return interval > REPLAY_POINT_MAX_INTERVAL_S ? REPLAY_POINT_MAX_INTERVAL_S : interval;
+}
+
+static void request_replay_points(struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	session_kick_all(s);
+}
+
+static bool backend_resets_at_shutdown(enum kvm_backend b)
+{
+	return b == BACKEND_SVM;
+}
+
 static enum run_verdict boot_guest(struct session *s)
 {
 	char err[256];
@@ -193,7 +223,14 @@ static enum run_verdict boot_guest(struct session *s)
 	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
 	if (!s->syms && s->cfg->echo_serial)
 		fprintf(stderr, "entrybox: warning: no symbols: %s\n", err);
-	return create_vcpus(s, &lg);
+	if (backend_resets_at_shutdown(s->backend) && ram_journal_start(&s->vm, err, sizeof(err)) < 0 &&
+	    s->cfg->echo_serial)
+		fprintf(stderr, "entrybox: warning: a triple fault will not be replayed: %s\n", err);
+	enum run_verdict v = create_vcpus(s, &lg);
+	/* The first entry is a replay point: a guest may triple-fault at once. */
+	for (unsigned i = 0; i < s->nvcpus && s->vm.journal; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	return v;
 }
 
 static enum run_verdict open_trace(struct session *s)
@@ -232,19 +269,35 @@ static void install_kick_handler(void)
 	sigaction(KICK_SIGNAL, &sa, NULL);
 }
 
+static struct timespec timespec_at(double seconds)
+{
+	struct timespec ts;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	return ts;
+}
+
 static void watch(struct session *s)
 {
 	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
+	double end = s->start + limit;
+	bool tick = s->vm.journal != NULL;
 	/* Woken by session_end the moment the run ends, not at the next tick. */
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	double end = (double)deadline.tv_sec + (double)deadline.tv_nsec / 1e9 + limit - (now_seconds() - s->start);
-	deadline.tv_sec = (time_t)end;
-	deadline.tv_nsec = (long)((end - (double)deadline.tv_sec) * 1e9);
 	pthread_mutex_lock(&s->lock);
-	int rc = 0;
-	while (!atomic_load(&s->done) && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &deadline);
+	while (!atomic_load(&s->done)) {
+		double now = now_seconds();
+		if (now >= end)
+			break;
+		double step = tick ? replay_point_interval(s) : 0;
+		double wake = tick && now + step < end ? now + step : end;
+		struct timespec ts = timespec_at(wake);
+		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
+		if (rc == ETIMEDOUT && tick && !atomic_load(&s->done)) {
+			pthread_mutex_unlock(&s->lock);
+			request_replay_points(s);
+			pthread_mutex_lock(&s->lock);
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (!atomic_load(&s->done))
 		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
@@ -376,6 +429,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 	if (st == RUN_VERDICT_OK)
 		st = setup_injection(s, &sweep);
 	if (st == RUN_VERDICT_OK) {
+		result_json_prepare();
 		session_run_threads(s);
 		if (sweep)
 			sweep_execute(sweep, s);
