@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the VMM pieces that need no /dev/kvm: console, checkpoint
- * records, the pt-regs comparison, backend detection and breakpoint slots. */
+ * records, the pt-regs comparison, backend detection and the Xen iret frame. */
 #include <check.h>
 #include "check_run.h"
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "check/ptregs_check.h"
 #include "host/backend.h"
-#include "kvm/debugctl.h"
 #include "machine/events.h"
 #include "machine/serial.h"
 #include "roles/xen_hv.h"
@@ -193,25 +192,6 @@ START_TEST(backend_detection_from_sysfs)
 }
 END_TEST
 
-/* ---- breakpoint slots ---- */
-START_TEST(debugctl_slots)
-{
-	struct debugctl d;
-	debugctl_init(&d);
-	for (int i = 0; i < 4; i++)
-		ck_assert(debugctl_arm(&d, 0x1000 + (uint64_t)i, BP_SYSCALL_RETURN));
-	ck_assert(!debugctl_arm(&d, 0x2000, BP_SYSCALL_ENTRY));
-	ck_assert_int_eq(debugctl_slot_at(&d, 0x1002), 2);
-	ck_assert_int_eq(debugctl_slot_at(&d, 0x2000), -1);
-	d.applied = true;
-	debugctl_begin_step_over(&d);
-	ck_assert(!d.applied);
-	ck_assert(d.stepping_over);
-	debugctl_end_step_over(&d);
-	ck_assert(!d.stepping_over);
-}
-END_TEST
-
 /* ---- xen hv=vmm iret frame ---- */
 START_TEST(xen_iret_frame_check)
 {
@@ -248,7 +228,6 @@ int main(void)
 	tcase_add_test(tc, event_strings_must_be_terminated);
 	tcase_add_test(tc, ptregs_match_and_mismatch);
 	tcase_add_test(tc, backend_detection_from_sysfs);
-	tcase_add_test(tc, debugctl_slots);
 	tcase_add_test(tc, xen_iret_frame_check);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "entrybox/abi.h"
+#include "run/measure.h"
 #include "run/session.h"
 
 #define VEC_DB 1
@@ -31,7 +31,6 @@ struct loc_injection {
 };
 
 struct inject_state {
-	bool payload_cap;
 	struct loc_injection locs[INJECT_MAX_LOCS];
 	size_t nlocs;
 	bool step_to_user_loc;    /* a ring-3 LOC: step everything until it is hit */
@@ -58,50 +57,30 @@ struct inject_state {
 
 /* ---- delivery ---------------------------------------------------------------------------------- */
 
-static bool queue_event(struct vcpu_state *v, int vector, bool nmi, bool has_error, uint32_t error,
-			uint64_t payload, bool has_payload, char *err, size_t errlen)
+void inject_note_delivery(struct session *s, int vector)
 {
-	struct inject_state *st = v->s->inj;
-	struct kvm_vcpu_events ev;
-	memset(&ev, 0, sizeof(ev));
-	if (ioctl(v->vcpu.fd, KVM_GET_VCPU_EVENTS, &ev) < 0) {
-		snprintf(err, errlen, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
+	if (s->inj)
+		s->inj->last_vector = vector;
+}
+
+static bool queue_exception(struct vcpu_state *v, int vector, bool has_error, uint32_t error, bool has_payload,
+			    uint64_t payload, char *err, size_t errlen)
+{
+	if (kvm_queue_exception(&v->vcpu, (uint8_t)vector, has_error, error, has_payload, payload) < 0) {
+		snprintf(err, errlen, "queueing vector %d: %s", vector, strerror(errno));
 		return false;
 	}
-	if (nmi) {
-		ev.nmi.pending = 1;
-		ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
-	} else if (st->payload_cap) {
-		/* Pending, not injected: KVM delivers it itself and fills CR2/DR6
-		 * from the payload at that moment, as the CPU would. */
-		ev.exception.pending = 1;
-		ev.exception.injected = 0;
-		ev.exception.nr = (uint8_t)vector;
-		ev.exception.has_error_code = has_error;
-		ev.exception.error_code = error;
-		ev.exception_has_payload = has_payload;
-		ev.exception_payload = payload;
-		ev.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
-	} else {
-		if (has_payload && vector == VEC_PF) {
-			struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
-			if (!sr) {
-				snprintf(err, errlen, "cannot read sregs to set CR2");
-				return false;
-			}
-			sr->cr2 = payload;
-			kvm_mark_sregs_dirty(&v->vcpu);
-		}
-		ev.exception.injected = 1;
-		ev.exception.nr = (uint8_t)vector;
-		ev.exception.has_error_code = has_error;
-		ev.exception.error_code = error;
-	}
-	if (ioctl(v->vcpu.fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
-		snprintf(err, errlen, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
+	inject_note_delivery(v->s, vector);
+	return true;
+}
+
+static bool queue_nmi(struct vcpu_state *v, char *err, size_t errlen)
+{
+	if (kvm_queue_nmi(&v->vcpu) < 0) {
+		snprintf(err, errlen, "queueing an NMI: %s", strerror(errno));
 		return false;
 	}
-	st->last_vector = vector;
+	inject_note_delivery(v->s, VEC_NMI);
 	/* If the event ends in a triple fault, the state it went into explains it. */
 	atomic_store(&v->vcpu.replay_point_wanted, true);
 	return true;
@@ -109,12 +88,8 @@ static bool queue_event(struct vcpu_state *v, int vector, bool nmi, bool has_err
 
 static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t errlen)
 {
-	struct kvm_msi msi;
-	memset(&msi, 0, sizeof(msi));
 	/* Physical destination mode, fixed delivery: APIC ID = vCPU index (kvm.c's CPUID). */
-	msi.address_lo = MSI_ADDR_BASE | (v->vcpu.index << 12);
-	msi.data = (uint32_t)vector;
-	int rc = ioctl(v->s->vm.vm_fd, KVM_SIGNAL_MSI, &msi);
+	int rc = kvm_signal_msi(&v->s->vm, MSI_ADDR_BASE | (v->vcpu.index << 12), (uint32_t)vector);
 	if (rc < 0) {
 		snprintf(err, errlen, "KVM_SIGNAL_MSI: %s", strerror(errno));
 		return false;
@@ -122,7 +97,7 @@ static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t er
 	/* 0 means the LAPIC refused it (software-disabled or masked): delivered
 	 * to the hardware, not to the guest -- say so rather than claim it landed. */
 	snprintf(err, errlen, "%s", rc > 0 ? "accepted by the LAPIC" : "blocked by the guest's LAPIC (disabled?)");
-	v->s->inj->last_vector = (int)vector;
+	inject_note_delivery(v->s, (int)vector);
 	return true;
 }
 
@@ -132,12 +107,11 @@ bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, c
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
 	bool user = sr && sr->cs.dpl == 3;
 	switch (kind) {
-	case INJ_NMI: return queue_event(v, VEC_NMI, true, false, 0, 0, false, err, errlen);
+	case INJ_NMI: return queue_nmi(v, err, errlen);
 	case INJ_IRQ: return send_msi(v, arg, err, errlen);
-	case INJ_DB: return queue_event(v, VEC_DB, false, false, 0, DR6_BS, true, err, errlen);
-	case INJ_PF:
-		return queue_event(v, VEC_PF, false, true, user ? PF_ERR_USER : 0, arg, true, err, errlen);
-	case INJ_GP: return queue_event(v, VEC_GP, false, true, 0, 0, false, err, errlen);
+	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
+	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
+	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
 	default: break;
 	}
 	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
@@ -177,10 +151,6 @@ bool inject_setup(struct session *s, char *err, size_t errlen)
 	}
 	s->inj = st;
 	st->last_vector = -1;
-	if (ioctl(s->vm.vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXCEPTION_PAYLOAD) > 0) {
-		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = { 1 } };
-		st->payload_cap = ioctl(s->vm.vm_fd, KVM_ENABLE_CAP, &cap) == 0;
-	}
 	unsigned kernel_locs = 0;
 	for (size_t i = 0; i < cfg->ninject; i++) {
 		const struct inject_spec *spec = &cfg->inject[i];
@@ -279,30 +249,37 @@ static bool need_stepping(const struct inject_state *st)
 	return false;
 }
 
-/* The injector shares single-stepping with the measurement code: it turns
- * stepping on while it needs it and gives it back to the measurement after. */
-static void update_stepping(struct vcpu_state *v)
+static void update_stepping(struct inject_state *st, struct vcpu_state *v)
 {
-	debugctl_set_single_step(&v->dbg, need_stepping(v->s->inj) || v->measuring);
+	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st));
 }
 
-void inject_arm(struct vcpu_state *v)
+static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *what)
 {
-	struct inject_state *st = v->s->inj;
-	if (!st)
-		return;
-	for (size_t i = 0; i < st->nlocs; i++)
+	if (debugctl_bp_add(&v->dbg, DBG_OWNER_INJECT, addr, 0) >= 0)
+		return EXIT_CONTINUE;
+	return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: no hardware breakpoint slot is left for 0x%" PRIx64,
+			what, addr);
+}
+
+static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
+{
+	struct inject_state *st = ctx;
+	enum exit_decision d = EXIT_CONTINUE;
+	debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_INJECT);
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++)
 		if (st->locs[i].kernel && !st->locs[i].fired)
-			debugctl_arm(&v->dbg, st->locs[i].addr, BP_INJECT);
-	if (st->point.active && st->point.trigger == TRIGGER_ADDR && !st->point_delivered)
-		debugctl_arm(&v->dbg, st->point.trigger_addr, BP_INJECT);
-	if (st->discover == TRIGGER_ADDR && !st->discovered && st->on_path_start) {
+			d = arm(v, st->locs[i].addr, st->locs[i].spec.text);
+	if (d != EXIT_END && st->point.active && st->point.trigger == TRIGGER_ADDR && !st->point_delivered)
+		d = arm(v, st->point.trigger_addr, "sweep point");
+	if (d != EXIT_END && st->discover == TRIGGER_ADDR && !st->discovered && st->on_path_start) {
 		/* A static path (a symbol's instructions): everything after the
 		 * layout can reach it, so that is where the snapshot goes. */
 		st->discovered = true;
 		st->on_path_start(st->path_ctx, v);
 	}
-	update_stepping(v);
+	update_stepping(st, v);
+	return d;
 }
 
 static void describe(struct session *s, uint64_t rip, char *buf, size_t len)
@@ -313,7 +290,7 @@ static void describe(struct session *s, uint64_t rip, char *buf, size_t len)
 		snprintf(buf, len, "0x%" PRIx64, rip);
 }
 
-static void fire_loc(struct vcpu_state *v, struct loc_injection *li, uint64_t rip)
+static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *li, uint64_t rip)
 {
 	char err[96];
 	bool ok = inject_deliver(v, li->spec.kind, li->spec.arg, err, sizeof(err));
@@ -323,54 +300,54 @@ static void fire_loc(struct vcpu_state *v, struct loc_injection *li, uint64_t ri
 	snprintf(li->delivery, sizeof(li->delivery), "%s", err);
 	pthread_mutex_unlock(&v->s->lock);
 	if (!ok)
-		session_end(v->s, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
+	return EXIT_REENTER;
 }
 
-static void fire_point(struct vcpu_state *v, uint64_t rip)
+static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
 {
-	struct inject_state *st = v->s->inj;
 	char err[96];
 	if (st->point.expect_rip && rip != st->point.expect_rip) {
 		char here[96];
 		describe(v->s, rip, here, sizeof(here));
 		snprintf(st->point_why, sizeof(st->point_why), "the path went elsewhere: step %" PRIu64 " is at %s",
 			 st->point_steps, here);
-		session_end(v->s, RUN_END_INTERNAL_ERROR, "sweep point not reached: %s", st->point_why);
-		return;
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point not reached: %s", st->point_why);
 	}
 	if (!inject_deliver(v, st->point.kind, st->point.arg, err, sizeof(err))) {
 		snprintf(st->point_why, sizeof(st->point_why), "%s", err);
-		session_end(v->s, RUN_END_INTERNAL_ERROR, "sweep point: %s", err);
-		return;
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point: %s", err);
 	}
 	st->point_delivered = true;
 	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
+	return EXIT_REENTER;
 }
 
-void inject_on_breakpoint(struct vcpu_state *v, int slot)
+static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slot)
 {
-	struct inject_state *st = v->s->inj;
-	uint64_t rip = v->dbg.addr[slot];
+	struct inject_state *st = ctx;
+	uint64_t rip = debugctl_bp(&v->dbg, slot)->addr;
 	/* One shot: the event's handler returns to this very instruction. */
-	debugctl_disarm(&v->dbg, slot);
+	debugctl_bp_remove(&v->dbg, slot);
+	enum exit_decision d = EXIT_CONTINUE;
 	if (st->point.active && st->point.trigger == TRIGGER_ADDR && rip == st->point.trigger_addr &&
 	    !st->point_delivered) {
 		st->point_started = true;
-		fire_point(v, rip);
+		d = fire_point(st, v, rip);
 	}
-	for (size_t i = 0; i < st->nlocs; i++) {
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
 		struct loc_injection *li = &st->locs[i];
 		if (li->kernel && !li->fired && li->addr == rip) {
-			fire_loc(v, li, rip);
+			d = exit_decision_merge(d, fire_loc(v, li, rip));
 			break;
 		}
 	}
-	update_stepping(v);
+	update_stepping(st, v);
+	return d;
 }
 
-static void discover_step(struct vcpu_state *v, uint64_t rip)
+static void discover_step(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
 {
-	struct inject_state *st = v->s->inj;
 	if (st->npath < INJECT_PATH_MAX)
 		st->path[st->npath++] = rip;
 	if (rip == v->s->layout.raw.syscall_return || st->npath >= INJECT_PATH_MAX) {
@@ -379,54 +356,50 @@ static void discover_step(struct vcpu_state *v, uint64_t rip)
 	}
 }
 
-bool inject_on_step(struct vcpu_state *v, uint64_t rip)
+static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
-	struct inject_state *st = v->s->inj;
-	if (!st)
-		return false;
-	bool mine = need_stepping(st);
+	struct inject_state *st = ctx;
+	enum exit_decision d = EXIT_CONTINUE;
 	if (st->discovering) {
-		discover_step(v, rip);
+		discover_step(st, v, rip);
 	} else if (st->point.active && st->point_started && !st->point_delivered) {
 		if (++st->point_steps == st->point.steps)
-			fire_point(v, rip);
+			d = fire_point(st, v, rip);
 	}
-	for (size_t i = 0; i < st->nlocs; i++) {
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
 		struct loc_injection *li = &st->locs[i];
 		if (!li->kernel && !li->fired && li->addr == rip)
-			fire_loc(v, li, rip);
+			d = exit_decision_merge(d, fire_loc(v, li, rip));
 	}
-	update_stepping(v);
-	return mine;
+	update_stepping(st, v);
+	return d;
 }
 
-void inject_on_syscall_entry(struct vcpu_state *v)
+static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 {
-	struct inject_state *st = v->s->inj;
-	if (!st)
-		return;
+	struct inject_state *st = ctx;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	/* The named path is that of a null syscall (number 0 in the guest's ABI),
 	 * taken outside a measured region so nothing else is stepping it. */
-	bool null_syscall = regs && regs->rax == 0 && !v->measuring;
+	bool null_syscall = regs && regs->rax == 0 && !measure_in_region(v->s, v->vcpu.index);
 	if (!null_syscall)
-		return;
+		return EXIT_CONTINUE;
+	enum exit_decision d = EXIT_CONTINUE;
 	if (st->discover == TRIGGER_SYSCALL && !st->discovered && !st->discovering && !st->path) {
 		st->path = calloc(INJECT_PATH_MAX, sizeof(*st->path));
-		if (!st->path) {
-			session_end(v->s, RUN_END_INTERNAL_ERROR, "out of memory");
-			return;
-		}
+		if (!st->path)
+			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "out of memory");
 		if (st->on_path_start)
 			st->on_path_start(st->path_ctx, v);
 		st->discovering = true;
-		discover_step(v, regs->rip);
+		discover_step(st, v, regs->rip);
 	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && !st->point_started) {
 		st->point_started = true;
 		if (st->point.steps == 0)
-			fire_point(v, regs->rip);
+			d = fire_point(st, v, regs->rip);
 	}
-	update_stepping(v);
+	update_stepping(st, v);
+	return d;
 }
 
 /* ---- pf-user-stack ----------------------------------------------------------------------------- */
@@ -435,20 +408,17 @@ void inject_on_syscall_entry(struct vcpu_state *v)
  * halves of the task's PGD pair.  Under KPTI the pair shares the user half's
  * lower-level tables, so clearing the PTE through either PGD clears it for
  * both; both are walked anyway, as a model without sharing would need. */
-static void unmap_user_stack(struct vcpu_state *v, const struct ebx_ev_inject_point *p)
+static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_state *v,
+					   const struct ebx_ev_inject_point *p)
 {
 	struct session *s = v->s;
-	struct inject_state *st = s->inj;
 	const struct ebx_layout *l = &s->layout.raw;
-	if (p->task >= l->ntasks || p->task >= EBX_MAX_TASKS) {
-		session_end(s, RUN_END_HOSTILE, "inject point for task %u of %u", p->task, l->ntasks);
-		return;
-	}
+	if (p->task >= l->ntasks || p->task >= EBX_MAX_TASKS)
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point for task %u of %u", p->task, l->ntasks);
 	uint64_t page = (p->user_rsp - 8) & ~(PT_PAGE_SIZE - 1);
-	if (page >= KERNEL_HALF || !pt_canonical(page)) {
-		session_end(s, RUN_END_HOSTILE, "inject point with a non-user stack pointer 0x%" PRIx64, p->user_rsp);
-		return;
-	}
+	if (page >= KERNEL_HALF || !pt_canonical(page))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point with a non-user stack pointer 0x%" PRIx64,
+				p->user_rsp);
 	struct pt_env env = gmem_pt_env(&s->vm.mem);
 	uint64_t pgds[2] = { l->tasks[p->task].kernel_pgd, l->tasks[p->task].user_pgd };
 	enum pt_status rc = PT_OK;
@@ -469,27 +439,36 @@ static void unmap_user_stack(struct vcpu_state *v, const struct ebx_ev_inject_po
 		 rc == PT_OK ? "task %u: page 0x%" PRIx64 " below user RSP 0x%" PRIx64 " unmapped"
 			     : "task %u: unmapping 0x%" PRIx64 " below RSP 0x%" PRIx64 " failed",
 		 p->task, page, p->user_rsp);
+	return EXIT_CONTINUE;
 }
 
-void inject_on_point_event(struct vcpu_state *v, const void *payload, size_t len)
+static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const struct event_view *ev)
 {
-	struct inject_state *st = v->s->inj;
+	struct inject_state *st = ctx;
 	struct ebx_ev_inject_point p;
-	if (len < sizeof(p)) {
-		session_end(v->s, RUN_END_HOSTILE, "inject point record of %zu bytes", len);
-		return;
-	}
-	memcpy(&p, payload, sizeof(p));
-	if (!memchr(p.what, '\0', sizeof(p.what))) {
-		session_end(v->s, RUN_END_HOSTILE, "inject point with an unterminated name");
-		return;
-	}
-	if (!st || !st->user_stack || st->user_stack_done || strcmp(p.what, "pf-user-stack") != 0)
-		return;
+	if (ev->kind != EBX_EV_INJECT_POINT)
+		return EXIT_CONTINUE;
+	if (ev->length < sizeof(p))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point record of %u bytes", ev->length);
+	memcpy(&p, ev->payload, sizeof(p));
+	if (!memchr(p.what, '\0', sizeof(p.what)))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point with an unterminated name");
+	if (!st->user_stack || st->user_stack_done || strcmp(p.what, "pf-user-stack") != 0)
+		return EXIT_CONTINUE;
 	if (st->user_stack_spec.has_task && st->user_stack_spec.task != p.task)
-		return;
-	unmap_user_stack(v, &p);
+		return EXIT_CONTINUE;
+	return unmap_user_stack(st, v, &p);
 }
+
+const struct exit_observer inject_observer = {
+	.name = "inject",
+	.owner = DBG_OWNER_INJECT,
+	.on_arm = on_arm,
+	.on_syscall_boundary = on_syscall_boundary,
+	.on_step = on_step,
+	.on_breakpoint = on_breakpoint,
+	.on_checkpoint = on_checkpoint,
+};
 
 /* ---- the end ------------------------------------------------------------------------------------- */
 

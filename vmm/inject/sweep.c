@@ -24,7 +24,7 @@ struct sweep {
 	char snap_err[160];
 	struct run_result *r_at_snap;
 	struct serial serial_at_snap;
-	struct vcpu_state vcpu_at_snap;
+	struct vcpu_rewind vcpu_at_snap;
 	uint64_t mmio_at_snap;
 	double restore_seconds;
 };
@@ -59,7 +59,7 @@ static void on_path_start(void *ctx, struct vcpu_state *v)
 	sw->serial_at_snap = s->serial;
 	sw->mmio_at_snap = s->mmio_exits;
 	pthread_mutex_unlock(&s->lock);
-	sw->vcpu_at_snap = *v;
+	vcpu_save_rewind(v, &sw->vcpu_at_snap);
 }
 
 struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
@@ -151,13 +151,9 @@ static bool restore(struct sweep *sw, struct session *s, char *err, size_t errle
 	struct vcpu_state *v = &s->vcpus[0];
 	if (!vmsnap_restore(sw->snap, &v->vcpu, err, errlen))
 		return false;
-	struct kvm_vcpu kv = v->vcpu; /* the restored vCPU's fd and mapping stay; its caches go */
-	*v = sw->vcpu_at_snap;
-	v->vcpu = kv;
-	v->thread_started = false;
-	v->dbg.applied = false;
-	/* Re-arm from scratch so a point's own breakpoint joins the standard ones. */
-	v->armed_generation = atomic_load(&s->layout_generation) - 1;
+	/* Back on the boundary the snapshot was taken at, every breakpoint armed
+	 * again: a point's own joins the standard ones. */
+	vcpu_rewind(v, &sw->vcpu_at_snap);
 	*s->r = *sw->r_at_snap;
 	s->serial = sw->serial_at_snap;
 	s->mmio_exits = sw->mmio_at_snap;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -43,7 +42,7 @@ static int set_slot_flags(struct kvm_vm *vm, uint32_t flags)
 		.slot = 0, .flags = flags, .guest_phys_addr = 0, .memory_size = vm->mem.size,
 		.userspace_addr = (uintptr_t)vm->mem.host,
 	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+	if (kvm_vm_request(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -1;
 	vm->slot_flags = flags;
 	return 0;
@@ -55,7 +54,7 @@ static bool read_dirty_log(struct kvm_vm *vm, struct ram_journal *j)
 	struct kvm_dirty_log log = { .slot = 0 };
 	memset(j->bitmap, 0, bitmap_bytes(j->npages));
 	log.dirty_bitmap = j->bitmap;
-	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) == 0;
+	return kvm_vm_request(vm, KVM_GET_DIRTY_LOG, &log) == 0;
 }
 
 static void copy_dirty(const struct ram_journal *j, uint8_t *dst, const uint8_t *src)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "entrybox/x86.h"
 #include "kvm/ram_journal.h"
@@ -50,7 +49,7 @@ static bool kernel_gs_at_entry(const struct replay_msrs *msrs, uint64_t gs_base,
 static bool restore(struct kvm_vcpu *vcpu, const struct replay_msrs *msrs, char *why, size_t len)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0) {
+	if (kvm_vcpu_request(vcpu, KVM_SET_MP_STATE, &mp) < 0) {
 		snprintf(why, len, "KVM_SET_MP_STATE: %s", strerror(errno));
 		return false;
 	}
@@ -68,8 +67,8 @@ static bool restore(struct kvm_vcpu *vcpu, const struct replay_msrs *msrs, char 
 	 * KVM_SET_GUEST_DEBUG sets TF only while RIP is where it was when
 	 * stepping was asked for, so the RIP to step from must be in place first.
 	 * sregs go first: CR0/EFER decide how RIP is taken. */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &vcpu->point_sregs) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_REGS, &vcpu->point_regs) < 0) {
+	if (kvm_vcpu_request(vcpu, KVM_SET_SREGS, &vcpu->point_sregs) < 0 ||
+	    kvm_vcpu_request(vcpu, KVM_SET_REGS, &vcpu->point_regs) < 0) {
 		snprintf(why, len, "KVM_SET_SREGS/REGS: %s", strerror(errno));
 		return false;
 	}
@@ -155,5 +154,7 @@ bool replay_put_state(struct kvm_vcpu *vcpu, const struct kvm_regs *regs, const 
 {
 	vcpu->regs_valid = vcpu->sregs_valid = false;
 	vcpu->regs_dirty = vcpu->sregs_dirty = false;
-	return ioctl(vcpu->fd, KVM_SET_SREGS, sregs) == 0 && ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;
+	struct kvm_sregs s = *sregs;
+	struct kvm_regs r = *regs;
+	return kvm_vcpu_request(vcpu, KVM_SET_SREGS, &s) == 0 && kvm_vcpu_request(vcpu, KVM_SET_REGS, &r) == 0;
 }

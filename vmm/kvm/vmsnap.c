@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #define MAX_MSRS 512
 
@@ -38,7 +37,7 @@ static struct kvm_msrs *read_msrs(struct kvm_vcpu *vcpu)
 	if (!list || !m)
 		goto fail;
 	list->nmsrs = MAX_MSRS;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0)
+	if (kvm_system_request(vcpu->vm, KVM_GET_MSR_INDEX_LIST, list) < 0)
 		goto fail;
 	for (uint32_t i = 0; i < list->nmsrs; i++) {
 		struct {
@@ -48,7 +47,7 @@ static struct kvm_msrs *read_msrs(struct kvm_vcpu *vcpu)
 		memset(&one, 0, sizeof(one));
 		one.hdr.nmsrs = 1;
 		one.e.index = list->indices[i];
-		if (ioctl(vcpu->fd, KVM_GET_MSRS, &one) == 1)
+		if (kvm_vcpu_request(vcpu, KVM_GET_MSRS, &one) == 1)
 			m->entries[m->nmsrs++] = one.e;
 	}
 	free(list);
@@ -57,6 +56,17 @@ fail:
 	free(list);
 	free(m);
 	return NULL;
+}
+
+/* KVM_SET_* requests read their argument only. */
+static int put(struct kvm_vcpu *vcpu, unsigned long request, const void *arg)
+{
+	return kvm_vcpu_request(vcpu, request, (void *)(uintptr_t)arg);
+}
+
+static int get(struct kvm_vcpu *vcpu, unsigned long request, void *arg)
+{
+	return kvm_vcpu_request(vcpu, request, arg);
 }
 
 static bool settle(struct kvm_vcpu *vcpu, char *err, size_t errlen)
@@ -83,13 +93,13 @@ struct vmsnap *vmsnap_take(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 	}
 	s->regs = *r;
 	s->sregs = *sr;
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &s->lapic) < 0 || ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &s->events) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &s->debugregs) < 0 || ioctl(vcpu->fd, KVM_GET_XSAVE, &s->xsave) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &s->mp) < 0) {
+	if (get(vcpu, KVM_GET_LAPIC, &s->lapic) < 0 || get(vcpu, KVM_GET_VCPU_EVENTS, &s->events) < 0 ||
+	    get(vcpu, KVM_GET_DEBUGREGS, &s->debugregs) < 0 || get(vcpu, KVM_GET_XSAVE, &s->xsave) < 0 ||
+	    get(vcpu, KVM_GET_MP_STATE, &s->mp) < 0) {
 		fail(err, errlen, "reading vCPU state");
 		goto out;
 	}
-	s->has_xcrs = ioctl(vcpu->fd, KVM_GET_XCRS, &s->xcrs) == 0;
+	s->has_xcrs = get(vcpu, KVM_GET_XCRS, &s->xcrs) == 0;
 	s->msrs = read_msrs(vcpu);
 	if (!s->msrs) {
 		fail(err, errlen, "KVM_GET_MSR_INDEX_LIST");
@@ -126,18 +136,18 @@ bool vmsnap_restore(const struct vmsnap *s, struct kvm_vcpu *vcpu, char *err, si
 		return false;
 	/* Order: MSRs (EFER and friends) and sregs before the registers that
 	 * depend on the mode; events and the LAPIC last, on a settled vCPU. */
-	if (ioctl(vcpu->fd, KVM_SET_MSRS, s->msrs) != (int)s->msrs->nmsrs)
+	if (put(vcpu, KVM_SET_MSRS, s->msrs) != (int)s->msrs->nmsrs)
 		return fail(err, errlen, "KVM_SET_MSRS");
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s->sregs) < 0 || ioctl(vcpu->fd, KVM_SET_REGS, &s->regs) < 0)
+	if (put(vcpu, KVM_SET_SREGS, &s->sregs) < 0 || put(vcpu, KVM_SET_REGS, &s->regs) < 0)
 		return fail(err, errlen, "KVM_SET_SREGS/REGS");
-	if (ioctl(vcpu->fd, KVM_SET_XSAVE, &s->xsave) < 0 || (s->has_xcrs && ioctl(vcpu->fd, KVM_SET_XCRS, &s->xcrs) < 0))
+	if (put(vcpu, KVM_SET_XSAVE, &s->xsave) < 0 || (s->has_xcrs && put(vcpu, KVM_SET_XCRS, &s->xcrs) < 0))
 		return fail(err, errlen, "KVM_SET_XSAVE/XCRS");
-	if (ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &s->debugregs) < 0 || ioctl(vcpu->fd, KVM_SET_LAPIC, &s->lapic) < 0)
+	if (put(vcpu, KVM_SET_DEBUGREGS, &s->debugregs) < 0 || put(vcpu, KVM_SET_LAPIC, &s->lapic) < 0)
 		return fail(err, errlen, "KVM_SET_DEBUGREGS/LAPIC");
 	struct kvm_vcpu_events ev = s->events;
 	ev.flags &= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR | KVM_VCPUEVENT_VALID_SHADOW |
 		    KVM_VCPUEVENT_VALID_PAYLOAD;
-	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 || ioctl(vcpu->fd, KVM_SET_MP_STATE, &s->mp) < 0)
+	if (put(vcpu, KVM_SET_VCPU_EVENTS, &ev) < 0 || put(vcpu, KVM_SET_MP_STATE, &s->mp) < 0)
 		return fail(err, errlen, "KVM_SET_VCPU_EVENTS/MP_STATE");
 	vcpu->regs_valid = vcpu->sregs_valid = false;
 	vcpu->regs_dirty = vcpu->sregs_dirty = false;

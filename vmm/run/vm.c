@@ -7,13 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "explain/deviations.h"
@@ -21,53 +18,12 @@
 #include "inject/sweep.h"
 #include "machine/loader.h"
 #include "kvm/ram_journal.h"
+#include "run/measure.h"
 #include "run/session.h"
+#include "trace/trace.h"
 
 #define DEFAULT_RAM        (64ull << 20)
-#define DEFAULT_TIMEOUT_S  30.0
 #define GUEST_FILE_MAX     (64u << 20)
-#define KICK_SIGNAL        SIGUSR1
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void session_end(struct session *s, enum run_end end, const char *fmt, ...)
-{
-	pthread_mutex_lock(&s->lock);
-	if (!atomic_load(&s->done)) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(s->r->end_reason, sizeof(s->r->end_reason), fmt, ap);
-		va_end(ap);
-		s->r->end = end;
-		atomic_store(&s->done, true);
-		pthread_cond_broadcast(&s->done_cv);
-	}
-	pthread_mutex_unlock(&s->lock);
-	session_kick_all(s);
-}
-
-static void on_kick(int sig)
-{
-	(void)sig; /* only here to make KVM_RUN return EINTR */
-}
-
-void session_kick_all(struct session *s)
-{
-	for (unsigned i = 0; i < s->nvcpus; i++) {
-		struct vcpu_state *v = &s->vcpus[i];
-		if (!v->thread_started)
-			continue;
-		/* immediate_exit covers a thread that is about to enter KVM_RUN;
-		 * the signal covers one already inside it. */
-		v->vcpu.run->immediate_exit = 1;
-		pthread_kill(v->thread, KICK_SIGNAL);
-	}
-}
 
 /* ---- results from the command line, until the guest reports its own ---------------------- */
 
@@ -152,8 +108,6 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 	char err[256];
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		struct vcpu_state *v = &s->vcpus[i];
-		v->s = s;
-		debugctl_init(&v->dbg);
 		if (kvm_create_vcpu(&s->vm, &v->vcpu, i, err, sizeof(err)) < 0 ||
 		    kvm_setup_cpuid(&v->vcpu, err, sizeof(err)) < 0) {
 			fprintf(stderr, "entrybox: vCPU %u: %s\n", i, err);
@@ -167,30 +121,6 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	return RUN_VERDICT_OK;
-}
-
-/* kvm_amd destroys a vCPU's state at a triple fault, and the replay that
- * recovers it starts from the vCPU's last replay point (kvm/shutdown_replay.h,
- * kvm/ram_journal.h).  Points are asked for at this pace: often enough that a
- * replay is short, rarely enough that the journal's cost per point stays a
- * small share of the run. */
-#define REPLAY_POINT_MIN_INTERVAL_S 0.001
-#define REPLAY_POINT_MAX_INTERVAL_S 0.050
-#define REPLAY_POINT_COST_SHARE     0.05
-
-static double replay_point_interval(struct session *s)
-{
-	double interval = ram_journal_mean_note_seconds(&s->vm) / REPLAY_POINT_COST_SHARE;
-	if (interval < REPLAY_POINT_MIN_INTERVAL_S)
-		return REPLAY_POINT_MIN_INTERVAL_S;
-	return interval > REPLAY_POINT_MAX_INTERVAL_S ? REPLAY_POINT_MAX_INTERVAL_S : interval;
-}
-
-static void request_replay_points(struct session *s)
-{
-	for (unsigned i = 0; i < s->nvcpus; i++)
-		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
-	session_kick_all(s);
 }
 
 static bool backend_resets_at_shutdown(enum kvm_backend b)
@@ -258,69 +188,6 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 	return RUN_VERDICT_OK;
 }
 
-/* ---- running ---------------------------------------------------------------------------------- */
-
-static void install_kick_handler(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_kick; /* no SA_RESTART: KVM_RUN must return EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(KICK_SIGNAL, &sa, NULL);
-}
-
-static struct timespec timespec_at(double seconds)
-{
-	struct timespec ts;
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	return ts;
-}
-
-static void watch(struct session *s)
-{
-	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
-	double end = s->start + limit;
-	bool tick = s->vm.journal != NULL;
-	/* Woken by session_end the moment the run ends, not at the next tick. */
-	pthread_mutex_lock(&s->lock);
-	while (!atomic_load(&s->done)) {
-		double now = now_seconds();
-		if (now >= end)
-			break;
-		double step = tick ? replay_point_interval(s) : 0;
-		double wake = tick && now + step < end ? now + step : end;
-		struct timespec ts = timespec_at(wake);
-		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
-		if (rc == ETIMEDOUT && tick && !atomic_load(&s->done)) {
-			pthread_mutex_unlock(&s->lock);
-			request_replay_points(s);
-			pthread_mutex_lock(&s->lock);
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (!atomic_load(&s->done))
-		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
-}
-
-void session_run_threads(struct session *s)
-{
-	install_kick_handler();
-	for (unsigned i = 0; i < s->nvcpus; i++) {
-		struct vcpu_state *v = &s->vcpus[i];
-		if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
-			session_end(s, RUN_END_INTERNAL_ERROR, "cannot start the thread of vCPU %u", i);
-			break;
-		}
-		v->thread_started = true;
-	}
-	watch(s);
-	session_kick_all(s);
-	for (unsigned i = 0; i < s->nvcpus; i++)
-		if (s->vcpus[i].thread_started)
-			pthread_join(s->vcpus[i].thread, NULL);
-}
-
 /* Where each vCPU stood when a run ended other than by the guest's own exit. */
 static void describe_end_state(struct session *s)
 {
@@ -349,19 +216,19 @@ static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	serial_flush(&s->serial);
-	r->wall_seconds = now_seconds() - s->start;
+	r->wall_seconds = session_now() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		const struct vcpu_state *v = &s->vcpus[i];
-		r->checks += v->checks;
+		r->checks += v->n.checks;
 		r->hv_bounces += v->hv.bounces;
 		r->hv_irets += v->hv.irets;
 		r->hv_refused += v->hv.refused;
-		r->exits_io += v->exits_io;
-		r->exits_debug += v->exits_debug;
-		r->exits_mmio += v->exits_mmio;
-		r->exits_intr += v->exits_intr;
-		r->exits_other += v->exits_other;
+		r->exits_io += v->n.exits_io;
+		r->exits_debug += v->n.exits_debug;
+		r->exits_mmio += v->n.exits_mmio;
+		r->exits_intr += v->n.exits_intr;
+		r->exits_other += v->n.exits_other;
 		r->syscall_repairs += s->vcpus[i].pvm.repairs;
 	}
 	describe_end_state(s);
@@ -387,11 +254,24 @@ static void teardown(struct session *s)
 	if (s->vm.vm_fd >= 0 || s->vm.kvm_fd >= 0)
 		kvm_close_vm(&s->vm);
 	inject_teardown(s);
+	measure_teardown(s);
 	if (s->syms)
 		symtab_close(s->syms);
-	pthread_cond_destroy(&s->done_cv);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	session_destroy(s);
+}
+
+/* The parts of a run that follow the guest, in the order the loop calls them. */
+static enum run_verdict add_observers(struct session *s)
+{
+	bool ok = measure_setup(s);
+	if (ok && s->trace)
+		ok = session_observe(s, &trace_observer, s->trace);
+	if (ok && s->inj)
+		ok = session_observe(s, &inject_observer, s->inj);
+	if (ok)
+		return RUN_VERDICT_OK;
+	fprintf(stderr, "entrybox: cannot set up the run's observers\n");
+	return RUN_VERDICT_ENVIRONMENT;
 }
 
 enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
@@ -401,33 +281,24 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		fprintf(stderr, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
 		return RUN_VERDICT_BAD_INPUT;
 	}
-	struct session *s = calloc(1, sizeof(*s));
+	memset(r, 0, sizeof(*r));
+	struct session *s = session_create(cfg, r, nvcpus);
 	if (!s) {
 		fprintf(stderr, "entrybox: out of memory\n");
 		return RUN_VERDICT_ENVIRONMENT;
 	}
-	memset(r, 0, sizeof(*r));
-	s->cfg = cfg;
-	s->r = r;
-	s->nvcpus = nvcpus;
-	s->vm.kvm_fd = s->vm.vm_fd = -1;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->done_cv, &ca);
-	pthread_condattr_destroy(&ca);
 	s->backend = backend_detect("/sys");
 	preset_result(s);
 	serial_init(&s->serial, cfg->echo_serial ? stderr : NULL, on_serial_line, s);
 
-	s->start = now_seconds();
 	enum run_verdict st = boot_guest(s);
 	if (st == RUN_VERDICT_OK && cfg->trace)
 		st = open_trace(s);
 	struct sweep *sweep = NULL;
 	if (st == RUN_VERDICT_OK)
 		st = setup_injection(s, &sweep);
+	if (st == RUN_VERDICT_OK)
+		st = add_observers(s);
 	if (st == RUN_VERDICT_OK) {
 		result_json_prepare();
 		session_run_threads(s);

@@ -40,9 +40,6 @@ struct trace {
 	_Atomic int phase;
 	unsigned vcpu;
 	unsigned boundaries_seen;     /* of the chosen path, before the claim */
-	int extra_slot;               /* breakpoint armed on a return to user, -1 none */
-	bool has_last;
-	uint64_t last_rip;            /* of the last debug exit seen while stepping */
 	/* the traced path */
 	uint64_t steps, failed_checks, exits_at_start, exits;
 	double started, seconds;
@@ -110,7 +107,6 @@ struct trace *trace_open(const struct trace_config *cfg, char *err, size_t errle
 	}
 	t->phase = PHASE_WAITING;
 	t->ended = "no-boundary";
-	t->extra_slot = -1;
 	return t;
 }
 
@@ -177,9 +173,7 @@ static int vector_at(const struct trace *t, uint64_t rip)
 
 static void stepping(struct vcpu_state *v, bool on)
 {
-	/* The measurement region steps the same instructions; leave stepping to it while it runs. */
-	if (on || !v->measuring)
-		debugctl_set_single_step(&v->dbg, on);
+	debugctl_want_step(&v->dbg, DBG_OWNER_TRACE, on);
 }
 
 /* ---- the traced path ----------------------------------------------------------------------------- */
@@ -194,37 +188,6 @@ static void end_trace(struct trace *t, struct vcpu_state *v, const char *why)
 	t->phase = bare ? PHASE_BARE : PHASE_DONE;
 }
 
-/*
- * kvm_pvm reports no step for the instruction after a swapgs that leads back
- * to ring 3, but a breakpoint there fires.  The return breakpoint purpose
- * gives it the handling the sysretq breakpoint has (checked as a return
- * point, then parked), so the exit loop needs nothing new.
- */
-static void arm_return_breakpoint(struct trace *t, struct vcpu_state *v, uint64_t rip)
-{
-	for (int i = 0; i < 4; i++)
-		if (v->dbg.purpose[i] != BP_NONE && v->dbg.addr[i] == rip)
-			return; /* already there: the sysretq of the fast path */
-	if (t->extra_slot >= 0 || !debugctl_arm(&v->dbg, rip, BP_SYSCALL_RETURN))
-		return;
-	for (int i = 0; i < 4; i++)
-		if (v->dbg.purpose[i] == BP_SYSCALL_RETURN && v->dbg.addr[i] == rip)
-			t->extra_slot = i;
-}
-
-/* Once parked (passed), the extra breakpoint is no longer needed. */
-static void drop_return_breakpoint(struct trace *t, struct vcpu_state *v)
-{
-	int i = t->extra_slot;
-	if (i < 0 || !v->dbg.parked[i])
-		return;
-	v->dbg.purpose[i] = BP_NONE;
-	v->dbg.addr[i] = 0;
-	v->dbg.parked[i] = false;
-	v->dbg.applied = false;
-	t->extra_slot = -1;
-}
-
 static void record(struct trace *t, struct vcpu_state *v, const char *event, int vector)
 {
 	struct trace_step_out o;
@@ -233,8 +196,6 @@ static void record(struct trace *t, struct vcpu_state *v, const char *event, int
 		return;
 	}
 	note_step(t, &v->s->layout, &o);
-	if (o.return_follows)
-		arm_return_breakpoint(t, v, o.return_rip);
 	/* The return to ring 3 is the last instruction a step is reported for:
 	 * SYSRET reloads RFLAGS.TF from R11 (and IRET from its frame). */
 	if (o.returns_to_user)
@@ -261,7 +222,6 @@ static void start_trace(struct trace *t, struct vcpu_state *v, const char *event
 {
 	t->started = now_seconds();
 	t->exits_at_start = atomic_load(&v->s->exits);
-	t->has_last = false;
 	read_idt(t, v);
 	stepping(v, true);
 	record(t, v, event, vector);
@@ -276,17 +236,13 @@ static void bare_begin(struct trace *t, struct vcpu_state *v)
 	t->bare_active = true;
 	t->bare_window_steps = 1; /* the boundary instruction, as in the traced path */
 	t->bare_started = now_seconds();
-	t->has_last = false;
 	stepping(v, true);
 }
 
-static void bare_step(struct trace *t, struct vcpu_state *v)
+static void bare_step(struct trace *t, struct vcpu_state *v, uint64_t rip)
 {
-	struct kvm_regs *regs = kvm_regs(&v->vcpu);
-	if (!regs)
-		return;
 	t->bare_window_steps++;
-	if (regs->rip != v->s->layout.raw.syscall_return)
+	if (rip != v->s->layout.raw.syscall_return)
 		return;
 	t->bare_seconds += now_seconds() - t->bare_started;
 	t->bare_steps += t->bare_window_steps;
@@ -303,13 +259,9 @@ static bool is_tracer(const struct trace *t, const struct vcpu_state *v)
 	return t->vcpu == v->vcpu.index;
 }
 
-void trace_on_syscall_boundary(struct vcpu_state *v)
+static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 {
-	struct trace *t = v->s->trace;
-	if (!t)
-		return;
-	if (is_tracer(t, v))
-		drop_return_breakpoint(t, v);
+	struct trace *t = ctx;
 	int phase = t->phase;
 	if (phase == PHASE_WAITING) {
 		if (claim(t, v, TRACE_PATH_SYSCALL))
@@ -320,68 +272,59 @@ void trace_on_syscall_boundary(struct vcpu_state *v)
 	} else if (phase == PHASE_BARE && is_tracer(t, v)) {
 		bare_begin(t, v);
 	}
+	return EXIT_CONTINUE;
 }
 
-void trace_on_user_fault(struct vcpu_state *v)
+static enum exit_decision on_user_fault(void *ctx, struct vcpu_state *v)
 {
-	struct trace *t = v->s->trace;
-	if (!t || t->phase != PHASE_WAITING)
-		return;
+	struct trace *t = ctx;
+	if (t->phase != PHASE_WAITING)
+		return EXIT_CONTINUE;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
 	uint64_t frame_cs = 0;
 	/* #PF pushes an error code: the frame's CS sits two slots above RSP. */
 	if (!regs || !sr || !gmem_read_virt(&v->s->vm.mem, sr->cr3, regs->rsp + 16, &frame_cs, sizeof(frame_cs)) ||
 	    (frame_cs & 3) != 3)
-		return;
+		return EXIT_CONTINUE;
 	if (claim(t, v, TRACE_PATH_USER_FAULT))
 		start_trace(t, v, "user-fault", 14);
+	return EXIT_CONTINUE;
 }
 
-void trace_on_debug_exit(struct vcpu_state *v, bool stepped)
+static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
-	struct trace *t = v->s->trace;
-	if (!t || !is_tracer(t, v))
-		return;
-	drop_return_breakpoint(t, v);
-	if (!v->dbg.single_step)
-		return;
-	struct kvm_regs *regs = kvm_regs(&v->vcpu);
-	int slot = regs ? debugctl_slot_at(&v->dbg, regs->rip) : -1;
-	/* A boundary breakpoint reached without a step is a new entry from ring 3:
-	 * the path before it returned unseen. */
-	if (!stepped && slot >= 0 && v->dbg.purpose[slot] != BP_SYSCALL_RETURN) {
-		if (t->phase == PHASE_TRACING)
-			end_trace(t, v, "lost-step");
-		return;
-	}
-	/* A breakpoint that fires at the instruction a step already reported is
-	 * not a new arrival (a repeated `rep` iteration is, and comes as a step). */
-	if (regs && !stepped && t->has_last && regs->rip == t->last_rip)
-		return;
-	if (regs) {
-		t->last_rip = regs->rip;
-		t->has_last = true;
-	}
+	struct trace *t = ctx;
+	if (!is_tracer(t, v))
+		return EXIT_CONTINUE;
 	int phase = t->phase;
 	if (phase == PHASE_BARE && t->bare_active) {
-		bare_step(t, v);
-		return;
+		bare_step(t, v, rip);
+		return EXIT_CONTINUE;
 	}
 	if (phase != PHASE_TRACING)
-		return;
+		return EXIT_CONTINUE;
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
-	if (!regs || !sr) {
+	if (!sr) {
 		end_trace(t, v, "state-unreadable");
-		return;
+		return EXIT_CONTINUE;
 	}
 	if ((sr->cs.dpl & 3) == 3) {
 		end_trace(t, v, "in-user");
-		return;
+		return EXIT_CONTINUE;
 	}
-	int vector = vector_at(t, regs->rip);
+	int vector = vector_at(t, rip);
 	record(t, v, vector >= 0 ? "exception" : NULL, vector);
+	return EXIT_CONTINUE;
 }
+
+const struct exit_observer trace_observer = {
+	.name = "trace",
+	.owner = DBG_OWNER_TRACE,
+	.on_syscall_boundary = on_syscall_boundary,
+	.on_user_fault = on_user_fault,
+	.on_step = on_step,
+};
 
 /* ---- summary ---------------------------------------------------------------------------------- */
 

@@ -63,20 +63,6 @@ static bool returns_to_user(struct gmem *m, uint64_t cr3, uint64_t rsp, const ch
 	return gmem_read_virt(m, cr3, rsp, frame, sizeof(frame)) && (frame[1] & 3) == 3;
 }
 
-/* swapgs changes neither RSP nor CR3, so the next instruction's frame is readable now. */
-static void look_ahead(struct gmem *m, uint64_t cr3, const struct kvm_regs *regs, const uint8_t *code, size_t have,
-		       size_t len, const char *insn, struct trace_step_out *out)
-{
-	out->return_follows = false;
-	char next[96];
-	if (len == 0 || len >= have || strcmp(insn, "swapgs") != 0)
-		return;
-	if (disasm_one(code + len, have - len, regs->rip + len, next, sizeof(next)) == 0)
-		return;
-	out->return_follows = returns_to_user(m, cr3, regs->rsp, next);
-	out->return_rip = regs->rip + len;
-}
-
 static void describe_code(struct session *s, uint64_t rip, char *sym, size_t symlen, char *src, size_t srclen)
 {
 	src[0] = '\0';
@@ -147,7 +133,6 @@ bool trace_record_step(FILE *f, struct vcpu_state *v, uint64_t index, const char
 	if (len == 0)
 		snprintf(insn, sizeof(insn), "(unreadable)");
 	out->returns_to_user = returns_to_user(&s->vm.mem, sregs->cr3, regs->rsp, insn);
-	look_ahead(&s->vm.mem, sregs->cr3, regs, code, have, len, insn, out);
 	enum snap_point point = index == 0 ? SNAP_USER_BOUNDARY : out->returns_to_user ? SNAP_RETURN_POINT : SNAP_PLAIN;
 
 	struct vcpu_snap snap;
@@ -158,7 +143,7 @@ bool trace_record_step(FILE *f, struct vcpu_state *v, uint64_t index, const char
 	rules_table(&nrules);
 	size_t failed = rules_check_all(&snap, l, found, MAX_FAILED);
 	size_t kept = failed < MAX_FAILED ? failed : MAX_FAILED;
-	v->checks += nrules;
+	v->n.checks += nrules;
 	for (size_t i = 0; i < kept; i++)
 		vcpu_record_violation(v, &found[i], &snap);
 

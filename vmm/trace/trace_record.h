@@ -20,10 +20,6 @@ struct trace_step_out {
 	const char *pgd_kind;     /* "kernel", "user", "shared" (pti=off) or "other" */
 	uint8_t cpl;
 	bool returns_to_user;     /* sysret, or iret with a ring-3 frame: the path's last instruction */
-	/* Set when the instruction right after this one returns to ring 3: where
-	 * kvm_pvm drops the step after a swapgs, a breakpoint there still reports it. */
-	bool return_follows;
-	uint64_t return_rip;
 	size_t failed;            /* rules that failed here */
 };
 

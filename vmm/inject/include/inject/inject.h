@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inject/inject_spec.h"
+#include "run/observer.h"
 
 struct session;
 struct vcpu_state;
@@ -44,17 +45,13 @@ struct inject_point {
 bool inject_setup(struct session *s, char *err, size_t errlen);
 void inject_teardown(struct session *s);
 
-/* Hooks from the vCPU loop. */
-void inject_arm(struct vcpu_state *v);                 /* after the standard breakpoints */
-void inject_on_breakpoint(struct vcpu_state *v, int slot);
-/* A single-step exit at rip; true when the step was the injector's own. */
-bool inject_on_step(struct vcpu_state *v, uint64_t rip);
-/* The vCPU is at MSR_LSTAR in the post-SYSCALL state. */
-void inject_on_syscall_entry(struct vcpu_state *v);
-/* The guest's EBX_EV_INJECT_POINT checkpoint. */
-void inject_on_point_event(struct vcpu_state *v, const void *payload, size_t len);
+/* The exit loop's view of injection: its breakpoints and steps (owner
+ * DBG_OWNER_INJECT), the syscall boundary, the guest's EBX_EV_INJECT_POINT. */
+extern const struct exit_observer inject_observer;
 /* The vector last delivered on this run, -1 if none: the start of a triple-fault chain. */
 int inject_last_vector(const struct session *s);
+/* The VMM delivered `vector` to the guest (an injection, or the guest's own #DB handed back). */
+void inject_note_delivery(struct session *s, int vector);
 /* Fills r->injections at the end of the run. */
 void inject_finish(struct session *s);
 

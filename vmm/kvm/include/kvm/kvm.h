@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Thin, checked wrappers around the /dev/kvm ioctls the VMM uses. */
+/*
+ * Thin, checked wrappers around the /dev/kvm requests the VMM makes.  Every
+ * request goes through the VM's kvm_ops: the kernel's /dev/kvm normally, or a
+ * test's fake that feeds exits and records what the VMM asked for (the exit
+ * loop is tested that way, with no /dev/kvm).
+ */
 #ifndef ENTRYBOX_KVM_H
 #define ENTRYBOX_KVM_H
 
@@ -11,15 +16,34 @@
 #include "machine/gmem.h"
 
 struct ram_journal;
+struct kvm_vm;
+struct kvm_vcpu;
+
+/* Where requests go.  `system` (requests of /dev/kvm itself), `vm` and `vcpu`
+ * take a KVM ioctl number and its argument (integers cast to a pointer, as for
+ * ioctl(2)) and return what ioctl(2) would: >= 0, or -1 with errno.  `map_run`
+ * gives the vCPU's struct kvm_run of vm->run_size bytes, `unmap_run` takes it
+ * back. */
+struct kvm_ops {
+	int (*system)(struct kvm_vm *vm, unsigned long request, void *arg);
+	int (*vm)(struct kvm_vm *vm, unsigned long request, void *arg);
+	int (*vcpu)(struct kvm_vcpu *vcpu, unsigned long request, void *arg);
+	struct kvm_run *(*map_run)(struct kvm_vcpu *vcpu);
+	void (*unmap_run)(struct kvm_vcpu *vcpu);
+};
 
 struct kvm_vm {
+	const struct kvm_ops *ops;
+	void *ops_ctx;         /* the fake's own state; NULL for /dev/kvm */
 	int kvm_fd;
 	int vm_fd;
 	struct gmem mem;
+	bool owns_ram;          /* mapped by kvm_open_vm, unmapped by kvm_close_vm */
 	int run_size;
 	bool has_sync_regs;     /* KVM_CAP_SYNC_REGS covers regs+sregs */
 	uint32_t slot_flags;    /* of the RAM slot, kept when the slot is reloaded */
 	struct ram_journal *journal; /* kvm/ram_journal.h; NULL unless started */
+	bool exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled: CR2/DR6 travel with the exception */
 };
 
 struct kvm_vcpu {
@@ -44,10 +68,19 @@ struct kvm_vcpu {
 
 /* Opens /dev/kvm.  Returns -1 with errno set; the caller reports it. */
 int kvm_open_vm(struct kvm_vm *vm, uint64_t ram_bytes, char *err, size_t errlen);
+/* A VM over `ops` instead of /dev/kvm, with `ram` as guest memory (not
+ * freed by kvm_close_vm) and no sync regs. */
+void kvm_open_vm_on(struct kvm_vm *vm, const struct kvm_ops *ops, void *ctx, uint8_t *ram,
+		    uint64_t ram_bytes, int run_size);
 void kvm_close_vm(struct kvm_vm *vm);
 
 int kvm_create_vcpu(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned index, char *err, size_t errlen);
 void kvm_destroy_vcpu(struct kvm_vcpu *vcpu);
+
+/* The raw requests, for the few callers that need one the wrappers lack. */
+int kvm_system_request(struct kvm_vm *vm, unsigned long request, void *arg);
+int kvm_vm_request(struct kvm_vm *vm, unsigned long request, void *arg);
+int kvm_vcpu_request(struct kvm_vcpu *vcpu, unsigned long request, void *arg);
 
 /* CPUID as the host supports it, plus our signature leaf and this vCPU's APIC ID. */
 int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen);
@@ -63,6 +96,8 @@ struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu);
 struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu);
 void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
 void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
+/* Forgets the cached registers: the next kvm_regs()/kvm_sregs() asks KVM. */
+void kvm_invalidate_regs(struct kvm_vcpu *vcpu);
 
 bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value);
 bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
@@ -75,5 +110,17 @@ int kvm_settle(struct kvm_vcpu *vcpu);
  * deleting the memory slot and adding it back.  -1 with errno on failure. */
 int kvm_forget_translations(struct kvm_vm *vm);
 int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7);
+
+/* ---- events -------------------------------------------------------------------------------- */
+/* Queues an exception the vCPU takes before its next instruction.  With
+ * exception payloads (vm->exception_payload) KVM writes the payload (CR2 for
+ * #PF, the DR6 bits for #DB, as a positive mask) at delivery, as the CPU does;
+ * without, the VMM writes CR2 or DR6 itself first.  -1 with errno. */
+int kvm_queue_exception(struct kvm_vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error, bool has_payload,
+			uint64_t payload);
+int kvm_queue_nmi(struct kvm_vcpu *vcpu);
+/* An MSI to the in-kernel LAPICs.  Returns > 0 when a LAPIC accepted it, 0
+ * when the guest's LAPIC blocked it, -1 with errno. */
+int kvm_signal_msi(struct kvm_vm *vm, uint32_t address_lo, uint32_t data);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "run/observer.h"
 
 enum trace_path {
 	TRACE_PATH_SYSCALL = 0,   /* one SYSCALL round trip, up to its sysretq */
@@ -46,14 +47,8 @@ struct trace *trace_open(const struct trace_config *cfg, char *err, size_t errle
 /* Writes the summary line and closes the file; t may be NULL. */
 void trace_finish(struct trace *t, struct session *s);
 
-/* Hooks of the exit loop.  At a SYSCALL boundary: the vCPU stands on the
- * first instruction of the syscall entry in the post-SYSCALL state. */
-void trace_on_syscall_boundary(struct vcpu_state *v);
-/* At the #PF handler's first instruction, reached from ring 3 by a genuine fault. */
-void trace_on_user_fault(struct vcpu_state *v);
-/* At every debug exit, before breakpoint handling.  While stepping, a
- * breakpoint exit is an arrival too: kvm_pvm reports a step that lands on an
- * armed breakpoint (the sysretq) with DR6.B<n> instead of DR6.BS. */
-void trace_on_debug_exit(struct vcpu_state *v, bool stepped);
+/* The exit loop's view of a trace: the boundaries that start it, and the
+ * steps it asks for (owner DBG_OWNER_TRACE).  Its context is the struct trace. */
+extern const struct exit_observer trace_observer;
 
 #endif
