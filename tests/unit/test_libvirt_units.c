@@ -74,6 +74,11 @@ START_TEST(xml_boots_the_guest_with_debug_exit)
 	ck_assert_ptr_nonnull(strstr(xml, "<domain type='kvm'"));
 	ck_assert_ptr_nonnull(strstr(xml, "machine='microvm'"));
 	ck_assert_ptr_nonnull(strstr(xml, "host-passthrough"));
+	ck_assert_ptr_null(strstr(xml, "arch-capabilities"));
+	free(xml);
+	s.no_arch_capabilities = true;
+	xml = libvirt_domain_xml(&s);
+	ck_assert_ptr_nonnull(strstr(xml, "<feature policy='disable' name='arch-capabilities'/>"));
 	free(xml);
 }
 END_TEST

@@ -6,13 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "entrybox/x86.h"
 #include "explain/symbols.h"
 
-#define VEC_DF 8
-#define VEC_PF 14
-#define TSS_RSP0 4
-#define TSS_IST1 0x24
-#define FRAME_BYTES 48   /* error code, RIP, CS, RFLAGS, RSP, SS */
+/* What delivery pushes at most: an error code and the IRET frame. */
+#define FRAME_BYTES (8 + IRET_FRAME_SIZE)
 
 static const char *const names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP", "#SS", "#GP", "#PF",
@@ -41,7 +39,7 @@ static void add(struct text *t, const char *fmt, ...)
 static bool read_virt(const struct tf_machine *m, uint64_t va, void *dst, size_t len)
 {
 	size_t done = 0;
-	return pt_read_virt(m->env, m->cr3 & PT_CR3_PGD_MASK, va, dst, len, &done) == PT_OK;
+	return pt_read_virt(m->env, m->cpu.cr3 & PT_CR3_PGD_MASK, va, dst, len, &done) == PT_OK;
 }
 
 /* Whether a push of `bytes` below `top` lands in writable mapped memory. */
@@ -49,7 +47,7 @@ static bool stack_ok(const struct tf_machine *m, uint64_t top, size_t bytes)
 {
 	for (uint64_t a = top - bytes; a < top; a = (a | (PT_PAGE_SIZE - 1)) + 1) {
 		struct pt_walk w;
-		if (pt_walk(m->env, m->cr3 & PT_CR3_PGD_MASK, a, &w) != PT_OK || !w.writable)
+		if (pt_walk(m->env, m->cpu.cr3 & PT_CR3_PGD_MASK, a, &w) != PT_OK || !w.writable)
 			return false;
 	}
 	return true;
@@ -109,17 +107,17 @@ static bool deliver(const struct tf_machine *m, unsigned vector, struct text *t)
 		add(t, "%s: IDT gate not present", names[vector]);
 		return false;
 	}
-	uint64_t stack = m->rsp & ~15ull;
+	uint64_t stack = m->cpu.gpr[FA_RSP] & ~15ull;
 	char how[48];
 	if (g.ist) {
 		uint64_t ist = 0;
-		if (!read_virt(m, m->tr_base + TSS_IST1 + 8 * (g.ist - 1), &ist, 8)) {
+		if (!read_virt(m, m->tr_base + TSS_IST(g.ist), &ist, 8)) {
 			add(t, "%s on IST%u: TSS at 0x%" PRIx64 " not mapped", names[vector], g.ist, m->tr_base);
 			return false;
 		}
 		stack = ist;
 		snprintf(how, sizeof(how), "on IST%u", g.ist);
-	} else if (m->cpl == 3) {
+	} else if (m->cpu.cpl == 3) {
 		if (!read_virt(m, m->tr_base + TSS_RSP0, &stack, 8)) {
 			add(t, "%s: TSS at 0x%" PRIx64 " not mapped (RSP0 unreadable)", names[vector], m->tr_base);
 			return false;
@@ -136,13 +134,35 @@ static bool deliver(const struct tf_machine *m, unsigned vector, struct text *t)
 		return false;
 	}
 	struct pt_walk w;
-	if (pt_walk(m->env, m->cr3 & PT_CR3_PGD_MASK, g.target, &w) != PT_OK || w.nx) {
+	if (pt_walk(m->env, m->cpu.cr3 & PT_CR3_PGD_MASK, g.target, &w) != PT_OK || w.nx) {
 		add(t, "%s %s: handler 0x%" PRIx64 " not executable under CR3 0x%" PRIx64, names[vector], how, g.target,
-		    m->cr3);
+		    m->cpu.cr3);
 		return false;
 	}
 	add(t, "%s %s (RSP 0x%" PRIx64 ", %s) looks deliverable", names[vector], how, stack, where);
 	return true;
+}
+
+/* The first exception and its CR2: the VMM's own injection, else the
+ * instruction's faulting access, else CR2 where the backend kept it. */
+static int first_exception(const struct tf_machine *m, uint64_t *cr2, struct text *t)
+{
+	if (m->first_vector >= 0 && m->first_vector < 32) {
+		*cr2 = m->cr2;
+		return m->first_vector;
+	}
+	struct fa_fault f;
+	if (fa_find_fault(&m->cpu, m->env, &f)) {
+		*cr2 = f.cr2;
+		add(t, "(first exception from the instruction: %s) ", f.access);
+		return (int)f.vector;
+	}
+	if (m->cr2_valid) {
+		*cr2 = m->cr2;
+		add(t, "(first exception inferred from CR2%s%s) ", f.access[0] ? "; " : "", f.access);
+		return VEC_PF;
+	}
+	return -1;
 }
 
 void tf_explain(const struct tf_machine *m, char *buf, size_t len)
@@ -150,28 +170,32 @@ void tf_explain(const struct tf_machine *m, char *buf, size_t len)
 	struct text t = { buf, len, 0 };
 	buf[0] = '\0';
 	char at[96], sp[64];
-	name_code(m, m->rip, at, sizeof(at));
-	name_stack(m, m->rsp, sp, sizeof(sp));
-	int first = m->first_vector;
-	if (first < 0 || first >= 32) {
-		/* Nothing was injected: CR2 is the best witness of a #PF. */
-		first = VEC_PF;
-		add(&t, "(first exception inferred from CR2) ");
+	uint64_t rip = m->cpu.rip, rsp = m->cpu.gpr[FA_RSP], cr2 = 0;
+	name_code(m, rip, at, sizeof(at));
+	name_stack(m, rsp, sp, sizeof(sp));
+	if (m->provenance)
+		add(&t, "(%s) ", m->provenance);
+	int first = first_exception(m, &cr2, &t);
+	if (first < 0) {
+		add(&t, "no access of the instruction at %s faults and the backend kept no CR2: the first exception "
+		    "is unknown (CPL %u, RSP 0x%" PRIx64 " in %s) -> ", at, m->cpu.cpl, rsp, sp);
+		first = VEC_DF;
+	} else {
+		add(&t, "%s at %s (CPL %u, RSP 0x%" PRIx64 " in %s%s", names[first], at, m->cpu.cpl, rsp, sp,
+		    first == VEC_PF ? "" : ")");
+		if (first == VEC_PF)
+			add(&t, ", CR2 0x%" PRIx64 ")", cr2);
+		add(&t, " -> ");
+		if (deliver(m, (unsigned)first, &t)) {
+			add(&t, "; the shutdown came later than this state shows");
+			return;
+		}
+		if (first == VEC_DF) {
+			add(&t, " -> shutdown");
+			return;
+		}
+		add(&t, " -> ");
 	}
-	add(&t, "%s at %s (CPL %u, RSP 0x%" PRIx64 " in %s%s", names[first], at, m->cpl, m->rsp, sp,
-	    first == VEC_PF ? "" : ")");
-	if (first == VEC_PF)
-		add(&t, ", CR2 0x%" PRIx64 ")", m->cr2);
-	add(&t, " -> ");
-	if (deliver(m, (unsigned)first, &t)) {
-		add(&t, "; the shutdown came later than this state shows");
-		return;
-	}
-	if (first == VEC_DF) {
-		add(&t, " -> shutdown");
-		return;
-	}
-	add(&t, " -> ");
 	if (deliver(m, VEC_DF, &t)) {
 		add(&t, "; the shutdown came later than this state shows");
 		return;

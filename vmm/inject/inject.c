@@ -81,6 +81,8 @@ static bool queue_nmi(struct vcpu_state *v, char *err, size_t errlen)
 		return false;
 	}
 	inject_note_delivery(v->s, VEC_NMI);
+	/* If the event ends in a triple fault, the state it went into explains it. */
+	atomic_store(&v->vcpu.replay_point_wanted, true);
 	return true;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "kvm/kvm.h"
+#include "kvm/ram_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +146,7 @@ void kvm_open_vm_on(struct kvm_vm *vm, const struct kvm_ops *ops, void *ctx, uin
 
 void kvm_close_vm(struct kvm_vm *vm)
 {
+	ram_journal_stop(vm);
 	if (vm->mem.host && vm->owns_ram)
 		munmap(vm->mem.host, vm->mem.size);
 	if (vm->vm_fd >= 0)
@@ -339,10 +341,26 @@ static int flush_dirty(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/* A replay point holds only known registers: without sync regs they are
+ * known when someone read them since the last exit, else the point waits for
+ * the next entry. */
+static void take_replay_point(struct kvm_vcpu *vcpu)
+{
+	if (!atomic_load_explicit(&vcpu->replay_point_wanted, memory_order_relaxed) ||
+	    !vcpu->regs_valid || !vcpu->sregs_valid)
+		return;
+	atomic_store(&vcpu->replay_point_wanted, false);
+	vcpu->point_regs = vcpu->regs;
+	vcpu->point_sregs = vcpu->sregs;
+	vcpu->point_valid = true;
+	ram_journal_note_entry(vcpu->vm);
+}
+
 int kvm_run_once(struct kvm_vcpu *vcpu)
 {
 	if (flush_dirty(vcpu) < 0)
 		return -1;
+	take_replay_point(vcpu);
 	vcpu->regs_valid = vcpu->sregs_valid = false;
 	int rc = kvm_vcpu_request(vcpu, KVM_RUN, NULL);
 	if (vcpu->vm->has_sync_regs) {
@@ -416,7 +434,8 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
 int kvm_forget_translations(struct kvm_vm *vm)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 0, .userspace_addr = (uintptr_t)vm->mem.host,
+		.slot = 0, .flags = vm->slot_flags, .guest_phys_addr = 0, .memory_size = 0,
+		.userspace_addr = (uintptr_t)vm->mem.host,
 	};
 	if (kvm_vm_request(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -1;

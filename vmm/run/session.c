@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kvm/ram_journal.h"
 #include "run/session.h"
 
 #define DEFAULT_TIMEOUT_S  30.0
@@ -105,19 +106,60 @@ static void install_kick_handler(void)
 	sigaction(KICK_SIGNAL, &sa, NULL);
 }
 
+/* kvm_amd destroys a vCPU's state at a triple fault, and the replay that
+ * recovers it starts from the vCPU's last replay point (kvm/shutdown_replay.h,
+ * kvm/ram_journal.h).  Points are asked for at this pace: often enough that a
+ * replay is short, rarely enough that the journal's cost per point stays a
+ * small share of the run. */
+#define REPLAY_POINT_MIN_INTERVAL_S 0.001
+#define REPLAY_POINT_MAX_INTERVAL_S 0.050
+#define REPLAY_POINT_COST_SHARE     0.05
+
+static double replay_point_interval(struct session *s)
+{
+	double interval = ram_journal_mean_note_seconds(&s->vm) / REPLAY_POINT_COST_SHARE;
+	if (interval < REPLAY_POINT_MIN_INTERVAL_S)
+		return REPLAY_POINT_MIN_INTERVAL_S;
+	return interval > REPLAY_POINT_MAX_INTERVAL_S ? REPLAY_POINT_MAX_INTERVAL_S : interval;
+}
+
+static void request_replay_points(struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	session_kick_all(s);
+}
+
+static struct timespec timespec_at(double seconds)
+{
+	struct timespec ts;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	return ts;
+}
+
+/* Ends the run at its time limit; woken by session_end the moment the run
+ * ends, and meanwhile asking for replay points where the VM keeps a journal. */
 static void watch(struct session *s)
 {
 	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
-	/* Woken by session_end the moment the run ends, not at the next tick. */
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	double end = (double)deadline.tv_sec + (double)deadline.tv_nsec / 1e9 + limit - (session_now() - s->start);
-	deadline.tv_sec = (time_t)end;
-	deadline.tv_nsec = (long)((end - (double)deadline.tv_sec) * 1e9);
+	double end = s->start + limit;
+	bool tick = s->vm.journal != NULL;
 	pthread_mutex_lock(&s->lock);
-	int rc = 0;
-	while (!atomic_load(&s->done) && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &deadline);
+	while (!atomic_load(&s->done)) {
+		double now = session_now();
+		if (now >= end)
+			break;
+		double step = tick ? replay_point_interval(s) : 0;
+		double wake = tick && now + step < end ? now + step : end;
+		struct timespec ts = timespec_at(wake);
+		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
+		if (rc == ETIMEDOUT && tick && !atomic_load(&s->done)) {
+			pthread_mutex_unlock(&s->lock);
+			request_replay_points(s);
+			pthread_mutex_lock(&s->lock);
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (!atomic_load(&s->done))
 		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);

@@ -14,7 +14,9 @@
 
 #include "entrybox/abi.h"
 #include "explain/report.h"
+#include "entrybox/x86.h"
 #include "explain/triple_fault.h"
+#include "kvm/shutdown_replay.h"
 #include "host/confine.h"
 #include "inject/inject.h"
 #include "kvm/snapshot.h"
@@ -183,6 +185,8 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	if (ok && syscall_return)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_return, BP_SYSCALL_RETURN) >= 0;
 	v->armed_generation = generation;
+	/* The guest has set its SYSCALL MSRs by now; a triple-fault replay needs them. */
+	replay_note_msrs(&v->vcpu, &v->replay_msrs);
 	if (!ok)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: no breakpoint slot left for the syscall boundary",
 				v->vcpu.index);
@@ -345,26 +349,80 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 
 /* ---- other exits ------------------------------------------------------------------------- */
 
-/* At KVM_EXIT_SHUTDOWN: the exception chain the final state shows becomes the
- * run's explanation (tf_explain). */
+#define REPLAY_MAX_STEPS 100000u
+
+/* The state before the faulting instruction: the vCPU's own where the backend
+ * kept it, else a replay from the last entry (kvm/shutdown_replay.h). */
+static bool state_before_fault(struct vcpu_state *v, struct kvm_regs *regs, struct kvm_sregs *sregs,
+			       bool *cr2_valid, char *provenance, size_t len)
+{
+	struct kvm_vcpu *vc = &v->vcpu;
+	if (!replay_state_was_reset(vc)) {
+		*regs = *kvm_regs(vc);
+		*sregs = *kvm_sregs(vc);
+		*cr2_valid = true;
+		return true;
+	}
+	*cr2_valid = false;
+	/* An event the VMM injected at the last entry is the first exception,
+	 * and the state it was injected into is the one to explain. */
+	if (inject_last_vector(v->s) >= 0 && vc->point_valid) {
+		*regs = vc->point_regs;
+		*sregs = vc->point_sregs;
+		snprintf(provenance, len, "the backend reset the vCPU; state of the last entry");
+		return true;
+	}
+	struct replay_result rr;
+	replay_to_shutdown(vc, &v->replay_msrs, REPLAY_MAX_STEPS, &rr);
+	if (!rr.ok) {
+		snprintf(provenance, len, "the backend reset the vCPU and the replay failed: %s", rr.why);
+		return false;
+	}
+	*regs = rr.regs;
+	*sregs = rr.sregs;
+	replay_put_state(vc, regs, sregs);
+	snprintf(provenance, len, "the backend reset the vCPU; replayed %u instructions from the last exit", rr.steps);
+	return true;
+}
+
+static void fill_tf_cpu(struct fa_cpu *c, const struct kvm_regs *r, const struct kvm_sregs *sr)
+{
+	const uint64_t gpr[FA_NGPR] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,
+					r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(c->gpr, gpr, sizeof(gpr));
+	c->rip = r->rip;
+	c->fs_base = sr->fs.base;
+	c->gs_base = sr->gs.base;
+	c->cr3 = sr->cr3;
+	c->cpl = (uint8_t)(sr->cs.selector & 3);
+	c->smap = (sr->cr4 & CR4_SMAP) != 0;
+	c->rflags_ac = (r->rflags & RFLAGS_AC) != 0;
+}
+
+
+/* At KVM_EXIT_SHUTDOWN: the exception chain of the state before the fault
+ * becomes the run's explanation (tf_explain). */
 static void explain_triple_fault(struct vcpu_state *v)
 {
 	struct session *s = v->s;
-	struct kvm_vcpu *vc = &v->vcpu;
-	vc->regs_valid = vc->sregs_valid = false;
-	struct kvm_regs *r = kvm_regs(vc);
-	struct kvm_sregs *sr = kvm_sregs(vc);
-	if (!r || !sr)
-		return;
-	struct pt_env env = gmem_pt_env(&s->vm.mem);
-	struct tf_machine m = {
-		.rip = r->rip, .rsp = r->rsp, .cr2 = sr->cr2, .cr3 = sr->cr3,
-		.idt_base = sr->idt.base, .idt_limit = sr->idt.limit, .tr_base = sr->tr.base,
-		.cpl = (uint8_t)(sr->cs.selector & 3), .first_vector = inject_last_vector(s),
-		.env = &env, .layout = &s->layout, .syms = s->syms,
-	};
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool cr2_valid = false;
+	char provenance[220] = "";
 	char text[sizeof(s->r->explanation)];
-	tf_explain(&m, text, sizeof(text));
+	if (!state_before_fault(v, &regs, &sregs, &cr2_valid, provenance, sizeof(provenance))) {
+		snprintf(text, sizeof(text), "(%s) no state to explain the triple fault from", provenance);
+	} else {
+		struct pt_env env = gmem_pt_env(&s->vm.mem);
+		struct tf_machine m = {
+			.cr2 = sregs.cr2, .cr2_valid = cr2_valid,
+			.idt_base = sregs.idt.base, .idt_limit = sregs.idt.limit, .tr_base = sregs.tr.base,
+			.first_vector = inject_last_vector(s), .provenance = provenance[0] ? provenance : NULL,
+			.env = &env, .layout = &s->layout, .syms = s->syms,
+		};
+		fill_tf_cpu(&m.cpu, &regs, &sregs);
+		tf_explain(&m, text, sizeof(text));
+	}
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->r->explanation, sizeof(s->r->explanation), "%s", text);
 	pthread_mutex_unlock(&s->lock);

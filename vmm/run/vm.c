@@ -17,6 +17,7 @@
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
+#include "kvm/ram_journal.h"
 #include "run/measure.h"
 #include "run/session.h"
 #include "trace/trace.h"
@@ -122,6 +123,11 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 	return RUN_VERDICT_OK;
 }
 
+static bool backend_resets_at_shutdown(enum kvm_backend b)
+{
+	return b == BACKEND_SVM;
+}
+
 static enum run_verdict boot_guest(struct session *s)
 {
 	char err[256];
@@ -147,7 +153,14 @@ static enum run_verdict boot_guest(struct session *s)
 	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
 	if (!s->syms && s->cfg->echo_serial)
 		fprintf(stderr, "entrybox: warning: no symbols: %s\n", err);
-	return create_vcpus(s, &lg);
+	if (backend_resets_at_shutdown(s->backend) && ram_journal_start(&s->vm, err, sizeof(err)) < 0 &&
+	    s->cfg->echo_serial)
+		fprintf(stderr, "entrybox: warning: a triple fault will not be replayed: %s\n", err);
+	enum run_verdict v = create_vcpus(s, &lg);
+	/* The first entry is a replay point: a guest may triple-fault at once. */
+	for (unsigned i = 0; i < s->nvcpus && s->vm.journal; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	return v;
 }
 
 static enum run_verdict open_trace(struct session *s)
@@ -287,6 +300,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 	if (st == RUN_VERDICT_OK)
 		st = add_observers(s);
 	if (st == RUN_VERDICT_OK) {
+		result_json_prepare();
 		session_run_threads(s);
 		if (sweep)
 			sweep_execute(sweep, s);

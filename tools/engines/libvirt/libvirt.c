@@ -404,6 +404,9 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 		.guest_path = cfg->guest_path,
 		.cmdline = cfg->cmdline,
 		.kvm = cfg->type == LIBVIRT_DOMAIN_KVM,
+		/* kvm_pvm refuses KVM_SET_MSRS of IA32_ARCH_CAPABILITIES, and QEMU
+		 * aborts on that; only a local backend can be looked up. */
+		.no_arch_capabilities = uri_is_local(cfg->uri) && backend_detect("/sys") == BACKEND_PVM,
 		.vcpus = cfg->vcpus ? cfg->vcpus : 1,
 		.memory_mib = LIBVIRT_MEMORY_MIB,
 		.console_host = console_host,

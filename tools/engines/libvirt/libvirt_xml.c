@@ -113,7 +113,10 @@ char *libvirt_domain_xml(const struct libvirt_domain_spec *s)
 	fprintf(f, "  <memory unit='MiB'>%u</memory>\n  <vcpu>%u</vcpu>\n", s->memory_mib, s->vcpus);
 	put_os(f, s);
 	/* TCG's "max" CPU has SYSCALL, PCID and the rest the reference needs. */
-	fprintf(f, "  <cpu mode='%s'/>\n", s->kvm ? "host-passthrough" : "maximum");
+	if (s->kvm && s->no_arch_capabilities)
+		fputs("  <cpu mode='host-passthrough'>\n    <feature policy='disable' name='arch-capabilities'/>\n  </cpu>\n", f);
+	else
+		fprintf(f, "  <cpu mode='%s'/>\n", s->kvm ? "host-passthrough" : "maximum");
 	put_lifecycle(f);
 	put_devices(f, s);
 	put_debug_exit(f);

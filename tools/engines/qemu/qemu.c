@@ -94,6 +94,16 @@ struct qemu_argv {
 	char smp[16];
 };
 
+/* kvm_pvm refuses KVM_SET_MSRS of IA32_ARCH_CAPABILITIES, which QEMU sets for
+ * `-cpu host` and aborts on ("failed to set MSR 0x10a"); the guest never
+ * reads that MSR. */
+static const char *cpu_model(bool kvm)
+{
+	if (!kvm)
+		return "max";
+	return backend_detect("/sys") == BACKEND_PVM ? "host,-arch-capabilities" : "host";
+}
+
 /* microvm boots PVH in tens of milliseconds and takes isa-debug-exit; its
  * auto-kernel-cmdline would append virtio-mmio text the guest must reject. */
 static void build_argv(struct qemu_argv *a, const char *binary, const struct qemu_config *cfg)
@@ -104,7 +114,7 @@ static void build_argv(struct qemu_argv *a, const char *binary, const struct qem
 		binary,
 		"-M", "microvm,auto-kernel-cmdline=off",
 		"-accel", kvm ? "kvm" : "tcg",
-		"-cpu", kvm ? "host" : "max",
+		"-cpu", cpu_model(kvm),
 		"-smp", a->smp,
 		"-m", "64M",
 		"-nographic", "-nodefaults", "-no-reboot",

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Explaining a triple fault (KVM_EXIT_SHUTDOWN) from what is left: the final
- * registers, the IDT, the TSS and the page tables.  The CPU leaves RIP/RSP at
- * the instruction whose exception could not be delivered, so the chain is
+ * Explaining a triple fault (KVM_EXIT_SHUTDOWN) from the state before the
+ * instruction whose exception could not be delivered: its registers, the IDT,
+ * the TSS and the page tables.  kvm_pvm and kvm_intel leave that state in the
+ * vCPU; kvm_amd resets the vCPU, and the run replays up to the fault to get it
+ * back (run/shutdown_replay.c).  The first exception is the one the VMM
+ * injected, else the first access of the instruction that faults
+ * (fault_access.h), else CR2 where the backend kept it.  Then the chain is
  * rebuilt by replaying delivery: for the first vector, and then for #DF, which
  * gate, which stack (IST, RSP0 or the current one), whether that stack and
  * the handler are mapped under the current CR3.  The analysis works on a
@@ -15,16 +19,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "check/layout.h"
+#include "explain/fault_access.h"
 #include "pagetables.h"
 
 struct symtab;
 
 struct tf_machine {
-	uint64_t rip, rsp, cr2, cr3;
+	struct fa_cpu cpu;               /* registers, CR3, CPL before the faulting instruction */
+	uint64_t cr2;
+	bool cr2_valid;                  /* false where the backend reset the vCPU */
 	uint64_t idt_base, tr_base;
 	uint16_t idt_limit;
-	uint8_t cpl;
 	int first_vector;                /* the event the VMM injected last, -1 if none */
+	const char *provenance;          /* how this state was obtained, e.g. "replayed 12 instructions"; may be NULL */
 	const struct pt_env *env;        /* guest-physical pages */
 	const struct layout *layout;     /* names stacks; may be NULL */
 	const struct symtab *syms;       /* names code; may be NULL */

@@ -9,11 +9,13 @@
 #define ENTRYBOX_KVM_H
 
 #include <linux/kvm.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "machine/gmem.h"
 
+struct ram_journal;
 struct kvm_vm;
 struct kvm_vcpu;
 
@@ -39,6 +41,8 @@ struct kvm_vm {
 	bool owns_ram;          /* mapped by kvm_open_vm, unmapped by kvm_close_vm */
 	int run_size;
 	bool has_sync_regs;     /* KVM_CAP_SYNC_REGS covers regs+sregs */
+	uint32_t slot_flags;    /* of the RAM slot, kept when the slot is reloaded */
+	struct ram_journal *journal; /* kvm/ram_journal.h; NULL unless started */
 	bool exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled: CR2/DR6 travel with the exception */
 };
 
@@ -53,6 +57,13 @@ struct kvm_vcpu {
 	struct kvm_sregs sregs;
 	bool regs_valid, sregs_valid;
 	bool regs_dirty, sregs_dirty;
+	/* A replay point (kvm/shutdown_replay.h): the registers of one KVM_RUN as
+	 * the vCPU entered the guest with them, taken when `replay_point_wanted`
+	 * was set, together with the VM's RAM journal at that moment. */
+	atomic_bool replay_point_wanted;
+	struct kvm_regs point_regs;
+	struct kvm_sregs point_sregs;
+	bool point_valid;
 };
 
 /* Opens /dev/kvm.  Returns -1 with errno set; the caller reports it. */

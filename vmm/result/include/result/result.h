@@ -114,6 +114,12 @@ const char *result_end_name(enum run_end end);
 /* The verdict on a finished run. */
 enum run_verdict result_verdict(const struct run_result *r);
 
+/* Makes json-c take its hash seed now.  It does so on the first object it
+ * parses, from RDRAND where the CPU has it and else from getrandom or
+ * /dev/urandom; a confined vCPU thread may open no file, and parses the
+ * guest's result line.  Call once before the threads confine themselves. */
+void result_json_prepare(void);
+
 /* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
  * fields of r and return true. */
 bool result_parse_serial_line(const char *line, struct run_result *r);

@@ -21,6 +21,7 @@
 #include "host/backend.h"
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
+#include "kvm/shutdown_replay.h"
 #include "machine/serial.h"
 #include "result/result.h"
 #include "roles/pvm_syscall.h"
@@ -68,6 +69,7 @@ struct vcpu_state {
 	bool thread_started;
 	struct debugctl dbg;
 	struct pvm_syscall pvm;
+	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
 	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
 	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
 	uint64_t boundary_gpr[16];

@@ -11,6 +11,7 @@ struct libvirt_domain_spec {
 	const char *guest_path;   /* <kernel>: a path on the libvirt host */
 	const char *cmdline;      /* <cmdline> */
 	bool kvm;                 /* type kvm + microvm + host CPU; else type qemu (TCG) + q35 + max CPU */
+	bool no_arch_capabilities; /* host CPU without IA32_ARCH_CAPABILITIES (kvm_pvm refuses the MSR) */
 	unsigned vcpus;
 	unsigned memory_mib;
 	const char *console_host; /* COM1 is a TCP client of this address (as seen by the libvirt host) */
