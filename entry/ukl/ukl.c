@@ -33,6 +33,7 @@ static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
 extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
+extern const char ukl_entry_SYSCALL_64[], ukl_return_to_app_ret[];
 
 static bool is_app(const struct task *t)
 {
@@ -53,6 +54,8 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
+	v->app_syscall_entry = (uint64_t)ukl_entry_SYSCALL_64;
+	v->app_syscall_return = (uint64_t)ukl_return_to_app_ret;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
 	v->return_to_user = (uint64_t)ukl_first_return;
 	return true;

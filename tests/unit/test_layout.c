@@ -96,7 +96,7 @@ struct reject_case {
 #define M(fn, body) static void fn(struct ebx_layout *r) { body; }
 M(m_none, (void)r)
 M(m_size, r->size -= 8)
-M(m_version, r->version = 2)
+M(m_version, r->version = 1)
 M(m_ncpus0, r->ncpus = 0)
 M(m_ncpus9, r->ncpus = EBX_MAX_CPUS + 1)
 M(m_ntasks, r->ntasks = EBX_MAX_TASKS + 1)
@@ -115,6 +115,8 @@ M(m_etext_noncanon, r->entry_text_end = 0x8000000000001000ull)
 M(m_etext_outside, r->entry_text_end = FX_KTEXT_END + 0x1000)
 M(m_syscall_entry, r->syscall_entry = FX_ENTRY_END)
 M(m_syscall_return, r->syscall_return = FX_KERNEL_RIP)
+M(m_app_half, r->app_syscall_entry = FX_SYSCALL_ENTRY)
+M(m_app_outside, (r->app_syscall_entry = FX_SYSCALL_ENTRY, r->app_syscall_return = FX_KERNEL_RIP))
 M(m_user_cs, r->user_cs = 0x30)
 M(m_kernel_cs, r->kernel_cs = 0)
 M(m_user_ss_wide, r->user_ss = 0x1002b)
@@ -160,7 +162,7 @@ M(m_ist_vector, r->ist_of_vector[14] = 8)
 static const struct reject_case reject_cases[] = {
 	{ "length", m_none, "length", 8 },
 	{ "size", m_size, "size", 0 },
-	{ "version", m_version, "version 2", 0 },
+	{ "version", m_version, "version 1", 0 },
 	{ "ncpus 0", m_ncpus0, "ncpus 0", 0 },
 	{ "ncpus 9", m_ncpus9, "ncpus 9", 0 },
 	{ "ntasks", m_ntasks, "ntasks 17", 0 },
@@ -179,6 +181,8 @@ static const struct reject_case reject_cases[] = {
 	{ "entry text outside kernel text", m_etext_outside, "not inside kernel_text", 0 },
 	{ "syscall_entry", m_syscall_entry, "syscall_entry", 0 },
 	{ "syscall_return", m_syscall_return, "syscall_return", 0 },
+	{ "app syscall entry alone", m_app_half, "set together", 0 },
+	{ "app syscall return outside", m_app_outside, "app_syscall_entry/return", 0 },
 	{ "user_cs RPL", m_user_cs, "user_cs", 0 },
 	{ "kernel_cs null", m_kernel_cs, "kernel_cs", 0 },
 	{ "user_ss > 16 bits", m_user_ss_wide, "user_ss", 0 },

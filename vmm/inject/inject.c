@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "result/result_coverage.h"
 #include "run/measure.h"
 #include "run/session.h"
 
@@ -460,6 +461,8 @@ static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const s
 	return unmap_user_stack(st, v, &p);
 }
 
+static void inject_finish(void *ctx, struct session *s);
+
 const struct exit_observer inject_observer = {
 	.name = "inject",
 	.owner = DBG_OWNER_INJECT,
@@ -468,6 +471,7 @@ const struct exit_observer inject_observer = {
 	.on_step = on_step,
 	.on_breakpoint = on_breakpoint,
 	.on_checkpoint = on_checkpoint,
+	.on_finish = inject_finish,
 };
 
 /* ---- the end ------------------------------------------------------------------------------------- */
@@ -516,28 +520,47 @@ static void add_report(struct session *s, const char *spec, bool reached, uint64
 	}
 }
 
-void inject_finish(struct session *s)
+/* Where no boundary breakpoint fired, a LOC not reached says nothing about the guest. */
+static const char *why_not_reached(const struct run_result *r, bool kernel)
 {
-	struct inject_state *st = s->inj;
-	if (!st)
-		return;
+	const struct coverage_check *b = result_coverage_find(r, "syscall-boundary");
+	if (b && b->observed < b->expected)
+		return " (breakpoints did not fire on this machine: see coverage)";
+	return kernel ? " (the guest never executed it)"
+		      : " (ring-3 LOC: found by single-stepping, which SYSRET interrupts)";
+}
+
+static void inject_finish(void *ctx, struct session *s)
+{
+	struct inject_state *st = ctx;
+	unsigned armed = 0, delivered = 0;
 	for (size_t i = 0; i < st->nlocs; i++) {
 		struct loc_injection *li = &st->locs[i];
 		char note[160];
 		if (li->fired)
 			snprintf(note, sizeof(note), "%s", li->delivery);
 		else
-			snprintf(note, sizeof(note), "the guest never executed 0x%" PRIx64 "%s", li->addr,
-				 li->kernel ? "" : " (ring-3 LOC: found by single-stepping, which SYSRET interrupts)");
+			snprintf(note, sizeof(note), "no stop at 0x%" PRIx64 "%s", li->addr,
+				 why_not_reached(s->r, li->kernel));
 		add_report(s, li->spec.text, li->fired, li->rip, note);
+		armed++;
+		delivered += li->fired;
 	}
 	if (st->point.active) {
 		char at[32];
 		snprintf(at, sizeof(at), "sweep point %" PRIu64, st->point.steps);
 		add_report(s, at, st->point_delivered, st->point.expect_rip, st->point_why);
+		armed++;
+		delivered += st->point_delivered;
 	}
-	if (st->user_stack)
+	if (st->user_stack) {
 		add_report(s, st->user_stack_spec.text, st->user_stack_done, st->user_stack_rip,
 			   st->user_stack_detail[0] ? st->user_stack_detail
 						    : "the scenario never sent an inject point (EBX_EV_INJECT_POINT)");
+		armed++;
+		delivered += st->user_stack_done;
+	}
+	if (armed)
+		result_coverage_add(s->r, "inject-armed", armed, delivered,
+				    "injections armed on the command line that reached their point and were delivered");
 }

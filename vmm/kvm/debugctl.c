@@ -63,6 +63,11 @@ bool debugctl_stepping(const struct debugctl *d)
 	return d->step_owners != 0;
 }
 
+unsigned debugctl_live_step_owners(const struct debugctl *d)
+{
+	return d->live.valid ? d->live.step_owners : 0;
+}
+
 /* ---- breakpoints ---- */
 
 int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
@@ -163,6 +168,14 @@ bool debugctl_stepping_over(const struct debugctl *d)
 
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
+	/* KVM arms a single step for the RIP it holds at KVM_SET_GUEST_DEBUG and
+	 * leaves TF out once RIP is set to anything else: a RIP the VMM rewrote
+	 * (a repair, a hypercall) goes to KVM first, and stepping is armed again. */
+	if (d->step_owners && (vcpu->regs_dirty || vcpu->sregs_dirty)) {
+		if (kvm_flush_regs(vcpu) < 0)
+			return -1;
+		d->changed = true;
+	}
 	if (!d->changed && d->live.valid) {
 		/* Who wants the next step may change without KVM seeing a difference. */
 		d->live.step_owners = d->step_owners;

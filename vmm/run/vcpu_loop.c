@@ -32,6 +32,7 @@ enum boundary_bp {
 	BP_PVM_PF_HANDLER = 1, /* the guest's #PF handler: kvm_pvm SYSCALL repair */
 	BP_SYSCALL_ENTRY,      /* MSR_LSTAR: user-boundary checks where SYSCALL works natively */
 	BP_SYSCALL_RETURN,     /* the sysretq of the fast exit path */
+	BP_APP_SYSCALL_ENTRY,  /* where a ring-0 application's syscall enters (entry=ukl) */
 };
 
 /* ---- ending ------------------------------------------------------------------------------ */
@@ -159,6 +160,23 @@ static enum exit_decision notify_breakpoint(struct vcpu_state *v, int slot, enum
 	return d;
 }
 
+enum exit_decision vcpu_syscall_returned(struct vcpu_state *v)
+{
+	return notify(v, HOOK_SYSCALL_RETURN);
+}
+
+enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v)
+{
+	unsigned owners = debugctl_live_step_owners(&v->dbg);
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	if (!owners || !regs)
+		return EXIT_CONTINUE;
+	v->moved_by_vmm = true;
+	enum exit_decision d = notify_step(v, regs->rip, owners);
+	v->moved_by_vmm = false;
+	return d;
+}
+
 /* ---- breakpoints ------------------------------------------------------------------------- */
 
 static enum exit_decision arm_breakpoints(struct vcpu_state *v)
@@ -168,6 +186,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	unsigned generation = atomic_load(&s->layout_generation);
 	uint64_t syscall_entry = s->layout.raw.syscall_entry;
 	uint64_t syscall_return = s->layout.raw.syscall_return;
+	uint64_t app_entry = s->layout.raw.app_syscall_entry;
 	v->pvm.pf_handler = s->pf_handler;
 	v->pvm.lstar = s->lstar;
 	v->pvm.star = s->star;
@@ -184,6 +203,8 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_entry, BP_SYSCALL_ENTRY) >= 0;
 	if (ok && syscall_return)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_return, BP_SYSCALL_RETURN) >= 0;
+	if (ok && app_entry)
+		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, app_entry, BP_APP_SYSCALL_ENTRY) >= 0;
 	v->armed_generation = generation;
 	/* The guest has set its SYSCALL MSRs by now; a triple-fault replay needs them. */
 	replay_note_msrs(&v->vcpu, &v->replay_msrs);
@@ -193,14 +214,21 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	return notify(v, HOOK_ARM);
 }
 
-/* The vCPU stands on the syscall entry in the post-SYSCALL state. */
+/* The vCPU stands on the syscall entry in the post-SYSCALL state, or on a
+ * ring-0 application's syscall entry right after its `call`. */
 static enum exit_decision at_syscall_boundary(struct vcpu_state *v, enum boundary_via via)
 {
 	debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
-	remember_syscall_boundary(v);
 	v->n.syscall_boundaries++;
 	v->boundary_via = via;
-	enum exit_decision d = vcpu_check_state(v, SNAP_USER_BOUNDARY);
+	enum exit_decision d;
+	if (via == BOUNDARY_BY_APP_CALL) {
+		/* No privilege change: nothing of user mode to judge, no SYSCALL frame to compare. */
+		d = vcpu_check_state(v, SNAP_PLAIN);
+	} else {
+		remember_syscall_boundary(v);
+		d = vcpu_check_state(v, SNAP_USER_BOUNDARY);
+	}
 	if (d != EXIT_END)
 		d = exit_decision_merge(d, notify(v, HOOK_SYSCALL_BOUNDARY));
 	return d;
@@ -229,6 +257,8 @@ static enum exit_decision boundary_breakpoint(struct vcpu_state *v, int slot)
 		return at_pf_handler(v);
 	case BP_SYSCALL_ENTRY:
 		return at_syscall_boundary(v, BOUNDARY_BY_BREAKPOINT);
+	case BP_APP_SYSCALL_ENTRY:
+		return at_syscall_boundary(v, BOUNDARY_BY_APP_CALL);
 	case BP_SYSCALL_RETURN: {
 		enum exit_decision d = vcpu_check_state(v, SNAP_RETURN_POINT);
 		/* Parked, not stepped over: see debugctl.h.  The next syscall entry unparks it. */
@@ -334,6 +364,10 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
 		d = notify_step(v, rip, c.step_owners);
+		/* A ring-0 application's syscall returns by `ret`: no breakpoint
+		 * needed, whoever follows the return is stepping to it. */
+		if (d != EXIT_END && rip == v->s->layout.raw.app_syscall_return && rip)
+			d = exit_decision_merge(d, notify(v, HOOK_SYSCALL_RETURN));
 	}
 	/* A step can land on a breakpoint address, e.g. on the sysretq while
 	 * measuring.  Whether the breakpoint then fires before that instruction
@@ -523,7 +557,7 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 		enum boundary_via via = v->replay_boundary;
 		v->replay_boundary = 0;
 		enum exit_decision b = at_syscall_boundary(v, via);
-		if (b != EXIT_END && via == BOUNDARY_BY_BREAKPOINT)
+		if (b != EXIT_END && via != BOUNDARY_BY_REPAIR)
 			step_over_if_needed(v, b);
 		d = exit_decision_merge(d, b);
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "result/result_coverage.h"
 #include "run/session.h"
 #include "trace_record.h"
 
@@ -318,12 +319,24 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 	return EXIT_CONTINUE;
 }
 
+/* A trace asked for and not recorded whole is a check that did not run. */
+static void on_finish(void *ctx, struct session *s)
+{
+	struct trace *t = ctx;
+	const char *ended = t->phase == PHASE_TRACING ? "run-ended" : t->ended;
+	char what[160];
+	snprintf(what, sizeof(what), "%s path traced whole, from its boundary to the return to ring 3 (ended: %s)",
+		 trace_path_name(t->cfg.path), ended);
+	result_coverage_add(s->r, "trace", 1, strcmp(ended, "returned-to-user") == 0, what);
+}
+
 const struct exit_observer trace_observer = {
 	.name = "trace",
 	.owner = DBG_OWNER_TRACE,
 	.on_syscall_boundary = on_syscall_boundary,
 	.on_user_fault = on_user_fault,
 	.on_step = on_step,
+	.on_finish = on_finish,
 };
 
 /* ---- summary ---------------------------------------------------------------------------------- */

@@ -141,7 +141,7 @@ struct ebx_ev_inject_point {
 };
 
 /* ---- layout ----------------------------------------------------------------------------- */
-#define EBX_LAYOUT_VERSION      1u
+#define EBX_LAYOUT_VERSION      2u
 #define EBX_MAX_CPUS            8u
 #define EBX_MAX_TASKS           16u
 #define EBX_MAX_STACKS          96u
@@ -219,6 +219,10 @@ struct ebx_layout {
 	uint64_t kernel_text_start, kernel_text_end;
 	uint64_t syscall_entry;      /* MSR_LSTAR value the guest programs */
 	uint64_t syscall_return;     /* address of the sysretq instruction of the fast exit path */
+	/* entry=ukl: where a ring-0 application's syscall enters (it `call`s it)
+	 * and the `ret` that returns to the application; 0 in other models. */
+	uint64_t app_syscall_entry;
+	uint64_t app_syscall_return;
 	uint64_t user_cs, user_ss, kernel_cs, kernel_ss;
 	uint8_t  ist_of_vector[32];  /* IST index (0 = none) the IDT gives vectors 0..31 */
 	struct ebx_cpu_desc   cpus[EBX_MAX_CPUS];

@@ -52,8 +52,6 @@ extern const struct exit_observer inject_observer;
 int inject_last_vector(const struct session *s);
 /* The VMM delivered `vector` to the guest (an injection, or the guest's own #DB handed back). */
 void inject_note_delivery(struct session *s, int vector);
-/* Fills r->injections at the end of the run. */
-void inject_finish(struct session *s);
 
 /* Delivery, exposed for the sweep and the tests. */
 bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen);

@@ -74,6 +74,8 @@ void debugctl_want_step(struct debugctl *d, enum dbg_owner o, bool on);
 bool debugctl_owner_steps(const struct debugctl *d, enum dbg_owner o);
 /* Any owner wants stepping. */
 bool debugctl_stepping(const struct debugctl *d);
+/* The owners whose step the vCPU ran with (bit per enum dbg_owner), 0 when it ran without. */
+unsigned debugctl_live_step_owners(const struct debugctl *d);
 
 /* ---- breakpoints ---- */
 /* Arms a slot for `o` at addr; the slot index, or -1 when all four are taken.

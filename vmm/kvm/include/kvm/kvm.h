@@ -96,6 +96,9 @@ struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu);
 struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu);
 void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
 void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
+/* Hands registers the VMM changed to KVM now, by ioctl, instead of at the next
+ * KVM_RUN.  -1 with errno. */
+int kvm_flush_regs(struct kvm_vcpu *vcpu);
 /* Forgets the cached registers: the next kvm_regs()/kvm_sregs() asks KVM. */
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu);
 

@@ -9,6 +9,8 @@
 
 #define RESULT_MAX_VIOLATIONS 64
 #define RESULT_MAX_INJECTIONS 8
+#define RESULT_MAX_COVERAGE   8
+#define RESULT_MAX_TASKS      16   /* EBX_MAX_TASKS */
 
 /* How a finished run is judged, whatever engine ran it.  The values are the
  * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
@@ -68,6 +70,14 @@ struct sweep_report {
 	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
 };
 
+/* One of the VMM's checks of its own coverage (result_coverage.h). */
+struct coverage_check {
+	char check[32];           /* "syscall-boundary", "stepped-round-trips", ... */
+	uint64_t expected;        /* how often it had to happen */
+	uint64_t observed;        /* how often the VMM saw it happen */
+	char what[160];           /* what was counted */
+};
+
 struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
@@ -102,6 +112,12 @@ struct run_result {
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
 	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
+	/* From the guest's result line: system calls each task made (by task id). */
+	unsigned ntask_syscalls;
+	uint64_t task_syscalls[RESULT_MAX_TASKS];
+	uint64_t syscall_boundaries; /* SYSCALLs from ring 3 the VMM stopped at */
+	unsigned ncoverage;
+	struct coverage_check coverage[RESULT_MAX_COVERAGE];
 };
 
 /* Frees what a result owns (the sweep's points); r stays usable. */

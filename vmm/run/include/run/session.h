@@ -35,6 +35,7 @@
 enum boundary_via {
 	BOUNDARY_BY_BREAKPOINT = 1, /* a VMM breakpoint on MSR_LSTAR: the vCPU must step over it */
 	BOUNDARY_BY_REPAIR,         /* the kvm_pvm repair put it there: nothing to pass */
+	BOUNDARY_BY_APP_CALL,       /* a ring-0 application called its syscall entry (entry=ukl): a breakpoint */
 };
 
 /* What one vCPU did, summed into the result at the end. */
@@ -42,7 +43,7 @@ struct vcpu_counters {
 	uint64_t checks;              /* rule evaluations */
 	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	uint64_t guest_debug;         /* the guest's own #DBs, handed back to it */
-	uint64_t syscall_boundaries;  /* SYSCALLs from ring 3 the VMM stopped at */
+	uint64_t syscall_boundaries;  /* syscalls the VMM stopped at the entry of (ring 3, ring-0 applications) */
 };
 
 /* How this vCPU's thread wants the run to end (set by vcpu_end()). */
@@ -77,6 +78,7 @@ struct vcpu_state {
 	enum boundary_via boundary_via; /* of the boundary being handled, while observers run */
 	enum boundary_via replay_boundary; /* 0, or: handle this boundary before running (after a rewind) */
 	struct vcpu_counters n;
+	bool moved_by_vmm;            /* while observers hear of a step: the VMM put the vCPU there */
 	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
 	struct vcpu_ending ending;
 };
@@ -138,6 +140,12 @@ void vcpu_loop_run(struct vcpu_state *v);
 enum exit_decision vcpu_end(struct vcpu_state *v, enum run_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+/* The VMM itself completed a syscall's return to ring 3 (a hypercall did):
+ * the observers' on_syscall_return. */
+enum exit_decision vcpu_syscall_returned(struct vcpu_state *v);
+/* The VMM completed the instruction the vCPU was stepping and moved it (a
+ * hypercall): the step ends at the new RIP, for the owners that stepped. */
+enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v);
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
 /* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
  * the vCPU then handles the boundary it was saved at before it runs again. */
