@@ -99,10 +99,23 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	return PVM_REPAIRED;
 }
 
+/* IN and OUT to a port: E4-E7 with an 8-bit port, EC-EF by DX, a 0x66 prefix for 16-bit data. */
+static size_t port_io_len(const uint8_t *code, size_t n)
+{
+	size_t prefix = n > 0 && code[0] == 0x66;
+	if (n <= prefix)
+		return 0;
+	uint8_t op = code[prefix];
+	if (op >= 0xe4 && op <= 0xe7)
+		return n >= prefix + 2 ? prefix + 2 : 0;
+	return op >= 0xec && op <= 0xef ? prefix + 1 : 0;
+}
+
 size_t pvm_unreported_step_len(const uint8_t *code, size_t n)
 {
 	static const uint8_t swapgs[] = { 0x0f, 0x01, 0xf8 };
 	if (n >= sizeof(swapgs) && memcmp(code, swapgs, sizeof(swapgs)) == 0)
 		return sizeof(swapgs);
-	return 0;
+	/* Port I/O the VMM completes (every port here exits to it). */
+	return port_io_len(code, n);
 }

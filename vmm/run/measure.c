@@ -64,7 +64,7 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
 	(void)rip;
 	struct measure_vcpu *m = mine(ctx, v);
-	if (m->in_region)
+	if (m->in_region && !v->step_repeats)
 		m->steps++;
 	return EXIT_CONTINUE;
 }

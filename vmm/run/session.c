@@ -40,6 +40,7 @@ struct session *session_create(const struct vm_config *cfg, struct run_result *r
 	pthread_condattr_destroy(&ca);
 	for (unsigned i = 0; i < nvcpus; i++) {
 		s->vcpus[i].s = s;
+		s->vcpus[i].delivered_vector = -1;
 		debugctl_init(&s->vcpus[i].dbg);
 	}
 	s->start = session_now();

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "explain/insn_flow.h"
 #include "explain/report.h"
 #include "entrybox/x86.h"
 #include "explain/triple_fault.h"
@@ -136,10 +137,14 @@ static enum exit_decision notify(struct vcpu_state *v, enum plain_hook h)
 	return d;
 }
 
+static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN]);
+
 static enum exit_decision notify_step(struct vcpu_state *v, uint64_t rip, unsigned owners)
 {
 	struct session *s = v->s;
 	enum exit_decision d = EXIT_CONTINUE;
+	uint8_t code[MAX_INSN];
+	v->step_repeats = rip == v->resume_rip && insn_is_rep_string(code, read_code(v, code));
 	for (unsigned i = 0; i < s->nobservers && d != EXIT_END; i++) {
 		const struct observer_entry *e = &s->observers[i];
 		if (e->o->on_step && (owners & (1u << e->o->owner)))
@@ -347,6 +352,7 @@ static enum exit_decision redeliver_guest_debug(struct vcpu_state *v, uint64_t p
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot deliver the guest's #DB: %s", v->vcpu.index,
 				strerror(errno));
 	inject_note_delivery(v->s, VEC_DB);
+	v->delivered_vector = VEC_DB;
 	return vcpu_check_state(v, SNAP_PLAIN);
 }
 
@@ -563,6 +569,10 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 	}
 	if (d == EXIT_END)
 		return d;
+	if (debugctl_stepping(&v->dbg)) {
+		struct kvm_regs *regs = kvm_regs(&v->vcpu);
+		v->resume_rip = regs ? regs->rip : 0;
+	}
 	catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));

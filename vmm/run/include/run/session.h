@@ -79,6 +79,11 @@ struct vcpu_state {
 	enum boundary_via replay_boundary; /* 0, or: handle this boundary before running (after a rewind) */
 	struct vcpu_counters n;
 	bool moved_by_vmm;            /* while observers hear of a step: the VMM put the vCPU there */
+	/* While observers hear of a step: it ended on the REP string instruction
+	 * it started on -- another iteration, not another instruction. */
+	bool step_repeats;
+	uint64_t resume_rip;          /* where the vCPU last entered the guest while stepping */
+	int delivered_vector;         /* the event the VMM last queued for this vCPU, -1 once seen */
 	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
 	struct vcpu_ending ending;
 };
