@@ -105,6 +105,82 @@ static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t er
 	return true;
 }
 
+/* ---- pf-user-stack at an instruction ---------------------------------------------------------- */
+
+/* The stack pointer of the code the kernel entered from: RSP itself while on
+ * a user or application stack (ring-3 code, a syscall entry before its stack
+ * switch, a UKL application), else the one the last syscall boundary saw. */
+static bool user_stack_pointer(struct vcpu_state *v, uint64_t rsp, uint8_t cpl, uint64_t *out)
+{
+	bool guard = false;
+	const struct ebx_stack_desc *st = layout_stack_of_rsp(&v->s->layout, rsp, &guard);
+	if (cpl == 3 || (st && (st->kind == EBX_STACK_USER || st->kind == EBX_STACK_UKL))) {
+		*out = rsp;
+		return true;
+	}
+	if (!v->boundary_valid)
+		return false;
+	*out = v->boundary_gpr[4];
+	return true;
+}
+
+/* Takes one page from both halves of the task's PGD pair: under KPTI they
+ * share the user half's tables, so the second finds it taken already. */
+static enum pt_status take_page(struct pt_env *env, const struct ebx_task_desc *t, uint64_t page)
+{
+	enum pt_status rc = pt_take(env, t->kernel_pgd, page);
+	if (t->user_pgd != t->kernel_pgd) {
+		enum pt_status rc2 = pt_take(env, t->user_pgd, page);
+		if (rc != PT_OK)
+			rc = rc2;
+	}
+	return rc;
+}
+
+/*
+ * The stack page the code uses next, whatever it does next: the page RSP is
+ * in (a pop, a `ret`, a read of the frame at RSP) and the one below it if
+ * that differs (a push at a page boundary).  Each is taken with its contents
+ * (pagetables.h, PT_TAKEN), and KVM drops every translation it built, the
+ * guest's TLB entries included, so the next touch faults.
+ */
+static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
+{
+	struct session *s = v->s;
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint64_t rsp = 0;
+	if (!regs || !sr || !s->layout.valid) {
+		snprintf(err, errlen, "no vCPU state or layout to find the stack");
+		return false;
+	}
+	bool user_half = false;
+	int task = layout_task_of_pgd(&s->layout, sr->cr3 & PT_CR3_PGD_MASK, &user_half);
+	if (task < 0 || !user_stack_pointer(v, regs->rsp, (uint8_t)(sr->cs.dpl & 3), &rsp) || rsp >= KERNEL_HALF) {
+		snprintf(err, errlen, "no user or application stack in use at RSP 0x%llx", (unsigned long long)regs->rsp);
+		return false;
+	}
+	const struct ebx_task_desc *t = &s->layout.raw.tasks[task];
+	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	uint64_t pages[2] = { rsp & ~(PT_PAGE_SIZE - 1), (rsp - 8) & ~(PT_PAGE_SIZE - 1) };
+	unsigned taken = 0;
+	for (unsigned i = 0; i < 2; i++)
+		if ((i == 0 || pages[1] != pages[0]) && take_page(&env, t, pages[i]) == PT_OK)
+			taken |= 1u << i;
+	if (!taken) {
+		snprintf(err, errlen, "task %u: no stack page mapped at RSP 0x%llx", t->id, (unsigned long long)rsp);
+		return false;
+	}
+	if (kvm_forget_translations(&s->vm) < 0) {
+		snprintf(err, errlen, "reloading the memory slot: %s", strerror(errno));
+		return false;
+	}
+	snprintf(err, errlen, "task %u: stack page%s 0x%llx%s taken at RSP 0x%llx", t->id,
+		 taken == 3 ? "s" : "", (unsigned long long)pages[taken & 1 ? 0 : 1],
+		 taken == 3 ? (pages[1] == pages[0] ? "" : " and the one below") : "", (unsigned long long)rsp);
+	return true;
+}
+
 bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen)
 {
 	err[0] = '\0';
@@ -116,6 +192,7 @@ bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, c
 	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
 	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
 	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
+	case INJ_PF_USER_STACK: return take_user_stack(v, err, errlen);
 	default: break;
 	}
 	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
@@ -158,7 +235,7 @@ bool inject_setup(struct session *s, char *err, size_t errlen)
 	unsigned kernel_locs = 0;
 	for (size_t i = 0; i < cfg->ninject; i++) {
 		const struct inject_spec *spec = &cfg->inject[i];
-		if (spec->kind == INJ_PF_USER_STACK) {
+		if (spec->kind == INJ_PF_USER_STACK && !inject_spec_has_loc(spec) && !inject_spec_is_sweep(spec)) {
 			st->user_stack = true;
 			st->user_stack_spec = *spec;
 			continue;
@@ -350,14 +427,24 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	return d;
 }
 
-static void discover_step(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
+/* The path ends at the instruction that returns (on_syscall_return). */
+static void discover_step(struct inject_state *st, uint64_t rip)
 {
 	if (st->npath < INJECT_PATH_MAX)
 		st->path[st->npath++] = rip;
-	if (rip == v->s->layout.raw.syscall_return || st->npath >= INJECT_PATH_MAX) {
+	else
 		st->discovering = false;
-		st->discovered = rip == v->s->layout.raw.syscall_return;
+}
+
+static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
+{
+	struct inject_state *st = ctx;
+	if (st->discovering) {
+		st->discovering = false;
+		st->discovered = true;
+		update_stepping(st, v);
 	}
+	return EXIT_CONTINUE;
 }
 
 static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
@@ -365,7 +452,7 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 	struct inject_state *st = ctx;
 	enum exit_decision d = EXIT_CONTINUE;
 	if (st->discovering) {
-		discover_step(st, v, rip);
+		discover_step(st, rip);
 	} else if (st->point.active && st->point_started && !st->point_delivered) {
 		if (++st->point_steps == st->point.steps)
 			d = fire_point(st, v, rip);
@@ -379,9 +466,40 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 	return d;
 }
 
+/* The id of the task whose page tables the vCPU runs on, or -1. */
+static int current_task_id(struct vcpu_state *v)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	bool user_half = false;
+	int t = sr ? layout_task_of_pgd(&v->s->layout, sr->cr3 & PT_CR3_PGD_MASK, &user_half) : -1;
+	return t < 0 ? -1 : (int)v->s->layout.raw.tasks[t].id;
+}
+
+/* Plain pf-user-stack: at the task's first syscall entry, the stack it came from. */
+static enum exit_decision user_stack_at_boundary(struct inject_state *st, struct vcpu_state *v)
+{
+	if (!st->user_stack || st->user_stack_done)
+		return EXIT_CONTINUE;
+	int task = current_task_id(v);
+	if (task < 0 || (st->user_stack_spec.has_task && (uint32_t)task != st->user_stack_spec.task))
+		return EXIT_CONTINUE;
+	char detail[sizeof(st->user_stack_detail)];
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	bool ok = take_user_stack(v, detail, sizeof(detail));
+	pthread_mutex_lock(&v->s->lock);
+	st->user_stack_done = ok;
+	st->user_stack_rip = regs ? regs->rip : 0;
+	snprintf(st->user_stack_detail, sizeof(st->user_stack_detail), "%s", detail);
+	pthread_mutex_unlock(&v->s->lock);
+	return ok ? EXIT_CONTINUE : vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", st->user_stack_spec.text,
+						    detail);
+}
+
 static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 {
 	struct inject_state *st = ctx;
+	if (user_stack_at_boundary(st, v) == EXIT_END)
+		return EXIT_END;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	/* The named path is that of a null syscall (number 0 in the guest's ABI),
 	 * taken outside a measured region so nothing else is stepping it. */
@@ -396,7 +514,7 @@ static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 		if (st->on_path_start)
 			st->on_path_start(st->path_ctx, v);
 		st->discovering = true;
-		discover_step(st, v, regs->rip);
+		discover_step(st, regs->rip);
 	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && !st->point_started) {
 		st->point_started = true;
 		if (st->point.steps == 0)
@@ -471,6 +589,7 @@ const struct exit_observer inject_observer = {
 	.owner = DBG_OWNER_INJECT,
 	.on_arm = on_arm,
 	.on_syscall_boundary = on_syscall_boundary,
+	.on_syscall_return = on_syscall_return,
 	.on_step = on_step,
 	.on_breakpoint = on_breakpoint,
 	.on_checkpoint = on_checkpoint,
@@ -559,7 +678,8 @@ static void inject_finish(void *ctx, struct session *s)
 	if (st->user_stack) {
 		add_report(s, st->user_stack_spec.text, st->user_stack_done, st->user_stack_rip,
 			   st->user_stack_detail[0] ? st->user_stack_detail
-						    : "the scenario never sent an inject point (EBX_EV_INJECT_POINT)");
+						    : "no task made a syscall (the point is a task's first syscall entry, or "
+						      "where the scenario asks)");
 		armed++;
 		delivered += st->user_stack_done;
 	}

@@ -184,6 +184,14 @@ enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v)
 
 /* ---- breakpoints ------------------------------------------------------------------------- */
 
+static bool ring3_tasks(const struct layout *l)
+{
+	for (unsigned i = 0; i < l->raw.ntasks && i < EBX_MAX_TASKS; i++)
+		if (l->raw.tasks[i].ring == 3)
+			return true;
+	return false;
+}
+
 static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 {
 	struct session *s = v->s;
@@ -200,13 +208,16 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	debugctl_bp_remove_owner(d, DBG_OWNER_BOUNDARY);
 	/* Where SYSCALL from ring 3 is broken (kvm_pvm, and any backend we cannot
 	 * name), the repair needs the #PF handler; elsewhere LSTAR itself is the
-	 * user boundary. */
-	bool ok;
-	if (v->pvm.pf_handler)
+	 * user boundary.  Without ring-3 tasks (ukl's applications alone) neither
+	 * is needed, and the slots stay free for injections and steps. */
+	bool ok = true;
+	if (!ring3_tasks(&s->layout))
+		; /* nothing enters by SYSCALL */
+	else if (v->pvm.pf_handler)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, v->pvm.pf_handler, BP_PVM_PF_HANDLER) >= 0;
 	else
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_entry, BP_SYSCALL_ENTRY) >= 0;
-	if (ok && syscall_return)
+	if (ok && syscall_return && ring3_tasks(&s->layout))
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_return, BP_SYSCALL_RETURN) >= 0;
 	if (ok && app_entry)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, app_entry, BP_APP_SYSCALL_ENTRY) >= 0;
@@ -226,14 +237,9 @@ static enum exit_decision at_syscall_boundary(struct vcpu_state *v, enum boundar
 	debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
 	v->n.syscall_boundaries++;
 	v->boundary_via = via;
-	enum exit_decision d;
-	if (via == BOUNDARY_BY_APP_CALL) {
-		/* No privilege change: nothing of user mode to judge, no SYSCALL frame to compare. */
-		d = vcpu_check_state(v, SNAP_PLAIN);
-	} else {
-		remember_syscall_boundary(v);
-		d = vcpu_check_state(v, SNAP_USER_BOUNDARY);
-	}
+	remember_syscall_boundary(v);
+	/* A ring-0 application's call changes no privilege: nothing of user mode to judge. */
+	enum exit_decision d = vcpu_check_state(v, via == BOUNDARY_BY_APP_CALL ? SNAP_PLAIN : SNAP_USER_BOUNDARY);
 	if (d != EXIT_END)
 		d = exit_decision_merge(d, notify(v, HOOK_SYSCALL_BOUNDARY));
 	return d;

@@ -132,7 +132,15 @@ struct ebx_ev_measure {
 /* For what="pf-user-stack" the VMM clears the PTE of the page holding
  * user_rsp - 8 (where the task's next push lands) in the task's page tables;
  * the guest invalidates that address in its TLB after the checkpoint returns,
- * since the VMM cannot run INVLPG inside it. */
+ * since the VMM cannot run INVLPG inside it.
+ *
+ * `--inject pf-user-stack@LOC` (and the default point, a task's first syscall
+ * entry) needs no checkpoint: the VMM takes the stack page in use at LOC with
+ * its contents -- the leaf PTE made not present with its frame and flags
+ * kept and PT_TAKEN (bit 9, pagetables.h) set -- and drops every translation
+ * KVM built (the guest's TLB included).  The guest's fault on that page
+ * gives it back as it was (pt_give_back), as a kernel brings back a page
+ * whose PTE it had made not present. */
 struct ebx_ev_inject_point {
 	uint32_t task;
 	uint32_t pad;
