@@ -121,6 +121,12 @@ enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va);
  * for `va` is not a taken page. */
 enum pt_status pt_give_back(const struct pt_env *env, uint64_t pml4_pa, uint64_t va);
 
+/* Calls fn for the PML4 at `pml4_pa` and every table reachable from it (page
+ * tables included, pages mapped by leaves not); it descends into a table only
+ * when fn returns true for it, so fn can skip tables it has seen (the kernel
+ * half every PGD shares, a hostile guest's loops). */
+void pt_visit_tables(const struct pt_env *env, uint64_t pml4_pa, bool (*fn)(void *ctx, uint64_t table_pa), void *ctx);
+
 /* Copy PML4 entries [first, last] from one PML4 to another (how a KPTI pair shares
  * the user half, and how every task shares the kernel half). */
 enum pt_status pt_share_pml4_range(const struct pt_env *env, uint64_t dst_pml4_pa,

@@ -49,6 +49,14 @@ struct inject_state {
 	/* discovery */
 	enum inject_trigger discover;
 	bool discovering, discovered;
+	bool path_claimed;
+	bool baseline_returned, point_returned;
+	/* A ring-0 application's `ret` can still fault: the return is complete
+	 * at the step after it (SYSRET and the iret hypercall are at once). */
+	bool discover_returning, point_returning;
+	uint64_t baseline_gpr[16];  /* at the discovered path's return */
+	uint64_t baseline_rip;      /* where its `ret` landed, 0 for a SYSRET-like return */
+	unsigned path_vcpu;       /* the vCPU that discovered the path */
 	uint64_t *path;
 	size_t npath;
 	int last_vector;
@@ -161,7 +169,7 @@ static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
 		return false;
 	}
 	const struct ebx_task_desc *t = &s->layout.raw.tasks[task];
-	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	struct pt_env env = gmem_pt_env_for_writes(&s->vm.mem);
 	uint64_t pages[2] = { rsp & ~(PT_PAGE_SIZE - 1), (rsp - 8) & ~(PT_PAGE_SIZE - 1) };
 	unsigned taken = 0;
 	for (unsigned i = 0; i < 2; i++)
@@ -278,7 +286,7 @@ void inject_set_point(struct session *s, const struct inject_point *p)
 {
 	struct inject_state *st = s->inj;
 	st->point = *p;
-	st->point_started = st->point_delivered = false;
+	st->point_started = st->point_delivered = st->point_returned = st->point_returning = false;
 	st->point_steps = 0;
 	st->point_why[0] = '\0';
 	st->last_vector = -1;
@@ -295,11 +303,19 @@ void inject_set_path_start_hook(struct session *s, void (*fn)(void *, struct vcp
 	s->inj->path_ctx = ctx;
 }
 
-size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete)
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu)
 {
 	*rips = s->inj->path;
 	*complete = s->inj->discovered;
+	*vcpu = s->inj->path_vcpu;
 	return s->inj->npath;
+}
+
+bool inject_discovered_return(const struct session *s, uint64_t gpr[16], uint64_t *rip)
+{
+	memcpy(gpr, s->inj->baseline_gpr, sizeof(s->inj->baseline_gpr));
+	*rip = s->inj->baseline_rip;
+	return s->inj->baseline_returned;
 }
 
 bool inject_point_delivered(const struct session *s, char *why, size_t len)
@@ -319,9 +335,16 @@ int inject_last_vector(const struct session *s)
 
 /* ---- hooks --------------------------------------------------------------------------------------- */
 
-static bool need_stepping(const struct inject_state *st)
+/* Sweeps follow one vCPU: the one that found the path, and the point on it. */
+static bool on_path_vcpu(const struct inject_state *st, const struct vcpu_state *v)
 {
-	if (st->discovering || (st->point.active && st->point_started && !st->point_delivered))
+	return v->vcpu.index == (st->point.active ? st->point.vcpu : st->path_vcpu);
+}
+
+static bool need_stepping(const struct inject_state *st, const struct vcpu_state *v)
+{
+	if (on_path_vcpu(st, v) && (st->discovering || st->point_returning ||
+				     (st->point.active && st->point_started && !st->point_delivered)))
 		return true;
 	if (st->step_to_user_loc)
 		for (size_t i = 0; i < st->nlocs; i++)
@@ -332,7 +355,7 @@ static bool need_stepping(const struct inject_state *st)
 
 static void update_stepping(struct inject_state *st, struct vcpu_state *v)
 {
-	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st));
+	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st, v));
 }
 
 static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *what)
@@ -341,6 +364,29 @@ static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *w
 		return EXIT_CONTINUE;
 	return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: no hardware breakpoint slot is left for 0x%" PRIx64,
 			what, addr);
+}
+
+/* A point fires once, on the first vCPU that reaches it. */
+static bool claim_point(struct inject_state *st, struct vcpu_state *v)
+{
+	pthread_mutex_lock(&v->s->lock);
+	bool mine = !st->point_started;
+	st->point_started = true;
+	pthread_mutex_unlock(&v->s->lock);
+	return mine;
+}
+
+/* The first vCPU to get here finds the path; the others leave it to it. */
+static bool claim_path(struct inject_state *st, struct vcpu_state *v)
+{
+	pthread_mutex_lock(&v->s->lock);
+	bool mine = !st->path_claimed;
+	if (mine) {
+		st->path_claimed = true;
+		st->path_vcpu = v->vcpu.index;
+	}
+	pthread_mutex_unlock(&v->s->lock);
+	return mine;
 }
 
 static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
@@ -353,7 +399,7 @@ static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
 			d = arm(v, st->locs[i].addr, st->locs[i].spec.text);
 	if (d != EXIT_END && st->point.active && st->point.trigger == TRIGGER_ADDR && !st->point_delivered)
 		d = arm(v, st->point.trigger_addr, "sweep point");
-	if (d != EXIT_END && st->discover == TRIGGER_ADDR && !st->discovered && st->on_path_start) {
+	if (d != EXIT_END && st->discover == TRIGGER_ADDR && st->on_path_start && claim_path(st, v)) {
 		/* A static path (a symbol's instructions): everything after the
 		 * layout can reach it, so that is where the snapshot goes. */
 		st->discovered = true;
@@ -412,8 +458,8 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	debugctl_bp_remove(&v->dbg, slot);
 	enum exit_decision d = EXIT_CONTINUE;
 	if (st->point.active && st->point.trigger == TRIGGER_ADDR && rip == st->point.trigger_addr &&
-	    !st->point_delivered) {
-		st->point_started = true;
+	    claim_point(st, v)) {
+		st->point.vcpu = v->vcpu.index;
 		d = fire_point(st, v, rip);
 	}
 	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
@@ -436,12 +482,70 @@ static void discover_step(struct inject_state *st, uint64_t rip)
 		st->discovering = false;
 }
 
+static bool gprs_of(struct vcpu_state *v, uint64_t gpr[16])
+{
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	if (!r)
+		return false;
+	const uint64_t g[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				 r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(gpr, g, sizeof(g));
+	return true;
+}
+
+/* The point's path came back: the run has shown what it had to show. */
+static enum exit_decision point_returned(struct inject_state *st, struct vcpu_state *v)
+{
+	static const char *const names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					       "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+	uint64_t gpr[16];
+	st->point_returned = true;
+	if (!st->point.compare_return)
+		return vcpu_end(v, RUN_END_HORIZON, "the path returned");
+	if (!gprs_of(v, gpr))
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "cannot read registers at the path's return");
+	for (unsigned i = 0; i < 16; i++) {
+		if (gpr[i] != st->point.return_gpr[i]) {
+			pthread_mutex_lock(&v->s->lock);
+			v->s->r->point_return_differs = true;
+			pthread_mutex_unlock(&v->s->lock);
+			return vcpu_end(v, RUN_END_HORIZON, "the path returned with %s 0x%" PRIx64 " where it returns 0x%" PRIx64,
+					names[i], gpr[i], st->point.return_gpr[i]);
+		}
+	}
+	return vcpu_end(v, RUN_END_HORIZON, "the path returned as it does without the injection");
+}
+
+static bool returns_by_ret(struct vcpu_state *v)
+{
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	return r && v->s->layout.raw.app_syscall_return && r->rip == v->s->layout.raw.app_syscall_return;
+}
+
+static void discovery_returned(struct inject_state *st, struct vcpu_state *v, uint64_t landed)
+{
+	st->discovering = st->discover_returning = false;
+	st->discovered = true;
+	st->baseline_returned = gprs_of(v, st->baseline_gpr);
+	st->baseline_rip = landed;
+	update_stepping(st, v);
+}
+
 static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
 {
 	struct inject_state *st = ctx;
+	if (!on_path_vcpu(st, v))
+		return EXIT_CONTINUE;
+	bool by_ret = returns_by_ret(v);
 	if (st->discovering) {
-		st->discovering = false;
-		st->discovered = true;
+		if (by_ret)
+			st->discover_returning = true;
+		else
+			discovery_returned(st, v, 0);
+	} else if (st->point.active && st->point.stop_at_return && st->point_delivered && !st->point_returned) {
+		if (!by_ret)
+			return point_returned(st, v);
+		st->point_returning = true;
 		update_stepping(st, v);
 	}
 	return EXIT_CONTINUE;
@@ -451,7 +555,18 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
 	struct inject_state *st = ctx;
 	enum exit_decision d = EXIT_CONTINUE;
-	if (st->discovering) {
+	if (!on_path_vcpu(st, v)) {
+		/* another vCPU's step: a --inject LOC in ring 3 below */
+	} else if (st->discover_returning) {
+		discovery_returned(st, v, rip);
+	} else if (st->point_returning) {
+		/* An exception on the way (a fault of the `ret` itself) is
+		 * stepped through until the return lands where it did before. */
+		if (!st->point.return_rip || rip == st->point.return_rip) {
+			st->point_returning = false;
+			d = point_returned(st, v);
+		}
+	} else if (st->discovering) {
 		discover_step(st, rip);
 	} else if (st->point.active && st->point_started && !st->point_delivered) {
 		if (++st->point_steps == st->point.steps)
@@ -507,7 +622,7 @@ static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 	if (!null_syscall)
 		return EXIT_CONTINUE;
 	enum exit_decision d = EXIT_CONTINUE;
-	if (st->discover == TRIGGER_SYSCALL && !st->discovered && !st->discovering && !st->path) {
+	if (st->discover == TRIGGER_SYSCALL && !st->path_claimed && claim_path(st, v)) {
 		st->path = calloc(INJECT_PATH_MAX, sizeof(*st->path));
 		if (!st->path)
 			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "out of memory");
@@ -515,8 +630,8 @@ static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 			st->on_path_start(st->path_ctx, v);
 		st->discovering = true;
 		discover_step(st, regs->rip);
-	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && !st->point_started) {
-		st->point_started = true;
+	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && on_path_vcpu(st, v) &&
+		   claim_point(st, v)) {
 		if (st->point.steps == 0)
 			d = fire_point(st, v, regs->rip);
 	}
@@ -541,7 +656,7 @@ static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_
 	if (page >= KERNEL_HALF || !pt_canonical(page))
 		return vcpu_end(v, RUN_END_HOSTILE, "inject point with a non-user stack pointer 0x%" PRIx64,
 				p->user_rsp);
-	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	struct pt_env env = gmem_pt_env_for_writes(&s->vm.mem);
 	uint64_t pgds[2] = { l->tasks[p->task].kernel_pgd, l->tasks[p->task].user_pgd };
 	enum pt_status rc = PT_OK;
 	for (int i = 0; i < 2 && rc == PT_OK; i++)
@@ -600,7 +715,10 @@ const struct exit_observer inject_observer = {
 
 static void judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
 {
-	if (r->end == RUN_END_TRIPLE_FAULT) {
+	if (r->end == RUN_END_HORIZON && r->nviolations == 0) {
+		snprintf(outcome, olen, "%s", r->point_return_differs ? "failed" : "survived");
+		snprintf(detail, dlen, "%s", r->point_return_differs ? r->end_reason : "");
+	} else if (r->end == RUN_END_TRIPLE_FAULT) {
 		snprintf(outcome, olen, "triple-fault");
 		snprintf(detail, dlen, "%s", r->explanation[0] ? r->explanation : r->end_reason);
 	} else if (r->nviolations > 0) {

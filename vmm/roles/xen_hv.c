@@ -42,7 +42,7 @@ static bool read_percpu(struct hv_ctx *c, unsigned offset, uint64_t *val)
 
 static bool write_virt(struct hv_ctx *c, uint64_t cr3, uint64_t gva, const void *src, size_t len)
 {
-	struct pt_env env = gmem_pt_env(&c->vcpu->vm->mem);
+	struct pt_env env = gmem_pt_env_for_writes(&c->vcpu->vm->mem);
 	size_t done = 0;
 	return pt_write_virt(&env, cr3 & PT_CR3_PGD_MASK, gva, src, len, &done) == PT_OK && done == len;
 }

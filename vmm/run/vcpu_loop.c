@@ -589,6 +589,7 @@ void vcpu_loop_run(struct vcpu_state *v)
 {
 	struct session *s = v->s;
 	while (!atomic_load(&s->done)) {
+		session_wait_if_held(s, v);
 		enum exit_decision d = prepare_run(v);
 		if (d != EXIT_END) {
 			int rc = kvm_run_once(&v->vcpu);

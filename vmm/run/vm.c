@@ -337,7 +337,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		close_run(s);
 		if (sweep)
 			sweep_execute(sweep, s);
-		sweep_free(sweep);
+		sweep_free(sweep, s);
 		finish_result(s);
 		trace_finish(s->trace, s);
 		s->trace = NULL;

@@ -100,6 +100,8 @@ enum ebx_event_kind {
 	EBX_EV_MEASURE_BEGIN = 3, /* payload: struct ebx_ev_measure; VMM starts counting instructions and exits */
 	EBX_EV_MEASURE_END   = 4, /* payload: struct ebx_ev_measure */
 	EBX_EV_INJECT_POINT  = 5, /* payload: struct ebx_ev_inject_point; the scenario asks for an injection now */
+	EBX_EV_CONSOLE       = 6, /* payload: 1..EBX_EVENT_MAX_PAYLOAD console bytes, as COM1 would carry them:
+				     KVM completes a `rep outsb` one byte per exit, this is one exit per chunk */
 	EBX_EV_MAX
 };
 

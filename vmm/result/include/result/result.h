@@ -29,6 +29,7 @@ enum run_end {
 	RUN_END_TIMEOUT,          /* watchdog */
 	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+	RUN_END_HORIZON,          /* a sweep point's path returned to the code that entered it: decided */
 };
 
 struct violation_report {
@@ -67,6 +68,9 @@ struct sweep_report {
 	unsigned points, survived, violations, triple_faults, failed, not_reached;
 	double wall_seconds;      /* the whole sweep, baseline run included */
 	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
+	char horizon[8];          /* "return" (a point is decided when its path returns) or "end" */
+	uint64_t restored_pages;  /* RAM pages copied back, over all restores */
+	unsigned slot_reloads;    /* restores that changed a page table under shadow paging */
 	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
 };
 
@@ -112,6 +116,7 @@ struct run_result {
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
 	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
+	bool point_return_differs;    /* RUN_END_HORIZON: the path returned, but not as it did without the point */
 	/* From the guest's result line: system calls each task made (by task id). */
 	unsigned ntask_syscalls;
 	uint64_t task_syscalls[RESULT_MAX_TASKS];

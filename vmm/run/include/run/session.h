@@ -121,6 +121,12 @@ struct session {
 	struct trace *trace;           /* --trace, NULL when off */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
+	/* session_hold_others(): the vCPUs other than `holder` wait, settled, at
+	 * the top of their loop while `hold` is set (under `lock`, `hold_cv`). */
+	atomic_bool hold;
+	const struct vcpu_state *holder;
+	unsigned held;
+	pthread_cond_t hold_cv;
 	double start;
 };
 
@@ -136,6 +142,13 @@ void session_run_threads(struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 double session_now(void);
+/* From a vCPU thread: holds every other vCPU out of the guest, at the top of
+ * its loop with no instruction half done (a safe point to snapshot it), and
+ * returns once they all are.  False when the run ended meanwhile. */
+bool session_hold_others(struct session *s, const struct vcpu_state *self);
+void session_release_others(struct session *s);
+/* At the top of a vCPU's loop: waits there while another vCPU holds it. */
+void session_wait_if_held(struct session *s, struct vcpu_state *v);
 
 /* ---- vcpu_loop.c ---- */
 void *vcpu_thread(void *arg);
