@@ -3,6 +3,7 @@
 #include <check.h>
 #include "check_run.h"
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "e2e_util.h"
@@ -185,12 +186,90 @@ START_TEST(nmi_sweep_of_the_syscall_path)
 }
 END_TEST
 
+static json_object *sweep_of(const char *const *args, struct e2e_run *r)
+{
+	e2e_run(r, true, args);
+	ck_assert_msg(r->json != NULL, "no JSON: %s", r->stderr_text);
+	json_object *sw = NULL;
+	ck_assert_msg(json_object_object_get_ex(r->json, "sweep", &sw), "no sweep: %s", r->stderr_text);
+	return sw;
+}
+
+/* Snapshots (2 vCPUs, the other one held at a safe point, only dirtied pages
+ * restored) give the verdict a fresh boot per point gives, at every point. */
+START_TEST(snapshot_sweep_on_two_vcpus_matches_reboot)
+{
+	const char *snap[] = { "run", "--scenario", "syscall-loop", "--vcpus", "2", "--tasks", "2", "--iters", "5",
+			       "--inject", "nmi@each:syscall", NULL };
+	const char *boot[] = { "run", "--scenario", "syscall-loop", "--vcpus", "2", "--tasks", "2", "--iters", "5",
+			       "--inject", "nmi@each:syscall", "--sweep-mode", "reboot", NULL };
+	struct e2e_run a, b;
+	json_object *sa = sweep_of(snap, &a), *sb = sweep_of(boot, &b);
+	ck_assert_str_eq(e2e_str(sa, "mode"), "snapshot");
+	ck_assert_str_eq(e2e_str(sb, "mode"), "reboot");
+	ck_assert_int_gt(e2e_int(sa, "points"), 50);
+	ck_assert_int_eq(e2e_int(sa, "points"), e2e_int(sb, "points"));
+	ck_assert_int_eq(e2e_int(sa, "not_reached"), 0);
+	json_object *pa = json_object_object_get(sa, "per_point"), *pb = json_object_object_get(sb, "per_point");
+	for (size_t i = 0; i < json_object_array_length(pa); i++) {
+		json_object *x = json_object_array_get_idx(pa, i), *y = json_object_array_get_idx(pb, i);
+		ck_assert_str_eq(e2e_str(x, "at"), e2e_str(y, "at"));
+		ck_assert_msg(strcmp(e2e_str(x, "outcome"), e2e_str(y, "outcome")) == 0, "point %zu %s: %s vs %s (%s)", i,
+			      e2e_str(x, "at"), e2e_str(x, "outcome"), e2e_str(y, "outcome"), e2e_str(y, "detail"));
+	}
+	/* Only what a point dirtied comes back: far less than the 16384 pages of RAM per point. */
+	ck_assert_int_lt(e2e_int(sa, "restored_pages"), e2e_int(sa, "points") * 512);
+	printf("2 vCPUs: %.0f points/s with snapshots, %.1f rebooting\n",
+	       json_object_get_double(json_object_object_get(sa, "points_per_second")),
+	       json_object_get_double(json_object_object_get(sb, "points_per_second")));
+	e2e_free(&a);
+	e2e_free(&b);
+}
+END_TEST
+
+/* Per instruction of the UKL syscall path, which ukl_df answers survive a #PF
+ * on the application stack: where the #DF workaround and the #PF IST save
+ * the application, no IST at all triple-faults, and the other way round. */
+START_TEST(ukl_pf_user_stack_sweep_per_instruction)
+{
+	static const char *const dfs[] = { "ukl_df=workaround", "ukl_df=ist", "ukl_df=none" };
+	struct e2e_run r[3];
+	json_object *pp[3];
+	for (int k = 0; k < 3; k++) {
+		const char *args[] = { "run", "--entry", "ukl", "--pti", "off", "--scenario", "syscall-loop", "--inject",
+				       "pf-user-stack@each:syscall", dfs[k], NULL };
+		pp[k] = json_object_object_get(sweep_of(args, &r[k]), "per_point");
+	}
+	size_t n = json_object_array_length(pp[0]);
+	ck_assert_int_gt(n, 50);
+	unsigned saved = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = e2e_str(json_object_array_get_idx(pp[0], i), "outcome");
+		const char *ist = e2e_str(json_object_array_get_idx(pp[1], i), "outcome");
+		const char *none = e2e_str(json_object_array_get_idx(pp[2], i), "outcome");
+		const char *at = e2e_str(json_object_array_get_idx(pp[0], i), "at");
+		ck_assert_msg(strcmp(w, ist) == 0, "%s: workaround %s, ist %s", at, w, ist);
+		if (strcmp(w, "survived") == 0) {
+			ck_assert_msg(strcmp(none, "triple-fault") == 0, "%s: none %s", at, none);
+			saved++;
+		}
+	}
+	/* The first instructions of ukl_entry_SYSCALL_64, still on the application stack. */
+	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[0], 0), "at"), "ukl_entry_SYSCALL_64+0x0");
+	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[0], 0), "outcome"), "survived");
+	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[2], 0), "outcome"), "triple-fault");
+	ck_assert_uint_gt(saved, 10);
+	for (int k = 0; k < 3; k++)
+		e2e_free(&r[k]);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
 	Suite *s = suite_create("e2e-inject");
 	TCase *tc = tcase_create("kpti");
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, nmi_in_entry_survives);
 	tcase_add_test(tc, each_kind_is_delivered);
 	tcase_add_test(tc, unreachable_loc_is_not_reached);
@@ -200,6 +279,8 @@ int main(void)
 			    (int)(sizeof(user_code_models) / sizeof(user_code_models[0])));
 	tcase_add_loop_test(tc, ukl_pf_on_the_application_stack, 0, 3);
 	tcase_add_test(tc, nmi_sweep_of_the_syscall_path);
+	tcase_add_test(tc, snapshot_sweep_on_two_vcpus_matches_reboot);
+	tcase_add_test(tc, ukl_pf_user_stack_sweep_per_instruction);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

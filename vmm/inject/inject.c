@@ -57,6 +57,7 @@ struct inject_state {
 	uint64_t baseline_gpr[16];  /* at the discovered path's return */
 	uint64_t baseline_rip;      /* where its `ret` landed, 0 for a SYSRET-like return */
 	unsigned path_vcpu;       /* the vCPU that discovered the path */
+	int path_task;            /* in the syscall of this task */
 	uint64_t *path;
 	size_t npath;
 	int last_vector;
@@ -303,11 +304,12 @@ void inject_set_path_start_hook(struct session *s, void (*fn)(void *, struct vcp
 	s->inj->path_ctx = ctx;
 }
 
-size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu)
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu, int *task)
 {
 	*rips = s->inj->path;
 	*complete = s->inj->discovered;
 	*vcpu = s->inj->path_vcpu;
+	*task = s->inj->path_task;
 	return s->inj->npath;
 }
 
@@ -338,7 +340,8 @@ int inject_last_vector(const struct session *s)
 /* Sweeps follow one vCPU: the one that found the path, and the point on it. */
 static bool on_path_vcpu(const struct inject_state *st, const struct vcpu_state *v)
 {
-	return v->vcpu.index == (st->point.active ? st->point.vcpu : st->path_vcpu);
+	unsigned on = st->point.active ? st->point.vcpu : st->path_vcpu;
+	return on == INJECT_ANY_VCPU || v->vcpu.index == on;
 }
 
 static bool need_stepping(const struct inject_state *st, const struct vcpu_state *v)
@@ -366,12 +369,14 @@ static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *w
 			what, addr);
 }
 
-/* A point fires once, on the first vCPU that reaches it. */
+/* A point fires once, on the first vCPU that reaches it; it stays on that one. */
 static bool claim_point(struct inject_state *st, struct vcpu_state *v)
 {
 	pthread_mutex_lock(&v->s->lock);
 	bool mine = !st->point_started;
 	st->point_started = true;
+	if (mine)
+		st->point.vcpu = v->vcpu.index;
 	pthread_mutex_unlock(&v->s->lock);
 	return mine;
 }
@@ -459,7 +464,6 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	enum exit_decision d = EXIT_CONTINUE;
 	if (st->point.active && st->point.trigger == TRIGGER_ADDR && rip == st->point.trigger_addr &&
 	    claim_point(st, v)) {
-		st->point.vcpu = v->vcpu.index;
 		d = fire_point(st, v, rip);
 	}
 	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
@@ -626,12 +630,13 @@ static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 		st->path = calloc(INJECT_PATH_MAX, sizeof(*st->path));
 		if (!st->path)
 			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "out of memory");
+		st->path_task = current_task_id(v);
 		if (st->on_path_start)
 			st->on_path_start(st->path_ctx, v);
 		st->discovering = true;
 		discover_step(st, regs->rip);
 	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && on_path_vcpu(st, v) &&
-		   claim_point(st, v)) {
+		   (st->point.task < 0 || st->point.task == current_task_id(v)) && claim_point(st, v)) {
 		if (st->point.steps == 0)
 			d = fire_point(st, v, regs->rip);
 	}

@@ -30,6 +30,7 @@ struct sweep {
 	double restore_seconds;
 	uint64_t restored_pages;
 	unsigned path_vcpu;
+	int path_task;
 	unsigned slot_reloads;
 	bool to_end;
 };
@@ -293,7 +294,7 @@ static size_t collect_points(struct sweep *sw, struct session *s, uint64_t **rip
 	if (sw->trigger == TRIGGER_SYSCALL) {
 		const uint64_t *rips;
 		bool complete = false;
-		size_t n = inject_discovered(s, &rips, &complete, &sw->path_vcpu);
+		size_t n = inject_discovered(s, &rips, &complete, &sw->path_vcpu, &sw->path_task);
 		if (!complete) {
 			snprintf(err, errlen, n ? "the null syscall did not reach its sysretq within %zu steps" :
 						  "the run made no null syscall outside a measured region", n);
@@ -342,11 +343,14 @@ void sweep_execute(struct sweep *sw, struct session *s)
 		snprintf(rep->per_point[0].outcome, sizeof(rep->per_point[0].outcome), "not-reached");
 		snprintf(rep->per_point[0].detail, sizeof(rep->per_point[0].detail), "%s", err);
 	}
+	double points_start = now();
 	for (size_t i = 0; i < n; i++) {
 		struct inject_point pt = {
 			.active = true, .kind = sw->spec->kind, .arg = sw->spec->arg, .trigger = sw->trigger,
 			.trigger_addr = rips[i], .steps = sw->trigger == TRIGGER_SYSCALL ? i : 0, .expect_rip = rips[i],
-			.vcpu = sw->path_vcpu, .stop_at_return = !s->cfg->sweep_to_end,
+			/* A fresh boot need not run the path on the same vCPU. */
+			.vcpu = sw->reboot ? INJECT_ANY_VCPU : sw->path_vcpu, .task = sw->path_task,
+			.stop_at_return = !s->cfg->sweep_to_end,
 		};
 		if (sw->trigger == TRIGGER_SYSCALL)
 			pt.compare_return = inject_discovered_return(s, pt.return_gpr, &pt.return_rip);
@@ -361,6 +365,7 @@ void sweep_execute(struct sweep *sw, struct session *s)
 	rep->restored_pages = sw->restored_pages;
 	rep->slot_reloads = sw->slot_reloads;
 	rep->wall_seconds = now() - sw->start;
+	rep->points_seconds = now() - points_start;
 	*s->r = *baseline;
 	s->r->sweep = rep;
 	free(baseline);

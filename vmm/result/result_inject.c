@@ -60,8 +60,9 @@ static struct json_object *sweep_json(const struct sweep_report *s)
 	json_object_object_add(o, "horizon", json_object_new_string(s->horizon));
 	json_object_object_add(o, "restored_pages", json_object_new_uint64(s->restored_pages));
 	json_object_object_add(o, "slot_reloads", json_object_new_int64(s->slot_reloads));
+	json_object_object_add(o, "points_seconds", json_object_new_double(s->points_seconds));
 	json_object_object_add(o, "points_per_second",
-			       json_object_new_double(s->wall_seconds > 0 ? s->points / s->wall_seconds : 0));
+			       json_object_new_double(s->points_seconds > 0 ? s->points / s->points_seconds : 0));
 	struct json_object *a = json_object_new_array();
 	for (unsigned i = 0; s->per_point && i < s->points; i++)
 		json_object_array_add(a, point_json(&s->per_point[i]));
@@ -96,7 +97,7 @@ void result_inject_print(FILE *out, const struct run_result *r)
 			     " %u triple faults, %u failed, %u not reached; %.2f s, %.1f points/s\n",
 			s->spec, s->path, s->mode, s->horizon[0] == 'e' ? "end" : "path's return", s->points, s->survived,
 			s->violations, s->triple_faults, s->failed, s->not_reached, s->wall_seconds,
-			s->wall_seconds > 0 ? s->points / s->wall_seconds : 0.0);
+			s->points_seconds > 0 ? s->points / s->points_seconds : 0.0);
 		for (unsigned i = 0; s->per_point && i < s->points; i++)
 			if (strcmp(s->per_point[i].outcome, "survived") != 0)
 				fprintf(out, "  point %3u %-32s %-28s %s: %s\n", i, s->per_point[i].at, s->per_point[i].insn,

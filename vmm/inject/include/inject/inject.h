@@ -24,6 +24,7 @@ struct session;
 struct vcpu_state;
 
 #define INJECT_MAX_LOCS   8
+#define INJECT_ANY_VCPU   (~0u)
 #define INJECT_PATH_MAX   4096
 
 enum inject_trigger { TRIGGER_NONE = 0, TRIGGER_SYSCALL, TRIGGER_ADDR };
@@ -37,7 +38,8 @@ struct inject_point {
 	uint64_t trigger_addr;      /* TRIGGER_ADDR: the point itself (steps = 0) */
 	uint64_t steps;             /* TRIGGER_SYSCALL: instructions after the path start */
 	uint64_t expect_rip;
-	unsigned vcpu;              /* TRIGGER_SYSCALL: the vCPU it is on; TRIGGER_ADDR: the one that hit it */
+	unsigned vcpu;              /* the vCPU it is on (INJECT_ANY_VCPU: the first to reach the path) */
+	int task;                   /* TRIGGER_SYSCALL: the task whose syscall it is, -1 any */
 	/* The run is decided when the path returns to the code that entered it
 	 * (RUN_END_HORIZON): survived when it returns with return_gpr, the
 	 * registers it returned with without the point (compare_return), or at
@@ -70,8 +72,8 @@ bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, c
 void inject_set_point(struct session *s, const struct inject_point *p);
 /* The baseline run records the RIPs of the path (TRIGGER_SYSCALL: LSTAR to sysretq). */
 void inject_set_discovery(struct session *s, enum inject_trigger t);
-/* The recorded path; *complete when it reached its end; *vcpu found it. */
-size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu);
+/* The recorded path; *complete when it reached its end; *vcpu found it, in *task's syscall. */
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu, int *task);
 /* The registers the discovered path returned with, and where a `ret` return
  * landed (0 for one that is complete at its instruction); false when it did
  * not return. */

@@ -67,6 +67,7 @@ struct sweep_report {
 	char spec[128], path[96], mode[12];
 	unsigned points, survived, violations, triple_faults, failed, not_reached;
 	double wall_seconds;      /* the whole sweep, baseline run included */
+	double points_seconds;    /* the points alone, from the first to the last */
 	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
 	char horizon[8];          /* "return" (a point is decided when its path returns) or "end" */
 	uint64_t restored_pages;  /* RAM pages copied back, over all restores */
