@@ -362,6 +362,56 @@ START_TEST(renders_svg_and_png)
 }
 END_TEST
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	static char buf[1 << 20];
+	size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The picture alone tells where the CR3 switch and the stack switch happen,
+ * marks an injection, and draws each round trip. */
+START_TEST(picture_labels_transitions_and_marks_injections)
+{
+	char file[256], svg[256];
+	snprintf(file, sizeof(file), "%s", trace_path("picture.jsonl"));
+	snprintf(svg, sizeof(svg), "%s", trace_path("picture.svg"));
+	/* The first syscall, with an NMI in its entry after the stack switch, and the next one. */
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--trace", file, "--trace-trips", "2",
+			       "--inject", "nmi@entry_SYSCALL_64+0x24", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	e2e_free(&r);
+	struct trace_file t;
+	read_trace(file, &t);
+	assert_whole(&t, "two round trips with an NMI");
+	bool injected = false;
+	for (size_t i = 0; i < t.n; i++) {
+		json_object *ev = NULL;
+		if (json_object_object_get_ex(t.lines[i], "event", &ev) && strcmp(json_object_get_string(ev), "injected") == 0) {
+			injected = true;
+			ck_assert_int_eq(json_object_get_int(get(t.lines[i], "vector")), 2);
+			ck_assert_ptr_nonnull(strstr(str(t.lines[i], "sym"), "nmi"));
+		}
+	}
+	ck_assert_msg(injected, "the NMI's handler was not traced");
+	free_trace(&t);
+	ck_assert_int_eq(render(file, svg, NULL), 0);
+	const char *pic = slurp(svg);
+	ck_assert_ptr_nonnull(strstr(pic, "round trip 1:"));
+	ck_assert_ptr_nonnull(strstr(pic, "round trip 2:"));
+	ck_assert_ptr_nonnull(strstr(pic, "CR3 user-&gt;kernel by entry_SYSCALL_64+0x"));
+	ck_assert_ptr_nonnull(strstr(pic, "%cr3"));
+	ck_assert_ptr_nonnull(strstr(pic, "stack-&gt;kstack-task"));
+	ck_assert_ptr_nonnull(strstr(pic, "injected #2 at "));
+}
+END_TEST
+
 START_TEST(render_rejects_garbage)
 {
 	char file[256], svg[256];
@@ -410,6 +460,7 @@ int main(void)
 	tcase_add_test(tc, several_round_trips_and_a_step_limit);
 	tcase_add_test(tc, renders_svg_and_png);
 	tcase_add_test(tc, render_rejects_garbage);
+	tcase_add_test(tc, picture_labels_transitions_and_marks_injections);
 	tcase_add_test(tc, trace_usage_errors);
 	suite_add_tcase(s, tc);
 	int status = check_run(s);

@@ -81,7 +81,7 @@ static bool queue_exception(struct vcpu_state *v, int vector, bool has_error, ui
 		return false;
 	}
 	inject_note_delivery(v->s, vector);
-	v->delivered_vector = vector;
+	vcpu_event_queued(v, vector);
 	return true;
 }
 
@@ -92,7 +92,7 @@ static bool queue_nmi(struct vcpu_state *v, char *err, size_t errlen)
 		return false;
 	}
 	inject_note_delivery(v->s, VEC_NMI);
-	v->delivered_vector = VEC_NMI;
+	vcpu_event_queued(v, VEC_NMI);
 	/* If the event ends in a triple fault, the state it went into explains it. */
 	atomic_store(&v->vcpu.replay_point_wanted, true);
 	return true;
@@ -110,7 +110,7 @@ static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t er
 	 * to the hardware, not to the guest -- say so rather than claim it landed. */
 	snprintf(err, errlen, "%s", rc > 0 ? "accepted by the LAPIC" : "blocked by the guest's LAPIC (disabled?)");
 	inject_note_delivery(v->s, (int)vector);
-	v->delivered_vector = (int)vector;
+	vcpu_event_queued(v, (int)vector);
 	return true;
 }
 

@@ -111,6 +111,11 @@ static size_t port_io_len(const uint8_t *code, size_t n)
 	return op >= 0xec && op <= 0xef ? prefix + 1 : 0;
 }
 
+bool pvm_unreported_step_after_iret(const uint8_t *code, size_t n)
+{
+	return n >= 2 && code[0] == 0x48 && code[1] == 0xcf;
+}
+
 size_t pvm_unreported_step_len(const uint8_t *code, size_t n)
 {
 	static const uint8_t swapgs[] = { 0x0f, 0x01, 0xf8 };

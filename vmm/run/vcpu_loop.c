@@ -340,11 +340,47 @@ static void catch_hidden_step(struct vcpu_state *v)
 		return;
 	uint8_t code[MAX_INSN];
 	size_t n = read_code(v, code);
-	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
-	if (len == 0)
-		return;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
-	debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint64_t frame_rip = 0;
+	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
+	if (len)
+		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+	else if (n && sr && pvm_unreported_step_after_iret(code, n) &&
+		 gmem_read_virt(&v->s->vm.mem, sr->cr3, regs->rsp, &frame_rip, sizeof(frame_rip)))
+		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, frame_rip, 0);
+}
+
+/* ---- events the VMM queued ---------------------------------------------------------------- */
+
+void vcpu_event_queued(struct vcpu_state *v, int vector)
+{
+	v->delivered_vector = vector;
+	v->gate_catch_pending = true;
+}
+
+/* The handler's first instruction, from the IDT gate of `vector`; 0 when unreadable. */
+static uint64_t gate_target(struct vcpu_state *v, int vector)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint8_t g[16];
+	if (!sr || vector < 0 || (unsigned)vector * 16 + 15 > sr->idt.limit ||
+	    !gmem_read_virt(&v->s->vm.mem, sr->cr3, sr->idt.base + (uint64_t)vector * 16, g, sizeof(g)) ||
+	    !(g[5] & 0x80))
+		return 0;
+	uint32_t high;
+	memcpy(&high, g + 8, sizeof(high));
+	return (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24 | (uint64_t)high << 32;
+}
+
+static void catch_event_gate(struct vcpu_state *v)
+{
+	if (!v->gate_catch_pending)
+		return;
+	v->gate_catch_pending = false;
+	uint64_t gate = debugctl_stepping(&v->dbg) ? gate_target(v, v->delivered_vector) : 0;
+	if (gate)
+		debugctl_bp_add(&v->dbg, DBG_OWNER_STEP_CATCH, gate, 0);
 }
 
 /* ---- debug exits ------------------------------------------------------------------------- */
@@ -358,7 +394,7 @@ static enum exit_decision redeliver_guest_debug(struct vcpu_state *v, uint64_t p
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot deliver the guest's #DB: %s", v->vcpu.index,
 				strerror(errno));
 	inject_note_delivery(v->s, VEC_DB);
-	v->delivered_vector = VEC_DB;
+	vcpu_event_queued(v, VEC_DB);
 	return vcpu_check_state(v, SNAP_PLAIN);
 }
 
@@ -579,6 +615,7 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 		struct kvm_regs *regs = kvm_regs(&v->vcpu);
 		v->resume_rip = regs ? regs->rip : 0;
 	}
+	catch_event_gate(v);
 	catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));

@@ -159,7 +159,8 @@ static void note_transition(struct transitions *tr, uint64_t at, const char *wha
 	tr->n++;
 }
 
-static void note_step(struct trace *t, const struct layout *l, const struct trace_step_out *o, bool repeat)
+static void note_step(struct trace *t, const struct layout *l, const struct trace_step_out *o, bool repeat,
+		      bool past_gate)
 {
 	if (o->stack_index >= 0) {
 		struct stack_use *u = &t->stacks[o->stack_index];
@@ -174,8 +175,8 @@ static void note_step(struct trace *t, const struct layout *l, const struct trac
 	note_transition(&t->stack, t->steps, o->stack_index >= 0 ? l->raw.stacks[o->stack_index].name : "unregistered");
 	t->failed_checks += o->failed;
 	if (!repeat) {
-		t->trips[t->ntrips - 1].instructions++;
-		t->instructions++;
+		t->trips[t->ntrips - 1].instructions += 1 + past_gate;
+		t->instructions += 1 + past_gate;
 	}
 	t->steps++;
 }
@@ -244,7 +245,7 @@ static void record(struct trace *t, struct vcpu_state *v, const struct trace_ste
 		end_trace(t, v, "state-unreadable");
 		return;
 	}
-	note_step(t, &v->s->layout, &o, in->repeat);
+	note_step(t, &v->s->layout, &o, in->repeat, in->past_gate);
 	step_check_expect(&t->check, &o, &v->s->vm.mem, v->s->lstar ? v->s->lstar : v->s->layout.raw.syscall_entry);
 	/* The return to ring 3 is the last instruction a step is reported for:
 	 * SYSRET reloads RFLAGS.TF from R11 (and IRET from its frame). */
@@ -311,6 +312,8 @@ static void traced_step(struct trace *t, struct vcpu_state *v, uint64_t rip)
 		in.event = "repeat";
 	if (!step_check_allows(&t->check, rip)) {
 		int vector = idt_targets_vector(&t->idt, rip);
+		if (vector < 0 && (vector = idt_targets_vector_past_gate(&t->idt, rip)) >= 0)
+			in.past_gate = true;
 		if (vector >= 0) {
 			in.vector = vector;
 			in.event = v->delivered_vector == vector ? "injected"

@@ -24,8 +24,23 @@ void idt_targets_read(struct idt_targets *t, struct gmem *m, uint64_t cr3, uint6
 		if (g[5] & 0x80)
 			t->target[i] = (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 |
 				       (uint64_t)g[7] << 24 | (uint64_t)high << 32;
+		uint8_t code[X86_MAX_INSN_LEN];
+		struct insn_flow f;
+		if (t->target[i] && gmem_read_virt(m, cr3, t->target[i], code, sizeof(code)) &&
+		    insn_flow_decode(code, sizeof(code), t->target[i], &f) && f.kind == FLOW_NEXT)
+			t->second[i] = t->target[i] + f.len;
 	}
 	t->known = true;
+}
+
+int idt_targets_vector_past_gate(const struct idt_targets *t, uint64_t rip)
+{
+	if (!t->known)
+		return -1;
+	for (unsigned i = 0; i < IDT_GATES; i++)
+		if (t->second[i] && t->second[i] == rip)
+			return (int)i;
+	return -1;
 }
 
 int idt_targets_vector(const struct idt_targets *t, uint64_t rip)

@@ -21,12 +21,17 @@
 struct idt_targets {
 	bool known;
 	uint64_t target[IDT_GATES];   /* 0: gate not present */
+	uint64_t second[IDT_GATES];   /* the instruction after the handler's first, 0 unknown */
 };
 
 /* Reads the gates of the IDT at idt_base (limit bytes - 1) under cr3. */
 void idt_targets_read(struct idt_targets *t, struct gmem *m, uint64_t cr3, uint64_t idt_base, uint16_t limit);
 /* The vector whose gate leads to rip, or -1. */
 int idt_targets_vector(const struct idt_targets *t, uint64_t rip);
+/* The vector whose handler's second instruction is rip, or -1: kvm_pvm
+ * reports the step into an interrupt it delivers only after the handler's
+ * first instruction. */
+int idt_targets_vector_past_gate(const struct idt_targets *t, uint64_t rip);
 
 struct step_check {
 	bool known;                   /* what may follow the last instruction is known */

@@ -167,6 +167,8 @@ bool trace_record_step(FILE *f, struct vcpu_state *v, const struct trace_step_in
 		add_str(o, "event", in->event);
 	if (in->vector >= 0)
 		json_object_object_add(o, "vector", json_object_new_int(in->vector));
+	if (in->past_gate)
+		json_object_object_add(o, "unreported", json_object_new_int(1));
 	json_object_object_add(o, "failed", failures_json(found, kept));
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), f);
 	fputc('\n', f);

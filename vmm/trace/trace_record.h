@@ -24,6 +24,7 @@ struct trace_step_in {
 	const char *event;        /* how the step was reached ("syscall-boundary", "exception", ...), or NULL */
 	int vector;               /* the vector it was reached by, or -1 */
 	bool repeat;              /* another iteration of the REP string instruction before */
+	bool past_gate;           /* the handler's first instruction ran unreported (counted) */
 };
 
 /* What trace.c needs back from a recorded step. */

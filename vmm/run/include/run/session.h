@@ -84,6 +84,7 @@ struct vcpu_state {
 	bool step_repeats;
 	uint64_t resume_rip;          /* where the vCPU last entered the guest while stepping */
 	int delivered_vector;         /* the event the VMM last queued for this vCPU, -1 once seen */
+	bool gate_catch_pending;      /* ... and its gate still needs a breakpoint while stepping */
 	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
 	struct vcpu_ending ending;
 };
@@ -164,6 +165,11 @@ enum exit_decision vcpu_syscall_returned(struct vcpu_state *v);
 /* The VMM completed the instruction the vCPU was stepping and moved it (a
  * hypercall): the step ends at the new RIP, for the owners that stepped. */
 enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v);
+/* The VMM queued an event for the vCPU (an injection, the guest's own #DB
+ * handed back).  A stepping vCPU stops on its gate: backends let the
+ * handler's first instruction (kvm_pvm) or the whole handler (TF cleared on
+ * delivery) pass unreported. */
+void vcpu_event_queued(struct vcpu_state *v, int vector);
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
 /* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
  * the vCPU then handles the boundary it was saved at before it runs again. */
