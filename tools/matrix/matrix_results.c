@@ -167,6 +167,8 @@ void matrix_results_judge(struct matrix_cell *c)
 	if (own && !c->cost_run && checks_every_exit(c->engine) && strcmp(c->scenario, "syscall-loop") == 0)
 		c->has_cost = matrix_measure_insns(c->row, &c->instructions_per_rt);
 	c->exits_per_rt = -1;
+	/* The run calls itself kvm inside a box; the row names the matrix's engine. */
+	json_object_object_add(c->row, "engine", json_object_new_string(matrix_engine_name(c->engine)));
 	json_object_object_add(c->row, "matrix_category", json_object_new_string(matrix_category_name(c->category)));
 	json_object_object_add(c->row, "matrix_exit_status", json_object_new_int(c->exit_status));
 	json_object_object_add(c->row, "matrix_log", json_object_new_string(c->log_path));
