@@ -296,6 +296,7 @@ static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	serial_flush(&s->serial);
+	result_reject_repeated_verdicts(r);
 	r->wall_seconds = now_seconds() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {

@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console/console.h"
 #include "engines/common.h"
 #include "engines/libvirt_xml.h"
 #include "entrybox/abi.h"
 #include "host/backend.h"
-#include "machine/serial.h"
 #include "result/console_verdict.h"
 #include "tcp_listen.h"
 
@@ -40,7 +40,7 @@
 
 /* Everything learnt while the domain runs; the event callbacks fill it. */
 struct libvirt_watch {
-	struct serial console;
+	struct console console;
 	struct console_verdict verdict;
 	struct run_result *r;
 	int drain_timer;
@@ -200,12 +200,10 @@ static void on_console(int watch, int fd, int events, void *opaque)
 			console_finished(w);
 			return;
 		}
-		for (ssize_t i = 0; i < n; i++) {
-			if (!serial_out(&w->console, 0, (uint8_t)buf[i])) {
-				w->flooded = true;
-				console_finished(w);
-				return;
-			}
+		if (!console_feed(&w->console, buf, (size_t)n)) {
+			w->flooded = true;
+			console_finished(w);
+			return;
 		}
 	}
 	if (events & (VIR_EVENT_HANDLE_ERROR | VIR_EVENT_HANDLE_HANGUP))
@@ -289,7 +287,7 @@ static void explain_own_exit(struct run_result *r, const struct libvirt_watch *w
 	}
 	r->end = RUN_END_GUEST_EXIT;
 	r->guest_exit_code = v;
-	if (w->verdict.result_lines > 0) {
+	if (r->result_lines > 0) {
 		snprintf(r->end_reason, sizeof(r->end_reason), "guest exited with %d (%s), as its console says", v,
 			 engine_guest_exit_name(v));
 		return;
@@ -326,8 +324,8 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 {
 	if (w->flooded) {
 		engine_end_as(r, RUN_END_HOSTILE);
-		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u MiB to the console",
-			 SERIAL_BYTE_LIMIT >> 20);
+		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u KiB to the console",
+			 CONSOLE_BYTE_LIMIT >> 10);
 	} else if (w->stopped) {
 		explain_stop(r, w);
 	} else if (w->timed_out) {
@@ -339,13 +337,7 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 		snprintf(r->end_reason, sizeof(r->end_reason), "%s",
 			 w->conn_lost ? "the connection to libvirt was lost" : "the libvirt event loop failed");
 	}
-	/* The contract is one result line per run; a guest that prints several may
-	 * have printed the verdict it wanted us to see, not the one it reached. */
-	if (w->verdict.result_lines > 1) {
-		engine_end_as(r, RUN_END_HOSTILE);
-		snprintf(r->end_reason, sizeof(r->end_reason), "the guest printed %u result lines (one expected)",
-			 w->verdict.result_lines);
-	}
+	result_reject_repeated_verdicts(r);
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -445,7 +437,7 @@ static bool run_domain(struct libvirt_session *s, struct libvirt_watch *w, doubl
 	while (!run_over(w))
 		if (virEventRunDefaultImpl() < 0)
 			w->loop_failed = true;
-	serial_flush(&w->console);
+	console_flush(&w->console);
 	return true;
 }
 
@@ -466,6 +458,7 @@ static void reset_run_fields(struct run_result *r)
 	r->exits = r->checks = r->syscall_repairs = 0;
 	r->nviolations = 0;
 	r->violation_occurrences = 0;
+	r->result_lines = 0;
 	r->measure_name[0] = '\0';
 	r->measure_iterations = r->measure_instructions = r->measure_exits = 0;
 	r->outcome[0] = r->expected[0] = r->detail[0] = r->end_reason[0] = '\0';
@@ -501,7 +494,7 @@ enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result
 	}
 	w->r = r;
 	w->drain_timer = w->listen_fd = w->listen_watch = w->console_fd = w->console_watch = -1;
-	serial_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
+	console_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
 	console_verdict_init(&w->verdict);
 	virConnectPtr conn = virConnectOpen(cfg->uri);
 	enum run_verdict status;
