@@ -6,6 +6,7 @@
 void console_init(struct console *c, FILE *echo, console_line_fn on_line, void *ctx)
 {
 	memset(c, 0, sizeof(*c));
+	c->byte_limit = CONSOLE_BYTE_LIMIT;
 	c->echo = echo;
 	c->on_line = on_line;
 	c->ctx = ctx;
@@ -54,7 +55,7 @@ bool console_put(struct console *c, uint8_t byte)
 {
 	if (c->flooded)
 		return false;
-	if (++c->total_bytes > CONSOLE_BYTE_LIMIT) {
+	if (++c->total_bytes > c->byte_limit) {
 		c->flooded = true;
 		return false;
 	}

@@ -15,7 +15,8 @@
  *    bytes for the echo and the tail, marked truncated, and is never handed
  *    to the line callback: a cut "@entrybox" line is not a result;
  *  - after CONSOLE_BYTE_LIMIT bytes the console is flooded: it takes nothing
- *    more and the engine ends the run as hostile.
+ *    more and the engine ends the run as hostile (byte_limit; only tests
+ *    lower it, to reach a flood in fewer bytes).
  * Memory is the struct itself, whatever the guest writes.  The struct is
  * plain data: a copy is a snapshot of the console (sweeps restore one).
  */
@@ -41,8 +42,9 @@ struct console {
 	char line[CONSOLE_LINE_MAX + 1];
 	size_t len;
 	bool truncated;                      /* the current line overflowed */
-	bool flooded;                        /* more than CONSOLE_BYTE_LIMIT bytes came */
+	bool flooded;                        /* more than byte_limit bytes came */
 	uint64_t total_bytes;
+	uint64_t byte_limit;                 /* CONSOLE_BYTE_LIMIT */
 	uint64_t lines, truncated_lines;
 	char tail[CONSOLE_TAIL_LINES][CONSOLE_TAIL_WIDTH];  /* last lines, for error reports */
 	unsigned tail_next;
