@@ -244,6 +244,7 @@ static void add_identity(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "engine", json_object_new_string(r->engine));
 	json_object_object_add(o, "backend", json_object_new_string(r->backend));
 	json_object_object_add(o, "host", r->host[0] ? json_object_new_string(r->host) : NULL);
+	json_object_object_add(o, "confinement", r->confinement[0] ? json_object_new_string(r->confinement) : NULL);
 }
 
 static void add_outcome(struct json_object *o, const struct run_result *r)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "explain/deviations.h"
+#include "host/confine.h"
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
@@ -221,6 +222,29 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 	return RUN_VERDICT_OK;
 }
 
+/* ---- confinement ------------------------------------------------------------------------------ */
+
+/* From here on the run needs no new file, socket or process: the whole
+ * process is confined (host/confine.h).  A reboot sweep boots a fresh VM per
+ * point, which opens /dev/kvm and the image again: there, and in those point
+ * runs, only the vCPU threads are. */
+static enum run_verdict confine_after_setup(struct session *s, const struct sweep *sweep)
+{
+	const struct vm_config *cfg = s->cfg;
+	const char *how = cfg->no_confine ? "off" : "vcpu-threads";
+	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
+		char err[160];
+		if (!confine_process(err, sizeof(err))) {
+			fprintf(stderr, "entrybox: %s\n", err);
+			return RUN_VERDICT_ENVIRONMENT;
+		}
+		how = "process";
+		confine_selftest();
+	}
+	snprintf(s->r->confinement, sizeof(s->r->confinement), "%s", how);
+	return RUN_VERDICT_OK;
+}
+
 /* ---- running ---------------------------------------------------------------------------------- */
 
 static void install_kick_handler(void)
@@ -376,16 +400,18 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 	struct sweep *sweep = NULL;
 	if (st == RUN_VERDICT_OK)
 		st = setup_injection(s, &sweep);
+	if (st == RUN_VERDICT_OK)
+		st = confine_after_setup(s, sweep);
 	if (st == RUN_VERDICT_OK) {
 		session_run_threads(s);
 		if (sweep)
 			sweep_execute(sweep, s);
-		sweep_free(sweep);
 		finish_result(s);
 		trace_finish(s->trace, s);
 		s->trace = NULL;
 		st = result_verdict(r);
 	}
+	sweep_free(sweep);
 	teardown(s);
 	return st;
 }

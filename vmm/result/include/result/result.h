@@ -79,6 +79,7 @@ struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
 	char host[256];           /* the libvirt URI that ran it; "" for engines on this machine */
+	char confinement[16];     /* our VMM: "process", "vcpu-threads" or "off"; "" for other engines */
 	char model[16], scenario[32];
 	char pti[4], pcid[4];
 	unsigned vcpus, tasks;
