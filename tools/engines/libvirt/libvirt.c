@@ -13,6 +13,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "engines/libvirt_xml.h"
 #include "entrybox/abi.h"
 #include "host/backend.h"
+#include "image.h"
 #include "result/console_verdict.h"
 #include "tcp_listen.h"
 
@@ -37,6 +39,8 @@
 #define LIBVIRT_DRAIN_MS        2000
 #define LIBVIRT_NAME_MAX        64
 #define LIBVIRT_CONSOLE_HOST    "127.0.0.1"
+#define LIBVIRT_KEEPALIVE_S     3
+#define LIBVIRT_KEEPALIVE_COUNT 3
 
 /* Everything learnt while the domain runs; the event callbacks fill it. */
 struct libvirt_watch {
@@ -150,7 +154,7 @@ static bool event_loop_ready(void)
 }
 
 /* A URI without a host names this machine's hypervisor. */
-static bool uri_is_local(const char *uri)
+bool libvirt_uri_is_local(const char *uri)
 {
 	return !uri || strstr(uri, ":///") != NULL;
 }
@@ -333,9 +337,10 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 		snprintf(r->end_reason, sizeof(r->end_reason), "no end after %.1f s; last console line: '%s'",
 			 timeout, w->verdict.last_console);
 	} else {
-		engine_end_as(r, RUN_END_INTERNAL_ERROR);
-		snprintf(r->end_reason, sizeof(r->end_reason), "%s",
-			 w->conn_lost ? "the connection to libvirt was lost" : "the libvirt event loop failed");
+		engine_end_as(r, w->conn_lost ? RUN_END_HOST_LOST : RUN_END_INTERNAL_ERROR);
+		snprintf(r->end_reason, sizeof(r->end_reason), "%s%.200s",
+			 w->conn_lost ? "the connection to the libvirt host was lost: " : "the libvirt event loop failed",
+			 w->conn_lost ? r->host : "");
 	}
 	result_reject_repeated_verdicts(r);
 }
@@ -377,7 +382,12 @@ static void session_release(struct libvirt_session *s, struct libvirt_watch *w)
 
 static bool start_domain(struct libvirt_session *s, const struct libvirt_config *cfg, struct libvirt_watch *w)
 {
-	char name[LIBVIRT_NAME_MAX], err[160];
+	char name[LIBVIRT_NAME_MAX], err[PATH_MAX + 200], image[PATH_MAX];
+	if (!libvirt_image_place(s->conn, cfg->uri, cfg->guest_path, cfg->image, libvirt_uri_is_local(cfg->uri), image,
+				 sizeof(image), err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return false;
+	}
 	domain_name(name, sizeof(name));
 	const char *console_host = cfg->console_host ? cfg->console_host : LIBVIRT_CONSOLE_HOST;
 	unsigned port = 0;
@@ -393,7 +403,7 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	}
 	struct libvirt_domain_spec spec = {
 		.name = name,
-		.guest_path = cfg->guest_path,
+		.guest_path = image,
 		.cmdline = cfg->cmdline,
 		.kvm = cfg->type == LIBVIRT_DOMAIN_KVM,
 		.vcpus = cfg->vcpus ? cfg->vcpus : 1,
@@ -411,7 +421,7 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	s->dom = virDomainCreateXML(s->conn, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
 	free(xml);
 	if (!s->dom) {
-		bool hint = !cfg->console_host && !uri_is_local(cfg->uri);
+		bool hint = !cfg->console_host && !libvirt_uri_is_local(cfg->uri);
 		fprintf(stderr, "entrybox: cannot start the libvirt domain: %s%s\n", last_error(),
 			hint ? " (a remote host needs --console-host: an address of this machine it can reach)" : "");
 		return false;
@@ -446,13 +456,22 @@ static void identify_engine(const struct libvirt_config *cfg, struct run_result 
 	snprintf(r->engine, sizeof(r->engine), "libvirt");
 	/* Only a local hypervisor's backend can be looked up here. */
 	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM ? "tcg"
-			      : uri_is_local(cfg->uri)          ? backend_name(backend_detect("/sys"))
+			      : libvirt_uri_is_local(cfg->uri)          ? backend_name(backend_detect("/sys"))
 								: "unknown";
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
 }
 
+/* The URI as given, or the one libvirt's default resolved to. */
+static void name_host(virConnectPtr conn, const struct libvirt_config *cfg, struct run_result *r)
+{
+	char *resolved = cfg->uri ? NULL : virConnectGetURI(conn);
+	snprintf(r->host, sizeof(r->host), "%s", cfg->uri ? cfg->uri : resolved ? resolved : "");
+	free(resolved);
+}
+
 static void reset_run_fields(struct run_result *r)
 {
+	r->host[0] = '\0';
 	r->end = RUN_END_INTERNAL_ERROR;
 	r->guest_exit_code = -1;
 	r->exits = r->checks = r->syscall_repairs = 0;
@@ -472,6 +491,10 @@ static enum run_verdict run_on(virConnectPtr conn, const struct libvirt_config *
 	double start = now_seconds();
 	bool ran = start_domain(&s, cfg, w) && run_domain(&s, w, timeout);
 	session_release(&s, w);
+	/* A host that goes away while the domain is being set up lost the run
+	 * as much as one that goes away while it runs. */
+	if (!ran && virConnectIsAlive(conn) != 1)
+		w->conn_lost = ran = true;
 	if (!ran)
 		return RUN_VERDICT_ENVIRONMENT;
 	explain_end(r, w, timeout);
@@ -503,9 +526,46 @@ enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result
 			last_error());
 		status = RUN_VERDICT_ENVIRONMENT;
 	} else {
+		name_host(conn, cfg, r);
+		/* A remote host that vanishes without closing the connection is
+		 * noticed within seconds, not when TCP gives up. */
+		if (!libvirt_uri_is_local(cfg->uri))
+			virConnectSetKeepAlive(conn, LIBVIRT_KEEPALIVE_S, LIBVIRT_KEEPALIVE_COUNT);
 		status = run_on(conn, cfg, r, w);
 		virConnectClose(conn);
 	}
 	free(w);
 	return status;
+}
+
+bool libvirt_host_reachable(const char *uri, char *err, size_t errlen)
+{
+	if (!event_loop_ready()) {
+		snprintf(err, errlen, "cannot set up the libvirt event loop: %s", last_error());
+		return false;
+	}
+	virConnectPtr conn = virConnectOpen(uri);
+	bool alive = conn && virConnectIsAlive(conn) == 1;
+	if (!alive)
+		snprintf(err, errlen, "%s", last_error());
+	if (conn)
+		virConnectClose(conn);
+	return alive;
+}
+
+bool libvirt_prepare_image(const char *uri, const char *local_path, enum libvirt_image_mode mode, char *out,
+			   size_t outlen, char *err, size_t errlen)
+{
+	if (!event_loop_ready()) {
+		snprintf(err, errlen, "cannot set up the libvirt event loop: %s", last_error());
+		return false;
+	}
+	virConnectPtr conn = virConnectOpen(uri);
+	if (!conn) {
+		snprintf(err, errlen, "cannot connect to libvirt at %s: %s", uri ? uri : "the default URI", last_error());
+		return false;
+	}
+	bool ok = libvirt_image_place(conn, uri, local_path, mode, libvirt_uri_is_local(uri), out, outlen, err, errlen);
+	virConnectClose(conn);
+	return ok;
 }
