@@ -49,6 +49,7 @@ static const int process_allowed[] = {
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 	SCMP_SYS(close),                 /* tearing the VM down, closing the result files */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), /* threads start and join */
+	SCMP_SYS(sched_getaffinity),     /* pthread_getattr_np (sanitizer runtimes, on a new thread) */
 	SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(sigaltstack),
 	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
