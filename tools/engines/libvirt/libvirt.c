@@ -93,40 +93,6 @@ unsigned libvirt_uri_count(const char *list)
 	return uri_items(list, count_item, &n) ? n : 0;
 }
 
-struct uri_pick {
-	unsigned want, seen;
-	char *out;
-	size_t outlen;
-	bool fits;
-};
-
-static bool pick_item(const char *item, size_t len, void *ctx)
-{
-	struct uri_pick *p = ctx;
-	if (p->seen++ == p->want) {
-		p->fits = len < p->outlen;
-		if (p->fits)
-			snprintf(p->out, p->outlen, "%.*s", (int)len, item);
-	}
-	return true;
-}
-
-bool libvirt_uri_pick(const char *list, unsigned index, char *out, size_t outlen)
-{
-	if (!out || outlen == 0)
-		return false;
-	out[0] = '\0';
-	unsigned n = libvirt_uri_count(list);
-	if (n == 0)
-		return false;
-	struct uri_pick p = { .want = index % n, .out = out, .outlen = outlen };
-	if (!uri_items(list, pick_item, &p) || !p.fits) {
-		out[0] = '\0';
-		return false;
-	}
-	return true;
-}
-
 /* ---- libvirt set-up ------------------------------------------------------------------ */
 
 /* libvirt prints every error to stderr by default; we print one line of our own. */

@@ -35,13 +35,8 @@ struct libvirt_config {
 
 #define LIBVIRT_URI_LIST_MAX 64
 
-/* Picks the URI for run number `index` from a comma-separated list, round
- * robin, so runs spread evenly over several hosts.  False (out = "") when the
- * list is empty, has an empty item, or an item does not fit outlen. */
-bool libvirt_uri_pick(const char *list, unsigned index, char *out, size_t outlen);
-
-/* Number of URIs in a comma-separated list as libvirt_uri_pick reads it
- * (0 when the list is malformed). */
+/* Number of URIs in a comma-separated list, at most LIBVIRT_URI_LIST_MAX
+ * (0 when the list is malformed: empty, an empty item, or too many). */
 unsigned libvirt_uri_count(const char *list);
 
 /* Whether a URI names this machine's hypervisor (no host part). */
