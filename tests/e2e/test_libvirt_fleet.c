@@ -311,6 +311,22 @@ START_TEST(the_matrix_survives_a_host_that_dies)
 	/* The domain that was running when its libvirtd died: lost, then run again elsewhere. */
 	ck_assert_uint_ge(k.lost_mid_run, 1);
 	ck_assert_int_eq(leftover_domains(daemons[0].tcp_uri), 0);
+	/* The CSV names the host and the attempts too. */
+	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	FILE *csv = fopen(path, "r");
+	ck_assert_ptr_nonnull(csv);
+	char line[2048];
+	unsigned csv_rows = 0, csv_retried = 0;
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), csv));
+	ck_assert_ptr_nonnull(strstr(line, ",host,attempts"));
+	while (fgets(line, sizeof(line), csv)) {
+		csv_rows++;
+		ck_assert_msg(strstr(line, daemons[0].tcp_uri) || strstr(line, daemons[1].tcp_uri), "%s", line);
+		csv_retried += strstr(line, ",2\n") != NULL;
+	}
+	fclose(csv);
+	ck_assert_uint_eq(csv_rows, MATRIX_CELLS);
+	ck_assert_uint_eq(csv_retried, k.retried);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
