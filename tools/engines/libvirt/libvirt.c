@@ -421,9 +421,9 @@ static void identify_engine(const struct libvirt_config *cfg, struct run_result 
 {
 	snprintf(r->engine, sizeof(r->engine), "libvirt");
 	/* Only a local hypervisor's backend can be looked up here. */
-	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM ? "tcg"
-			      : libvirt_uri_is_local(cfg->uri)          ? backend_name(backend_detect("/sys"))
-								: "unknown";
+	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM   ? "tcg"
+			      : libvirt_uri_is_local(cfg->uri) ? backend_name(backend_detect("/sys"))
+								 : "unknown";
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
 }
 
