@@ -62,14 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The first byte: how an engine's reads cut the stream, and (0xff, never
 	 * in text) whether to repeat it past the flood limit. */
 	size_t chunk = (size_t)data[0] % 64 + 1;
-	bool flood = data[0] == 0xff;
+	bool flood = data[0] == 0xff && size > 1;   /* something to repeat */
 	data++;
 	size--;
 	size_t total = flood ? FUZZ_BYTE_LIMIT + 1 + size : size;
 	uint8_t *bytes = malloc(total ? total : 1);
 	FUZZ_ASSERT(bytes != NULL);
 	for (size_t i = 0; i < total; i++)
-		bytes[i] = data[i % (size ? size : 1)];
+		bytes[i] = data[i % size];
 
 	struct console *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
 	FUZZ_ASSERT(a && b);
