@@ -55,6 +55,7 @@ else
 	work=$(mktemp -d /tmp/entrybox-fuzz-XXXXXX)
 fi
 failed=0
+# shellcheck disable=SC2317  # called by the trap
 cleanup() { if [ -z "$keep" ] && [ "$failed" = 0 ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
@@ -82,16 +83,20 @@ declare -A sources=(
 	[xen_hv]="$src/tests/fuzz/fake_kvm.c $v/roles/xen_hv.c $v/machine/gmem.c $src/pagetables/pagetables.c $check $src/tests/fixtures/layout_fixture.c"
 )
 declare -A libs=([loader]="$(pkg-config --libs libelf)" [result]="$(pkg-config --libs json-c)")
-incs=(-I"$src/tests" -I"$src/guest/include" -I"$src/pagetables" $(pkg-config --cflags json-c))
+incs=(-I"$src/tests" -I"$src/guest/include" -I"$src/pagetables")
+read -r -a jsonc_flags <<<"$(pkg-config --cflags json-c)"
+incs+=("${jsonc_flags[@]}")
 for d in "$v"/*/include; do incs+=(-I"$d"); done
-flags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+sanitizers=fuzzer,address,undefined
+flags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize="$sanitizers" -fno-sanitize-recover=undefined)
 
 # "#123 DONE cov: 45 ft: 67 corp: ..." -> "45 67"
 coverage() { grep -E '^#[0-9]+.*cov: ' "$1" | tail -1 | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/\1 \2/'; }
 stat_of() { grep -o "stat::$2: *[0-9]*" "$1" | grep -o '[0-9]*$' || echo "?"; }
 
 fuzz_one() {
-	local t=$1 dir="$work/$t" corpus="$src/tests/fuzz/corpus/$t"
+	local t=$1
+	local dir="$work/$t" corpus="$src/tests/fuzz/corpus/$t"
 	mkdir -p "$dir/corpus" "$dir/artifacts"
 	# shellcheck disable=SC2086
 	if ! clang "${flags[@]}" "${incs[@]}" "$src/tests/fuzz/fuzz_$t.c" ${sources[$t]} ${libs[$t]:-} \
@@ -103,9 +108,11 @@ fuzz_one() {
 	local before
 	before=$(find "$corpus" -type f | wc -l)
 	cp "$corpus"/* "$dir/corpus/"
-	local rc=0
+	local rc=0 started
+	started=$(date +%s)
 	"$dir/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/run.log" 2>&1 || rc=$?
+	local took=$(($(date +%s) - started))
 	local execs cov after found="no crash"
 	execs=$(stat_of "$dir/run.log" number_of_executed_units)
 	cov=$(coverage "$dir/run.log")
@@ -129,7 +136,7 @@ fuzz_one() {
 			fi
 		done
 	fi
-	echo "fuzz_$t: ${seconds} s, $execs executions, cov ${cov:-? ?} (edges features), corpus $before -> $after, $found"
+	echo "fuzz_$t: ${took} s, $execs executions, cov ${cov:-? ?} (edges features), corpus $before -> $after, $found"
 	[ "$rc" = 0 ] && [ -z "$artifacts" ]
 }
 
