@@ -131,6 +131,18 @@ START_TEST(triple_fault_at_once)
 }
 END_TEST
 
+START_TEST(repeated_verdicts)
+{
+	char guest[512];
+	e2e_hostile_guest("verdicts", guest, sizeof(guest));
+	const char *args[] = { "run", "--guest", guest, "--timeout", "20", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	e2e_assert_repeated_verdicts(&r, "kvm");
+	e2e_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -146,6 +158,7 @@ int main(void)
 	tcase_add_test(tc, garbage_layout);
 	tcase_add_test(tc, never_exits);
 	tcase_add_test(tc, triple_fault_at_once);
+	tcase_add_test(tc, repeated_verdicts);
 	suite_add_tcase(s, tc);
 	int status = check_run(s);
 	char cmd[300];
