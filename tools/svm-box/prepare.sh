@@ -288,7 +288,7 @@ build_qemu() {
 	src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'qemu-*' | head -n1)
 	[ -n "$src" ] && [ -f "$src/target/i386/tcg/sysemu/svm_helper.c" ] || die "the qemu $srcver source has no target/i386/tcg/sysemu/svm_helper.c"
 	run_logged qemu-patch "applying $(basename "$QEMU_PATCH") to qemu $srcver" patch -d "$src" -p1 --forward -i "$QEMU_PATCH"
-	say "configuring and building qemu-system-x86_64 (about 10 minutes on 2 cores; log: $CACHE/logs/qemu-build.log)"
+	say "configuring and building qemu-system-x86_64 (about 5 minutes on 2 cores; log: $CACHE/logs/qemu-build.log)"
 	mkdir -p "$src/b"
 	run_logged qemu-build "configure of qemu $srcver" sh -c 'cd "$1/b" && shift && ../configure "$@"' sh "$src" "${QEMU_CONFIGURE[@]}"
 	run_logged qemu-build-ninja "build of qemu-system-x86_64" ninja -C "$src/b" -j "$(nproc)" qemu-system-x86_64
