@@ -97,7 +97,7 @@ write_run_script() {
 		echo "# written by tools/svm-box.sh; run by the box's init, chrooted into the host root"
 		printf ': >%q/running\n' "$ctl"
 		printf 'cd -- %q || exit 125\n' "$PWD"
-		echo "HOME=/root"
+		echo "export HOME=/root"
 		for v in $(compgen -e); do
 			pass_var "$v" && printf 'export %s=%q\n' "$v" "${!v}"
 		done
@@ -253,7 +253,10 @@ finish() {
 		;;
 	esac
 	if [ "$qstatus" -ne 0 ] && ! protocol | grep -q '^running'; then
-		die "QEMU did not start the box (exit $qstatus): $(grep -av '^\s*$' "$ctl/qemu.log" | head -n1)"
+		# QEMU's error, not the warnings before it (e.g. on CPU features TCG lacks)
+		local why
+		why=$(grep -av -e '^\s*$' -e 'warning:' "$ctl/qemu.log" | head -n1 || true)
+		die "QEMU did not start the box (exit $qstatus): ${why:-$(head -n1 "$ctl/qemu.log")}"
 	fi
 	console_tail 30 >&2
 	die "the box stopped before '$CMDLINE' ended (QEMU exit $qstatus; the inner kernel's last console lines are above)"

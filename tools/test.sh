@@ -89,7 +89,7 @@ kvm_suite_ran() {
 run_tests() {
 	local where=$1 dir=$2 logbase=$3 with_kvm=$4
 	shift 4
-	local what="$dir ($where${*:+: $*})" rc=0
+	local what="$dir ($where${*:+: $*})" rc=0 t0=$SECONDS
 	local cmd=(meson test -C "$dir" --no-rebuild --print-errorlogs --logbase "$logbase" "$@")
 	echo "=== $what: tests"
 	rm -f "$dir/meson-logs/$logbase.json" "$dir/meson-logs/$logbase.txt"
@@ -103,7 +103,11 @@ run_tests() {
 	if [ "$with_kvm" = yes ]; then
 		kvm_suite_ran "$dir" "$dir/meson-logs/$logbase.json" "$what" || rc=1
 	fi
-	[ $rc -eq 0 ] || echo "=== $what: FAILED (exit $rc)"
+	if [ $rc -eq 0 ]; then
+		echo "=== $what: passed in $((SECONDS - t0)) s"
+	else
+		echo "=== $what: FAILED (exit $rc) in $((SECONDS - t0)) s"
+	fi
 	return $rc
 }
 
