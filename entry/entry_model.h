@@ -2,8 +2,8 @@
 /*
  * An entry model (design.md §5): the code between a ring-3 event (SYSCALL,
  * exception, interrupt) and the kernel's C handlers, and the way back.  One
- * source file per model plus one row in models.def; the kernel picks the row
- * from entry= at boot.
+ * folder per model (entry/<name>/: its assembler stubs and their C side)
+ * plus one row in models.def; the kernel picks the row from entry= at boot.
  */
 #ifndef ENTRYBOX_ENTRY_MODEL_H
 #define ENTRYBOX_ENTRY_MODEL_H
@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "entrybox/abi.h"
-#include "cmdline.h"
+#include "boot/cmdline.h"
 #include "percpu.h"
 
-struct task;         /* guest/task.h */
+struct task;         /* guest/sched/task.h */
 struct ebx_layout;   /* abi.h */
 
 /* What the command line asked of the model. */
@@ -32,7 +32,7 @@ typedef long (*entry_wait_fn)(void *arg);
 struct entry_variant {
 	uint64_t syscall_entry;     /* MSR_LSTAR */
 	uint64_t syscall_return;    /* address of the sysretq of the fast exit path */
-	const uint64_t *idt_stubs;  /* 256 gate targets */
+	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
 };
 
@@ -43,11 +43,11 @@ struct entry_model {
 	bool (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
-	void (*switch_task)(struct percpu *pc, struct tss64 *tss, uint64_t kstack_top);
+	void (*switch_task)(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top);
 
 	/* Optional hooks (NULL: the model needs nothing there). */
 	/* After the CPU's cpu_entry_area exists, before it is activated. */
-	void (*cpu_setup)(unsigned cpu, struct percpu *pc, struct tss64 *tss);
+	void (*cpu_setup)(unsigned cpu, struct percpu *pc, struct x86_tss *tss);
 	/* After task t's page tables exist, before any task runs. */
 	void (*task_setup)(struct task *t, bool pti);
 	/* Adds the model's own stacks (and task facts) to the layout. */
@@ -67,15 +67,17 @@ struct entry_model {
 };
 
 /* The trap handlers' test for "the event came from the application": CPL 3,
- * or what the model's user_context hook says (guest/block.c). */
+ * or what the model's user_context hook says (models.c). */
 bool entry_user_context(const struct ebx_pt_regs *regs);
 
 /* The kernel's way to block inside a syscall, whatever the model: asks the
- * model's block hook (guest/block.c). */
+ * model's block hook (models.c). */
 long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
 /* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
 long entry_block_refused(void);
-/* The model chosen at boot (guest/models.c). */
+/* Row `index` of models.def (the same index cmdline_parse returns), NULL past
+ * the end, and the model chosen at boot (models.c). */
+const struct entry_model *entry_model_get(unsigned index);
 void entry_model_activate(const struct entry_model *m);
 const struct entry_model *entry_model_active(void);
 

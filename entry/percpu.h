@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-CPU page GS points to in the kernel, and the TSS: everything the
- * entry code touches before its CR3 switch.  Both live in the CPU's
+ * The per-CPU page GS points to in the kernel, and the selectors and CR3
+ * values the entry code uses: everything it touches before its CR3 switch
+ * (with the TSS, entrybox/x86.h's struct x86_tss) lives in the CPU's
  * cpu_entry_area, mapped in every page table.  Offsets are #defines so the
  * assembler uses the same numbers the C structure is checked against.
  */
 #ifndef ENTRYBOX_PERCPU_H
 #define ENTRYBOX_PERCPU_H
+
+#include "entrybox/x86.h"
+#include "pagetables.h"
 
 #define PCPU_SELF              0   /* this page's own address, for C */
 #define PCPU_USER_RSP          8   /* user RSP while SYSCALL has no stack */
@@ -25,6 +29,11 @@
 
 #define PCPU_NO_TASK           0xffffffff
 
+/* PCPU_UKL_IN_USER values (abi.h's in_user_gva). */
+#define UKL_KERNEL   0   /* syscall or trap C code, on the task's kernel stack */
+#define UKL_APP      1   /* application code, ring 0 on its own stack */
+#define UKL_EDGE     2   /* UKL entry/exit code still on the application stack */
+
 /* Selectors (Linux-compatible, so STAR serves both SYSCALL and SYSRET). */
 #define GDT_KERNEL_CS   0x10
 #define GDT_KERNEL_SS   0x18
@@ -34,14 +43,16 @@
 #define GDT_TSS         0x40
 #define GDT_ENTRIES     10      /* 8 descriptors + the 16-byte TSS descriptor */
 
-/* CR3 bits a KPTI pair uses: bit 12 = user half of the PGD pair, bit 11 = user PCID. */
-#define CR3_PTI_USER_PGD   0x1000
-#define CR3_PTI_USER_PCID  0x800
-#define CR3_NOFLUSH_BIT    63
+/* CR3 as a KPTI pair uses it (Linux's convention): bit 12 (pagetables.h's
+ * PT_CR3_USER_BIT) selects the user half of the PGD pair, bit 11 the user
+ * PCID of the kernel PCID in bits 10:0. */
+#define CR3_PTI_USER_PCID         0x800
+#define CR3_PTI_KERNEL_PCID_MASK  (CR3_PTI_USER_PCID - 1)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>
+#include "entrybox/abi.h"
 
 struct percpu {
 	uint64_t self;
@@ -72,18 +83,13 @@ _Static_assert(offsetof(struct percpu, hc_rax) == PCPU_HC_RAX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_rdx) == PCPU_HC_RDX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_syscall_entry) == PCPU_HC_SYSCALL_ENTRY, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_iret_refused) == PCPU_HC_IRET_REFUSED, "percpu layout");
-
-/* The 64-bit TSS (Intel SDM vol. 3 §8.7). */
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 104, "TSS size");
+/* The offsets the VMM reads for hv=vmm (abi.h). */
+_Static_assert(PCPU_TOP_OF_STACK == EBX_PCPU_OFF_TOP_OF_STACK, "abi.h per-CPU offsets");
+_Static_assert(PCPU_KERNEL_CR3 == EBX_PCPU_OFF_KERNEL_CR3, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_RAX == EBX_PCPU_OFF_HC_RAX, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_RDX == EBX_PCPU_OFF_HC_RDX, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_SYSCALL_ENTRY == EBX_PCPU_OFF_HC_SYSCALL_ENTRY, "abi.h per-CPU offsets");
+_Static_assert(PCPU_HC_IRET_REFUSED == EBX_PCPU_OFF_HC_IRET_REFUSED, "abi.h per-CPU offsets");
 
 /* The per-CPU page, addressed through GS (valid only on the kernel GS). */
 static inline struct percpu *this_cpu(void)

@@ -1,29 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* kmain: from the boot stub's long mode to the scenario's result line. */
-#include "cea.h"
-#include "cmdline.h"
-#include "console.h"
-#include "cpu.h"
-#include "hv.h"
-#include "lapic.h"
-#include "layout.h"
-#include "mm.h"
-#include "models.h"
-#include "palloc.h"
-#include "panic.h"
-#include "pic.h"
-#include "printf.h"
-#include "pvh.h"
-#include "scenario.h"
-#include "sched.h"
-#include "smp.h"
-#include "task.h"
-#include "timer.h"
+#include "cpu/cea.h"
+#include "boot/cmdline.h"
+#include "lib/console.h"
+#include "cpu/cpu.h"
+#include "hv/hv.h"
+#include "cpu/lapic.h"
+#include "hv/layout.h"
+#include "mm/mm.h"
+#include "entry_model.h"
+#include "mm/palloc.h"
+#include "lib/panic.h"
+#include "cpu/pic.h"
+#include "lib/printf.h"
+#include "boot/pvh.h"
+#include "scenarios/scenario.h"
+#include "sched/sched.h"
+#include "boot/smp.h"
+#include "sched/task.h"
+#include "sched/timer.h"
 
 extern const char __kernel_phys_end[];
 extern const char boot_stack_base[];
-
-#define CPUID1_ECX_PCID (1u << 17)
 
 struct kernel {
 	struct boot_info boot;

@@ -66,6 +66,15 @@ static uint64_t *table_at(const struct pt_env *env, uint64_t table_pa)
 	return env->phys_page(env->ctx, table_pa & PT_ADDR_MASK);
 }
 
+/* The entry for `va` in the level-`level` table at `table_pa`; NULL when the
+ * table is not backed memory. */
+static uint64_t *slot_at(const struct pt_env *env, uint64_t table_pa, uint64_t va, int level)
+{
+	uint64_t *table = table_at(env, table_pa);
+
+	return table ? &table[pt_index(va, level)] : NULL;
+}
+
 bool pt_canonical(uint64_t va)
 {
 	int64_t extended = (int64_t)(va << (64 - PT_VA_BITS)) >> (64 - PT_VA_BITS);
@@ -123,13 +132,11 @@ enum pt_status pt_walk(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, 
 	if (!pt_canonical(va))
 		return PT_NON_CANONICAL;
 	for (int level = PT_TOP_LEVEL; level >= 1; level--) {
-		uint64_t *table = table_at(env, table_pa);
-		uint64_t *slot;
+		uint64_t *slot = slot_at(env, table_pa, va, level);
 		uint64_t entry;
 
-		if (!table)
+		if (!slot)
 			return PT_BAD_PHYS;
-		slot = &table[pt_index(va, level)];
 		entry = read_entry(slot);
 		out->level = level;
 		out->leaf = entry;
@@ -189,13 +196,11 @@ static enum pt_status descend(const struct pt_env *env, uint64_t pml4_pa, uint64
 	uint64_t table_pa = pml4_pa & PT_CR3_PGD_MASK;
 
 	for (int level = PT_TOP_LEVEL;; level--) {
-		uint64_t *table = table_at(env, table_pa);
-		uint64_t *slot;
+		uint64_t *slot = slot_at(env, table_pa, va, level);
 		uint64_t entry;
 
-		if (!table)
+		if (!slot)
 			return PT_BAD_PHYS;
-		slot = &table[pt_index(va, level)];
 		*stop_level = level;
 		if (level == target) {
 			*slot_out = slot;

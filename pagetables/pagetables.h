@@ -8,37 +8,55 @@
  * caller supplies how a physical page is reached (guest: direct map; VMM: its
  * mapping of guest RAM, with bounds checks) and where a new table page comes
  * from.  So a hostile guest's page tables can at worst make a walk fail.
+ *
+ * The constants are the paging facts of entrybox/x86.h's family (PTE bits and
+ * CR3 fields live here, nowhere else) and serve the assembler too.
  */
 #ifndef ENTRYBOX_PAGETABLES_H
 #define ENTRYBOX_PAGETABLES_H
 
+#ifdef __ASSEMBLER__
+#define PT_UL(x)    x
+#else
+#define PT_UL(x)    x##ull
+#endif
+
+#define PT_PAGE_SIZE      PT_UL(4096)
+#define PT_LARGE_SIZE     (PT_UL(2) << 20)
+#define PT_HUGE_SIZE      (PT_UL(1) << 30)
+
+/* PTE bits (Intel SDM vol. 3 §4.5). */
+#define PT_P        (PT_UL(1) << 0)
+#define PT_W        (PT_UL(1) << 1)
+#define PT_U        (PT_UL(1) << 2)
+#define PT_PWT      (PT_UL(1) << 3)
+#define PT_PCD      (PT_UL(1) << 4)
+#define PT_A        (PT_UL(1) << 5)
+#define PT_D        (PT_UL(1) << 6)
+#define PT_PS       (PT_UL(1) << 7)
+#define PT_G        (PT_UL(1) << 8)
+#define PT_NX       (PT_UL(1) << 63)
+#define PT_ADDR_MASK PT_UL(0x000ffffffffff000)
+
+/* CR3 fields: low 12 bits are the PCID when CR4.PCIDE=1; bit 63 (NOFLUSH)
+ * keeps the PCID's TLB entries on a write and is never stored in CR3.  Bit 12
+ * selects the user half of a KPTI PGD pair (the guest's convention,
+ * entry/percpu.h). */
+#define PT_CR3_USER_NR      12
+#define PT_CR3_USER_BIT     (PT_UL(1) << PT_CR3_USER_NR)
+#define PT_CR3_PCID_MASK    PT_UL(0xfff)
+#define PT_CR3_NOFLUSH_NR   63
+#define PT_CR3_NOFLUSH      (PT_UL(1) << PT_CR3_NOFLUSH_NR)
+#define PT_CR3_PGD_MASK     PT_UL(0x000ffffffffff000)
+
+/* The index of va's entry in its level-`level` table (4: PML4 .. 1: page
+ * table), as a constant expression; pt_index() below is the same for C. */
+#define PT_INDEX(va, level) (((va) >> (12 + 9 * ((level) - 1))) & 511)
+
+#ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define PT_PAGE_SIZE      4096ull
-#define PT_LARGE_SIZE     (2ull << 20)
-#define PT_HUGE_SIZE      (1ull << 30)
-
-/* PTE bits (Intel SDM vol. 3 §4.5). */
-#define PT_P        (1ull << 0)
-#define PT_W        (1ull << 1)
-#define PT_U        (1ull << 2)
-#define PT_PWT      (1ull << 3)
-#define PT_PCD      (1ull << 4)
-#define PT_A        (1ull << 5)
-#define PT_D        (1ull << 6)
-#define PT_PS       (1ull << 7)
-#define PT_G        (1ull << 8)
-#define PT_NX       (1ull << 63)
-#define PT_ADDR_MASK 0x000ffffffffff000ull
-
-/* CR3 fields: bit 12 selects the user half of a KPTI PGD pair; low 12 bits are
- * the PCID when CR4.PCIDE=1; bit 63 (NOFLUSH) is never stored in CR3. */
-#define PT_CR3_USER_BIT     (1ull << 12)
-#define PT_CR3_PCID_MASK    0xfffull
-#define PT_CR3_NOFLUSH      (1ull << 63)
-#define PT_CR3_PGD_MASK     0x000ffffffffff000ull
 
 struct pt_env {
 	/* Returns a pointer through which the 4 KiB page at physical address `pa`
@@ -104,7 +122,8 @@ enum pt_status pt_write_virt(const struct pt_env *env, uint64_t pml4_pa, uint64_
 
 static inline unsigned pt_index(uint64_t va, int level)
 {
-	return (unsigned)((va >> (12 + 9 * (level - 1))) & 511);
+	return (unsigned)PT_INDEX(va, level);
 }
+#endif /* !__ASSEMBLER__ */
 
 #endif

@@ -4,12 +4,12 @@
  * IRET raises #GP(0x18) in ring 0 on the entry stack with the user's GS and
  * CR3 already loaded.  The exception entry must recognise the iretq, make the
  * fault the user context's, and the task dies of vector 13, error 0x18. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "percpu.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
 
-#define VEC_GP 13
-#define BAD_SS_ERROR 0x18   /* the selector, without its RPL */
+#define BAD_SS_ERROR (GDT_KERNEL_SS & ~SEL_RPL_MASK)   /* the error code: the selector, without its RPL */
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
 {

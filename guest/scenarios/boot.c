@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* boot: reaching here means long mode, page tables, CPU setup and the layout
  * all worked; no task runs. */
-#include "scenario.h"
-#include "palloc.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "mm/palloc.h"
+#include "lib/printf.h"
 
 static enum scenario_outcome judge_boot(const struct boot_options *o, char *detail, size_t len)
 {

@@ -6,10 +6,10 @@
  * outcome: df-caught, once per task, for models whose TSS.RSP0 is the CPU's
  * entry stack (kpti).  Models that run the syscall on their entry stack
  * refuse the knob (it would overwrite its own callers): not-applicable. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
-#include "models.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
+#include "entry_model.h"
 #include "user/user_hazards.h"
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
@@ -22,10 +22,8 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 			refused++;
 			continue;
 		}
-		if (t->state != TASK_EXITED || t->exit_status != 0) {
-			scenario_describe_end(t, detail, len);
+		if (!scenario_exited_ok(t, detail, len))
 			return OUTCOME_FAIL;
-		}
 		if (task_stats(i)->df_caught != 1) {
 			ksnprintf(detail, len, "task %u: %u overflows caught, expected 1", i, task_stats(i)->df_caught);
 			return OUTCOME_FAIL;

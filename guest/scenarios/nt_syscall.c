@@ -5,9 +5,9 @@
  * with NT set would #GP in long mode); as on Linux (its syscall_nt selftest),
  * the task gets NT back unchanged through either exit.  The task checks each
  * return; the kernel counts NT in its own RFLAGS. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
 {

@@ -4,11 +4,11 @@
  * times and, with two or more CPUs, it has run on two of them.  The kernel's
  * own counters decide.  A model whose interrupts run their C part off the
  * task's stack (it has a block hook) is not preempted (sched_tick): refused. */
-#include "scenario.h"
-#include "models.h"
-#include "printf.h"
-#include "sched.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "entry_model.h"
+#include "lib/printf.h"
+#include "sched/sched.h"
+#include "sched/task_stats.h"
 #include "user/user_hazards.h"
 
 static unsigned cpus_in(uint32_t mask)

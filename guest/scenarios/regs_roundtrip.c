@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* regs-roundtrip: the kernel compares its saved pt_regs with the registers
  * each task loaded (and the VMM with what it saw at SYSCALL). */
-#include "scenario.h"
-#include "printf.h"
-
-#define REGS_SEEDS 8   /* per task, as user/user_main.c makes them */
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "user/user_abi.h"
 
 static enum scenario_outcome judge_regs_roundtrip(const struct boot_options *o, char *detail, size_t len)
 {

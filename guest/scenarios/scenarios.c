@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
 #include "user/user_abi.h"
 
 static const struct scenario *const table[] = {
@@ -65,14 +65,24 @@ void scenario_describe_end(const struct task *t, char *buf, size_t len)
 	}
 }
 
-bool scenario_all_exited_ok(char *detail, size_t len)
+bool scenario_exited_ok(const struct task *t, char *detail, size_t len)
 {
-	for (unsigned i = 0; i < task_count(); i++) {
-		const struct task *t = task_get(i);
-		if (t->state != TASK_EXITED || t->exit_status != 0) {
-			scenario_describe_end(t, detail, len);
+	if (t->state == TASK_EXITED && t->exit_status == 0)
+		return true;
+	scenario_describe_end(t, detail, len);
+	return false;
+}
+
+bool scenario_exited_ok_from(unsigned first, char *detail, size_t len)
+{
+	for (unsigned i = first; i < task_count(); i++) {
+		if (!scenario_exited_ok(task_get(i), detail, len))
 			return false;
-		}
 	}
 	return true;
+}
+
+bool scenario_all_exited_ok(char *detail, size_t len)
+{
+	return scenario_exited_ok_from(0, detail, len);
 }

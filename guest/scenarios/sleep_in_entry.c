@@ -1,40 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* sleep-in-entry (user/user_main.c): task 0 makes SYS_SLEEP with every
+/* sleep-in-entry (user/user_main.c, ukl/ukl_app.c): task 0 makes SYS_SLEEP with every
  * register patterned and checks them after; tasks 1.. make iters checked
  * syscalls, then wake task 0.  Exit 0x600: the model refused the sleep. */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
-
-#define EXIT_SLEEP_REFUSED 0x600
-
-static bool others_ok(char *detail, size_t len)
-{
-	for (unsigned i = 1; i < task_count(); i++) {
-		const struct task *t = task_get(i);
-		if (t->state != TASK_EXITED || t->exit_status != 0) {
-			scenario_describe_end(t, detail, len);
-			return false;
-		}
-	}
-	return true;
-}
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
+#include "user/user_abi.h"
 
 static enum scenario_outcome judge_sleep_in_entry(const struct boot_options *o, char *detail, size_t len)
 {
 	const struct task *s = task_get(0);
 
-	if (!others_ok(detail, len))
+	if (!scenario_exited_ok_from(1, detail, len))
 		return OUTCOME_FAIL;
 	if (s->state == TASK_EXITED && s->exit_status == EXIT_SLEEP_REFUSED && s->block_refusals && !s->sleeps) {
 		ksnprintf(detail, len, "the model refused to block in its entry context (-EDEADLK); %u others ran",
 			  o->tasks - 1);
 		return OUTCOME_REFUSED;
 	}
-	if (s->state != TASK_EXITED || s->exit_status != 0) {
-		scenario_describe_end(s, detail, len);
+	if (!scenario_exited_ok(s, detail, len))
 		return OUTCOME_FAIL;
-	}
 	if (s->sleeps != 1) {
 		ksnprintf(detail, len, "task 0 returned from the sleep syscall without sleeping (%u sleeps)", s->sleeps);
 		return OUTCOME_FAIL;

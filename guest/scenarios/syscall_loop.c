@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* syscall-loop: every task makes iters checked null syscalls (user/user_regs.S). */
-#include "scenario.h"
-#include "printf.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
 
 static enum scenario_outcome judge_syscall_loop(const struct boot_options *o, char *detail, size_t len)
 {

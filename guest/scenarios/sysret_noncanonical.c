@@ -6,12 +6,12 @@
  * ring 0 and fixed up into the task's fault (Intel).  Either way the task is
  * killed with vector 13 at the non-canonical RIP; a ring-0 #GP anywhere else
  * is a kernel fault and ends the run with a panic. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "entrybox/x86.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
+#include "user/user_hazards.h"
 
-#define NONCANONICAL_RIP 0x800000000000ull
-#define VEC_GP 13
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
 {

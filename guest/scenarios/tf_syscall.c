@@ -6,9 +6,9 @@
  * after that instruction.  The handler counts it and clears TF.  Expected per
  * task: TF_SYSCALLS traps, each at that address (checked by the task), and
  * the task exits 0.  A #DB inside the kernel would be a kernel fault. */
-#include "scenario.h"
-#include "printf.h"
-#include "task_stats.h"
+#include "scenarios/scenario.h"
+#include "lib/printf.h"
+#include "sched/task_stats.h"
 #include "user/user_hazards.h"
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)

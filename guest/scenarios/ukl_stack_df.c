@@ -1,25 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* ukl-stack-df (guest/ukl_app.c): every application moves RSP down
- * UKL_GROW_PAGES pages into its unmapped stack and reads the pages back.
+/* ukl-stack-df (guest/ukl/ukl_app.c): every application moves RSP down
+ * GROW_PAGES pages into its unmapped stack and reads the pages back.
  * Passes when each stack grew by exactly that and every fault was survived
  * on the path ukl_df= names: the #DF handler (workaround) or the #PF IST. */
-#include "scenario.h"
-#include "lib.h"
-#include "printf.h"
-#include "ukl_app.h"
+#include "scenarios/scenario.h"
+#include "lib/lib.h"
+#include "lib/printf.h"
+#include "user/user_abi.h"
 
 static bool app_ok(const struct task *t, const struct boot_options *o, char *detail, size_t len)
 {
-	unsigned want_df = o->ukl_df == UKL_DF_WORKAROUND ? UKL_GROW_PAGES : 0;
-	unsigned want_ist = o->ukl_df == UKL_DF_IST ? UKL_GROW_PAGES : 0;
+	unsigned want_df = o->ukl_df == UKL_DF_WORKAROUND ? GROW_PAGES : 0;
+	unsigned want_ist = o->ukl_df == UKL_DF_IST ? GROW_PAGES : 0;
 
-	if (t->state != TASK_EXITED || t->exit_status != 0) {
-		scenario_describe_end(t, detail, len);
+	if (!scenario_exited_ok(t, detail, len))
 		return false;
-	}
-	if (t->stack_pages != 1 + UKL_GROW_PAGES || t->df_stack_fixups != want_df || t->ist_pf_fixups != want_ist) {
+	if (t->stack_pages != 1 + GROW_PAGES || t->df_stack_fixups != want_df || t->ist_pf_fixups != want_ist) {
 		ksnprintf(detail, len, "task %u: %u stack pages, %u #DF fixups, %u #PF-IST faults (want %u, %u, %u)",
-			  t->id, t->stack_pages, t->df_stack_fixups, t->ist_pf_fixups, 1 + UKL_GROW_PAGES, want_df,
+			  t->id, t->stack_pages, t->df_stack_fixups, t->ist_pf_fixups, 1 + GROW_PAGES, want_df,
 			  want_ist);
 		return false;
 	}
@@ -42,7 +40,7 @@ static enum scenario_outcome judge_ukl_stack_df(const struct boot_options *o, ch
 	}
 	ksnprintf(detail, len,
 		  "%u apps grew %u pages each via %s; last fault of task 0: rip 0x%llx rsp 0x%llx cr2 0x%llx",
-		  napps, UKL_GROW_PAGES,
+		  napps, GROW_PAGES,
 		  o->ukl_df == UKL_DF_IST ? "#PF on IST5 (frame pushed, no #DF)" : "#DF on IST1, page mapped, resumed",
 		  (unsigned long long)t0->fixup_rip, (unsigned long long)t0->fixup_rsp,
 		  (unsigned long long)t0->fixup_cr2);

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* user-pf: task plans by id % 4 (user/user_main.c): 0 grows its stack by 8
- * pages and exits 0; 1 runs hlt (#GP, vector 13); 2 runs ud2 (#UD, vector 6);
+/* user-pf: task plans by id % 4 (user/programs.inc): 0 grows its stack by
+ * GROW_PAGES pages and exits 0; 1 runs hlt (#GP, vector 13); 2 runs ud2 (#UD, vector 6);
  * 3 touches below its stack VMA (#PF, vector 14). */
-#include "scenario.h"
-#include "printf.h"
-
-#define GROW_PAGES 8
+#include "scenarios/scenario.h"
+#include "entrybox/x86.h"
+#include "user/user_abi.h"
+#include "lib/printf.h"
 
 static bool plan_met(const struct task *t)
 {
-	static const unsigned kill_vector[4] = { 0, 13, 6, 14 };
+	static const unsigned kill_vector[4] = { 0, VEC_GP, VEC_UD, VEC_PF };
 	unsigned plan = t->id & 3;
 
 	if (plan == 0)

@@ -15,7 +15,7 @@
 #define SYS_INJECT_POINT 8  /* ask the VMM for a scenario-timed injection (--inject pf-user-stack) */
 #define SYS_COUNT    9
 
-/* Entry-hazard and preemption scenarios (hazard.c), numbered apart from the rest. */
+/* Entry-hazard and preemption scenarios (syscalls/hazard.c), numbered apart from the rest. */
 #define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */
 #define SYS_SET_SEGS   17  /* rdi: user CS, rsi: user SS; RPL forced to 3 as sigreturn does */
 #define SYS_KFLAGS     18  /* returns the kernel's own RFLAGS inside the syscall */
@@ -39,6 +39,15 @@
 #define EBUSY 16
 #define EDEADLK 35   /* the entry model refuses to block where it stands */
 
+/* What the scenarios' programs (user/programs.inc) and their judges agree on. */
+#define MEASURED_SYSCALLS  20      /* syscall-loop: task 0's measured null syscalls */
+#define REGS_SEEDS         8       /* regs-roundtrip: patterned syscalls per task */
+#define GROW_PAGES         8       /* user-pf plan 0, ukl-stack-df: pages a stack grows by */
+#define EXIT_NOT_KILLED    0x300   /* user-pf: a faulting instruction let the task continue */
+#define EXIT_STACK_BAD     0x400   /* + the first grown page that did not read back */
+#define EXIT_NO_SCENARIO   0x500   /* the program has no plan for this scenario */
+#define EXIT_SLEEP_REFUSED 0x600   /* sleep-in-entry: the model refused (-EDEADLK) */
+
 /* Exit status of a task that saw a register clobbered: REG_EXIT_BASE + the
  * register's number in ModRM order (rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5,
  * rsi 6, rdi 7, r8..r15 8..15), REG_EXIT_RFLAGS for RFLAGS. */
@@ -46,11 +55,15 @@
 #define REG_EXIT_RFLAGS (REG_EXIT_BASE + 16)
 #define REG_EXIT_RESULT 0x200   /* a syscall returned a wrong value */
 
-/* RFLAGS bits SYSRET restores from R11 (Intel SDM: R11 & 0x3C7FD7, bit 1 set). */
-#define SYSRET_RFLAGS_MASK 0x3c7fd7
-
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+/* The scenario index every program starts with: scenarios.def's row. */
+enum program_scenario {
+#define SCENARIO(id, name, summary) SCN_##id,
+#include "entrybox/scenarios.def"
+#undef SCENARIO
+};
 
 /* regs-roundtrip: the value register `reg` (ModRM number) carries for `seed`.
  * Distinct per register and per seed, never 0. */

@@ -2,10 +2,8 @@
 /* Ring-3 halves of the flag hazards: each sets a flag with POPF right before
  * a SYSCALL, so no instruction runs between the two that the flag could
  * affect. */
-#include "user_abi.h"
-
-#define RFLAGS_TF 0x100
-#define RFLAGS_NT 0x4000
+#include "entrybox/x86.h"
+#include "user/user_abi.h"
 
 	.section .user.text, "ax"
 

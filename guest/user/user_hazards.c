@@ -4,20 +4,10 @@
  * codes name the check that failed; the kernel's judges read its own
  * counters besides (scenarios/<name>.c).
  */
-#include "usys.h"
-#include "user_hazards.h"
-
-enum {
-#define SCENARIO(id, name, summary) USER_SCN_##id,
-#include "entrybox/scenarios.def"
-#undef SCENARIO
-};
-
-#define RFLAGS_TF 0x100ull
-#define RFLAGS_IF 0x200ull
-#define RFLAGS_NT 0x4000ull
-#define NONCANONICAL_RIP 0x800000000000ull
-#define KERNEL_DATA_SS 0x18
+#include "user/usys.h"
+#include "user/user_hazards.h"
+#include "entrybox/x86.h"
+#include "percpu.h"
 
 USYS_INLINE uint64_t read_flags(void)
 {
@@ -39,7 +29,7 @@ static USER_FN __attribute__((noreturn)) void sysret_noncanonical(void)
 /* SS = the kernel's data segment (RPL forced to 3): IRET faults in ring 0. */
 static USER_FN __attribute__((noreturn)) void bad_iret(void)
 {
-	usys2(SYS_SET_SEGS, GDT_USER_CS_VALUE, KERNEL_DATA_SS);
+	usys2(SYS_SET_SEGS, GDT_USER_CS, GDT_KERNEL_SS);
 	usys_exit(HAZ_EXIT_SURVIVED);
 }
 
@@ -102,16 +92,16 @@ static USER_FN __attribute__((noreturn)) void preempt(void)
 
 USER_FN void user_hazards(uint64_t scenario)
 {
-	if (scenario == USER_SCN_sysret_noncanonical)
+	if (scenario == SCN_sysret_noncanonical)
 		sysret_noncanonical();
-	if (scenario == USER_SCN_bad_iret)
+	if (scenario == SCN_bad_iret)
 		bad_iret();
-	if (scenario == USER_SCN_tf_syscall)
+	if (scenario == SCN_tf_syscall)
 		tf_syscall();
-	if (scenario == USER_SCN_nt_syscall)
+	if (scenario == SCN_nt_syscall)
 		nt_syscall();
-	if (scenario == USER_SCN_entry_stack_overflow)
+	if (scenario == SCN_entry_stack_overflow)
 		entry_stack_overflow();
-	if (scenario == USER_SCN_preempt)
+	if (scenario == SCN_preempt)
 		preempt();
 }

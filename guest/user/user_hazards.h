@@ -6,8 +6,7 @@
 
 #include <stdint.h>
 
-#define GDT_USER_CS_VALUE   0x33
-
+#define NONCANONICAL_RIP    0x800000000000ull   /* sysret-noncanonical: RIP = RCX = this */
 #define TF_SYSCALLS         3        /* tf-syscall: SYSCALLs with TF set, one #DB each */
 #define PREEMPT_TARGET      5        /* preempt: preemptions each task waits for */
 #define PREEMPT_SPIN        500000   /* loop iterations between two looks */

@@ -4,9 +4,11 @@
  * C cannot: load distinct values, syscall, check what came back.  Each returns
  * 0 or an exit code naming the first register that was wrong (user_abi.h).
  */
-#include "user_abi.h"
+#include "entrybox/x86.h"
+#include "lib/asm.h"
+#include "user/user_abi.h"
 
-/* The same routines serve ring-0 UKL applications (guest/ukl_regs.S), which
+/* The same routines serve ring-0 UKL applications (guest/ukl/ukl_regs.S), which
  * enter the kernel by call instead of SYSCALL and live in kernel text. */
 #ifndef REGS_SECTION
 #define REGS_SECTION .user.text
@@ -37,12 +39,7 @@
 	.globl REGS_FN(checked_null_syscall)
 	.type REGS_FN(checked_null_syscall), @function
 REGS_FN(checked_null_syscall):
-	pushq %rbx
-	pushq %rbp
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_CALLEE_SAVED
 	pushq %rdi                       /* iteration */
 	LOAD_PATTERN %rbx, 0xff10aacc61bbdd75
 	LOAD_PATTERN %rbp, 0xdd54cc47ff76ee65
@@ -88,8 +85,8 @@ REGS_FN(checked_null_syscall):
 	movl $(REG_EXIT_BASE + 11), %eax
 	jmp .Lcheck_out
 1:	movq (%rsp), %rax
-	andq $SYSRET_RFLAGS_MASK, %rax
-	andq $SYSRET_RFLAGS_MASK, %r11
+	andq $RFLAGS_SYSRET_MASK, %rax
+	andq $RFLAGS_SYSRET_MASK, %r11
 	cmpq %rax, %r11
 	je 1f
 	movl $REG_EXIT_RFLAGS, %eax
@@ -97,12 +94,7 @@ REGS_FN(checked_null_syscall):
 1:	xorl %eax, %eax
 .Lcheck_out:
 	addq $24, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbp
-	popq %rbx
+	POP_CALLEE_SAVED
 	ret
 	.size REGS_FN(checked_null_syscall), . - REGS_FN(checked_null_syscall)
 
@@ -123,12 +115,7 @@ REGS_FN(checked_null_syscall):
 	.globl REGS_FN(regs_syscall)
 	.type REGS_FN(regs_syscall), @function
 REGS_FN(regs_syscall):
-	pushq %rbx
-	pushq %rbp
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_CALLEE_SAVED
 	pushq %rdi
 	movq 0*8(%rdi), %rax
 	movq 1*8(%rdi), %rcx
@@ -162,12 +149,7 @@ REGS_FN(regs_syscall):
 	movq (%rsp), %rax
 .Lsaved_out:
 	addq $16, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbp
-	popq %rbx
+	POP_CALLEE_SAVED
 	ret
 	.size REGS_FN(regs_syscall), . - REGS_FN(regs_syscall)
 

@@ -8,7 +8,7 @@
 #define ENTRYBOX_USYS_H
 
 #include <stdint.h>
-#include "user_abi.h"
+#include "user/user_abi.h"
 
 #define USER_FN    __attribute__((section(".user.text")))
 #define USER_CONST __attribute__((section(".user.rodata")))

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The C half of the entry stubs, written once.  Most stubs call
+ * entry_syscall_c and entry_exception_c (glue.c); a model whose C half must
+ * do more, or live elsewhere, wraps the same bodies:
+ *   kpti     kpti_syscall_c, compiled beside entry_sysret_allowed (kpti.c)
+ *            and so inlining it;
+ *   pertask  both in .entry.text, after the CR3 switch its stubs leave to C;
+ *   ukl      the #DF/#PF fixups of application stacks around entry_vector();
+ *   xen      SYSRET is never the exit: xen_syscall_c returns true.
+ */
+#ifndef ENTRYBOX_GLUE_H
+#define ENTRYBOX_GLUE_H
+
+#include "entry_model.h"
+#include "frames.h"
+
+/* Runs the syscall in pt_regs; true when SYSRET may return (false: IRET). */
+bool entry_syscall_c(struct ebx_pt_regs *regs);
+/* Handles exception or interrupt `vector`, which may carry ENTRY_VEC_BAD_IRET. */
+void entry_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
+
+static inline __attribute__((always_inline)) bool entry_syscall_body(struct ebx_pt_regs *regs)
+{
+	syscall_dispatch(regs);
+	return entry_sysret_allowed(regs);
+}
+
+/* The vector without ENTRY_VEC_BAD_IRET, after reporting the fixup it marks. */
+static inline __attribute__((always_inline)) unsigned entry_vector(const struct ebx_pt_regs *regs, uint64_t vector)
+{
+	if (vector & ENTRY_VEC_BAD_IRET) {
+		vector &= ~(uint64_t)ENTRY_VEC_BAD_IRET;
+		entry_bad_iret_fixed(regs, (unsigned)vector);
+	}
+	return (unsigned)vector;
+}
+
+static inline __attribute__((always_inline)) void entry_exception_body(struct ebx_pt_regs *regs, uint64_t vector)
+{
+	trap_dispatch(regs, entry_vector(regs, vector));
+}
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The kpti model's table row and the C glue its stubs call (kpti.S). */
+#include "entry_model.h"
+#include "glue.h"
+
+#define DECLARE_SYSCALL(name) extern const char name[], name##_sysretq[];
+DECLARE_SYSCALL(entry_SYSCALL_64)
+DECLARE_SYSCALL(entry_SYSCALL_64_skip_user_cr3)
+DECLARE_SYSCALL(entry_SYSCALL_64_skip_swapgs)
+DECLARE_SYSCALL(entry_SYSCALL_64_pcid)
+DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_user_cr3)
+DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_swapgs)
+DECLARE_SYSCALL(entry_SYSCALL_64_nopti)
+DECLARE_SYSCALL(entry_SYSCALL_64_nopti_skip_swapgs)
+
+extern const uint64_t kpti_idt_stubs_pti[IDT_ENTRIES], kpti_idt_stubs_pcid[IDT_ENTRIES], kpti_idt_stubs_nopti[IDT_ENTRIES];
+extern const char kpti_return_to_user_pti[], kpti_return_to_user_pcid[], kpti_return_to_user_nopti[];
+
+enum kpti_family { FAM_NOPTI, FAM_PTI, FAM_PCID, FAM_COUNT };
+
+struct syscall_stub {
+	const char *entry, *sysret;
+};
+
+#define STUB(name) { name, name##_sysretq }
+
+/* [family][bug]; a NULL entry is a combination the family cannot express. */
+static const struct syscall_stub syscall_stubs[FAM_COUNT][3] = {
+	[FAM_NOPTI] = {
+		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_nopti),
+		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_nopti_skip_swapgs),
+	},
+	[FAM_PTI] = {
+		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64),
+		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_skip_user_cr3),
+		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_skip_swapgs),
+	},
+	[FAM_PCID] = {
+		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_pcid),
+		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_pcid_skip_user_cr3),
+		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_pcid_skip_swapgs),
+	},
+};
+
+static const struct {
+	const uint64_t *idt;
+	const char *ret_to_user;
+} family_stubs[FAM_COUNT] = {
+	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti },
+	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti },
+	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid },
+};
+
+static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+{
+	/* PCID without PTI needs no entry-time CR3 work: the nopti stubs serve;
+	 * the kernel still gives every task its own PCID at context switch. */
+	enum kpti_family fam = !mode->pti ? FAM_NOPTI : mode->pcid ? FAM_PCID : FAM_PTI;
+
+	if ((unsigned)mode->bug >= 3 || !syscall_stubs[fam][mode->bug].entry) {
+		*why = "this bug= needs pti=on";
+		return false;
+	}
+	v->syscall_entry = (uint64_t)syscall_stubs[fam][mode->bug].entry;
+	v->syscall_return = (uint64_t)syscall_stubs[fam][mode->bug].sysret;
+	v->idt_stubs = family_stubs[fam].idt;
+	v->return_to_user = (uint64_t)family_stubs[fam].ret_to_user;
+	return true;
+}
+
+/* TSS.RSP0 stays at the top of the CPU's entry stack for good (set when the CPU
+ * comes up): user-mode events always land there and the stubs move to the task
+ * stack themselves, which they find in the per-CPU page. */
+static void kpti_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
+{
+	(void)tss;
+	pc->top_of_stack = kstack_top;
+}
+
+bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
+{
+	if (regs->rcx != regs->rip || regs->r11 != regs->rflags)
+		return false;
+	if (regs->cs != GDT_USER_CS || regs->ss != GDT_USER_SS)
+		return false;
+	/* Only the lower canonical half: SYSRET to a kernel address is wrong too. */
+	if (regs->rip >> 47)
+		return false;
+	/* SYSRET cannot restore RF, and TF would trap on the instruction after
+	 * SYSRET in ring 3 with a kernel stack view Linux does not want to debug. */
+	return !(regs->rflags & (RFLAGS_TF | RFLAGS_RF));
+}
+
+/* Called from kpti.S: glue.h's syscall half, with the SYSRET check above
+ * inlined (the measured kpti round trip is this code). */
+bool kpti_syscall_c(struct ebx_pt_regs *regs);
+bool kpti_syscall_c(struct ebx_pt_regs *regs)
+{
+	return entry_syscall_body(regs);
+}
+
+const struct entry_model entry_model_kpti = {
+	.name = "kpti",
+	.rsp0_policy = EBX_RSP0_CPU_ENTRY_STACK,
+	.select = kpti_select,
+	.switch_task = kpti_switch_task,
+};

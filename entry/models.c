@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest's table of entry models (models.def, by cmdline index), the model
+ * chosen at boot, and where the kernel asks that model about the context it
+ * runs in: whether the stack a syscall runs on may be left while the task
+ * waits, and whether an event came from the application. */
+#include "entry_model.h"
+#include "lib/printf.h"
+#include "sched/sched.h"
+#include "user/user_abi.h"
+
+static const struct entry_model *const models[] = {
+#define ENTRY_MODEL(id, name, summary) &entry_model_##id,
+#include "models.def"
+#undef ENTRY_MODEL
+};
+
+const struct entry_model *entry_model_get(unsigned index)
+{
+	return index < sizeof(models) / sizeof(models[0]) ? models[index] : NULL;
+}
+
+static const struct entry_model *active;
+
+void entry_model_activate(const struct entry_model *m)
+{
+	active = m;
+}
+
+const struct entry_model *entry_model_active(void)
+{
+	return active;
+}
+
+static long refuse(const struct entry_model *m)
+{
+	struct task *t = current_task();
+
+	/* Once per task: a refused yield in a loop would flood the console. */
+	if (t && t->block_refusals++)
+		return -EDEADLK;
+	kprintf("entrybox: task %u: entry model %s refuses to block in its entry context (-EDEADLK)\n",
+		t ? t->id : PCPU_NO_TASK, m->name);
+	return -EDEADLK;
+}
+
+long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)
+{
+	const struct entry_model *m = entry_model_active();
+
+	if (m->block)
+		return m->block(regs, in_entry, wait, arg);
+	/* Without a hook the syscall runs on the task's kernel stack, past the
+	 * entry context: blocking there is ordinary, blocking in the entry
+	 * context is what such a model exists to avoid. */
+	if (in_entry)
+		return refuse(m);
+	return wait(arg);
+}
+
+long entry_block_refused(void)
+{
+	return refuse(entry_model_active());
+}
+
+bool entry_user_context(const struct ebx_pt_regs *regs)
+{
+	const struct entry_model *m = entry_model_active();
+
+	if ((regs->cs & SEL_RPL_MASK) == 3)
+		return true;
+	return m && m->user_context && m->user_context(regs);
+}

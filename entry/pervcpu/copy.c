@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* pervcpu_sleep=copy: before blocking, the live syscall frame (pt_regs: all
+ * the state the return to user needs) moves to the top of the task's own
+ * kernel stack; the task blocks there and returns to user from there.  The
+ * C frames left on the vCPU stack are dead from then on, so the next task
+ * may enter on it. */
+#include "pervcpu/policy.h"
+#include "lib/lib.h"
+
+static long copy_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)
+{
+	struct ebx_pt_regs *frame = (struct ebx_pt_regs *)(this_cpu()->top_of_stack - sizeof(*regs));
+
+	(void)in_entry;
+	memcpy(frame, regs, sizeof(*frame));
+	pervcpu_finish_on_task_stack(frame, wait, arg, pervcpu_exit_from_copy());
+}
+
+const struct pervcpu_policy pervcpu_policy_copy = { .name = "copy", .block = copy_block };

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* pervcpu_sleep=pin: the task keeps the vCPU (and so its stack) while it
+ * blocks: the scheduler runs no other task here until it is back.  With one
+ * vCPU nobody else can run meanwhile, so the wait ends as soon as this CPU
+ * would idle (sched_sleep's rule); the frame never moves. */
+#include "pervcpu/policy.h"
+#include "sched/sched.h"
+
+static long pin_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)
+{
+	long ret;
+
+	(void)regs;
+	(void)in_entry;
+	sched_reserve(current_task());
+	ret = wait(arg);
+	sched_reserve(NULL);
+	return ret;
+}
+
+const struct pervcpu_policy pervcpu_policy_pin = { .name = "pin", .block = pin_block };

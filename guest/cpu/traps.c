@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Exceptions behind every entry model: user faults end the task (or grow its
+ * stack), kernel faults end the run with a panic line. */
+#include "entry_model.h"
+#include "cpu/cpu.h"
+#include "lib/panic.h"
+#include "lib/printf.h"
+#include "sched/sched.h"
+#include "syscalls/hazard.h"
+#include "cpu/irq.h"
+
+static const char *vector_name(unsigned v)
+{
+	return v < X86_EXCEPTIONS ? x86_vector_name(v) : "IRQ";
+}
+
+/* Nothing may be trusted here (GS, current task): report and stop. */
+static __noreturn void kernel_fault(const struct ebx_pt_regs *r, unsigned vector, uint64_t cr2)
+{
+	kprintf("@entrybox {\"event\":\"panic\",\"vector\":%u,\"error\":\"0x%llx\",\"rip\":\"0x%llx\","
+		"\"cr2\":\"0x%llx\",\"rsp\":\"0x%llx\"}\n",
+		vector, (unsigned long long)r->orig_rax, (unsigned long long)r->rip, (unsigned long long)cr2,
+		(unsigned long long)r->rsp);
+	panic("kernel exception vector %u (%s) error 0x%llx rip 0x%llx cr2 0x%llx rsp 0x%llx cs 0x%llx",
+	      vector, vector_name(vector), (unsigned long long)r->orig_rax, (unsigned long long)r->rip,
+	      (unsigned long long)cr2, (unsigned long long)r->rsp, (unsigned long long)r->cs);
+}
+
+static __noreturn void kill_task(struct task *t, const struct ebx_pt_regs *r, unsigned vector, uint64_t cr2)
+{
+	t->state = TASK_KILLED;
+	t->killed_vector = vector;
+	t->killed_rip = r->rip;
+	t->killed_cr2 = cr2;
+	t->killed_error = r->orig_rax;
+	kprintf("entrybox: task %u killed by vector %u (%s) at rip 0x%llx error 0x%llx cr2 0x%llx\n", t->id,
+		vector, vector_name(vector), (unsigned long long)r->rip, (unsigned long long)r->orig_rax,
+		(unsigned long long)cr2);
+	schedule();
+	panic("task %u ran after it was killed", t->id);
+}
+
+void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
+{
+	uint64_t cr2 = vector == VEC_PF ? read_cr2() : 0;
+
+	if (vector >= IRQ_FIRST_VECTOR) {
+		irq_dispatch(regs, vector);
+		return;
+	}
+	if (vector == VEC_NMI)
+		return;   /* nothing raises NMIs yet but an injector; survive them */
+	if (vector == VEC_DF && hazard_double_fault(regs))
+		return;
+	if (!entry_user_context(regs))
+		kernel_fault(regs, vector, cr2);
+
+	struct task *t = current_task();
+	if (!t)
+		kernel_fault(regs, vector, cr2);
+	if (vector == VEC_PF && task_grow_stack(t, cr2, regs->orig_rax))
+		return;
+	if (vector == VEC_DB && hazard_user_debug(t, regs))
+		return;
+	kill_task(t, regs, vector, cr2);
+}

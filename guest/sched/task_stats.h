@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-task counters the kernel keeps for the scenarios that judge what the
+ * entry code did to a task (preemption, single-step traps, IRET fixups), kept
+ * apart from struct task so the scheduler and the hazard handlers own them.
+ * Reported to the task by SYS_TASK_STAT and read by the judges.
+ */
+#ifndef ENTRYBOX_TASK_STATS_H
+#define ENTRYBOX_TASK_STATS_H
+
+#include "lib/kernel.h"
+
+struct task_stats {
+	unsigned preemptions;      /* timer ticks that took the CPU away from the task in user mode */
+	unsigned ticks_in_user;    /* timer ticks that arrived while the task ran in user mode */
+	unsigned preempt_refused;  /* of those, ticks the model could not leave (sched.c) */
+	uint32_t cpus_seen;        /* bit c: the task ran on CPU c */
+	unsigned db_traps;         /* single-step #DB from user mode */
+	uint64_t db_last_rip;      /* RIP the last of them reported */
+	unsigned bad_iret;         /* faulting IRETs to user fixed up into a user-mode fault */
+	unsigned sysret_refused;   /* SYS_SET_RIP frames the SYSRET exit refused */
+	unsigned kflags_nt;        /* SYS_KFLAGS calls that saw NT set in the kernel's RFLAGS */
+	unsigned kflags_calls;
+	unsigned df_caught;        /* entry stack overflows turned into #DF and recovered */
+};
+
+/* The counters of task `id` (< EBX_MAX_TASKS); panics on a bad id. */
+struct task_stats *task_stats(unsigned id);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+#include "syscalls/hazard.h"
+#include "cpu/cea.h"
+#include "cpu/cpu.h"
+#include "entry_model.h"
+#include "lib/panic.h"
+#include "lib/printf.h"
+#include "sched/sched.h"
+#include "syscalls/stack_probe.h"
+#include "sched/task_stats.h"
+#include "user/user_abi.h"
+
+#define SELECTOR_MAX    0xffffull
+#define ENTRY_STACK_REACH 0x10000   /* larger than any model's entry stack */
+
+/* The probe each CPU runs, if any: the #DF handler resumes only that one. */
+static struct stack_probe *armed_probe[EBX_MAX_CPUS];
+
+static uint64_t read_rflags(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+/* As a ptrace poke or sigreturn may: only RIP (RCX stays the SYSCALL's return
+ * address, so the fast exit sees RCX != RIP), or RIP and RCX together, where
+ * only the canonical-address test stands between SYSRET and a #GP in ring 0. */
+static long sys_set_rip(struct task *t, struct ebx_pt_regs *regs)
+{
+	regs->rip = regs->rdi;
+	if (regs->rsi & SET_RIP_WITH_RCX)
+		regs->rcx = regs->rdi;
+	if (!entry_sysret_allowed(regs))
+		task_stats(t->id)->sysret_refused++;
+	return 0;
+}
+
+/* Like sigreturn: any selector the user names, with RPL forced to 3, so the
+ * IRET back to user is the first place a bad one can fail. */
+static long sys_set_segs(struct ebx_pt_regs *regs)
+{
+	if (regs->rdi > SELECTOR_MAX || regs->rsi > SELECTOR_MAX)
+		return -EINVAL;
+	regs->cs = regs->rdi | SEL_RPL_MASK;
+	regs->ss = regs->rsi | SEL_RPL_MASK;
+	return 0;
+}
+
+static long sys_kflags(struct task *t)
+{
+	uint64_t f = read_rflags();
+	struct task_stats *st = task_stats(t->id);
+
+	st->kflags_calls++;
+	if (f & RFLAGS_NT)
+		st->kflags_nt++;
+	return (long)f;
+}
+
+static long sys_overflow_entry_stack(struct task *t)
+{
+	unsigned cpu = this_cpu()->cpu;
+	struct stack_probe probe;
+
+	uint64_t rsp = (uint64_t)__builtin_frame_address(0);
+	uint64_t top = this_cpu()->entry_stack_top;
+
+	if (read_rflags() & RFLAGS_IF)
+		panic("entry stack probe with interrupts on");
+	/* A model that runs syscalls on the entry stack itself (pervcpu) would
+	 * have the probe overwrite its own callers. */
+	if (rsp < top && top - rsp < ENTRY_STACK_REACH)
+		return -EBUSY;
+	armed_probe[cpu] = &probe;
+	/* One page beyond the stack: the guard must have stopped it by then. */
+	long caught = entry_stack_overflow_probe(&probe, (CEA_ENTRY_STACK_SIZE + 4096) / 8);
+	armed_probe[cpu] = NULL;
+	if (caught)
+		task_stats(t->id)->df_caught++;
+	else
+		kprintf("entrybox: cpu %u: entry stack overflow ran a page past the stack without a fault\n", cpu);
+	return caught;
+}
+
+static unsigned popcount32(uint32_t v)
+{
+	unsigned n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+static long sys_task_stat(struct task *t, uint64_t which)
+{
+	const struct task_stats *st = task_stats(t->id);
+
+	switch (which) {
+	case TSTAT_PREEMPTIONS:
+		return st->preemptions;
+	case TSTAT_NCPUS_SEEN:
+		return popcount32(st->cpus_seen);
+	case TSTAT_DB_TRAPS:
+		return st->db_traps;
+	case TSTAT_DB_LAST_RIP:
+		return (long)st->db_last_rip;
+	case TSTAT_ONLINE_CPUS:
+		return sched_cpu_count();
+	case TSTAT_PREEMPT_REFUSED:
+		return st->preempt_refused;
+	default:
+		return -EINVAL;
+	}
+}
+
+long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
+{
+	switch (regs->orig_rax) {
+	case SYS_SET_RIP:
+		return sys_set_rip(t, regs);
+	case SYS_SET_SEGS:
+		return sys_set_segs(regs);
+	case SYS_KFLAGS:
+		return sys_kflags(t);
+	case SYS_OVERFLOW_ENTRY_STACK:
+		return sys_overflow_entry_stack(t);
+	case SYS_TASK_STAT:
+		return sys_task_stat(t, regs->rdi);
+	default:
+		return -ENOSYS;
+	}
+}
+
+static uint64_t read_dr6(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
+
+bool hazard_user_debug(struct task *t, struct ebx_pt_regs *regs)
+{
+	uint64_t dr6 = read_dr6();
+	struct task_stats *st = task_stats(t->id);
+
+	if (!(dr6 & DR6_BS))
+		return false;
+	/* The CPU never clears DR6 itself; a stale BS would make the next #DB
+	 * look like a single-step too. */
+	write_dr6(DR6_RESET_VALUE);
+	st->db_traps++;
+	st->db_last_rip = regs->rip;
+	regs->rflags &= ~RFLAGS_TF;
+	return true;
+}
+
+bool hazard_double_fault(struct ebx_pt_regs *regs)
+{
+	struct percpu *pc = this_cpu();
+	uint64_t cr2 = read_cr2();
+	uint64_t stack_lo = pc->entry_stack_top - CEA_ENTRY_STACK_SIZE;
+	unsigned cpu = pc->cpu;
+
+	/* A push that faults on the guard page leaves its address in CR2; the #PF
+	 * the CPU then failed to push on the same stack made it a #DF. */
+	if (cr2 < stack_lo - 4096 || cr2 >= stack_lo)
+		return false;
+	struct stack_probe *p = cpu < EBX_MAX_CPUS ? armed_probe[cpu] : NULL;
+	kprintf("@entrybox {\"event\":\"entry-stack-overflow\",\"cpu\":%u,\"rip\":\"0x%llx\",\"rsp\":\"0x%llx\","
+		"\"cr2\":\"0x%llx\",\"stack\":\"0x%llx\",\"recovered\":%s}\n",
+		cpu, (unsigned long long)regs->rip, (unsigned long long)regs->rsp, (unsigned long long)cr2,
+		(unsigned long long)stack_lo, p ? "true" : "false");
+	if (!p)
+		panic("entry stack overflow on cpu %u at rip 0x%llx", cpu, (unsigned long long)regs->rip);
+	regs->rip = p->resume_rip;
+	regs->rsp = p->resume_rsp;
+	return true;
+}
+
+void entry_bad_iret_fixed(const struct ebx_pt_regs *regs, unsigned vector)
+{
+	struct task *t = current_task();
+
+	kprintf("entrybox: cpu %u: IRET to user faulted in ring 0 (vector %u, error 0x%llx): delivered to task %u "
+		"at rip 0x%llx cs 0x%llx ss 0x%llx\n",
+		this_cpu()->cpu, vector, (unsigned long long)regs->orig_rax, t ? t->id : PCPU_NO_TASK,
+		(unsigned long long)regs->rip, (unsigned long long)regs->cs, (unsigned long long)regs->ss);
+	if (t)
+		task_stats(t->id)->bad_iret++;
+}

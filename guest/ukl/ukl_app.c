@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenarios' programs as ring-0 UKL applications (entry=ukl):
+ * user/programs.inc linked into the kernel, running on their task's own
+ * stack with the kernel's GS and CR3, entering the kernel by
+ * `pushfq; call ukl_entry_SYSCALL_64` (entry/ukl/ukl.S) where the ring-3
+ * programs use SYSCALL.
+ */
+#include "ukl/ukl_app.h"
+#include "mm/memlayout.h"
+#include "user/user_abi.h"
+
+/* ukl_regs.S */
+uint64_t ukl_checked_null_syscall(uint64_t iteration);
+uint64_t ukl_regs_syscall(const uint64_t vals[16]);
+uint64_t ukl_stack_probe(uint64_t pages);
+
+/* The entry returns RAX and clobbers RCX and R11, like SYSCALL; the call
+ * writes below RSP, which the kernel's -mno-red-zone makes safe. */
+static inline long ukl_call(long nr, long a0, long a1)
+{
+	long ret;
+
+	__asm__ volatile("pushfq\n\tcall ukl_entry_SYSCALL_64"
+			 : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "rcx", "r11", "memory", "cc");
+	return ret;
+}
+
+static __attribute__((noreturn)) void ukl_exit(long status)
+{
+	ukl_call(SYS_EXIT, status, 0);
+	for (;;)
+		;
+}
+
+/* The application's stack grows by faults on the very page RSP is in. */
+static __attribute__((noreturn)) void grow_stack(void)
+{
+	uint64_t bad = ukl_stack_probe(GROW_PAGES);
+
+	ukl_exit(bad ? (long)(EXIT_STACK_BAD + bad) : 0);
+}
+
+/* sleep-in-entry, task 0: a plain SYS_SLEEP. */
+static void sleep_plain(void)
+{
+	long r = ukl_call(SYS_SLEEP, 0, 0);
+
+	if (r == -EDEADLK)
+		ukl_exit(EXIT_SLEEP_REFUSED);
+	if (r)
+		ukl_exit(REG_EXIT_RESULT);
+}
+
+static void other_scenarios(uint64_t scenario)
+{
+	if (scenario == SCN_ukl_stack_df)
+		grow_stack();
+}
+
+#define PROG_FN
+#define PROG_START                       ukl_app_start
+#define prog_call(nr, a0, a1)            ukl_call(nr, a0, a1)
+#define prog_exit(status)                ukl_exit(status)
+#define prog_checked_null_syscall(i)     ukl_checked_null_syscall(i)
+#define prog_regs_syscall(vals)          ukl_regs_syscall(vals)
+/* Ring 0 may halt: #GP from a non-canonical address instead. */
+#define prog_privileged_fault()          (void)(*(volatile uint8_t *)0x8000000000000000ull = 1)
+#define prog_grow_stack()                grow_stack()
+#define prog_sleep()                     sleep_plain()
+#define prog_after_wake(id)              (void)(id)
+#define prog_other(id, scenario)         other_scenarios(scenario)
+#include "user/programs.inc"

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Ring-0 UKL applications: the scenarios' programs for entry=ukl tasks. */
+#ifndef ENTRYBOX_UKL_APP_H
+#define ENTRYBOX_UKL_APP_H
+
+#include <stdint.h>
+
+/* A task's first instruction as an application (its pt_regs RIP); the
+ * arguments are user_start's: task id, scenario index, iterations. */
+__attribute__((noreturn)) void ukl_app_start(uint64_t id, uint64_t scenario, uint64_t iters);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* user_regs.S's register-checking syscalls for ring-0 UKL applications:
+ * kernel text, and `pushfq; call` into the UKL entry instead of SYSCALL. */
+#define REGS_SECTION .text
+#define REGS_FN(name) ukl_##name
+#define ENTER_KERNEL pushfq; call ukl_entry_SYSCALL_64
+#include "user/user_regs.S"
+
+/* void ukl_stack_probe(uint64_t pages): moves RSP down one page at a time and
+ * writes there, so each fault hits the page RSP itself is in and the CPU
+ * cannot push the #PF frame (CPL 0 -> 0, no stack switch): #DF, unless #PF
+ * has an IST.  Then reads every page back; returns 0 or the first bad page. */
+	.globl ukl_stack_probe
+	.type ukl_stack_probe, @function
+ukl_stack_probe:
+	movq %rsp, %rdx
+	movq %rdi, %rcx
+1:	subq $4096, %rsp
+	movq %rcx, (%rsp)
+	decq %rcx
+	jnz 1b
+	movq %rdx, %rsp
+	movq %rdx, %rsi
+	movq %rdi, %rcx
+2:	subq $4096, %rsi
+	cmpq %rcx, (%rsi)
+	jne 3f
+	decq %rcx
+	jnz 2b
+	xorl %eax, %eax
+	ret
+3:	movq %rcx, %rax
+	ret
+	.size ukl_stack_probe, . - ukl_stack_probe

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* Run results: the guest's serial result line (a hostile input), the exit
+ * status a run maps to, and the JSON object read back with json-c. */
+#include <check.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_run.h"
+#include "entrybox/abi.h"
+#include "result/result.h"
+
+#define GOOD_LINE                                                                                          \
+	"@entrybox {\"event\":\"result\",\"model\":\"kpti\",\"pti\":\"on\",\"pcid\":\"off\",\"vcpus\":1,"  \
+	"\"tasks\":3,\"scenario\":\"syscall-loop\",\"outcome\":\"pass\",\"expected\":\"pass\","            \
+	"\"detail\":\"3 tasks x 200 syscalls\"}"
+
+static struct run_result *fresh(void)
+{
+	struct run_result *r = calloc(1, sizeof(*r));
+	ck_assert_ptr_nonnull(r);
+	r->guest_exit_code = -1;
+	return r;
+}
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+START_TEST(parses_a_result_line)
+{
+	struct run_result *r = fresh();
+	ck_assert(result_parse_serial_line(GOOD_LINE, r));
+	ck_assert_str_eq(r->model, "kpti");
+	ck_assert_str_eq(r->pti, "on");
+	ck_assert_str_eq(r->pcid, "off");
+	ck_assert_uint_eq(r->vcpus, 1);
+	ck_assert_uint_eq(r->tasks, 3);
+	ck_assert_str_eq(r->scenario, "syscall-loop");
+	ck_assert_str_eq(r->outcome, "pass");
+	ck_assert_str_eq(r->expected, "pass");
+	ck_assert_str_eq(r->detail, "3 tasks x 200 syscalls");
+	free(r);
+}
+END_TEST
+
+START_TEST(tolerates_line_endings)
+{
+	struct run_result *r = fresh();
+	ck_assert(result_parse_serial_line(GOOD_LINE "\r\n", r));
+	ck_assert_str_eq(r->outcome, "pass");
+	free(r);
+}
+END_TEST
+
+START_TEST(ignores_other_events)
+{
+	struct run_result *r = fresh();
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"layout\",\"model\":\"evil\",\"outcome\":\"pass\"}",
+					     r));
+	ck_assert_str_eq(r->model, "");
+	ck_assert_str_eq(r->outcome, "");
+	free(r);
+}
+END_TEST
+
+/* Lines a broken or hostile guest may print: none of them is a result, and
+ * none may touch r. */
+static const char *const garbage[] = {
+	"",
+	"hello world",
+	"@entrybox",
+	"@entrybox ",
+	"@entrybox{\"event\":\"result\",\"outcome\":\"pass\"}",
+	" @entrybox {\"event\":\"result\",\"outcome\":\"pass\"}",
+	"@entrybox {\"event\":\"result\",\"outcome\":\"pass\"",
+	"@entrybox {\"event\":\"result\",\"outcome\":\"pass\"} trailing",
+	"@entrybox {\"event\":\"result\",\"outcome\":\"pass\"}{}",
+	"@entrybox [\"event\",\"result\"]",
+	"@entrybox \"result\"",
+	"@entrybox 42",
+	"@entrybox null",
+	"@entrybox {\"event\":7,\"outcome\":\"pass\"}",
+	"@entrybox {\"event\":[\"result\"],\"outcome\":\"pass\"}",
+	"@entrybox {\"event\":\"Result\",\"outcome\":\"pass\"}",
+	"@entrybox {\"outcome\":\"pass\"}",
+	"@entrybox \xff\xfe{\"event\":\"result\"}",
+};
+
+START_TEST(rejects_garbage)
+{
+	struct run_result *r = fresh();
+	ck_assert_msg(!result_parse_serial_line(garbage[_i], r), "accepted: '%s'", garbage[_i]);
+	ck_assert_str_eq(r->outcome, "");
+	ck_assert_str_eq(r->model, "");
+	free(r);
+}
+END_TEST
+
+START_TEST(rejects_null)
+{
+	struct run_result *r = fresh();
+	ck_assert(!result_parse_serial_line(NULL, r));
+	ck_assert(!result_parse_serial_line(GOOD_LINE, NULL));
+	free(r);
+}
+END_TEST
+
+START_TEST(ignores_fields_of_the_wrong_type_or_value)
+{
+	struct run_result *r = fresh();
+	snprintf(r->model, sizeof(r->model), "kept");
+	r->vcpus = 5;
+	r->tasks = 6;
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"model\":7,\"pti\":\"maybe\","
+					   "\"pcid\":true,\"vcpus\":\"2\",\"tasks\":-1,\"outcome\":\"pass\","
+					   "\"expected\":{\"x\":1},\"detail\":null}",
+					   r));
+	ck_assert_str_eq(r->model, "kept");
+	ck_assert_str_eq(r->pti, "");
+	ck_assert_str_eq(r->pcid, "");
+	ck_assert_uint_eq(r->vcpus, 5);
+	ck_assert_uint_eq(r->tasks, 6);
+	ck_assert_str_eq(r->outcome, "pass");
+	ck_assert_str_eq(r->expected, "");
+	ck_assert_str_eq(r->detail, "");
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"vcpus\":99999999999,\"tasks\":1.5}", r));
+	ck_assert_uint_eq(r->vcpus, 5);
+	ck_assert_uint_eq(r->tasks, 6);
+	free(r);
+}
+END_TEST
+
+START_TEST(bounds_and_cleans_strings)
+{
+	struct run_result *r = fresh();
+	char line[1024];
+	char longname[200];
+	memset(longname, 'm', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(line, sizeof(line),
+		 "@entrybox {\"event\":\"result\",\"model\":\"%s\",\"outcome\":\"pa\\u001b[2Jss\","
+		 "\"detail\":\"a\\u0000b\\nc\"}",
+		 longname);
+	ck_assert(result_parse_serial_line(line, r));
+	ck_assert_uint_eq(strlen(r->model), sizeof(r->model) - 1);
+	ck_assert_str_eq(r->outcome, "pa?[2Jss");
+	ck_assert_str_eq(r->detail, "a?b?c");
+	free(r);
+}
+END_TEST
+
+START_TEST(rejects_overlong_lines)
+{
+	struct run_result *r = fresh();
+	size_t pad = 8000;
+	char *line = malloc(pad + 200);
+	ck_assert_ptr_nonnull(line);
+	int n = snprintf(line, 200, "@entrybox {\"event\":\"result\",\"outcome\":\"pass\",\"detail\":\"");
+	memset(line + n, 'x', pad);
+	strcpy(line + n + pad, "\"}");
+	ck_assert(!result_parse_serial_line(line, r));
+	ck_assert_str_eq(r->outcome, "");
+	free(line);
+	free(r);
+}
+END_TEST
+
+/* ---- status -------------------------------------------------------------------------- */
+
+struct status_case {
+	enum run_end end;
+	int exit_code;
+	const char *outcome, *expected;
+	size_t violations;
+	enum run_verdict want;
+};
+
+static const struct status_case status_cases[] = {
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 0, RUN_VERDICT_OK },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "pass", 1, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_FAIL, "fail", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "fail", "fail", 0, RUN_VERDICT_OK },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "", "", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PASS, "pass", "", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_PANIC, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, 77, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 0, RUN_VERDICT_BAD_INPUT },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_UNSUPPORTED, "", "", 0, RUN_VERDICT_ENVIRONMENT },
+	{ RUN_END_GUEST_EXIT, EBX_GUEST_EXIT_BAD_CMDLINE, "", "", 2, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 0, RUN_VERDICT_OK },
+	{ RUN_END_TRIPLE_FAULT, -1, "triple-fault", "triple-fault", 1, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TIMEOUT, -1, "pass", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_TIMEOUT, -1, "timeout", "timeout", 0, RUN_VERDICT_OK },
+	{ RUN_END_INTERNAL_ERROR, -1, "internal-error", "pass", 0, RUN_VERDICT_MISMATCH },
+	{ RUN_END_HOSTILE, -1, "hostile", "hostile", 0, RUN_VERDICT_MISMATCH },
+};
+
+START_TEST(maps_status)
+{
+	const struct status_case *c = &status_cases[_i];
+	struct run_result *r = fresh();
+	r->end = c->end;
+	r->guest_exit_code = c->exit_code;
+	snprintf(r->outcome, sizeof(r->outcome), "%s", c->outcome);
+	snprintf(r->expected, sizeof(r->expected), "%s", c->expected);
+	r->nviolations = c->violations;
+	ck_assert_msg(result_verdict(r) == c->want, "case %d: end %s exit %d outcome '%s' expected '%s': got %d want %d",
+		      _i, result_end_name(c->end), c->exit_code, c->outcome, c->expected, result_verdict(r), c->want);
+	free(r);
+}
+END_TEST
+
+START_TEST(names_run_ends)
+{
+	ck_assert_str_eq(result_end_name(RUN_END_GUEST_EXIT), "guest-exit");
+	ck_assert_str_eq(result_end_name(RUN_END_TRIPLE_FAULT), "triple-fault");
+	ck_assert_str_eq(result_end_name(RUN_END_TIMEOUT), "timeout");
+	ck_assert_str_eq(result_end_name(RUN_END_INTERNAL_ERROR), "internal-error");
+	ck_assert_str_eq(result_end_name(RUN_END_HOSTILE), "hostile");
+}
+END_TEST
+
+/* ---- JSON ---------------------------------------------------------------------------- */
+
+static void fill_example(struct run_result *r)
+{
+	ck_assert(result_parse_serial_line(GOOD_LINE, r));
+	snprintf(r->engine, sizeof(r->engine), "kvm");
+	snprintf(r->backend, sizeof(r->backend), "pvm");
+	r->end = RUN_END_GUEST_EXIT;
+	r->guest_exit_code = 0;
+	snprintf(r->end_reason, sizeof(r->end_reason), "guest exited with code 0");
+	r->exits = 12345;
+	r->checks = 67890;
+	r->syscall_repairs = 600;
+	r->nviolations = 2;
+	struct violation_report *v = &r->violations[0];
+	snprintf(v->rule, sizeof(v->rule), "cr3-user-mode");
+	snprintf(v->symbol, sizeof(v->symbol), "entry_SYSCALL_64+0x1b");
+	snprintf(v->insn, sizeof(v->insn), "movq %%rsp, %%gs:0x10");
+	snprintf(v->source, sizeof(v->source), "kpti.S:42");
+	snprintf(v->stack, sizeof(v->stack), "task1-kstack");
+	snprintf(v->detail, sizeof(v->detail), "CPL3 with CR3=0x1234000");
+	v->rip = 0xffffffff81000abcull;
+	v->rsp = 0xffffc90000003f00ull;
+	v->cr3 = 0x1234000;
+	v->gs_base = 0xffffffff82000000ull;
+	v->cpu = 0;
+	v->cpl = 3;
+	snprintf(r->violations[1].rule, sizeof(r->violations[1].rule), "gs-base");
+	snprintf(r->measure_name, sizeof(r->measure_name), "syscall-null");
+	r->measure_iterations = 21;
+	r->measure_instructions = 2100;
+	r->measure_exits = 42;
+	r->wall_seconds = 0.25;
+}
+
+static struct json_object *write_and_read(const struct run_result *r)
+{
+	char path[] = "/tmp/test-result-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(result_write_json(r, path), 0);
+	struct json_object *o = json_object_from_file(path);
+	unlink(path);
+	ck_assert_msg(o != NULL, "written JSON does not parse");
+	return o;
+}
+
+static struct json_object *field(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "missing field '%s'", key);
+	return v;
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v = field(o, key);
+	ck_assert_msg(json_object_is_type(v, json_type_string), "'%s' is not a string", key);
+	return json_object_get_string(v);
+}
+
+static int64_t num(struct json_object *o, const char *key)
+{
+	struct json_object *v = field(o, key);
+	ck_assert_msg(json_object_is_type(v, json_type_int), "'%s' is not an integer", key);
+	return json_object_get_int64(v);
+}
+
+START_TEST(json_round_trip)
+{
+	struct run_result *r = fresh();
+	fill_example(r);
+	struct json_object *o = write_and_read(r);
+	ck_assert_str_eq(str(o, "model"), "kpti");
+	ck_assert_str_eq(str(o, "pti"), "on");
+	ck_assert_str_eq(str(o, "pcid"), "off");
+	ck_assert_int_eq(num(o, "vcpus"), 1);
+	ck_assert_int_eq(num(o, "tasks"), 3);
+	ck_assert_str_eq(str(o, "scenario"), "syscall-loop");
+	ck_assert_str_eq(str(o, "outcome"), "pass");
+	ck_assert_str_eq(str(o, "expected"), "pass");
+	ck_assert_str_eq(str(o, "engine"), "kvm");
+	ck_assert_str_eq(str(o, "backend"), "pvm");
+	ck_assert_str_eq(str(o, "end"), "guest-exit");
+	ck_assert_str_eq(str(o, "end_reason"), "guest exited with code 0");
+	ck_assert_int_eq(num(o, "guest_exit_code"), 0);
+	ck_assert_int_eq(num(o, "exits"), 12345);
+	ck_assert_int_eq(num(o, "checks"), 67890);
+	ck_assert_int_eq(num(o, "syscall_repairs"), 600);
+	ck_assert_int_eq(num(o, "violation_count"), 2);
+	/* a violation makes the run a mismatch even though the guest passed */
+	ck_assert_int_eq(num(o, "status"), RUN_VERDICT_MISMATCH);
+	ck_assert(json_object_get_double(field(o, "wall_seconds")) == 0.25);
+
+	struct json_object *vs = field(o, "violations");
+	ck_assert(json_object_is_type(vs, json_type_array));
+	ck_assert_uint_eq(json_object_array_length(vs), 2);
+	struct json_object *v = json_object_array_get_idx(vs, 0);
+	ck_assert_str_eq(str(v, "rule"), "cr3-user-mode");
+	ck_assert_str_eq(str(v, "rip"), "0xffffffff81000abc");
+	ck_assert_str_eq(str(v, "symbol"), "entry_SYSCALL_64+0x1b");
+	ck_assert_str_eq(str(v, "insn"), "movq %rsp, %gs:0x10");
+	ck_assert_str_eq(str(v, "source"), "kpti.S:42");
+	ck_assert_str_eq(str(v, "stack"), "task1-kstack");
+	ck_assert_str_eq(str(v, "cr3"), "0x1234000");
+	ck_assert_str_eq(str(v, "gs_base"), "0xffffffff82000000");
+	ck_assert_int_eq(num(v, "cpl"), 3);
+	ck_assert_int_eq(num(v, "cpu"), 0);
+	ck_assert_str_eq(str(v, "detail"), "CPL3 with CR3=0x1234000");
+	ck_assert_str_eq(str(json_object_array_get_idx(vs, 1), "rule"), "gs-base");
+
+	struct json_object *m = field(o, "measure");
+	ck_assert_str_eq(str(m, "name"), "syscall-null");
+	ck_assert_int_eq(num(m, "iterations"), 21);
+	ck_assert_int_eq(num(m, "instructions"), 2100);
+	ck_assert_int_eq(num(m, "exits"), 42);
+	ck_assert(json_object_get_double(field(m, "instructions_per_iteration")) == 100.0);
+	json_object_put(o);
+	free(r);
+}
+END_TEST
+
+START_TEST(json_without_measure_or_violations)
+{
+	struct run_result *r = fresh();
+	r->end = RUN_END_TIMEOUT;
+	snprintf(r->outcome, sizeof(r->outcome), "timeout");
+	struct json_object *o = write_and_read(r);
+	ck_assert(json_object_is_type(field(o, "measure"), json_type_null));
+	ck_assert_uint_eq(json_object_array_length(field(o, "violations")), 0);
+	ck_assert_str_eq(str(o, "end"), "timeout");
+	ck_assert_int_eq(num(o, "guest_exit_code"), -1);
+	ck_assert_int_eq(num(o, "status"), RUN_VERDICT_MISMATCH);
+	json_object_put(o);
+	free(r);
+}
+END_TEST
+
+START_TEST(json_keeps_only_stored_violations)
+{
+	struct run_result *r = fresh();
+	r->nviolations = RESULT_MAX_VIOLATIONS + 10;
+	struct json_object *o = write_and_read(r);
+	ck_assert_uint_eq(json_object_array_length(field(o, "violations")), RESULT_MAX_VIOLATIONS);
+	ck_assert_int_eq(num(o, "violation_count"), RESULT_MAX_VIOLATIONS + 10);
+	json_object_put(o);
+	free(r);
+}
+END_TEST
+
+START_TEST(json_reports_write_errors)
+{
+	struct run_result *r = fresh();
+	errno = 0;
+	ck_assert_int_eq(result_write_json(r, "/nonexistent-dir/result.json"), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(result_write_json(NULL, "x"), -1);
+	ck_assert_int_eq(result_write_json(r, NULL), -1);
+	free(r);
+}
+END_TEST
+
+static Suite *result_suite(void)
+{
+	Suite *s = suite_create("result");
+	TCase *parse = tcase_create("parse");
+	tcase_add_test(parse, parses_a_result_line);
+	tcase_add_test(parse, tolerates_line_endings);
+	tcase_add_test(parse, ignores_other_events);
+	tcase_add_loop_test(parse, rejects_garbage, 0, (int)(sizeof(garbage) / sizeof(garbage[0])));
+	tcase_add_test(parse, rejects_null);
+	tcase_add_test(parse, ignores_fields_of_the_wrong_type_or_value);
+	tcase_add_test(parse, bounds_and_cleans_strings);
+	tcase_add_test(parse, rejects_overlong_lines);
+	suite_add_tcase(s, parse);
+	TCase *status = tcase_create("status");
+	tcase_add_loop_test(status, maps_status, 0, (int)(sizeof(status_cases) / sizeof(status_cases[0])));
+	tcase_add_test(status, names_run_ends);
+	suite_add_tcase(s, status);
+	TCase *json = tcase_create("json");
+	tcase_add_test(json, json_round_trip);
+	tcase_add_test(json, json_without_measure_or_violations);
+	tcase_add_test(json, json_keeps_only_stored_violations);
+	tcase_add_test(json, json_reports_write_errors);
+	suite_add_tcase(s, json);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(result_suite());
+}

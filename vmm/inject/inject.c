@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+#include "inject/inject.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entrybox/abi.h"
+#include "run/measure.h"
+#include "run/session.h"
+
+#define VEC_DB 1
+#define VEC_PF 14
+#define VEC_GP 13
+#define VEC_NMI 2
+#define DR6_BS (1ull << 14)
+#define PF_ERR_USER 0x4u
+#define MSI_ADDR_BASE 0xfee00000u
+#define KERNEL_HALF 0xffff800000000000ull
+
+/* One KIND@LOC of the command line, resolved. */
+struct loc_injection {
+	struct inject_spec spec;
+	uint64_t addr;
+	bool kernel;              /* a hardware breakpoint fires there */
+	bool fired;
+	uint64_t rip;
+	char delivery[96];        /* how it went in, or why it could not */
+};
+
+struct inject_state {
+	struct loc_injection locs[INJECT_MAX_LOCS];
+	size_t nlocs;
+	bool step_to_user_loc;    /* a ring-3 LOC: step everything until it is hit */
+	/* pf-user-stack */
+	bool user_stack;
+	struct inject_spec user_stack_spec;
+	bool user_stack_done;
+	char user_stack_detail[192];
+	uint64_t user_stack_rip;
+	/* a sweep point */
+	struct inject_point point;
+	bool point_started, point_delivered;
+	uint64_t point_steps;
+	char point_why[160];
+	/* discovery */
+	enum inject_trigger discover;
+	bool discovering, discovered;
+	uint64_t *path;
+	size_t npath;
+	int last_vector;
+	void (*on_path_start)(void *ctx, struct vcpu_state *v);
+	void *path_ctx;
+};
+
+/* ---- delivery ---------------------------------------------------------------------------------- */
+
+void inject_note_delivery(struct session *s, int vector)
+{
+	if (s->inj)
+		s->inj->last_vector = vector;
+}
+
+static bool queue_exception(struct vcpu_state *v, int vector, bool has_error, uint32_t error, bool has_payload,
+			    uint64_t payload, char *err, size_t errlen)
+{
+	if (kvm_queue_exception(&v->vcpu, (uint8_t)vector, has_error, error, has_payload, payload) < 0) {
+		snprintf(err, errlen, "queueing vector %d: %s", vector, strerror(errno));
+		return false;
+	}
+	inject_note_delivery(v->s, vector);
+	return true;
+}
+
+static bool queue_nmi(struct vcpu_state *v, char *err, size_t errlen)
+{
+	if (kvm_queue_nmi(&v->vcpu) < 0) {
+		snprintf(err, errlen, "queueing an NMI: %s", strerror(errno));
+		return false;
+	}
+	inject_note_delivery(v->s, VEC_NMI);
+	/* If the event ends in a triple fault, the state it went into explains it. */
+	atomic_store(&v->vcpu.replay_point_wanted, true);
+	return true;
+}
+
+static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t errlen)
+{
+	/* Physical destination mode, fixed delivery: APIC ID = vCPU index (kvm.c's CPUID). */
+	int rc = kvm_signal_msi(&v->s->vm, MSI_ADDR_BASE | (v->vcpu.index << 12), (uint32_t)vector);
+	if (rc < 0) {
+		snprintf(err, errlen, "KVM_SIGNAL_MSI: %s", strerror(errno));
+		return false;
+	}
+	/* 0 means the LAPIC refused it (software-disabled or masked): delivered
+	 * to the hardware, not to the guest -- say so rather than claim it landed. */
+	snprintf(err, errlen, "%s", rc > 0 ? "accepted by the LAPIC" : "blocked by the guest's LAPIC (disabled?)");
+	inject_note_delivery(v->s, (int)vector);
+	return true;
+}
+
+bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	bool user = sr && sr->cs.dpl == 3;
+	switch (kind) {
+	case INJ_NMI: return queue_nmi(v, err, errlen);
+	case INJ_IRQ: return send_msi(v, arg, err, errlen);
+	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
+	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
+	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
+	default: break;
+	}
+	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
+	return false;
+}
+
+/* ---- set-up -------------------------------------------------------------------------------------- */
+
+static bool resolve_loc(struct session *s, struct loc_injection *li, char *err, size_t errlen)
+{
+	const struct inject_loc *loc = &li->spec.loc;
+	if (loc->is_addr) {
+		li->addr = loc->addr;
+	} else {
+		uint64_t addr = 0, size = 0;
+		if (!s->syms || !symtab_lookup(s->syms, loc->symbol, &addr, &size)) {
+			snprintf(err, errlen, "--inject '%s': no symbol '%s' in the guest image", li->spec.text, loc->symbol);
+			return false;
+		}
+		if (loc->offset > UINT64_MAX - addr) {
+			snprintf(err, errlen, "--inject '%s': offset overflows", li->spec.text);
+			return false;
+		}
+		li->addr = addr + loc->offset;
+	}
+	li->kernel = li->addr >= KERNEL_HALF;
+	return true;
+}
+
+bool inject_setup(struct session *s, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = s->cfg;
+	struct inject_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	s->inj = st;
+	st->last_vector = -1;
+	unsigned kernel_locs = 0;
+	for (size_t i = 0; i < cfg->ninject; i++) {
+		const struct inject_spec *spec = &cfg->inject[i];
+		if (spec->kind == INJ_PF_USER_STACK) {
+			st->user_stack = true;
+			st->user_stack_spec = *spec;
+			continue;
+		}
+		if (inject_spec_is_sweep(spec))
+			continue; /* sweep.c turns it into points */
+		if (st->nlocs >= INJECT_MAX_LOCS) {
+			snprintf(err, errlen, "at most %d --inject KIND@LOC per run", INJECT_MAX_LOCS);
+			return false;
+		}
+		struct loc_injection *li = &st->locs[st->nlocs];
+		li->spec = *spec;
+		if (!resolve_loc(s, li, err, errlen))
+			return false;
+		if (li->kernel && ++kernel_locs > 2) {
+			snprintf(err, errlen, "at most 2 ring-0 KIND@LOC per run: only DR2 and DR3 are free");
+			return false;
+		}
+		if (!li->kernel)
+			st->step_to_user_loc = true;
+		st->nlocs++;
+	}
+	if (cfg->point)
+		inject_set_point(s, cfg->point);
+	if (cfg->discover)
+		inject_set_discovery(s, (enum inject_trigger)cfg->discover);
+	return true;
+}
+
+void inject_teardown(struct session *s)
+{
+	if (!s->inj)
+		return;
+	free(s->inj->path);
+	free(s->inj);
+	s->inj = NULL;
+}
+
+void inject_set_point(struct session *s, const struct inject_point *p)
+{
+	struct inject_state *st = s->inj;
+	st->point = *p;
+	st->point_started = st->point_delivered = false;
+	st->point_steps = 0;
+	st->point_why[0] = '\0';
+	st->last_vector = -1;
+}
+
+void inject_set_discovery(struct session *s, enum inject_trigger t)
+{
+	s->inj->discover = t;
+}
+
+void inject_set_path_start_hook(struct session *s, void (*fn)(void *, struct vcpu_state *), void *ctx)
+{
+	s->inj->on_path_start = fn;
+	s->inj->path_ctx = ctx;
+}
+
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete)
+{
+	*rips = s->inj->path;
+	*complete = s->inj->discovered;
+	return s->inj->npath;
+}
+
+bool inject_point_delivered(const struct session *s, char *why, size_t len)
+{
+	const struct inject_state *st = s->inj;
+	if (!st->point_delivered)
+		snprintf(why, len, "%s", st->point_why[0] ? st->point_why : "the path start was never reached");
+	else
+		snprintf(why, len, "%s", st->point_why);
+	return st->point_delivered;
+}
+
+int inject_last_vector(const struct session *s)
+{
+	return s->inj ? s->inj->last_vector : -1;
+}
+
+/* ---- hooks --------------------------------------------------------------------------------------- */
+
+static bool need_stepping(const struct inject_state *st)
+{
+	if (st->discovering || (st->point.active && st->point_started && !st->point_delivered))
+		return true;
+	if (st->step_to_user_loc)
+		for (size_t i = 0; i < st->nlocs; i++)
+			if (!st->locs[i].kernel && !st->locs[i].fired)
+				return true;
+	return false;
+}
+
+static void update_stepping(struct inject_state *st, struct vcpu_state *v)
+{
+	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st));
+}
+
+static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *what)
+{
+	if (debugctl_bp_add(&v->dbg, DBG_OWNER_INJECT, addr, 0) >= 0)
+		return EXIT_CONTINUE;
+	return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: no hardware breakpoint slot is left for 0x%" PRIx64,
+			what, addr);
+}
+
+static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
+{
+	struct inject_state *st = ctx;
+	enum exit_decision d = EXIT_CONTINUE;
+	debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_INJECT);
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++)
+		if (st->locs[i].kernel && !st->locs[i].fired)
+			d = arm(v, st->locs[i].addr, st->locs[i].spec.text);
+	if (d != EXIT_END && st->point.active && st->point.trigger == TRIGGER_ADDR && !st->point_delivered)
+		d = arm(v, st->point.trigger_addr, "sweep point");
+	if (d != EXIT_END && st->discover == TRIGGER_ADDR && !st->discovered && st->on_path_start) {
+		/* A static path (a symbol's instructions): everything after the
+		 * layout can reach it, so that is where the snapshot goes. */
+		st->discovered = true;
+		st->on_path_start(st->path_ctx, v);
+	}
+	update_stepping(st, v);
+	return d;
+}
+
+static void describe(struct session *s, uint64_t rip, char *buf, size_t len)
+{
+	if (s->syms)
+		symtab_describe(s->syms, rip, buf, len);
+	else
+		snprintf(buf, len, "0x%" PRIx64, rip);
+}
+
+static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *li, uint64_t rip)
+{
+	char err[96];
+	bool ok = inject_deliver(v, li->spec.kind, li->spec.arg, err, sizeof(err));
+	pthread_mutex_lock(&v->s->lock);
+	li->fired = ok;
+	li->rip = rip;
+	snprintf(li->delivery, sizeof(li->delivery), "%s", err);
+	pthread_mutex_unlock(&v->s->lock);
+	if (!ok)
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
+	return EXIT_REENTER;
+}
+
+static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
+{
+	char err[96];
+	if (st->point.expect_rip && rip != st->point.expect_rip) {
+		char here[96];
+		describe(v->s, rip, here, sizeof(here));
+		snprintf(st->point_why, sizeof(st->point_why), "the path went elsewhere: step %" PRIu64 " is at %s",
+			 st->point_steps, here);
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point not reached: %s", st->point_why);
+	}
+	if (!inject_deliver(v, st->point.kind, st->point.arg, err, sizeof(err))) {
+		snprintf(st->point_why, sizeof(st->point_why), "%s", err);
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point: %s", err);
+	}
+	st->point_delivered = true;
+	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
+	return EXIT_REENTER;
+}
+
+static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slot)
+{
+	struct inject_state *st = ctx;
+	uint64_t rip = debugctl_bp(&v->dbg, slot)->addr;
+	/* One shot: the event's handler returns to this very instruction. */
+	debugctl_bp_remove(&v->dbg, slot);
+	enum exit_decision d = EXIT_CONTINUE;
+	if (st->point.active && st->point.trigger == TRIGGER_ADDR && rip == st->point.trigger_addr &&
+	    !st->point_delivered) {
+		st->point_started = true;
+		d = fire_point(st, v, rip);
+	}
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
+		struct loc_injection *li = &st->locs[i];
+		if (li->kernel && !li->fired && li->addr == rip) {
+			d = exit_decision_merge(d, fire_loc(v, li, rip));
+			break;
+		}
+	}
+	update_stepping(st, v);
+	return d;
+}
+
+static void discover_step(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
+{
+	if (st->npath < INJECT_PATH_MAX)
+		st->path[st->npath++] = rip;
+	if (rip == v->s->layout.raw.syscall_return || st->npath >= INJECT_PATH_MAX) {
+		st->discovering = false;
+		st->discovered = rip == v->s->layout.raw.syscall_return;
+	}
+}
+
+static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
+{
+	struct inject_state *st = ctx;
+	enum exit_decision d = EXIT_CONTINUE;
+	if (st->discovering) {
+		discover_step(st, v, rip);
+	} else if (st->point.active && st->point_started && !st->point_delivered) {
+		if (++st->point_steps == st->point.steps)
+			d = fire_point(st, v, rip);
+	}
+	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
+		struct loc_injection *li = &st->locs[i];
+		if (!li->kernel && !li->fired && li->addr == rip)
+			d = exit_decision_merge(d, fire_loc(v, li, rip));
+	}
+	update_stepping(st, v);
+	return d;
+}
+
+static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
+{
+	struct inject_state *st = ctx;
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	/* The named path is that of a null syscall (number 0 in the guest's ABI),
+	 * taken outside a measured region so nothing else is stepping it. */
+	bool null_syscall = regs && regs->rax == 0 && !measure_in_region(v->s, v->vcpu.index);
+	if (!null_syscall)
+		return EXIT_CONTINUE;
+	enum exit_decision d = EXIT_CONTINUE;
+	if (st->discover == TRIGGER_SYSCALL && !st->discovered && !st->discovering && !st->path) {
+		st->path = calloc(INJECT_PATH_MAX, sizeof(*st->path));
+		if (!st->path)
+			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "out of memory");
+		if (st->on_path_start)
+			st->on_path_start(st->path_ctx, v);
+		st->discovering = true;
+		discover_step(st, v, regs->rip);
+	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && !st->point_started) {
+		st->point_started = true;
+		if (st->point.steps == 0)
+			d = fire_point(st, v, regs->rip);
+	}
+	update_stepping(st, v);
+	return d;
+}
+
+/* ---- pf-user-stack ----------------------------------------------------------------------------- */
+
+/* Unmaps the page holding user_rsp - 8 (where the next push lands) from both
+ * halves of the task's PGD pair.  Under KPTI the pair shares the user half's
+ * lower-level tables, so clearing the PTE through either PGD clears it for
+ * both; both are walked anyway, as a model without sharing would need. */
+static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_state *v,
+					   const struct ebx_ev_inject_point *p)
+{
+	struct session *s = v->s;
+	const struct ebx_layout *l = &s->layout.raw;
+	if (p->task >= l->ntasks || p->task >= EBX_MAX_TASKS)
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point for task %u of %u", p->task, l->ntasks);
+	uint64_t page = (p->user_rsp - 8) & ~(PT_PAGE_SIZE - 1);
+	if (page >= KERNEL_HALF || !pt_canonical(page))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point with a non-user stack pointer 0x%" PRIx64,
+				p->user_rsp);
+	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	uint64_t pgds[2] = { l->tasks[p->task].kernel_pgd, l->tasks[p->task].user_pgd };
+	enum pt_status rc = PT_OK;
+	for (int i = 0; i < 2 && rc == PT_OK; i++)
+		rc = pt_unmap(&env, pgds[i], page, PT_PAGE_SIZE);
+	/* Two caches may still hold the old translation: the guest's TLB, which
+	 * the guest flushes itself after the checkpoint (abi.h), and KVM's own
+	 * translations built from the guest tables (shadow pages under kvm_pvm,
+	 * which do not notice a write by the VMM and are not all refreshed by the
+	 * guest's INVLPG -- measured: the push still succeeded).  Reloading the
+	 * memory slot makes KVM forget them. */
+	if (rc == PT_OK && kvm_forget_translations(&s->vm) < 0)
+		rc = PT_BAD_PHYS;
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	st->user_stack_done = rc == PT_OK;
+	st->user_stack_rip = regs ? regs->rip : 0;
+	snprintf(st->user_stack_detail, sizeof(st->user_stack_detail),
+		 rc == PT_OK ? "task %u: page 0x%" PRIx64 " below user RSP 0x%" PRIx64 " unmapped"
+			     : "task %u: unmapping 0x%" PRIx64 " below RSP 0x%" PRIx64 " failed",
+		 p->task, page, p->user_rsp);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const struct event_view *ev)
+{
+	struct inject_state *st = ctx;
+	struct ebx_ev_inject_point p;
+	if (ev->kind != EBX_EV_INJECT_POINT)
+		return EXIT_CONTINUE;
+	if (ev->length < sizeof(p))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point record of %u bytes", ev->length);
+	memcpy(&p, ev->payload, sizeof(p));
+	if (!memchr(p.what, '\0', sizeof(p.what)))
+		return vcpu_end(v, RUN_END_HOSTILE, "inject point with an unterminated name");
+	if (!st->user_stack || st->user_stack_done || strcmp(p.what, "pf-user-stack") != 0)
+		return EXIT_CONTINUE;
+	if (st->user_stack_spec.has_task && st->user_stack_spec.task != p.task)
+		return EXIT_CONTINUE;
+	return unmap_user_stack(st, v, &p);
+}
+
+const struct exit_observer inject_observer = {
+	.name = "inject",
+	.owner = DBG_OWNER_INJECT,
+	.on_arm = on_arm,
+	.on_syscall_boundary = on_syscall_boundary,
+	.on_step = on_step,
+	.on_breakpoint = on_breakpoint,
+	.on_checkpoint = on_checkpoint,
+};
+
+/* ---- the end ------------------------------------------------------------------------------------- */
+
+static void judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
+{
+	if (r->end == RUN_END_TRIPLE_FAULT) {
+		snprintf(outcome, olen, "triple-fault");
+		snprintf(detail, dlen, "%s", r->explanation[0] ? r->explanation : r->end_reason);
+	} else if (r->nviolations > 0) {
+		snprintf(outcome, olen, "violation");
+		snprintf(detail, dlen, "%s at %s", r->violations[0].rule, r->violations[0].symbol);
+	} else if (r->end == RUN_END_GUEST_EXIT && r->guest_exit_code == EBX_GUEST_EXIT_PASS && r->outcome[0] &&
+		   strcmp(r->outcome, r->expected) == 0) {
+		snprintf(outcome, olen, "survived");
+		detail[0] = '\0';
+	} else {
+		snprintf(outcome, olen, "failed");
+		snprintf(detail, dlen, "outcome %s (expected %s), %s: %.100s", r->outcome[0] ? r->outcome : "-",
+			 r->expected, result_end_name(r->end), r->end_reason);
+	}
+}
+
+void inject_judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
+{
+	judge(r, outcome, olen, detail, dlen);
+}
+
+static void add_report(struct session *s, const char *spec, bool reached, uint64_t rip, const char *note)
+{
+	struct run_result *r = s->r;
+	if (r->ninjections >= RESULT_MAX_INJECTIONS)
+		return;
+	struct injection_report *in = &r->injections[r->ninjections++];
+	snprintf(in->spec, sizeof(in->spec), "%s", spec);
+	in->reached = reached;
+	in->rip = rip;
+	if (reached) {
+		describe(s, rip, in->at, sizeof(in->at));
+		char detail[160];
+		judge(r, in->outcome, sizeof(in->outcome), detail, sizeof(detail));
+		snprintf(in->detail, sizeof(in->detail), "%s%s%s", note, note[0] && detail[0] ? "; " : "", detail);
+	} else {
+		snprintf(in->outcome, sizeof(in->outcome), "not-reached");
+		snprintf(in->detail, sizeof(in->detail), "%s", note);
+	}
+}
+
+void inject_finish(struct session *s)
+{
+	struct inject_state *st = s->inj;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nlocs; i++) {
+		struct loc_injection *li = &st->locs[i];
+		char note[160];
+		if (li->fired)
+			snprintf(note, sizeof(note), "%s", li->delivery);
+		else
+			snprintf(note, sizeof(note), "the guest never executed 0x%" PRIx64 "%s", li->addr,
+				 li->kernel ? "" : " (ring-3 LOC: found by single-stepping, which SYSRET interrupts)");
+		add_report(s, li->spec.text, li->fired, li->rip, note);
+	}
+	if (st->point.active) {
+		char at[32];
+		snprintf(at, sizeof(at), "sweep point %" PRIu64, st->point.steps);
+		add_report(s, at, st->point_delivered, st->point.expect_rip, st->point_why);
+	}
+	if (st->user_stack)
+		add_report(s, st->user_stack_spec.text, st->user_stack_done, st->user_stack_rip,
+			   st->user_stack_detail[0] ? st->user_stack_detail
+						    : "the scenario never sent an inject point (EBX_EV_INJECT_POINT)");
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+#include "kvm/debugctl.h"
+
+#include <string.h>
+
+#define DR7_LOCAL_ENABLE(i) (1ull << ((i) * 2))
+#define DR7_FIXED_ONE       (1ull << 10)
+#define DR6_B(n)            (1ull << (n))
+#define DR6_BS              (1ull << 14)
+#define DR6_CAUSES          0xe00full          /* B0-B3, BD, BS, BT */
+#define DR6_ACTIVE_LOW      0xffff0ff0ull      /* the bits DR6 reads as 1 when nothing happened */
+#define OWNER_BIT(o)        (1u << (o))
+
+static const char *const owner_names[DBG_OWNERS] = {
+	[DBG_OWNER_BOUNDARY] = "boundary", [DBG_OWNER_STEP_OVER] = "step-over",
+	[DBG_OWNER_STEP_CATCH] = "step-catch", [DBG_OWNER_MEASURE] = "measure",
+	[DBG_OWNER_TRACE] = "trace", [DBG_OWNER_INJECT] = "inject", [DBG_OWNER_DEBUGGER] = "debugger",
+};
+
+const char *debugctl_owner_name(enum dbg_owner o)
+{
+	return (unsigned)o < DBG_OWNERS ? owner_names[o] : "?";
+}
+
+void debugctl_init(struct debugctl *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->changed = true;
+}
+
+void debugctl_reset(struct debugctl *d)
+{
+	debugctl_init(d);
+}
+
+static bool valid_slot(int slot)
+{
+	return slot >= 0 && slot < DBG_SLOTS;
+}
+
+/* ---- stepping ---- */
+
+void debugctl_want_step(struct debugctl *d, enum dbg_owner o, bool on)
+{
+	if ((unsigned)o >= DBG_OWNERS)
+		return;
+	unsigned before = d->step_owners;
+	if (on)
+		d->step_owners |= OWNER_BIT(o);
+	else
+		d->step_owners &= ~OWNER_BIT(o);
+	if ((before != 0) != (d->step_owners != 0))
+		d->changed = true;
+}
+
+bool debugctl_owner_steps(const struct debugctl *d, enum dbg_owner o)
+{
+	return (unsigned)o < DBG_OWNERS && (d->step_owners & OWNER_BIT(o));
+}
+
+bool debugctl_stepping(const struct debugctl *d)
+{
+	return d->step_owners != 0;
+}
+
+/* ---- breakpoints ---- */
+
+int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
+{
+	for (int i = 0; i < DBG_SLOTS; i++)
+		if (d->slot[i].armed && d->slot[i].owner == o && d->slot[i].addr == addr)
+			return i;
+	return -1;
+}
+
+int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag)
+{
+	int held = debugctl_bp_find(d, o, addr);
+	if (held >= 0) {
+		d->slot[held].tag = tag;
+		return held;
+	}
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		if (!d->slot[i].armed) {
+			d->slot[i] = (struct debugctl_slot){ .armed = true, .owner = o, .tag = tag, .addr = addr };
+			d->changed = true;
+			return i;
+		}
+	}
+	return -1;
+}
+
+void debugctl_bp_remove(struct debugctl *d, int slot)
+{
+	if (!valid_slot(slot) || !d->slot[slot].armed)
+		return;
+	memset(&d->slot[slot], 0, sizeof(d->slot[slot]));
+	d->changed = true;
+}
+
+void debugctl_bp_remove_owner(struct debugctl *d, enum dbg_owner o)
+{
+	for (int i = 0; i < DBG_SLOTS; i++)
+		if (d->slot[i].armed && d->slot[i].owner == o)
+			debugctl_bp_remove(d, i);
+}
+
+const struct debugctl_slot *debugctl_bp(const struct debugctl *d, int slot)
+{
+	return valid_slot(slot) && d->slot[slot].armed ? &d->slot[slot] : NULL;
+}
+
+unsigned debugctl_free_slots(const struct debugctl *d)
+{
+	unsigned n = 0;
+	for (int i = 0; i < DBG_SLOTS; i++)
+		n += !d->slot[i].armed;
+	return n;
+}
+
+void debugctl_bp_park(struct debugctl *d, int slot)
+{
+	if (valid_slot(slot) && d->slot[slot].armed && !d->slot[slot].parked) {
+		d->slot[slot].parked = true;
+		d->changed = true;
+	}
+}
+
+void debugctl_unpark(struct debugctl *d, enum dbg_owner o)
+{
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		if (d->slot[i].armed && d->slot[i].owner == o && d->slot[i].parked) {
+			d->slot[i].parked = false;
+			d->changed = true;
+		}
+	}
+}
+
+/* ---- passing a breakpoint ---- */
+
+void debugctl_begin_step_over(struct debugctl *d)
+{
+	if (!debugctl_owner_steps(d, DBG_OWNER_STEP_OVER)) {
+		d->step_owners |= OWNER_BIT(DBG_OWNER_STEP_OVER);
+		d->changed = true;
+	}
+}
+
+void debugctl_end_step_over(struct debugctl *d)
+{
+	if (debugctl_owner_steps(d, DBG_OWNER_STEP_OVER)) {
+		d->step_owners &= ~OWNER_BIT(DBG_OWNER_STEP_OVER);
+		d->changed = true;
+	}
+}
+
+bool debugctl_stepping_over(const struct debugctl *d)
+{
+	return debugctl_owner_steps(d, DBG_OWNER_STEP_OVER);
+}
+
+/* ---- KVM ---- */
+
+int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
+{
+	/* While stepping, KVM_SET_GUEST_DEBUG goes again before every run: KVM
+	 * keeps the guest's TF set only while RIP is where it was when stepping
+	 * was asked for, and an instruction KVM completes itself (the OUT of a
+	 * port-I/O exit, the string I/O of the console) rewrites RFLAGS without
+	 * it, so on kvm_amd the steps after such an exit would silently stop. */
+	if (!d->changed && d->live.valid && !d->step_owners) {
+		/* Who wants the next step may change without KVM seeing a difference. */
+		d->live.step_owners = d->step_owners;
+		return 0;
+	}
+	struct debugctl_live live = { .valid = true, .step_owners = d->step_owners };
+	uint64_t dr7 = 0;
+	if (!debugctl_stepping_over(d)) {
+		for (int i = 0; i < DBG_SLOTS; i++) {
+			if (d->slot[i].armed && !d->slot[i].parked) {
+				dr7 |= DR7_LOCAL_ENABLE(i); /* R/W=00, LEN=00: instruction execution */
+				live.enabled_slots |= 1u << i;
+				live.addr[i] = d->slot[i].addr;
+			}
+		}
+	}
+	uint32_t control = 0;
+	if (dr7)
+		control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	if (d->step_owners)
+		control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (dr7)
+		dr7 |= DR7_FIXED_ONE;
+	if (kvm_set_guest_debug(vcpu, control, live.addr, dr7) < 0)
+		return -1;
+	d->live = live;
+	d->changed = false;
+	return 0;
+}
+
+/* ---- explaining a debug exit ---- */
+
+struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uint64_t rip)
+{
+	struct debug_cause c = { .step = false };
+	const struct debugctl_live *live = &d->live;
+	bool any_cause = (dr6 & DR6_CAUSES) != 0;
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		if (!(live->enabled_slots & (1u << i)) || live->addr[i] != rip)
+			continue;
+		if ((dr6 & DR6_B(i)) || !any_cause || live->step_owners)
+			c.slots |= 1u << i;
+	}
+	bool stepping = live->valid && live->step_owners != 0;
+	c.step = stepping && ((dr6 & DR6_BS) || c.slots != 0);
+	c.step_owners = c.step ? live->step_owners : 0;
+	c.guest = !c.step && c.slots == 0;
+	if (c.guest)
+		c.guest_dr6_payload = (dr6 ^ DR6_ACTIVE_LOW) & DR6_CAUSES;
+	return c;
+}

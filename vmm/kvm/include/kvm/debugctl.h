@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vCPU's guest-debug state, the one place that decides it: the four
+ * hardware instruction breakpoints and single-stepping, requested by owners
+ * (the exit loop's boundary checks, measurement, traces, injection, passing a
+ * breakpoint, a debugger).  Stepping is on while any owner wants it; each
+ * breakpoint slot belongs to the owner that armed it.  Nothing else writes
+ * this state: owners ask through these functions.
+ *
+ * KVM gives no reliable "resume past this breakpoint" on every backend
+ * (kvm_pvm ignores RFLAGS.RF), so a breakpoint is passed by turning all of
+ * them off for exactly one single step (the step-over owner) -- except where
+ * a single step cannot be relied on: stepping across SYSRET loses the step on
+ * the way to ring 3 (SYSRET reloads RFLAGS.TF from R11), so the breakpoint on
+ * the sysretq is instead parked until the next kernel entry unparks it.
+ *
+ * A debug exit is explained by what was in effect when the guest ran (the
+ * state last applied), not by what owners want now: debugctl_classify() says
+ * whether it was a step the VMM asked for, which VMM breakpoints it stands on,
+ * or neither -- then the #DB is the guest's own and goes back to the guest.
+ */
+#ifndef ENTRYBOX_DEBUGCTL_H
+#define ENTRYBOX_DEBUGCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kvm/kvm.h"
+
+#define DBG_SLOTS 4
+
+enum dbg_owner {
+	DBG_OWNER_BOUNDARY = 0, /* the exit loop: syscall entry and return, the kvm_pvm #PF handler */
+	DBG_OWNER_STEP_OVER,    /* passing the VMM breakpoint the vCPU stands on: one step, breakpoints off */
+	DBG_OWNER_STEP_CATCH,   /* a step the backend does not report, caught by a breakpoint after it */
+	DBG_OWNER_MEASURE,      /* instruction counts of the guest-marked region */
+	DBG_OWNER_TRACE,        /* --trace */
+	DBG_OWNER_INJECT,       /* --inject at a location, sweep points */
+	DBG_OWNER_DEBUGGER,     /* an attached debugger */
+	DBG_OWNERS
+};
+
+const char *debugctl_owner_name(enum dbg_owner o);
+
+struct debugctl_slot {
+	bool armed;
+	bool parked;            /* armed but off until debugctl_unpark() */
+	enum dbg_owner owner;
+	int tag;                /* the owner's own name for why it is armed */
+	uint64_t addr;
+};
+
+/* What the vCPU ran with since the last debugctl_apply(). */
+struct debugctl_live {
+	bool valid;
+	unsigned step_owners;   /* bit per enum dbg_owner that wanted the step */
+	unsigned enabled_slots; /* bit per slot enabled in DR7 */
+	uint64_t addr[DBG_SLOTS];
+};
+
+struct debugctl {
+	struct debugctl_slot slot[DBG_SLOTS];
+	unsigned step_owners;   /* bit per enum dbg_owner that wants stepping */
+	bool changed;           /* differs from what the vCPU runs with */
+	struct debugctl_live live;
+};
+
+void debugctl_init(struct debugctl *d);
+/* Forgets every owner's breakpoints and steps (the vCPU was restored to an
+ * earlier state; owners arm again). */
+void debugctl_reset(struct debugctl *d);
+
+/* ---- stepping ---- */
+void debugctl_want_step(struct debugctl *d, enum dbg_owner o, bool on);
+bool debugctl_owner_steps(const struct debugctl *d, enum dbg_owner o);
+/* Any owner wants stepping. */
+bool debugctl_stepping(const struct debugctl *d);
+
+/* ---- breakpoints ---- */
+/* Arms a slot for `o` at addr; the slot index, or -1 when all four are taken.
+ * An owner arming an address it already holds gets that slot back. */
+int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag);
+void debugctl_bp_remove(struct debugctl *d, int slot);
+void debugctl_bp_remove_owner(struct debugctl *d, enum dbg_owner o);
+/* The armed slot of owner o at addr, or -1. */
+int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr);
+const struct debugctl_slot *debugctl_bp(const struct debugctl *d, int slot);
+unsigned debugctl_free_slots(const struct debugctl *d);
+/* Disables one breakpoint until debugctl_unpark(). */
+void debugctl_bp_park(struct debugctl *d, int slot);
+void debugctl_unpark(struct debugctl *d, enum dbg_owner o);
+
+/* ---- passing a breakpoint ---- */
+/* Passes the breakpoint the vCPU is stopped at: breakpoints off for one step. */
+void debugctl_begin_step_over(struct debugctl *d);
+void debugctl_end_step_over(struct debugctl *d);
+bool debugctl_stepping_over(const struct debugctl *d);
+
+/* Hands the state to KVM when it changed.  -1 with errno. */
+int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu);
+
+/* ---- explaining a debug exit ---- */
+struct debug_cause {
+	bool step;              /* a step the VMM asked for ended here */
+	unsigned step_owners;   /* who asked for it */
+	unsigned slots;         /* bit per VMM breakpoint (applied, enabled) at rip */
+	bool guest;             /* neither: the guest's own #DB, to be delivered to it */
+	uint64_t guest_dr6_payload; /* its DR6 cause bits as a positive mask (exception payload) */
+};
+
+/*
+ * dr6 as KVM reports it at KVM_EXIT_DEBUG, rip where the vCPU stands.
+ * - DR6.BS while the vCPU ran with stepping on: a VMM step.
+ * - An enabled VMM breakpoint at rip, reported by its DR6.B<n> or with no
+ *   cause bit at all: a VMM breakpoint.  While stepping, kvm_pvm reports the
+ *   step that reaches an armed breakpoint as that breakpoint, so it is the
+ *   step too.
+ * - Anything else: while KVM_GUESTDBG_USE_HW_BP or _SINGLESTEP is on, kvm_amd
+ *   and kvm_intel send every #DB of the guest to us (a guest TF trap, an
+ *   ICEBP): the guest's, re-delivered with its DR6.
+ */
+struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uint64_t rip);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The outcome of one guest run, whatever engine ran it (our VMM, QEMU, libvirt). */
+#ifndef ENTRYBOX_RESULT_H
+#define ENTRYBOX_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESULT_MAX_VIOLATIONS 64
+#define RESULT_MAX_INJECTIONS 8
+
+/* How a finished run is judged, whatever engine ran it.  The values are the
+ * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
+ * them in tools/cli/status.h and asserts that they agree). */
+enum run_verdict {
+	RUN_VERDICT_OK = 0,          /* outcome matched expectation, no violation */
+	RUN_VERDICT_MISMATCH = 1,    /* outcome differs from expectation, or a violation */
+	RUN_VERDICT_BAD_INPUT = 2,   /* bad input: guest image, command line the guest refuses */
+	RUN_VERDICT_ENVIRONMENT = 3, /* environment missing: no /dev/kvm, no QEMU, CPU lacks a feature */
+};
+
+/* How the run ended, as the VMM saw it. */
+enum run_end {
+	RUN_END_GUEST_EXIT = 0,   /* the guest wrote isa-debug-exit */
+	RUN_END_TRIPLE_FAULT,     /* KVM_EXIT_SHUTDOWN */
+	RUN_END_TIMEOUT,          /* watchdog */
+	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
+	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+};
+
+struct violation_report {
+	char rule[32];
+	char symbol[96];          /* RIP as symbol+offset */
+	char insn[96];            /* disassembly of the instruction at RIP */
+	char source[128];         /* file:line when DWARF has it */
+	char stack[48];           /* name of the stack region RSP is in, or "unregistered" */
+	char detail[192];
+	uint64_t rip, rsp, cr3, gs_base;
+	uint32_t cpu;
+	uint8_t cpl;
+};
+
+/* One --inject: whether its point was reached and what followed. */
+struct injection_report {
+	char spec[128];
+	bool reached;
+	char at[96];              /* symbol+offset where it was delivered */
+	uint64_t rip;
+	char outcome[24];         /* "survived", "violation", "triple-fault", "failed", "not-reached" */
+	char detail[192];
+};
+
+/* One point of a sweep (an @each: injection). */
+struct sweep_point {
+	uint64_t rip;
+	char at[96];
+	char insn[64];
+	char outcome[24];         /* as injection_report.outcome */
+	char detail[160];         /* the rule, the end reason, or why it was not reached */
+};
+
+struct sweep_report {
+	char spec[128], path[96], mode[12];
+	unsigned points, survived, violations, triple_faults, failed, not_reached;
+	double wall_seconds;      /* the whole sweep, baseline run included */
+	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
+	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
+};
+
+struct run_result {
+	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
+	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
+	char model[16], scenario[32];
+	char pti[4], pcid[4];
+	unsigned vcpus, tasks;
+	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
+	char expected[32];
+	char detail[256];
+	enum run_end end;
+	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
+	uint64_t exits;           /* KVM exits taken (0 under other engines) */
+	/* The same exits by kind, to see what a run's exit count is made of. */
+	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
+	uint64_t checks;          /* rule evaluations performed */
+	uint64_t syscall_repairs; /* pvm SYSCALL repairs */
+	uint64_t hv_bounces, hv_irets, hv_refused; /* entry=xen hv=vmm hypercalls served by the VMM */
+	size_t nviolations;       /* distinct (rule, rip) violations stored, <= RESULT_MAX_VIOLATIONS */
+	uint64_t violation_occurrences; /* every failed check, repeats and overflow included */
+	struct violation_report violations[RESULT_MAX_VIOLATIONS];
+	/* single-step measurement of the region the guest marked (0 if none) */
+	char measure_name[32];
+	uint64_t measure_iterations, measure_instructions, measure_exits;
+	/* Kernel-side instructions of each complete round trip (SYSCALL through
+	 * SYSRET) inside the region: the entry path's own cost, free of whatever
+	 * else the region's marker syscalls did. */
+	uint64_t measure_trips, measure_trip_min, measure_trip_median, measure_trip_max;
+	double wall_seconds;
+	char backend_deviation[160]; /* a known backend deviation explains the mismatch (deviations.h) */
+	char end_reason[256];     /* one line: how the run ended and why */
+	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	size_t ninjections;
+	struct injection_report injections[RESULT_MAX_INJECTIONS];
+	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
+};
+
+/* Frees what a result owns (the sweep's points); r stays usable. */
+void result_release(struct run_result *r);
+
+/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile": the
+ * name of a run end in JSON, summaries and outcomes. */
+const char *result_end_name(enum run_end end);
+
+/* The verdict on a finished run. */
+enum run_verdict result_verdict(const struct run_result *r);
+
+/* Makes json-c take its hash seed now.  It does so on the first object it
+ * parses, from RDRAND where the CPU has it and else from getrandom or
+ * /dev/urandom; a confined vCPU thread may open no file, and parses the
+ * guest's result line.  Call once before the threads confine themselves. */
+void result_json_prepare(void);
+
+/* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
+ * fields of r and return true. */
+bool result_parse_serial_line(const char *line, struct run_result *r);
+
+/* Write r as the one JSON object of design.md §8 (json-c). */
+int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kvm_pvm SYSCALL repair (design.md §10).  On kvm_pvm a ring-3 SYSCALL
+ * jumps to MSR_LSTAR but stays at CPL 3; since the guest keeps LSTAR's page
+ * supervisor-only, that becomes a #PF (instruction fetch from user mode,
+ * CR2 = RIP = LSTAR).  A hardware breakpoint on the guest's #PF handler lets us
+ * finish the SYSCALL the way the CPU should have: CPL 0 selectors from
+ * MSR_STAR, the user RSP, the flags SFMASK already masked, RIP = LSTAR.  The
+ * guest's entry code never learns about it.  Everything backend-specific about
+ * SYSCALL lives in this file.
+ */
+#ifndef ENTRYBOX_PVM_SYSCALL_H
+#define ENTRYBOX_PVM_SYSCALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kvm/kvm.h"
+
+struct pvm_syscall {
+	uint64_t pf_handler;  /* IDT[14] target, where the breakpoint sits */
+	uint64_t lstar;
+	uint64_t star;
+	uint64_t repairs;
+	uint64_t genuine_faults;
+};
+
+/* Reads IDT[14] (through the guest's current page tables) and MSR_LSTAR/STAR.
+ * False with a reason when the guest's IDT or MSRs are unusable. */
+bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen);
+
+enum pvm_verdict {
+	PVM_REPAIRED,      /* the vCPU now stands at LSTAR in the post-SYSCALL state */
+	PVM_GENUINE_FAULT, /* a real #PF: let the handler run (step over the breakpoint) */
+	PVM_UNREADABLE,    /* the exception frame could not be read */
+};
+
+/* Called at the breakpoint on the #PF handler. */
+enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcpu *vcpu);
+
+/* kvm_pvm reports no single-step trap after some instructions it completes
+ * itself (swapgs): the next instruction runs as well before the step exit
+ * comes.  A breakpoint on the instruction after one does fire.  Returns the
+ * length of the instruction at `code` when it is one of these, else 0. */
+size_t pvm_unreported_step_len(const uint8_t *code, size_t n);
+
+#endif

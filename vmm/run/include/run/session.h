@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State of one run under our VMM, shared by the vCPU threads (vm.c starts
+ * them, vcpu_loop.c runs each, checkpoints.c handles what the guest hands
+ * over).  Anything two vCPUs may touch at once is under `lock`.
+ *
+ * The vCPU's debug state (`dbg`) is debugctl's: everything else asks it
+ * through debugctl_*() under its own owner.
+ */
+#ifndef ENTRYBOX_SESSION_H
+#define ENTRYBOX_SESSION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check/layout.h"
+#include "check/rules.h"
+#include "explain/symbols.h"
+#include "host/backend.h"
+#include "kvm/debugctl.h"
+#include "kvm/kvm.h"
+#include "kvm/shutdown_replay.h"
+#include "run/step_hygiene.h"
+#include "machine/serial.h"
+#include "result/result.h"
+#include "roles/pvm_syscall.h"
+#include "roles/xen_hv.h"
+#include "run/observer.h"
+#include "run/vm.h"
+
+#define SESSION_MAX_VCPUS EBX_MAX_CPUS
+
+/* How the vCPU came to stand on the syscall entry. */
+enum boundary_via {
+	BOUNDARY_BY_BREAKPOINT = 1, /* a VMM breakpoint on MSR_LSTAR: the vCPU must step over it */
+	BOUNDARY_BY_REPAIR,         /* the kvm_pvm repair put it there: nothing to pass */
+};
+
+/* What one vCPU did, summed into the result at the end. */
+struct vcpu_counters {
+	uint64_t checks;              /* rule evaluations */
+	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
+	uint64_t guest_debug;         /* the guest's own #DBs, handed back to it */
+	uint64_t syscall_boundaries;  /* SYSCALLs from ring 3 the VMM stopped at */
+};
+
+/* How this vCPU's thread wants the run to end (set by vcpu_end()). */
+struct vcpu_ending {
+	bool set;
+	enum run_end end;
+	char reason[256];
+};
+
+/* What a vCPU is back to after a VM snapshot restore (vcpu_rewind()). */
+struct vcpu_rewind {
+	uint64_t boundary_gpr[16];
+	bool boundary_valid;
+	enum boundary_via via;        /* the snapshot stands on a syscall boundary reached this way */
+	struct vcpu_counters n;
+	struct xen_hv_stats hv;
+	uint64_t pvm_repairs, pvm_genuine_faults;
+};
+
+struct vcpu_state {
+	struct session *s;
+	struct kvm_vcpu vcpu;
+	pthread_t thread;
+	bool thread_started;
+	struct debugctl dbg;
+	struct pvm_syscall pvm;
+	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
+	struct step_hygiene hygiene;      /* TF the VMM's steps leave in the guest, undone */
+	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
+	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
+	uint64_t boundary_gpr[16];
+	bool boundary_valid;
+	enum boundary_via boundary_via; /* of the boundary being handled, while observers run */
+	enum boundary_via replay_boundary; /* 0, or: handle this boundary before running (after a rewind) */
+	struct vcpu_counters n;
+	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
+	struct vcpu_ending ending;
+};
+
+struct observer_entry {
+	const struct exit_observer *o;
+	void *ctx;
+};
+
+struct measure;
+struct trace;
+struct inject_state;
+
+struct session {
+	const struct vm_config *cfg;
+	struct run_result *r;
+	struct kvm_vm vm;
+	unsigned nvcpus;
+	struct vcpu_state vcpus[SESSION_MAX_VCPUS];
+	enum kvm_backend backend;
+	struct symtab *syms;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;        /* signalled when `done` becomes true */
+	struct layout layout;          /* valid once the guest published it */
+	/* Bumped under `lock` when breakpoints must be (re)armed; atomic because
+	 * each vCPU thread polls it without the lock before every KVM_RUN. */
+	atomic_uint layout_generation;
+	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */
+	struct serial serial;
+	uint64_t mmio_exits;
+	struct observer_entry observers[SESSION_MAX_OBSERVERS];
+	unsigned nobservers;
+	struct measure *measure;       /* the guest-marked region (measure.c) */
+	struct inject_state *inj;      /* --inject state (inject.c) */
+	struct trace *trace;           /* --trace, NULL when off */
+	atomic_bool done;
+	atomic_uint_fast64_t exits;
+	double start;
+};
+
+/* ---- session.c ---- */
+/* A session with no VM yet: the caller opens s->vm and creates the vCPUs. */
+struct session *session_create(const struct vm_config *cfg, struct run_result *r, unsigned nvcpus);
+void session_destroy(struct session *s);
+/* Registers an observer for every vCPU from now on; false when the table is full. */
+bool session_observe(struct session *s, const struct exit_observer *o, void *ctx);
+void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Runs every vCPU thread until the run ends (sweeps call it once per point). */
+void session_run_threads(struct session *s);
+/* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
+void session_kick_all(struct session *s);
+double session_now(void);
+
+/* ---- vcpu_loop.c ---- */
+void *vcpu_thread(void *arg);
+/* The exit loop of one vCPU on the calling thread, until the run ends. */
+void vcpu_loop_run(struct vcpu_state *v);
+/* Records how the run should end (the first reason wins) and returns EXIT_END. */
+enum exit_decision vcpu_end(struct vcpu_state *v, enum run_end end, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
+/* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
+ * the vCPU then handles the boundary it was saved at before it runs again. */
+void vcpu_save_rewind(const struct vcpu_state *v, struct vcpu_rewind *out);
+void vcpu_rewind(struct vcpu_state *v, const struct vcpu_rewind *from);
+
+/* ---- ports.c ---- */
+/* The port I/O exit the vCPU stands at, dispatched through the port table. */
+enum exit_decision ports_handle_exit(struct vcpu_state *v);
+
+/* ---- checkpoints.c ---- */
+enum exit_decision checkpoint_handle(struct vcpu_state *v, uint32_t gpa);
+
+#endif

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* A run's session: its life, its observers, its end, and its vCPU threads. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm/ram_journal.h"
+#include "run/session.h"
+
+#define DEFAULT_TIMEOUT_S  30.0
+#define KICK_SIGNAL        SIGUSR1
+
+double session_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct session *session_create(const struct vm_config *cfg, struct run_result *r, unsigned nvcpus)
+{
+	if (nvcpus == 0 || nvcpus > SESSION_MAX_VCPUS)
+		return NULL;
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = cfg;
+	s->r = r;
+	s->nvcpus = nvcpus;
+	s->vm.kvm_fd = s->vm.vm_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	for (unsigned i = 0; i < nvcpus; i++) {
+		s->vcpus[i].s = s;
+		debugctl_init(&s->vcpus[i].dbg);
+	}
+	s->start = session_now();
+	return s;
+}
+
+void session_destroy(struct session *s)
+{
+	if (!s)
+		return;
+	pthread_cond_destroy(&s->done_cv);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+bool session_observe(struct session *s, const struct exit_observer *o, void *ctx)
+{
+	if (s->nobservers >= SESSION_MAX_OBSERVERS)
+		return false;
+	s->observers[s->nobservers++] = (struct observer_entry){ .o = o, .ctx = ctx };
+	return true;
+}
+
+void session_end(struct session *s, enum run_end end, const char *fmt, ...)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!atomic_load(&s->done)) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(s->r->end_reason, sizeof(s->r->end_reason), fmt, ap);
+		va_end(ap);
+		s->r->end = end;
+		atomic_store(&s->done, true);
+		pthread_cond_broadcast(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->lock);
+	session_kick_all(s);
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only here to make KVM_RUN return EINTR */
+}
+
+void session_kick_all(struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct vcpu_state *v = &s->vcpus[i];
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a thread that is about to enter KVM_RUN;
+		 * the signal covers one already inside it. */
+		v->vcpu.run->immediate_exit = 1;
+		pthread_kill(v->thread, KICK_SIGNAL);
+	}
+}
+
+static void install_kick_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick; /* no SA_RESTART: KVM_RUN must return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);
+}
+
+/* kvm_amd destroys a vCPU's state at a triple fault, and the replay that
+ * recovers it starts from the vCPU's last replay point (kvm/shutdown_replay.h,
+ * kvm/ram_journal.h).  Points are asked for at this pace: often enough that a
+ * replay is short, rarely enough that the journal's cost per point stays a
+ * small share of the run. */
+#define REPLAY_POINT_MIN_INTERVAL_S 0.001
+#define REPLAY_POINT_MAX_INTERVAL_S 0.050
+#define REPLAY_POINT_COST_SHARE     0.05
+
+static double replay_point_interval(struct session *s)
+{
+	double interval = ram_journal_mean_note_seconds(&s->vm) / REPLAY_POINT_COST_SHARE;
+	if (interval < REPLAY_POINT_MIN_INTERVAL_S)
+		return REPLAY_POINT_MIN_INTERVAL_S;
+	return interval > REPLAY_POINT_MAX_INTERVAL_S ? REPLAY_POINT_MAX_INTERVAL_S : interval;
+}
+
+static void request_replay_points(struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	session_kick_all(s);
+}
+
+static struct timespec timespec_at(double seconds)
+{
+	struct timespec ts;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	return ts;
+}
+
+/* Ends the run at its time limit; woken by session_end the moment the run
+ * ends, and meanwhile asking for replay points where the VM keeps a journal. */
+static void watch(struct session *s)
+{
+	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
+	double end = s->start + limit;
+	bool tick = s->vm.journal != NULL;
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->done)) {
+		double now = session_now();
+		if (now >= end)
+			break;
+		double step = tick ? replay_point_interval(s) : 0;
+		double wake = tick && now + step < end ? now + step : end;
+		struct timespec ts = timespec_at(wake);
+		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
+		if (rc == ETIMEDOUT && tick && !atomic_load(&s->done)) {
+			pthread_mutex_unlock(&s->lock);
+			request_replay_points(s);
+			pthread_mutex_lock(&s->lock);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!atomic_load(&s->done))
+		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
+}
+
+void session_run_threads(struct session *s)
+{
+	install_kick_handler();
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct vcpu_state *v = &s->vcpus[i];
+		if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
+			session_end(s, RUN_END_INTERNAL_ERROR, "cannot start the thread of vCPU %u", i);
+			break;
+		}
+		v->thread_started = true;
+	}
+	watch(s);
+	session_kick_all(s);
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		if (s->vcpus[i].thread_started)
+			pthread_join(s->vcpus[i].thread, NULL);
+		s->vcpus[i].thread_started = false;
+	}
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A run under our VMM: load the guest, create the vCPUs, run one thread per
+ * vCPU (vcpu_loop.c), keep a watchdog, and turn the end into a result.
+ */
+#include "run/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "explain/deviations.h"
+#include "inject/inject.h"
+#include "inject/sweep.h"
+#include "machine/loader.h"
+#include "kvm/ram_journal.h"
+#include "run/measure.h"
+#include "run/session.h"
+#include "trace/trace.h"
+
+#define DEFAULT_RAM        (64ull << 20)
+#define GUEST_FILE_MAX     (64u << 20)
+
+/* ---- results from the command line, until the guest reports its own ---------------------- */
+
+static void cmdline_value(const char *cmdline, const char *key, char *dst, size_t len)
+{
+	size_t klen = strlen(key);
+	for (const char *p = cmdline; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			size_t n = strcspn(v, " ");
+			snprintf(dst, len, "%.*s", (int)n, v);
+			return;
+		}
+		p = strchr(p, ' ');
+	}
+}
+
+static void preset_result(struct session *s)
+{
+	struct run_result *r = s->r;
+	snprintf(r->engine, sizeof(r->engine), "kvm");
+	snprintf(r->backend, sizeof(r->backend), "%s", backend_name(s->backend));
+	snprintf(r->model, sizeof(r->model), "kpti");
+	snprintf(r->scenario, sizeof(r->scenario), "boot");
+	snprintf(r->pti, sizeof(r->pti), "on");
+	snprintf(r->pcid, sizeof(r->pcid), "off");
+	snprintf(r->expected, sizeof(r->expected), "pass");
+	cmdline_value(s->cfg->cmdline, "entry", r->model, sizeof(r->model));
+	cmdline_value(s->cfg->cmdline, "scenario", r->scenario, sizeof(r->scenario));
+	cmdline_value(s->cfg->cmdline, "pti", r->pti, sizeof(r->pti));
+	cmdline_value(s->cfg->cmdline, "pcid", r->pcid, sizeof(r->pcid));
+	char num[16] = "";
+	cmdline_value(s->cfg->cmdline, "tasks", num, sizeof(num));
+	r->tasks = num[0] ? (unsigned)strtoul(num, NULL, 10) : 2;
+	r->vcpus = s->nvcpus;
+	r->guest_exit_code = -1;
+}
+
+static void on_serial_line(void *ctx, const char *line)
+{
+	struct session *s = ctx; /* called with s->lock held (serial_access) */
+	result_parse_serial_line(line, s->r);
+}
+
+/* ---- set-up ----------------------------------------------------------------------------------- */
+
+static void *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > GUEST_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of 1 byte to %u MiB", path, GUEST_FILE_MAX >> 20);
+		close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc((size_t)st.st_size);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!buf || got != (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(buf);
+		return NULL;
+	}
+	*len = got;
+	return buf;
+}
+
+static enum run_verdict create_vcpus(struct session *s, const struct loaded_guest *lg)
+{
+	char err[256];
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct vcpu_state *v = &s->vcpus[i];
+		if (kvm_create_vcpu(&s->vm, &v->vcpu, i, err, sizeof(err)) < 0 ||
+		    kvm_setup_cpuid(&v->vcpu, err, sizeof(err)) < 0) {
+			fprintf(stderr, "entrybox: vCPU %u: %s\n", i, err);
+			return RUN_VERDICT_ENVIRONMENT;
+		}
+	}
+	/* Only the BSP starts at the PVH entry; the APs wait in KVM's
+	 * wait-for-SIPI state until the guest's INIT/SIPI/SIPI, as on hardware. */
+	if (kvm_set_pvh_state(&s->vcpus[0].vcpu, lg->pvh_entry, (uint32_t)lg->start_info_gpa, err, sizeof(err)) < 0) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	return RUN_VERDICT_OK;
+}
+
+static bool backend_resets_at_shutdown(enum kvm_backend b)
+{
+	return b == BACKEND_SVM;
+}
+
+static enum run_verdict boot_guest(struct session *s)
+{
+	char err[256];
+	size_t elf_len = 0;
+	void *elf = read_file(s->cfg->guest_path, &elf_len, err, sizeof(err));
+	if (!elf) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_BAD_INPUT;
+	}
+	if (kvm_open_vm(&s->vm, s->cfg->ram_bytes ? s->cfg->ram_bytes : DEFAULT_RAM, err, sizeof(err)) < 0) {
+		bool missing = errno == ENOENT || errno == EACCES || errno == ENODEV || errno == EPERM;
+		fprintf(stderr, "entrybox: %s\n", err);
+		free(elf);
+		return missing ? RUN_VERDICT_ENVIRONMENT : RUN_VERDICT_MISMATCH;
+	}
+	struct loaded_guest lg;
+	int rc = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
+	free(elf);
+	if (rc < 0) {
+		fprintf(stderr, "entrybox: %s: %s\n", s->cfg->guest_path, err);
+		return RUN_VERDICT_BAD_INPUT;
+	}
+	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
+	if (!s->syms && s->cfg->echo_serial)
+		fprintf(stderr, "entrybox: warning: no symbols: %s\n", err);
+	if (backend_resets_at_shutdown(s->backend) && ram_journal_start(&s->vm, err, sizeof(err)) < 0 &&
+	    s->cfg->echo_serial)
+		fprintf(stderr, "entrybox: warning: a triple fault will not be replayed: %s\n", err);
+	enum run_verdict v = create_vcpus(s, &lg);
+	/* The first entry is a replay point: a guest may triple-fault at once. */
+	for (unsigned i = 0; i < s->nvcpus && s->vm.journal; i++)
+		atomic_store(&s->vcpus[i].vcpu.replay_point_wanted, true);
+	return v;
+}
+
+static enum run_verdict open_trace(struct session *s)
+{
+	char err[300];
+	s->trace = trace_open(s->cfg->trace, err, sizeof(err));
+	if (s->trace)
+		return RUN_VERDICT_OK;
+	fprintf(stderr, "entrybox: %s\n", err);
+	return RUN_VERDICT_BAD_INPUT;
+}
+
+static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
+{
+	char err[300] = "";
+	if (!inject_setup(s, err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_BAD_INPUT;
+	}
+	*sweep = sweep_prepare(s, err, sizeof(err));
+	if (!*sweep && err[0]) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_BAD_INPUT;
+	}
+	return RUN_VERDICT_OK;
+}
+
+/* Where each vCPU stood when a run ended other than by the guest's own exit. */
+static void describe_end_state(struct session *s)
+{
+	struct run_result *r = s->r;
+	if (r->end == RUN_END_GUEST_EXIT)
+		return;
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct kvm_vcpu *vc = &s->vcpus[i].vcpu;
+		vc->regs_valid = vc->sregs_valid = false;
+		struct kvm_regs *regs = kvm_regs(vc);
+		struct kvm_sregs *sr = kvm_sregs(vc);
+		if (!regs || !sr)
+			continue;
+		char where[96] = "?";
+		if (s->syms)
+			symtab_describe(s->syms, regs->rip, where, sizeof(where));
+		size_t len = strlen(r->end_reason);
+		snprintf(r->end_reason + len, sizeof(r->end_reason) - len,
+			 "; vCPU %u at %s (rip 0x%llx cpl %u rsp 0x%llx cr3 0x%llx)", i, where,
+			 (unsigned long long)regs->rip, sr->cs.dpl, (unsigned long long)regs->rsp,
+			 (unsigned long long)sr->cr3);
+	}
+}
+
+static void finish_result(struct session *s)
+{
+	struct run_result *r = s->r;
+	serial_flush(&s->serial);
+	r->wall_seconds = session_now() - s->start;
+	r->exits = atomic_load(&s->exits);
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		const struct vcpu_state *v = &s->vcpus[i];
+		r->checks += v->n.checks;
+		r->hv_bounces += v->hv.bounces;
+		r->hv_irets += v->hv.irets;
+		r->hv_refused += v->hv.refused;
+		r->exits_io += v->n.exits_io;
+		r->exits_debug += v->n.exits_debug;
+		r->exits_mmio += v->n.exits_mmio;
+		r->exits_intr += v->n.exits_intr;
+		r->exits_other += v->n.exits_other;
+		r->syscall_repairs += s->vcpus[i].pvm.repairs;
+	}
+	describe_end_state(s);
+	const char *why = deviation_explain(r);
+	if (why)
+		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
+	inject_finish(s);
+	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
+		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
+	if (r->end != RUN_END_GUEST_EXIT && s->cfg->echo_serial) {
+		char tail[600];
+		serial_tail(&s->serial, tail, sizeof(tail));
+		if (tail[0])
+			fprintf(stderr, "entrybox: last console lines: %s\n", tail);
+	}
+}
+
+static void teardown(struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		if (s->vcpus[i].vcpu.run)
+			kvm_destroy_vcpu(&s->vcpus[i].vcpu);
+	if (s->vm.vm_fd >= 0 || s->vm.kvm_fd >= 0)
+		kvm_close_vm(&s->vm);
+	inject_teardown(s);
+	measure_teardown(s);
+	if (s->syms)
+		symtab_close(s->syms);
+	session_destroy(s);
+}
+
+/* The parts of a run that follow the guest, in the order the loop calls them. */
+static enum run_verdict add_observers(struct session *s)
+{
+	bool ok = measure_setup(s);
+	if (ok && s->trace)
+		ok = session_observe(s, &trace_observer, s->trace);
+	if (ok && s->inj)
+		ok = session_observe(s, &inject_observer, s->inj);
+	if (ok)
+		return RUN_VERDICT_OK;
+	fprintf(stderr, "entrybox: cannot set up the run's observers\n");
+	return RUN_VERDICT_ENVIRONMENT;
+}
+
+enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
+{
+	unsigned nvcpus = cfg->vcpus ? cfg->vcpus : 1;
+	if (nvcpus > SESSION_MAX_VCPUS) {
+		fprintf(stderr, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
+		return RUN_VERDICT_BAD_INPUT;
+	}
+	memset(r, 0, sizeof(*r));
+	struct session *s = session_create(cfg, r, nvcpus);
+	if (!s) {
+		fprintf(stderr, "entrybox: out of memory\n");
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	s->backend = backend_detect("/sys");
+	preset_result(s);
+	serial_init(&s->serial, cfg->echo_serial ? stderr : NULL, on_serial_line, s);
+
+	enum run_verdict st = boot_guest(s);
+	if (st == RUN_VERDICT_OK && cfg->trace)
+		st = open_trace(s);
+	struct sweep *sweep = NULL;
+	if (st == RUN_VERDICT_OK)
+		st = setup_injection(s, &sweep);
+	if (st == RUN_VERDICT_OK)
+		st = add_observers(s);
+	if (st == RUN_VERDICT_OK) {
+		result_json_prepare();
+		session_run_threads(s);
+		if (sweep)
+			sweep_execute(sweep, s);
+		sweep_free(sweep);
+		finish_result(s);
+		trace_finish(s->trace, s);
+		s->trace = NULL;
+		st = result_verdict(r);
+	}
+	teardown(s);
+	return st;
+}
