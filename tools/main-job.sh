@@ -26,7 +26,6 @@ ninja -C build
 if [ "$kvm" = host ]; then
 	exec ./build/tools/entrybox matrix --out build/matrix-out "$@"
 fi
-# One box, one vCPU: the matrix runs its cells one at a time there.  Two boxes
-# sharing the matrix (one per core) need `entrybox matrix` to run a given share
-# of its cells and a merge of the two results; that comes with the CLI.
-exec tools/svm-box.sh ./build/tools/entrybox matrix --out build/matrix-out "$@"
+# The cells run under entrybox's VMM in SVM boxes (one vCPU each) that share
+# one queue, one box per core (--box-jobs, default --jobs).
+exec ./build/tools/entrybox matrix --engine svm-box --out build/matrix-out "$@"

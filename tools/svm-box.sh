@@ -4,9 +4,10 @@
 # QEMU's TCG runs an AMD CPU model with SVM (one vCPU) and Debian's kernel,
 # which loads kvm_amd: /dev/kvm inside is a real SVM backend, on any machine,
 # with or without a /dev/kvm of its own.  The VM sees this machine's files at
-# the same paths: / read-only over virtio-9p, the current directory and /tmp
-# writable and shared, private tmpfs where programs expect to write (/run,
-# /var/tmp, /var/log, /var/lib/libvirt, /var/cache/libvirt, /root, /dev/shm).
+# the same paths: / read-only over virtio-9p under a private writable layer
+# (writes there stay in the box), the current directory and /tmp writable and
+# shared, and fresh tmpfs where programs keep state (/run, /var/tmp, /var/log,
+# /var/lib/libvirt, /var/cache/libvirt, /root, /dev/shm).
 # CMD runs in the same directory with the environment that matters, as root;
 # its stdout and stderr stream back live (stdin is /dev/null), and the script
 # exits with CMD's status.

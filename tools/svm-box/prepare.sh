@@ -16,8 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${ENTRYBOX_CACHE:-/var/cache/entrybox}
 # Private apt lists older than this are refreshed, so "today's kernel" is today's.
 APT_MAX_AGE_MIN=${ENTRYBOX_APT_MAX_AGE_MIN:-720}
-# The modules the box needs; their dependencies are found from the .ko files.
-BOX_MODULES=(virtio_pci 9pnet_virtio 9p kvm_amd)
+# The modules the box needs (virtio-9p, overlayfs for the private layer over
+# the host's root, kvm-amd); their dependencies are found from the .ko files.
+BOX_MODULES=(virtio_pci 9pnet_virtio 9p overlay kvm_amd)
 # Only qemu-system-x86_64, default features off: TCG, virtio-9p (virtfs) and
 # firmware from Debian's qemu-system-data/seabios, where Debian puts them.  QEMU
 # finds them relative to its binary (qemu/bin/../share/qemu), so qemu/ mirrors
