@@ -276,14 +276,20 @@ host_timeout() {
 	exit 124
 }
 
+# stopped SIGNAL STATUS: a signal ends the box (cleanup kills QEMU).
+stopped() {
+	echo "svm-box: stopped by SIG$1 while '$CMDLINE' ran; the box is gone" >&2
+	exit "$2"
+}
+
 main() {
 	[ $# -ge 1 ] || usage
 	check_config
 	CMDLINE=$*
 	trap cleanup EXIT
-	trap 'exit 129' HUP
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'stopped HUP 129' HUP
+	trap 'stopped INT 130' INT
+	trap 'stopped TERM 143' TERM
 	ctl=$(mktemp -d "$(realpath "$TMPBASE")/svm-box.XXXXXX")
 	write_run_script "$@"
 	start_qemu
