@@ -408,7 +408,10 @@ int libvirt_daemons_start_in(struct libvirt_daemons *d, const struct libvirt_dae
 	int rc = prerequisites(d, &p);
 	if (rc != 0)
 		return rc;
-	snprintf(d->dir, sizeof(d->dir), "/tmp/entrybox-libvirt-XXXXXX");
+	/* Inside the SVM box /tmp is the host's, shared over 9p, where a unix
+	 * socket cannot be bound (ENXIO); the box's own /run is a local tmpfs. */
+	const char *base = getenv("ENTRYBOX_IN_BOX") ? "/run" : "/tmp";
+	snprintf(d->dir, sizeof(d->dir), "%s/entrybox-libvirt-XXXXXX", base);
 	if (!mkdtemp(d->dir)) {
 		say(d->why, sizeof(d->why), "mkdtemp: %s", strerror(errno));
 		d->dir[0] = '\0';
