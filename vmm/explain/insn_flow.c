@@ -233,21 +233,3 @@ bool insn_flow_next(const struct insn_flow *f, uint64_t rip, const struct flow_s
 	}
 }
 
-bool insn_is_rep_string(const uint8_t *code, size_t n)
-{
-	bool rep = false;
-	for (size_t i = 0; i < n && i < X86_MAX_INSN_LEN; i++) {
-		uint8_t b = code[i];
-		if (b == 0xf2 || b == 0xf3) {
-			rep = true;
-			continue;
-		}
-		/* operand/address size, segment overrides, REX */
-		if (b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
-		    b == 0x65 || (b >= 0x40 && b <= 0x4f))
-			continue;
-		bool string = (b >= 0x6c && b <= 0x6f) || (b >= 0xa4 && b <= 0xa7) || (b >= 0xaa && b <= 0xaf);
-		return rep && string;
-	}
-	return false;
-}

@@ -170,13 +170,16 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
 	/* KVM arms a single step for the RIP it holds at KVM_SET_GUEST_DEBUG and
 	 * leaves TF out once RIP is set to anything else: a RIP the VMM rewrote
-	 * (a repair, a hypercall) goes to KVM first, and stepping is armed again. */
+	 * (a repair, a hypercall) goes to KVM first.  While stepping,
+	 * KVM_SET_GUEST_DEBUG then goes again before every run: an instruction
+	 * KVM completes itself (the OUT of a port-I/O exit, the string I/O of
+	 * the console) rewrites RFLAGS without TF, so on kvm_amd the steps after
+	 * such an exit would silently stop. */
 	if (d->step_owners && (vcpu->regs_dirty || vcpu->sregs_dirty)) {
 		if (kvm_flush_regs(vcpu) < 0)
 			return -1;
-		d->changed = true;
 	}
-	if (!d->changed && d->live.valid) {
+	if (!d->changed && d->live.valid && !d->step_owners) {
 		/* Who wants the next step may change without KVM seeing a difference. */
 		d->live.step_owners = d->step_owners;
 		return 0;

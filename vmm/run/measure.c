@@ -95,6 +95,9 @@ static enum exit_decision begin(struct measure_vcpu *m, struct vcpu_state *v, co
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->r->measure_name, sizeof(s->r->measure_name), "%s", name);
 	pthread_mutex_unlock(&s->lock);
+	/* The checkpoint's own OUT is the region's first instruction: where the
+	 * backend retired it at the exit no step will report it. */
+	m->steps = vcpu_port_io_retired_at_exit(v) ? 1 : 0;
 	/* The checkpoint sits inside a syscall: step its return half. */
 	debugctl_want_step(&v->dbg, DBG_OWNER_MEASURE, true);
 	return EXIT_CONTINUE;

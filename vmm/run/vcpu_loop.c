@@ -137,14 +137,11 @@ static enum exit_decision notify(struct vcpu_state *v, enum plain_hook h)
 	return d;
 }
 
-static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN]);
-
-static enum exit_decision notify_step(struct vcpu_state *v, uint64_t rip, unsigned owners)
+static enum exit_decision notify_step(struct vcpu_state *v, uint64_t rip, unsigned owners, bool repeats)
 {
 	struct session *s = v->s;
 	enum exit_decision d = EXIT_CONTINUE;
-	uint8_t code[MAX_INSN];
-	v->step_repeats = rip == v->resume_rip && insn_is_rep_string(code, read_code(v, code));
+	v->step_repeats = repeats;
 	for (unsigned i = 0; i < s->nobservers && d != EXIT_END; i++) {
 		const struct observer_entry *e = &s->observers[i];
 		if (e->o->on_step && (owners & (1u << e->o->owner)))
@@ -177,7 +174,7 @@ enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v)
 	if (!owners || !regs)
 		return EXIT_CONTINUE;
 	v->moved_by_vmm = true;
-	enum exit_decision d = notify_step(v, regs->rip, owners);
+	enum exit_decision d = notify_step(v, regs->rip, owners, false);
 	v->moved_by_vmm = false;
 	return d;
 }
@@ -319,6 +316,11 @@ static bool backend_hides_steps(const struct session *s)
 	return s->backend == BACKEND_PVM || s->backend == BACKEND_UNKNOWN;
 }
 
+bool vcpu_port_io_retired_at_exit(const struct vcpu_state *v)
+{
+	return backend_hides_steps(v->s);
+}
+
 /* Reads what is mapped of the instruction at RIP: it may end before an unmapped page. */
 static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN])
 {
@@ -409,9 +411,14 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 		return redeliver_guest_debug(v, c.guest_dr6_payload);
 	enum exit_decision d = EXIT_CONTINUE;
 	if (c.step) {
+		if (!step_hygiene_after_step(&v->hygiene, &v->vcpu))
+			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot take the VMM's TF out of the RFLAGS "
+					"the instruction at 0x%llx saved", v->vcpu.index,
+					(unsigned long long)v->hygiene.from_rip);
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
-		d = notify_step(v, rip, c.step_owners);
+		/* Between two iterations of a REP string instruction nothing retired. */
+		d = notify_step(v, rip, c.step_owners, v->hygiene.retired == 0);
 		/* A ring-0 application's syscall returns by `ret`: no breakpoint
 		 * needed, whoever follows the return is stepping to it. */
 		if (d != EXIT_END && rip == v->s->layout.raw.app_syscall_return && rip)
@@ -611,14 +618,11 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 	}
 	if (d == EXIT_END)
 		return d;
-	if (debugctl_stepping(&v->dbg)) {
-		struct kvm_regs *regs = kvm_regs(&v->vcpu);
-		v->resume_rip = regs ? regs->rip : 0;
-	}
 	catch_event_gate(v);
 	catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	step_hygiene_before_run(&v->hygiene, &v->vcpu, debugctl_stepping(&v->dbg));
 	return d;
 }
 

@@ -63,13 +63,6 @@ struct flow_state {
 	void *ctx;
 };
 
-/* Whether the bytes at `code` are a REP/REPNE string instruction (movs, stos,
- * lods, cmps, scas, ins, outs).  With TF set such an instruction traps after
- * every iteration, so single-stepping reports it once per iteration on
- * backends that execute it natively: a step that stays on one is an
- * iteration, not another instruction. */
-bool insn_is_rep_string(const uint8_t *code, size_t n);
-
 #define FLOW_MAX_NEXT 2
 
 /* The addresses control may reach next, exceptions and interrupts aside:

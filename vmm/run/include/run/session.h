@@ -22,6 +22,7 @@
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
 #include "kvm/shutdown_replay.h"
+#include "run/step_hygiene.h"
 #include "machine/serial.h"
 #include "result/result.h"
 #include "roles/pvm_syscall.h"
@@ -68,9 +69,13 @@ struct vcpu_state {
 	struct kvm_vcpu vcpu;
 	pthread_t thread;
 	bool thread_started;
+	/* Its thread never came back from KVM_RUN after the run ended: nothing
+	 * may touch the vCPU (its fd's ioctls would wait on the same lock). */
+	bool stuck;
 	struct debugctl dbg;
 	struct pvm_syscall pvm;
 	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
+	struct step_hygiene hygiene;      /* TF the VMM's steps leave in the guest, undone */
 	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
 	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
 	uint64_t boundary_gpr[16];
@@ -82,7 +87,6 @@ struct vcpu_state {
 	/* While observers hear of a step: it ended on the REP string instruction
 	 * it started on -- another iteration, not another instruction. */
 	bool step_repeats;
-	uint64_t resume_rip;          /* where the vCPU last entered the guest while stepping */
 	int delivered_vector;         /* the event the VMM last queued for this vCPU, -1 once seen */
 	bool gate_catch_pending;      /* ... and its gate still needs a breakpoint while stepping */
 	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
@@ -140,6 +144,8 @@ bool session_observe(struct session *s, const struct exit_observer *o, void *ctx
 void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Runs every vCPU thread until the run ends (sweeps call it once per point). */
 void session_run_threads(struct session *s);
+/* Whether a vCPU thread was left in KVM_RUN (see vcpu_state.stuck). */
+bool session_any_stuck(const struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 double session_now(void);
@@ -170,6 +176,10 @@ enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v);
  * handler's first instruction (kvm_pvm) or the whole handler (TF cleared on
  * delivery) pass unreported. */
 void vcpu_event_queued(struct vcpu_state *v, int vector);
+/* At a port-I/O exit: whether the backend has already retired the instruction
+ * (kvm_pvm: RIP is past it, and no step will report it) or finishes it when
+ * the vCPU runs again (kvm_amd, kvm_intel: the next step reports it). */
+bool vcpu_port_io_retired_at_exit(const struct vcpu_state *v);
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
 /* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
  * the vCPU then handles the boundary it was saved at before it runs again. */
