@@ -20,8 +20,19 @@ struct ebx_layout;   /* abi.h */
 /* What the command line asked of the model. */
 struct entry_mode {
 	bool pti, pcid;
-	enum ebx_bug bug;
-	const struct boot_options *opts;   /* model keys: pervcpu_sleep=, hv=, ukl_df=, ukl_tasks= */
+	/* Everything else, the model's own options included (its rows in
+	 * models.def): read them with ENTRY_OPT(mode->opts, model, key). */
+	const struct boot_options *opts;
+};
+
+/* A select hook's answer. */
+enum entry_select {
+	ENTRY_SELECTED = 0,
+	/* The model does not implement this mode or option combination: the
+	 * run is not applicable (the result says why). */
+	ENTRY_REFUSED,
+	/* The mode needs what this machine or hypervisor lacks (status 3). */
+	ENTRY_UNSUPPORTED,
 };
 
 /* How a blocking syscall waits (the kernel's part); returns the syscall's result. */
@@ -107,9 +118,9 @@ struct entry_model {
 	const char *name;
 	/* What the model declares about itself in every mode (select may refine). */
 	struct entry_traits traits;
-	/* Fills *v for the mode (v->traits starts as .traits); false with *why
-	 * when the model cannot run it. */
-	bool (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
+	/* Fills *v for the mode (v->traits starts as .traits); anything but
+	 * ENTRY_SELECTED with *why (one line) when the model cannot run it. */
+	enum entry_select (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
 	void (*switch_task)(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top);

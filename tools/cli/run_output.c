@@ -26,10 +26,11 @@ static void outcome_from_end(struct run_result *r)
  * machine: say why in one line, as for errors the CLI finds itself. */
 static void explain_refusal(const struct run_result *r, enum ebx_status status)
 {
+	const char *why = r->refused[0] ? r->refused : r->end_reason;
 	if (status == EBX_STATUS_USAGE)
-		cli_fail(status, "the guest refused its command line: %s", r->end_reason);
+		cli_fail(status, "the guest refused its command line: %s", why);
 	else if (status == EBX_STATUS_ENV)
-		cli_fail(status, "the guest lacks a CPU feature it needs: %s", r->end_reason);
+		cli_fail(status, "the guest cannot run this selection here: %s", why);
 }
 
 int run_output(const struct run_options *o, const struct selection *s, struct run_result *r,

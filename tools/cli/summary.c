@@ -71,8 +71,11 @@ static void print_engine_notes(FILE *out, const struct run_result *r)
 
 void summary_print(FILE *out, const struct run_result *r, enum ebx_status status)
 {
-	fprintf(out, "run       entry=%s pti=%s pcid=%s vcpus=%u tasks=%u scenario=%s\n", or_dash(r->model),
-		or_dash(r->pti), or_dash(r->pcid), r->vcpus, r->tasks, or_dash(r->scenario));
+	fprintf(out, "run       entry=%s pti=%s pcid=%s vcpus=%u tasks=%u scenario=%s%s%s\n", or_dash(r->model),
+		or_dash(r->pti), or_dash(r->pcid), r->vcpus, r->tasks, or_dash(r->scenario), r->options[0] ? " " : "",
+		r->options);
+	if (r->refused[0])
+		fprintf(out, "refused   %s\n", r->refused);
 	fprintf(out, "engine    %s (backend %s)\n", or_dash(r->engine), or_dash(r->backend));
 	fprintf(out, "outcome   %s (expected %s)\n", or_dash(r->outcome), or_dash(r->expected));
 	if (r->detail[0])

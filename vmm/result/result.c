@@ -103,11 +103,11 @@ static void take_count(struct json_object *obj, const char *key, unsigned *dst)
 		*dst = (unsigned)n;
 }
 
-static bool is_result_event(struct json_object *obj)
+static bool is_event(struct json_object *obj, const char *name)
 {
 	struct json_object *ev;
 	return json_object_object_get_ex(obj, "event", &ev) && json_object_is_type(ev, json_type_string) &&
-	       strcmp(json_object_get_string(ev), "result") == 0;
+	       strcmp(json_object_get_string(ev), name) == 0;
 }
 
 static void fill_from_result(struct json_object *obj, struct run_result *r)
@@ -118,6 +118,7 @@ static void fill_from_result(struct json_object *obj, struct run_result *r)
 	take_on_off(obj, "pcid", r->pcid, sizeof(r->pcid));
 	take_count(obj, "vcpus", &r->vcpus);
 	take_count(obj, "tasks", &r->tasks);
+	take_string(obj, "options", r->options, sizeof(r->options));
 	take_string(obj, "outcome", r->outcome, sizeof(r->outcome));
 	take_string(obj, "expected", r->expected, sizeof(r->expected));
 	take_string(obj, "detail", r->detail, sizeof(r->detail));
@@ -161,9 +162,11 @@ bool result_parse_serial_line(const char *line, struct run_result *r)
 	struct json_object *obj = parse_object(json, jlen);
 	if (!obj)
 		return false;
-	bool is_result = is_result_event(obj);
+	bool is_result = is_event(obj, "result");
 	if (is_result)
 		fill_from_result(obj, r);
+	else if (is_event(obj, "refused"))
+		take_string(obj, "reason", r->refused, sizeof(r->refused));
 	json_object_put(obj);
 	return is_result;
 }
@@ -233,6 +236,7 @@ static void add_identity(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "vcpus", json_object_new_int64(r->vcpus));
 	json_object_object_add(o, "tasks", json_object_new_int64(r->tasks));
 	json_object_object_add(o, "scenario", json_object_new_string(r->scenario));
+	json_object_object_add(o, "options", json_object_new_string(r->options));
 	json_object_object_add(o, "engine", json_object_new_string(r->engine));
 	json_object_object_add(o, "backend", json_object_new_string(r->backend));
 }
@@ -244,6 +248,8 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "detail", json_object_new_string(r->detail));
 	json_object_object_add(o, "end", json_object_new_string(result_end_name(r->end)));
 	json_object_object_add(o, "end_reason", json_object_new_string(r->end_reason));
+	if (r->refused[0])
+		json_object_object_add(o, "refused", json_object_new_string(r->refused));
 	json_object_object_add(o, "guest_exit_code", json_object_new_int(r->guest_exit_code));
 }
 

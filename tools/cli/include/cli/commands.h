@@ -10,5 +10,6 @@ int cmd_libvirt(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_new_model(int argc, char **argv);
 
 #endif

@@ -74,6 +74,8 @@ struct run_result {
 	char model[32], scenario[32];  /* a model name is at most 31 characters (abi.h) */
 	char pti[4], pcid[4];
 	unsigned vcpus, tasks;
+	char options[160];        /* the model's options as the guest ran them, "key=value ..." */
+	char refused[200];        /* the guest's own reason for not running: its command line, or unsupported */
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
 	char expected[32];
 	char detail[256];
