@@ -22,6 +22,7 @@
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
 #include "kvm/shutdown_replay.h"
+#include "run/step_hygiene.h"
 #include "machine/serial.h"
 #include "result/result.h"
 #include "roles/pvm_syscall.h"
@@ -70,6 +71,7 @@ struct vcpu_state {
 	struct debugctl dbg;
 	struct pvm_syscall pvm;
 	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
+	struct step_hygiene hygiene;      /* TF the VMM's steps leave in the guest, undone */
 	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
 	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
 	uint64_t boundary_gpr[16];

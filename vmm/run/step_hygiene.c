@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#include "run/step_hygiene.h"
+
+#include <string.h>
+
+#include "entrybox/x86.h"
+
+enum saved_flags { SAVES_NOTHING, SAVES_ON_STACK, SAVES_IN_R11 };
+
+/* Legacy prefixes and REX, then the opcode: PUSHF is 9C, SYSCALL 0F 05. */
+static enum saved_flags what_it_saves(const uint8_t *code, size_t len, unsigned *operand_bytes)
+{
+	size_t i = 0;
+	*operand_bytes = 8;
+	for (; i < len; i++) {
+		uint8_t b = code[i];
+		if (b == 0x66)
+			*operand_bytes = 2;
+		else if (!(b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
+			   b == 0x64 || b == 0x65 || b == 0x67 || (b >= 0x40 && b <= 0x4f)))
+			break;
+	}
+	if (i < len && code[i] == 0x9c)
+		return SAVES_ON_STACK;
+	if (i + 1 < len && code[i] == 0x0f && code[i + 1] == 0x05)
+		return SAVES_IN_R11;
+	return SAVES_NOTHING;
+}
+
+void step_hygiene_before_run(struct step_hygiene *h, struct kvm_vcpu *vcpu, bool stepping)
+{
+	h->armed = false;
+	if (!stepping)
+		return;
+	struct kvm_regs *r = kvm_regs(vcpu);
+	struct kvm_sregs *sr = kvm_sregs(vcpu);
+	if (!r || !sr)
+		return;
+	h->armed = true;
+	h->from_rip = r->rip;
+	h->from_cr3 = sr->cr3;
+}
+
+static bool clear_tf_on_stack(struct kvm_vcpu *vcpu, uint64_t cr3, uint64_t rsp, unsigned bytes)
+{
+	uint64_t gpa;
+	uint8_t word[8];
+	if (!gmem_translate(&vcpu->vm->mem, cr3, rsp, &gpa) || (gpa & (PT_PAGE_SIZE - 1)) + bytes > PT_PAGE_SIZE ||
+	    !gmem_read(&vcpu->vm->mem, gpa, word, bytes))
+		return false;
+	word[1] &= (uint8_t)~(RFLAGS_TF >> 8);   /* TF is bit 8: the second byte */
+	return gmem_write(&vcpu->vm->mem, gpa, word, bytes);
+}
+
+bool step_hygiene_after_step(struct step_hygiene *h, struct kvm_vcpu *vcpu)
+{
+	if (!h->armed)
+		return true;
+	h->armed = false;
+	uint8_t code[X86_MAX_INSN_LEN];
+	if (!gmem_read_virt(&vcpu->vm->mem, h->from_cr3, h->from_rip, code, sizeof(code)))
+		return true; /* an instruction across a page edge or gone: nothing decoded, nothing saved by us */
+	unsigned bytes;
+	struct kvm_regs *r = kvm_regs(vcpu);
+	struct kvm_sregs *sr = kvm_sregs(vcpu);
+	if (!r || !sr)
+		return false;
+	switch (what_it_saves(code, sizeof(code), &bytes)) {
+	case SAVES_ON_STACK:
+		return clear_tf_on_stack(vcpu, sr->cr3, r->rsp, bytes);
+	case SAVES_IN_R11:
+		if (r->r11 & RFLAGS_TF) {
+			r->r11 &= ~(uint64_t)RFLAGS_TF;
+			kvm_mark_regs_dirty(vcpu);
+		}
+		return true;
+	case SAVES_NOTHING:
+		break;
+	}
+	return true;
+}
