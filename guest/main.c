@@ -202,6 +202,10 @@ __noreturn void kmain(uint32_t start_info_pa)
 
 	enum scenario_outcome outcome;
 	const struct entry_traits *traits = entry_traits_active();
+	enum scenario_outcome expected = scenario_expected(sc, &k->opts, traits);
+	/* Said before anything runs, so a run that never reaches its result
+	 * line (a panic, a triple fault) is still judged against it. */
+	kprintf("@entrybox {\"event\":\"expect\",\"expected\":\"%s\"}\n", scenario_outcome_name(expected));
 	if (scenario_not_applicable(sc, &k->opts, traits, detail, sizeof(detail))) {
 		outcome = OUTCOME_NOT_APPLICABLE;
 	} else {
@@ -209,7 +213,6 @@ __noreturn void kmain(uint32_t start_info_pa)
 			sched_run_all();
 		outcome = sc->judge(&k->opts, detail, sizeof(detail));
 	}
-	enum scenario_outcome expected = scenario_expected(sc, &k->opts, traits);
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;
 	print_result(k, outcome, expected, detail);

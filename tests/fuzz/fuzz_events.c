@@ -3,8 +3,10 @@
  * Fuzz target for the exit handlers' guest-facing parsers: the input is a
  * guest's RAM plus the value it wrote to the checkpoint port, and a console
  * byte stream.  Everything the VMM does with a checkpoint before trusting it
- * runs here: record fetch, layout validation, pt_regs comparison, console
- * line assembly and result-line parsing.
+ * runs here: record fetch, layout validation, pt_regs comparison, the
+ * context-switch check (against the fixture's layout), console line
+ * assembly and the parsing of the guest's events (result, refused, expect,
+ * panic).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,11 +15,32 @@
 
 #include "check/layout.h"
 #include "check/ptregs_check.h"
+#include "check/switch_check.h"
+#include "fixtures/layout_fixture.h"
 #include "machine/events.h"
 #include "machine/serial.h"
 #include "result/result.h"
 
 #define FUZZ_RAM (16u * 1024u)
+
+/* The fixture's valid layout, for judging switch records. */
+static const struct layout *fixture_layout(void)
+{
+	static struct layout l;
+	static bool done;
+	if (!done) {
+		struct ebx_layout raw;
+		fx_build(&raw, true);
+		done = layout_validate(&raw, sizeof(raw), FX_RAM, &l, NULL, 0);
+	}
+	return &l;
+}
+
+static bool no_memory(void *ctx, uint64_t cr3, uint64_t gva, void *dst, size_t len)
+{
+	(void)ctx, (void)cr3, (void)gva, (void)dst, (void)len;
+	return false;
+}
 
 static void on_line(void *ctx, const char *line)
 {
@@ -59,6 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(&b, ram + sizeof(a), sizeof(b));
 			char detail[192];
 			ptregs_compare(&a, &b, detail, sizeof(detail));
+		} else if (ev.kind == EBX_EV_SWITCH) {
+			struct ebx_ev_switch rec;
+			memcpy(&rec, ev.payload, sizeof(rec));
+			struct vcpu_snap s = { .cpu = ev.cpu, .point = SNAP_SWITCH, .rsp = (uint64_t)port_value << 12 | 0xfffffe0000000000ull,
+					       .read_virt = no_memory };
+			struct switch_cpu_state cpu = { .pinned = (port_value & 1) != 0, .task = port_value >> 1 & 3 };
+			struct violation v = { .rule = SWITCH_RULE };
+			switch_check(&s, fixture_layout(), &rec, &cpu, &v);
 		}
 	}
 

@@ -27,7 +27,7 @@ check=("$src"/vmm/check/rules.c "$src"/vmm/check/rules_*.c "$src/vmm/check/layou
 declare -A sources=(
 	[loader]="$src/vmm/machine/loader.c $src/vmm/machine/gmem.c $src/pagetables/pagetables.c"
 	[layout]="${check[*]}"
-	[events]="$src/vmm/machine/events.c $src/vmm/check/ptregs_check.c $src/vmm/machine/serial.c $src/vmm/result/result.c $src/vmm/result/result_inject.c ${check[*]} $src/vmm/machine/gmem.c $src/pagetables/pagetables.c"
+	[events]="$src/vmm/machine/events.c $src/vmm/check/ptregs_check.c $src/vmm/check/switch_check.c $src/tests/fixtures/layout_fixture.c $src/vmm/machine/serial.c $src/vmm/result/result.c $src/vmm/result/result_inject.c ${check[*]} $src/vmm/machine/gmem.c $src/pagetables/pagetables.c"
 )
 declare -A libs=([loader]="$(pkg-config --libs libelf)" [layout]="" [events]="$(pkg-config --libs json-c)")
 

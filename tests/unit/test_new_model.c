@@ -50,8 +50,8 @@ START_TEST(identifiers_and_row)
 	/* Not a prefix of a longer word, not inside another identifier. */
 	expect_copy(&ukl, "uklx ukl2 my_ukl_x PCPU_UKL_IN_USER", "uklx ukl2 my_ukl_x PCPU_UKL_IN_USER");
 	/* Code names it by id, text by name, paths by id. */
-	expect_copy(&ukl, "ENTRY_OPT(mode->opts, ukl, ukl_df) /* the ukl model, entry/ukl/ */ \"entry=ukl\"",
-		    "ENTRY_OPT(mode->opts, my_ukl, ukl_df) /* the my-ukl model, entry/my_ukl/ */ \"entry=my-ukl\"");
+	expect_copy(&ukl, "ENTRY_OPT(mode->opts, ukl, ukl_df) /* the ukl model, entry/ukl/, ukl.c. */ \"entry=ukl\"",
+		    "ENTRY_OPT(mode->opts, my_ukl, ukl_df) /* the my-ukl model, entry/my_ukl/, my_ukl.c. */ \"entry=my-ukl\"");
 	/* A quote in a character literal opens no string. */
 	expect_copy(&ukl, "c == '\"' ? ukl_x : 0; \"ukl\"", "c == '\"' ? my_ukl_x : 0; \"my-ukl\"");
 }

@@ -158,8 +158,9 @@ static void rename_ident(const struct model_copy *c, struct buf *b, const char *
 	}
 	if (strlen(c->from_id) == len && strncmp(s, c->from_id, len) == 0) {
 		/* Code names the model by its id (ENTRY_OPT(opts, kpti, bug)), and so
-		 * does a path (entry/kpti/); other text by its name. */
-		puts_b(b, where == IN_CODE || s[len] == '/' ? c->id : c->name);
+		 * does a path (entry/kpti/, kpti.c); other text by its name. */
+		bool path = s[len] == '/' || (s[len] == '.' && strchr("chSd", s[len + 1]) && s[len + 1]);
+		puts_b(b, where == IN_CODE || path ? c->id : c->name);
 		return;
 	}
 	if (starts_with_id(s, len, c->from_id) && !is_shared(c, s, len)) {

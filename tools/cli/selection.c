@@ -175,4 +175,12 @@ void selection_fill_result(const struct selection *s, struct run_result *r)
 		r->vcpus = (unsigned)s->vcpus;
 	if (r->tasks == 0)
 		r->tasks = (unsigned)s->tasks;
+	/* A run that died before its result line still says the options it was given. */
+	if (r->options[0])
+		return;
+	size_t used = 0;
+	for (size_t i = 0; i < s->nextra && used < sizeof(r->options); i++) {
+		int n = snprintf(r->options + used, sizeof(r->options) - used, "%s%s", i ? " " : "", s->extra[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
 }

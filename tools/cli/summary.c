@@ -41,6 +41,38 @@ static void print_violations(FILE *out, const struct run_result *r)
 			RESULT_MAX_VIOLATIONS);
 }
 
+static void print_panic(FILE *out, const struct run_result *r)
+{
+	const struct guest_panic *p = &r->panic;
+	if (!p->seen)
+		return;
+	if (!p->exception) {
+		fprintf(out, "panic     %s\n", or_dash(p->message));
+		return;
+	}
+	fprintf(out, "panic     %s (vector %u) at %s", result_vector_name(p->vector), p->vector,
+		p->symbol[0] ? p->symbol : "?");
+	if (p->source[0])
+		fprintf(out, " (%s)", p->source);
+	fprintf(out, ", error 0x%llx, cr2 0x%llx\n", (unsigned long long)p->error, (unsigned long long)p->cr2);
+	fprintf(out, "          rsp 0x%llx on %s, cr3 ", (unsigned long long)p->rsp, or_dash(p->stack));
+	if (p->cr3_known)
+		fprintf(out, "0x%llx (%s)\n", (unsigned long long)p->cr3, p->cr3_kind);
+	else
+		fprintf(out, "%s\n", or_dash(p->cr3_kind));
+}
+
+static void print_fault_watch(FILE *out, const struct run_result *r)
+{
+	if (!r->faults_watched[0] && !r->faults_unwatched[0])
+		return;
+	fprintf(out, "faults    kernel-mode %s judged where they happen (%llu seen)", or_dash(r->faults_watched),
+		(unsigned long long)r->faults_judged);
+	if (r->faults_unwatched[0])
+		fprintf(out, "; no breakpoint left for %s", r->faults_unwatched);
+	fputc('\n', out);
+}
+
 static void print_measure(FILE *out, const struct run_result *r)
 {
 	if (!r->measure_name[0])
@@ -91,6 +123,8 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 	if (r->backend_deviation[0])
 		fprintf(out, "deviation %s (a known %s behaviour, not the entry model's)\n", r->backend_deviation,
 			r->backend);
+	print_panic(out, r);
+	print_fault_watch(out, r);
 	print_measure(out, r);
 	result_inject_print(out, r);
 	print_violations(out, r);

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "entrybox/abi.h"
@@ -103,6 +104,37 @@ static void take_count(struct json_object *obj, const char *key, unsigned *dst)
 		*dst = (unsigned)n;
 }
 
+static bool take_hex(struct json_object *obj, const char *key, uint64_t *dst)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	const char *s = json_object_get_string(v);
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 16);
+	if (strncmp(s, "0x", 2) != 0 || *end != '\0' || errno)
+		return false;
+	*dst = n;
+	return true;
+}
+
+/* The guest's "panic" event: an unexpected kernel exception and its frame. */
+static void fill_panic(struct json_object *obj, struct run_result *r)
+{
+	struct guest_panic *p = &r->panic;
+	unsigned vector = 256;
+	take_count(obj, "vector", &vector);
+	if (vector > 255 || !take_hex(obj, "rip", &p->rip))
+		return;
+	p->seen = p->exception = true;
+	p->vector = vector;
+	take_hex(obj, "error", &p->error);
+	take_hex(obj, "cr2", &p->cr2);
+	take_hex(obj, "rsp", &p->rsp);
+	take_string(obj, "stack", p->stack, sizeof(p->stack));
+}
+
 static bool is_event(struct json_object *obj, const char *name)
 {
 	struct json_object *ev;
@@ -147,14 +179,35 @@ void result_json_prepare(void)
 	json_object_put(o);
 }
 
+/* The guest's human panic line, "entrybox: panic: <what>", printable ASCII only. */
+static void take_panic_line(const char *line, size_t len, struct run_result *r)
+{
+	static const char prefix[] = "entrybox: panic: ";
+	size_t n = sizeof(prefix) - 1, i = 0;
+	if (len <= n || strncmp(line, prefix, n) != 0)
+		return;
+	for (; n + i < len && i + 1 < sizeof(r->panic.message); i++) {
+		unsigned char c = (unsigned char)line[n + i];
+		r->panic.message[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	r->panic.message[i] = '\0';
+	while (i > 0 && r->panic.message[i - 1] == '?')
+		r->panic.message[--i] = '\0';   /* the line's own CR/LF */
+	r->panic.seen = true;
+}
+
 bool result_parse_serial_line(const char *line, struct run_result *r)
 {
 	static const char prefix[] = EBX_SERIAL_PREFIX;
 	if (!line || !r)
 		return false;
 	size_t len = strnlen(line, RESULT_LINE_MAX + 1);
-	if (len > RESULT_LINE_MAX || strncmp(line, prefix, sizeof(prefix) - 1) != 0)
+	if (len > RESULT_LINE_MAX)
 		return false;
+	if (strncmp(line, prefix, sizeof(prefix) - 1) != 0) {
+		take_panic_line(line, len, r);
+		return false;
+	}
 	const char *json = line + sizeof(prefix) - 1;
 	size_t jlen = len - (sizeof(prefix) - 1);
 	while (jlen > 0 && (json[jlen - 1] == '\n' || json[jlen - 1] == '\r' || json[jlen - 1] == ' '))
@@ -167,8 +220,21 @@ bool result_parse_serial_line(const char *line, struct run_result *r)
 		fill_from_result(obj, r);
 	else if (is_event(obj, "refused"))
 		take_string(obj, "reason", r->refused, sizeof(r->refused));
+	else if (is_event(obj, "expect"))
+		take_string(obj, "expected", r->expected, sizeof(r->expected));
+	else if (is_event(obj, "panic"))
+		fill_panic(obj, r);
 	json_object_put(obj);
 	return is_result;
+}
+
+const char *result_vector_name(unsigned vector)
+{
+	static const char *const names[32] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "coprocessor overrun", "#TS", "#NP",
+		"#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	};
+	return vector < 32 && names[vector] ? names[vector] : vector < 32 ? "reserved vector" : "interrupt";
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -253,8 +319,44 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "guest_exit_code", json_object_new_int(r->guest_exit_code));
 }
 
+static struct json_object *panic_json(const struct run_result *r)
+{
+	const struct guest_panic *p = &r->panic;
+	if (!p->seen)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(p->message));
+	if (!p->exception)
+		return o;
+	json_object_object_add(o, "vector", json_object_new_int((int)p->vector));
+	json_object_object_add(o, "vector_name", json_object_new_string(result_vector_name(p->vector)));
+	json_object_object_add(o, "rip", hex(p->rip));
+	json_object_object_add(o, "symbol", json_object_new_string(p->symbol));
+	json_object_object_add(o, "source", json_object_new_string(p->source));
+	json_object_object_add(o, "error", hex(p->error));
+	json_object_object_add(o, "cr2", hex(p->cr2));
+	json_object_object_add(o, "rsp", hex(p->rsp));
+	json_object_object_add(o, "stack", json_object_new_string(p->stack));
+	json_object_object_add(o, "cr3", p->cr3_known ? hex(p->cr3) : NULL);
+	json_object_object_add(o, "cr3_kind", json_object_new_string(p->cr3_kind));
+	return o;
+}
+
+static struct json_object *fault_watch_json(const struct run_result *r)
+{
+	if (!r->faults_watched[0] && !r->faults_unwatched[0])
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "watched", json_object_new_string(r->faults_watched));
+	json_object_object_add(o, "unwatched", json_object_new_string(r->faults_unwatched));
+	json_object_object_add(o, "judged", json_object_new_uint64(r->faults_judged));
+	return o;
+}
+
 static void add_counters(struct json_object *o, const struct run_result *r)
 {
+	json_object_object_add(o, "panic", panic_json(r));
+	json_object_object_add(o, "fault_watch", fault_watch_json(r));
 	if (r->hv_bounces || r->hv_irets || r->hv_refused) {
 		json_object *hc = json_object_new_object();
 		json_object_object_add(hc, "syscall_bounces", json_object_new_uint64(r->hv_bounces));

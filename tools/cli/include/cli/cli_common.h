@@ -51,6 +51,13 @@ struct run_options {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE }, \
 	{ "help", no_argument, NULL, OPT_HELP }
 
+/* A file the run will write (--json FILE, --trace FILE): 0 when it can be
+ * written -- its folder exists and is writable, and the file, if there, is a
+ * writable regular file -- else EBX_STATUS_USAGE after one line naming flag.
+ * Checked before the run, so a long run does not end in an unwritable path.
+ * "-" (stdout) passes. */
+int cli_check_output_path(const char *flag, const char *path);
+
 /* Applies one run option: 0 done, EBX_STATUS_USAGE after an error line, 1 not a run option. */
 int run_options_apply(struct run_options *o, int opt, const char *arg);
 

@@ -16,7 +16,7 @@
 
 struct violation {
 	const char *rule;     /* the rule's name */
-	char detail[192];     /* one line: what was expected and what was seen */
+	char detail[320];     /* one line: what was expected and what was seen */
 };
 
 struct rule {

@@ -35,7 +35,7 @@ struct violation_report {
 	char insn[96];            /* disassembly of the instruction at RIP */
 	char source[128];         /* file:line when DWARF has it */
 	char stack[48];           /* name of the stack region RSP is in, or "unregistered" */
-	char detail[192];
+	char detail[320];
 	uint64_t rip, rsp, cr3, gs_base;
 	uint32_t cpu;
 	uint8_t cpl;
@@ -66,6 +66,20 @@ struct sweep_report {
 	double wall_seconds;      /* the whole sweep, baseline run included */
 	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
 	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
+};
+
+/* A guest panic, from its console ("panic" event and panic line), with what
+ * the engine adds: where RIP is in the image, the stack RSP was on, and the
+ * CR3 the exception was taken on when the VMM watched it. */
+struct guest_panic {
+	bool seen;                /* the guest said it panics */
+	bool exception;           /* an unexpected kernel-mode exception: the fields below */
+	unsigned vector;
+	uint64_t error, rip, cr2, rsp, cr3;
+	bool cr3_known;
+	char message[200];        /* the guest's own panic line */
+	char symbol[96], source[128], stack[48];
+	char cr3_kind[96];        /* "user PGD of task 0", ..., or why it is not known */
 };
 
 struct run_result {
@@ -99,8 +113,13 @@ struct run_result {
 	uint64_t measure_trips, measure_trip_min, measure_trip_median, measure_trip_max;
 	double wall_seconds;
 	char backend_deviation[160]; /* a known backend deviation explains the mismatch (deviations.h) */
+	/* Kernel-mode exceptions the rules judge where they happen: the vectors
+	 * watched, those no breakpoint was left for, how many were judged. */
+	char faults_watched[32], faults_unwatched[32];
+	uint64_t faults_judged;
 	char end_reason[256];     /* one line: how the run ended and why */
 	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	struct guest_panic panic;
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
 	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
@@ -126,7 +145,10 @@ void result_json_prepare(void);
  * fields of r and return true. */
 bool result_parse_serial_line(const char *line, struct run_result *r);
 
-/* Write r as the one JSON object of design.md §8 (json-c). */
+/* "#PF" and the like for an exception vector, "vector N" past the named ones. */
+const char *result_vector_name(unsigned vector);
+
+/* Write r as the one JSON object of docs/design.md, "The CLI contract" (json-c). */
 int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
 
 #endif
