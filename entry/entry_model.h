@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An entry model (design.md §5): the code between a ring-3 event (SYSCALL,
+ * An entry model (docs/design.md §5): the code between a ring-3 event (SYSCALL,
  * exception, interrupt) and the kernel's C handlers, and the way back.  One
  * folder per model (entry/<name>/: its assembler stubs and their C side)
  * plus one row in models.def; the kernel picks the row from entry= at boot.
@@ -72,7 +72,7 @@ enum entry_app_fault {
 };
 
 /*
- * What a model declares about itself (design.md "Traits").  The model's row
+ * What a model declares about itself (docs/design.md §5).  The model's row
  * gives the defaults (struct entry_model.traits); its select hook may change
  * them for the selected mode (a policy, an option).  The kernel, the
  * scenarios' expectations and -- through the layout -- the VMM's rules read

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest command line (docs/design.md, "The guest <-> VMM contract"):
+ * The guest command line (docs/design.md §2):
  * space-separated KEY=VALUE.  The selection keys (entry, pti, pcid, vcpus,
  * tasks, scenario, iters) every model takes; any other key is an option of
  * the selected model, from its rows in entry/models.def.  The parser is pure

@@ -5,6 +5,7 @@
 
 #include "check/ptregs_check.h"
 #include "check/rules.h"
+#include "check/switch_check.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "inject/inject_spec.h"
@@ -58,11 +59,13 @@ static void list_rules(void)
 {
 	size_t n = 0;
 	const struct rule *rules = rules_table(&n);
-	puts("rules (checked at every exit by entrybox run):");
+	puts("rules (checked by entrybox run at every exit, and on the faulting instruction of every kernel-mode #PF, #GP,"
+	     " #DF and #UD it watches):");
 	for (size_t i = 0; i < n; i++)
 		row(rules[i].name, rules[i].summary);
 	puts("rules (checked at the guest's checkpoints):");
 	row(PTREGS_RULE, PTREGS_RULE_SUMMARY);
+	row(SWITCH_RULE, SWITCH_RULE_SUMMARY);
 }
 
 static void list_injections(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* entrybox: one command per subcommand function (design.md §8). */
+/* entrybox: one command per subcommand function (docs/design.md §8). */
 #include <stdio.h>
 #include <string.h>
 

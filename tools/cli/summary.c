@@ -90,7 +90,7 @@ static void print_measure(FILE *out, const struct run_result *r)
 			(unsigned long long)r->measure_trip_max, (unsigned long long)r->measure_trips);
 }
 
-/* Facts about the engine that change how to read the outcome (design.md §10). */
+/* Facts about the engine that change how to read the outcome (docs/design.md §10). */
 static void print_engine_notes(FILE *out, const struct run_result *r)
 {
 	if (strcmp(r->engine, "qemu-kvm") == 0 && strcmp(r->backend, "pvm") == 0)

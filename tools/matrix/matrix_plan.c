@@ -270,10 +270,20 @@ int matrix_plan_build(struct matrix *m)
 	return 0;
 }
 
+/* The model has the option KEY and VALUE is one of its values. */
 static bool model_takes(unsigned model, const char *arg)
 {
 	size_t keylen = strcspn(arg, "=");
-	return entry_table_option_find(model, arg, keylen) >= 0;
+	int opt = entry_table_option_find(model, arg, keylen);
+	if (opt < 0 || arg[keylen] != '=')
+		return false;
+	const struct entry_option_desc *d = entry_table_option((unsigned)opt);
+	const char *value = arg + keylen + 1;
+	if (!d->numeric)
+		return entry_table_value_find((unsigned)opt, value, strlen(value)) >= 0;
+	char *end;
+	unsigned long n = strtoul(value, &end, 10);
+	return value[0] >= '0' && value[0] <= '9' && *end == '\0' && n >= d->lo && n <= d->hi;
 }
 
 size_t matrix_plan_extras(const struct matrix_options *o, const char *model, const char **out, size_t max)
@@ -302,6 +312,5 @@ int matrix_plan_check_extra(const char *arg)
 	for (unsigned m = 0; m < entry_table_model_count(); m++)
 		if (model_takes(m, arg))
 			return 0;
-	return cli_fail(EBX_STATUS_USAGE, "--extra %s: no model takes %.*s= (see entrybox list)", arg,
-			(int)strcspn(arg, "="), arg);
+	return cli_fail(EBX_STATUS_USAGE, "--extra %s: no model takes it (see entrybox list)", arg);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Run results: the verdict they come to, the guest's "@entrybox" result
- * line, and the JSON object of design.md §8.
+ * line, and the JSON object of docs/design.md §8.
  *
  * The serial line comes from the guest, which this project treats as hostile:
  * the parser bounds the line, ignores fields of the wrong type or shape, and
@@ -53,7 +53,7 @@ enum run_verdict result_verdict(const struct run_result *r)
 	if (r->end != RUN_END_GUEST_EXIT)
 		return abnormal_end_expected(r) ? RUN_VERDICT_OK : RUN_VERDICT_MISMATCH;
 	/* The guest refused its command line or lacks a CPU feature: that is the
-	 * input or the machine, not a wrong outcome (design.md §8 statuses). */
+	 * input or the machine, not a wrong outcome (docs/design.md §8 statuses). */
 	if (r->guest_exit_code == EBX_GUEST_EXIT_BAD_CMDLINE)
 		return RUN_VERDICT_BAD_INPUT;
 	if (r->guest_exit_code == EBX_GUEST_EXIT_UNSUPPORTED)

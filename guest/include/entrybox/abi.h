@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest <-> VMM contract (design.md §2-§3).  Included by the freestanding
+ * The guest <-> VMM contract (docs/design.md §2-§3).  Included by the freestanding
  * guest and by the hosted VMM, so it uses only fixed-width types and no libc.
  *
  * Every structure here is read by the VMM from guest memory: the VMM must

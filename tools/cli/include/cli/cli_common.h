@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What every entrybox subcommand shares: one-line errors, value parsing, and
- * the getopt_long loop with the exit statuses of design.md §8. */
+ * the getopt_long loop with the exit statuses of docs/design.md §8. */
 #ifndef ENTRYBOX_CLI_COMMON_H
 #define ENTRYBOX_CLI_COMMON_H
 

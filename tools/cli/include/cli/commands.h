@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The entrybox subcommands (design.md §8).  Each takes argv with argv[0] the
+/* The entrybox subcommands (docs/design.md §8).  Each takes argv with argv[0] the
  * subcommand's name and returns the process exit status. */
 #ifndef ENTRYBOX_COMMANDS_H
 #define ENTRYBOX_COMMANDS_H

@@ -11,7 +11,7 @@
 #define RESULT_MAX_INJECTIONS 8
 
 /* How a finished run is judged, whatever engine ran it.  The values are the
- * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
+ * JSON's "status" and the CLI's exit statuses of docs/design.md §8 (the CLI maps
  * them in tools/cli/status.h and asserts that they agree). */
 enum run_verdict {
 	RUN_VERDICT_OK = 0,          /* outcome matched expectation, no violation */
@@ -148,7 +148,7 @@ bool result_parse_serial_line(const char *line, struct run_result *r);
 /* "#PF" and the like for an exception vector, "vector N" past the named ones. */
 const char *result_vector_name(unsigned vector);
 
-/* Write r as the one JSON object of docs/design.md, "The CLI contract" (json-c). */
+/* Write r as the one JSON object of docs/design.md §8 (json-c). */
 int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
 
 #endif
