@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A new model is its folder and its rows, for real: a copy of the source
- * tree gets one throw-away model per template from `entrybox new-model`,
- * builds with no other edit (meson lists the folders, the option parser,
- * `entrybox list` and the per-model tests read models.def), and the copy's
- * own e2e catalog runs a throw-away model.
+ * tree gets one throw-away model per template from `entrybox new-model` and
+ * a throw-away pervcpu sleep policy (its file and its row), builds with no
+ * other edit (meson lists the folders, the option parser, `entrybox list`
+ * and the per-model tests read the rows), and the copy's own e2e catalog
+ * runs a throw-away model.
  *
  *   test_new_model_tree build    copy the tree, add the models, build  (suite e2e)
  *   test_new_model_tree catalog  run them under KVM                    (suite kvm)
@@ -31,6 +32,38 @@ static const char *const templates[] = { "kpti", "pertask", "pervcpu", "xen", "u
 #define CATALOG_MODEL "tmp-pervcpu"
 
 static char src[1024], build[1024], logpath[1100];
+
+/* A fourth pervcpu sleep policy: the task keeps the vCPU while it waits, as pin does. */
+static const char policy_file[] =
+	"/* pervcpu_sleep=hold: a throw-away policy (tests/e2e/test_new_model_tree.c). */\n"
+	"#include \"pervcpu/policy.h\"\n"
+	"#include \"sched/sched.h\"\n"
+	"\n"
+	"static long hold_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg)\n"
+	"{\n"
+	"	long ret;\n"
+	"\n"
+	"	(void)regs;\n"
+	"	(void)in_entry;\n"
+	"	sched_reserve(current_task());\n"
+	"	ret = wait(arg);\n"
+	"	sched_reserve(NULL);\n"
+	"	return ret;\n"
+	"}\n"
+	"\n"
+	"const struct pervcpu_policy pervcpu_policy_hold = {\n"
+	"	.name = \"hold\", .block_in_entry = ENTRY_BLOCK_PINS_CPU, .block = hold_block,\n"
+	"};\n";
+static const char policy_row[] =
+	"ENTRY_VALUE(pervcpu, pervcpu_sleep, hold, \"hold\", \"a throw-away policy: the task keeps the vCPU\")\n";
+
+static void append(const char *path, const char *text, bool create)
+{
+	FILE *f = fopen(path, create ? "wx" : "a");
+	ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+	ck_assert(fputs(text, f) >= 0);
+	ck_assert(fclose(f) == 0);
+}
 
 static const char *need_env(const char *name)
 {
@@ -108,6 +141,12 @@ START_TEST(copy_add_and_build)
 		must_run(name, (const char *const[]){ bin, "new-model", name, "--from", templates[i], "--source", src, NULL },
 			 NULL);
 	}
+	/* A new pervcpu policy: one file, one row. */
+	char policy[1200];
+	snprintf(policy, sizeof(policy), "%s/entry/pervcpu/hold.c", src);
+	append(policy, policy_file, true);
+	snprintf(policy, sizeof(policy), "%s/entry/pervcpu/policies.def", src);
+	append(policy, policy_row, false);
 	/* Once more: the name is taken now, and nothing is written. */
 	ck_assert_int_eq(run((const char *const[]){ bin, "new-model", "tmp-kpti", "--from", "kpti", "--source", src, NULL },
 			     NULL), 2);
@@ -120,7 +159,8 @@ START_TEST(copy_add_and_build)
 	/* The copy's CLI knows the models and their options. */
 	char list[9000];
 	snprintf(list, sizeof(list), "'%s/tools/entrybox' list | grep -q '^  tmp-pervcpu ' && "
-		 "'%s/tools/entrybox' list | grep -A1 '^  tmp-xen ' | grep -q 'hv='", build, build);
+		 "'%s/tools/entrybox' list | grep -A1 '^  tmp-xen ' | grep -q 'hv=' && "
+		 "'%s/tools/entrybox' list | grep -q '^        hold  *a throw-away policy'", build, build, build);
 	must_run("entrybox list of the copy", (const char *const[]){ "sh", "-c", list, NULL }, NULL);
 }
 END_TEST
@@ -171,6 +211,24 @@ START_TEST(each_copy_runs)
 }
 END_TEST
 
+/* The throw-away policy judges as its traits say: it keeps the vCPU, so the sleep passes. */
+START_TEST(new_policy_runs)
+{
+	char bin[1100], guest[1100];
+	const char *vcpus = _i ? "2" : "1";
+	copy_binaries(bin, sizeof(bin), guest, sizeof(guest));
+	setenv("ENTRYBOX_BIN", bin, 1);
+	const char *args[] = { "run", "--guest", guest, "--entry", "pervcpu", "--vcpus", vcpus, "--scenario",
+			       "sleep-in-entry", "pervcpu_sleep=hold", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.status == 0 && r.json, "pervcpu_sleep=hold vcpus=%s: status %d: %s", vcpus, r.status, r.stderr_text);
+	ck_assert_str_eq(e2e_str(r.json, "outcome"), "pass");
+	ck_assert_str_eq(e2e_str(r.json, "options"), "pervcpu_sleep=hold");
+	e2e_free(&r);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	bool catalog = argc > 1 && strcmp(argv[1], "catalog") == 0;
@@ -183,6 +241,7 @@ int main(int argc, char **argv)
 	if (catalog) {
 		tcase_add_test(tc, copy_runs_its_catalog);
 		tcase_add_loop_test(tc, each_copy_runs, 0, (int)(2 * NTEMPLATES));
+		tcase_add_loop_test(tc, new_policy_runs, 0, 2);
 	} else {
 		tcase_add_test(tc, copy_add_and_build);
 	}
