@@ -121,6 +121,31 @@ START_TEST(kernel_exceptions_are_watched)
 }
 END_TEST
 
+/* A #GP injected into kernel code: judged on its instruction where a debug
+ * register was left for #GP, and said to be unjudged where none was (kvm_pvm,
+ * where --inject takes the last free one). */
+START_TEST(kernel_gp_is_judged_or_said_unjudged)
+{
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--inject", "gp@kpti_syscall_c", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.json, "no JSON: %s", r.stderr_text);
+	json_object *p = NULL, *fw = NULL;
+	ck_assert(json_object_object_get_ex(r.json, "panic", &p) && p);
+	ck_assert(json_object_object_get_ex(r.json, "fault_watch", &fw) && fw);
+	ck_assert_int_eq(e2e_int(p, "vector"), 13);
+	ck_assert_str_eq(e2e_str(p, "symbol"), "kpti_syscall_c+0x0");
+	if (strstr(e2e_str(fw, "watched"), "#GP")) {
+		ck_assert_int_ge(e2e_int(fw, "judged"), 1);
+		ck_assert_str_eq(e2e_str(p, "cr3_kind"), "kernel PGD of task 0");
+	} else {
+		ck_assert_msg(strstr(e2e_str(fw, "unwatched"), "#GP"), "unwatched: %s", e2e_str(fw, "unwatched"));
+		ck_assert_msg(strstr(e2e_str(p, "cr3_kind"), "that check did not run"), "cr3_kind: %s", e2e_str(p, "cr3_kind"));
+	}
+	e2e_free(&r);
+}
+END_TEST
+
 START_TEST(a_mode_the_model_refuses_is_not_applicable)
 {
 	const char *args[] = { "run", "--entry", "kpti-cswitch", "--pti", "off", "bug=kstack-before-cr3", NULL };
@@ -147,6 +172,7 @@ int main(void)
 			    (int)(2 * sizeof(safe_blocks) / sizeof(safe_blocks[0])));
 	tcase_add_test(tc, kernel_exceptions_are_watched);
 	tcase_add_test(tc, a_mode_the_model_refuses_is_not_applicable);
+	tcase_add_test(tc, kernel_gp_is_judged_or_said_unjudged);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

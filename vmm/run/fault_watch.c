@@ -80,12 +80,27 @@ bool fault_watch_decode_stub(const uint8_t *c, size_t n, uint64_t rip, uint64_t 
 	return false;
 }
 
-static bool gate_target(struct kvm_vcpu *vc, unsigned vector, uint64_t *target)
+/* The guest as the plan reads it: the IDT the layout names (one for every
+ * CPU) through a kernel page table, whatever the arming vCPU runs on (an AP
+ * may not have started yet). */
+struct guest_view {
+	struct gmem *mem;
+	uint64_t cr3, idt;
+};
+
+static bool view_of(struct session *s, struct guest_view *g)
 {
-	struct kvm_sregs *sr = kvm_sregs(vc);
+	const struct ebx_layout *l = &s->layout.raw;
+	if (!s->layout.valid || l->ntasks == 0)
+		return false;
+	*g = (struct guest_view){ &s->vm.mem, l->tasks[0].kernel_pgd, l->cpus[0].idt_gva };
+	return true;
+}
+
+static bool gate_target(const struct guest_view *gv, unsigned vector, uint64_t *target)
+{
 	uint8_t g[GATE_SIZE];
-	if (!sr || (uint64_t)vector * GATE_SIZE + GATE_SIZE - 1 > sr->idt.limit ||
-	    !gmem_read_virt(&vc->vm->mem, sr->cr3, sr->idt.base + vector * GATE_SIZE, g, sizeof(g)))
+	if (!gmem_read_virt(gv->mem, gv->cr3, gv->idt + vector * GATE_SIZE, g, sizeof(g)))
 		return false;
 	uint64_t lo = (uint64_t)g[0] | (uint64_t)g[1] << 8, mid = (uint64_t)g[6] | (uint64_t)g[7] << 8;
 	uint32_t hi;
@@ -96,15 +111,14 @@ static bool gate_target(struct kvm_vcpu *vc, unsigned vector, uint64_t *target)
 
 /* Where the stub of `vector` leads: its common path when it pushes exactly
  * [vector][error] over the hardware frame and jumps, else its gate. */
-static struct watch where_to_watch(struct kvm_vcpu *vc, unsigned vector, uint64_t gate)
+static struct watch where_to_watch(const struct guest_view *gv, unsigned vector, uint64_t gate)
 {
-	struct kvm_sregs *sr = kvm_sregs(vc);
 	uint8_t code[STUB_BYTES];
 	uint64_t target;
 	unsigned pushes;
 	int64_t last = -1;
 	struct watch w = { gate, 1u << vector, false };
-	if (sr && gmem_read_virt(&vc->vm->mem, sr->cr3, gate, code, sizeof(code)) &&
+	if (gmem_read_virt(gv->mem, gv->cr3, gate, code, sizeof(code)) &&
 	    fault_watch_decode_stub(code, sizeof(code), gate, &target, &pushes, &last) && last == (int64_t)vector &&
 	    pushes + (has_error_code(vector) ? 1u : 0u) == 2)
 		w = (struct watch){ target, 1u << vector, true };
@@ -123,20 +137,23 @@ static void add_watch(struct fault_watch *fw, struct watch w)
 		fw->w[fw->nw++] = w;
 }
 
-/* Once, from the first vCPU to arm (the IDT is one for every CPU). */
-static void plan(struct fault_watch *fw, struct vcpu_state *v)
+/* Once, from the first vCPU to arm after the layout: a vector whose gate
+ * cannot be read stays unwatched, and the result says so. */
+static void plan(struct fault_watch *fw)
 {
 	struct session *s = fw->s;
+	struct guest_view gv;
+	bool readable = view_of(s, &gv);
 	for (size_t i = 0; i < NWATCHED; i++) {
 		unsigned vec = watched[i];
 		uint64_t gate;
 		fw->wanted |= 1u << vec;
-		if (!gate_target(&v->vcpu, vec, &gate))
+		if (!readable || !gate_target(&gv, vec, &gate))
 			continue;
 		/* On kvm_pvm the #PF gate is the boundary's breakpoint: its faults come through on_user_fault. */
 		if (vec == VEC_PF && s->pf_handler == gate)
 			continue;
-		add_watch(fw, where_to_watch(&v->vcpu, vec, gate));
+		add_watch(fw, where_to_watch(&gv, vec, gate));
 	}
 	/* Where slots run short, the breakpoint that judges more vectors first. */
 	for (unsigned i = 1; i < fw->nw; i++)
@@ -203,9 +220,10 @@ static enum exit_decision at_gate(struct fault_watch *fw, struct vcpu_state *v, 
 	struct kvm_regs *r = kvm_regs(&v->vcpu);
 	unsigned e = has_error_code(vector) ? 1 : 0;
 	uint64_t q[5];
+	/* A frame the CPU just pushed is readable; a guest that jumps here with
+	 * RSP elsewhere is not taking an exception, and not judged as one. */
 	if (!r || !read_u64s(v, r->rsp, q, e + 4))
-		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: the frame of exception %u is unreadable",
-				v->vcpu.index, vector);
+		return EXIT_CONTINUE;
 	struct frame f = { q[e], q[e + 1], q[e + 2], q[e + 3] };
 	return judge(fw, v, vector, e ? q[0] : 0, &f);
 }
@@ -215,10 +233,7 @@ static enum exit_decision at_common(struct fault_watch *fw, struct vcpu_state *v
 {
 	struct kvm_regs *r = kvm_regs(&v->vcpu);
 	uint64_t q[6];
-	if (!r || !read_u64s(v, r->rsp, q, 6))
-		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: the stub frame at 0x%llx is unreadable", v->vcpu.index,
-				(unsigned long long)r->rip);
-	if (q[0] >= 32 || !(vectors & (1u << q[0])))
+	if (!r || !read_u64s(v, r->rsp, q, 6) || q[0] >= 32 || !(vectors & (1u << q[0])))
 		return EXIT_CONTINUE;
 	struct frame f = { q[2], q[3], q[4], q[5] };
 	return judge(fw, v, (unsigned)q[0], has_error_code((unsigned)q[0]) ? q[1] : 0, &f);
@@ -239,7 +254,7 @@ static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
 	debugctl_bp_remove_owner(d, DBG_OWNER_FAULTS);
 	pthread_mutex_lock(&s->lock);
 	if (!fw->planned && s->layout.valid)
-		plan(fw, v);
+		plan(fw);
 	pthread_mutex_unlock(&s->lock);
 	/* The other owners have armed by now (observers arm in registration
 	 * order); one slot stays for the steps kvm_pvm does not report. */
