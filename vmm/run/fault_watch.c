@@ -177,19 +177,24 @@ static enum exit_decision judge(struct fault_watch *fw, struct vcpu_state *v, un
 {
 	struct session *s = v->s;
 	struct vcpu_snap snap;
+	/* A #DF's saved RIP is undefined (SDM vol. 3, "Interrupt 8"): no
+	 * instruction to rebuild, so it is judged as its handler finds the CPU. */
+	bool rebuild = vector != VEC_DF;
 	if ((f->cs & 3) == 3 || !s->layout.valid)
 		return EXIT_CONTINUE;   /* from user mode: the entry path's business, not a kernel mistake */
-	if (!snapshot_take_for_rules(&v->vcpu, SNAP_FAULT, &s->layout, &snap))
+	if (!snapshot_take_for_rules(&v->vcpu, rebuild ? SNAP_FAULT : SNAP_PLAIN, &s->layout, &snap))
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot read the state at a kernel exception: %s",
 				v->vcpu.index, strerror(errno));
-	snap.rip = f->rip;
-	snap.rsp = f->rsp;
-	snap.gpr[4] = f->rsp;
-	snap.rflags = f->rflags;
-	snap.cs_sel = (uint16_t)f->cs;
-	snap.cpl = (uint8_t)(f->cs & 3);
-	snap.fault_vector = (int)vector;
-	snap.fault_error = error;
+	if (rebuild) {
+		snap.rip = f->rip;
+		snap.rsp = f->rsp;
+		snap.gpr[4] = f->rsp;
+		snap.rflags = f->rflags;
+		snap.cs_sel = (uint16_t)f->cs;
+		snap.cpl = (uint8_t)(f->cs & 3);
+		snap.fault_vector = (int)vector;
+		snap.fault_error = error;
+	}
 	struct violation found[8];
 	size_t nrules = 0;
 	rules_table(&nrules);

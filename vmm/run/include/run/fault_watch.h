@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Checks where mistakes happen, part one: the rules judged on the state of
- * the instruction that raised a kernel-mode #PF, #GP, #DF or #UD, rebuilt
- * from the exception frame at the handler's first instruction
- * (SNAP_FAULT), so a violation names that instruction rather than the crash
- * it leads to.
+ * the instruction that raised a kernel-mode #PF, #GP or #UD, rebuilt from
+ * the exception frame at the handler's first instruction (SNAP_FAULT), so a
+ * violation names that instruction rather than the crash it leads to.  A
+ * #DF's saved RIP is undefined, so a #DF is judged as its handler finds the
+ * CPU (on the #DF stack, with the CR3 and GS of the moment).
  *
  * The handlers are watched with hardware breakpoints (debugctl owner
  * "faults"), in the slots the other owners leave: the IDT's gate for each
