@@ -123,6 +123,32 @@ START_TEST(other_instructions_and_no_stepping_change_nothing)
 }
 END_TEST
 
+/* Counts are architectural: a REP string instruction retires once however
+ * many iterations TF trapped after, and a port-I/O instruction that exited
+ * counts at its exit, not again in the step where KVM finishes it. */
+START_TEST(steps_that_retire_nothing_new_say_so)
+{
+	static const uint8_t rep_stosb[] = { 0xf3, 0xaa };
+	put(CODE_VA, rep_stosb, sizeof(rep_stosb));
+	struct step_hygiene h;
+	step(&h, CODE_VA, CODE_VA, STACK_VA + 0x800);
+	ck_assert_uint_eq(h.retired, 0);
+	step(&h, CODE_VA, CODE_VA + 2, STACK_VA + 0x800);
+	ck_assert_uint_eq(h.retired, 1);
+
+	static const uint8_t out_dx_eax[] = { 0xef };
+	put(CODE_VA, out_dx_eax, sizeof(out_dx_eax));
+	struct kvm_run *run = (struct kvm_run *)fk.run_page;
+	run->exit_reason = KVM_EXIT_IO;
+	step(&h, CODE_VA, CODE_VA + 1, STACK_VA + 0x800);
+	ck_assert_uint_eq(h.retired, 0);
+	/* The same OUT stepped without having exited first is an instruction. */
+	run->exit_reason = KVM_EXIT_DEBUG;
+	step(&h, CODE_VA, CODE_VA + 1, STACK_VA + 0x800);
+	ck_assert_uint_eq(h.retired, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("step-hygiene");
@@ -131,6 +157,7 @@ int main(void)
 	tcase_add_test(tc, pushf_saves_no_tf_of_ours);
 	tcase_add_test(tc, syscall_saves_no_tf_of_ours_in_r11);
 	tcase_add_test(tc, other_instructions_and_no_stepping_change_nothing);
+	tcase_add_test(tc, steps_that_retire_nothing_new_say_so);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

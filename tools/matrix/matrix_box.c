@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli_common.h"
@@ -16,6 +17,17 @@
 #ifndef EBX_TOOLS_DIR
 #error "EBX_TOOLS_DIR: the source tree's tools/ folder, set by meson"
 #endif
+
+/* A box boots in seconds, more under load; a stall is judged with this on top
+ * of the longest a run may take. */
+#define BOX_STALL_MARGIN_S 180.0
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 bool box_pool_script(char *path, size_t len)
 {
@@ -30,7 +42,7 @@ static void queue_path(const struct box_pool *p, const char *sub, size_t i, char
 }
 
 /* One file a run: its time limit, its log, then its argv one a line. */
-static int write_run(const struct box_pool *p, const struct matrix *m, const char *exe, size_t qi, size_t ci)
+static int write_run(const struct box_pool *p, const struct matrix *m, const char *exe, size_t qi)
 {
 	struct matrix_cell *c = p->cells[qi];
 	char file[128], json[128], log[136];
@@ -38,7 +50,7 @@ static int write_run(const struct box_pool *p, const struct matrix *m, const cha
 	snprintf(log, sizeof(log), "%s.log", json);
 	strncat(json, ".json", sizeof(json) - strlen(json) - 1);
 	struct matrix_argv a;
-	matrix_cell_argv(&m->opt, exe, ci, c, json, &a);
+	matrix_cell_argv(&m->opt, exe, c, json, &a);
 	queue_path(p, "todo", qi, file, sizeof(file));
 	FILE *f = fopen(file, "w");
 	if (!f)
@@ -103,7 +115,7 @@ int box_pool_start(struct box_pool *p, struct matrix *m, const char *exe, unsign
 		matrix_cell_paths(m, i, &m->cells[i]);
 		unlink(m->cells[i].json_path);
 		p->cells[p->ncells] = &m->cells[i];
-		if (write_run(p, m, exe, p->ncells, i) != 0)
+		if (write_run(p, m, exe, p->ncells) != 0)
 			return cli_fail(EBX_STATUS_ENV, "matrix: cannot queue a run for the SVM box: %s", strerror(errno));
 		p->ncells++;
 	}
@@ -120,6 +132,12 @@ int box_pool_start(struct box_pool *p, struct matrix *m, const char *exe, unsign
 	}
 	if (p->nworkers == 0 && p->ncells)
 		return cli_fail(EBX_STATUS_ENV, "matrix: cannot start an SVM box: %s", strerror(errno));
+	p->last_progress = now();
+	p->stall_after = matrix_cell_deadline(&m->opt) + BOX_STALL_MARGIN_S;
+	const char *stall = getenv("ENTRYBOX_BOX_STALL_SECONDS"); /* tests: a stall without waiting minutes */
+	if (stall && atof(stall) > 0)
+		p->stall_after = atof(stall);
+	snprintf(p->out_dir, sizeof(p->out_dir), "%s", m->opt.out_dir);
 	return 0;
 }
 
@@ -175,6 +193,19 @@ static void take_result(struct box_pool *p, size_t qi)
 	copy_file(out, c->log_path);
 }
 
+static void stop_boxes(struct box_pool *p)
+{
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		if (p->workers[i] <= 0)
+			continue;
+		/* svm-box.sh cleans up its QEMU and folders on TERM. */
+		kill(p->workers[i], SIGTERM);
+		waitpid(p->workers[i], NULL, 0);
+		p->workers[i] = 0;
+	}
+	p->running = 0;
+}
+
 static void reap_boxes(struct box_pool *p)
 {
 	for (unsigned i = 0; i < p->nworkers; i++) {
@@ -189,6 +220,11 @@ static void reap_boxes(struct box_pool *p)
 /* The first line a box printed: its own failure, when it had one. */
 static void say_box_failure(const struct box_pool *p)
 {
+	if (p->stalled) {
+		fprintf(stderr, "entrybox matrix: the SVM boxes finished no run for %.0f s (an inner kernel hung?); "
+			"stopped them; their logs: %s/runs/svm-box-*.log\n", p->stall_after, p->out_dir);
+		return;
+	}
 	char path[96], line[300] = "";
 	snprintf(path, sizeof(path), "%s/box-0.log", p->dir);
 	FILE *f = fopen(path, "r");
@@ -213,8 +249,13 @@ size_t box_pool_reap(struct box_pool *p, matrix_cell_done done, void *ctx)
 			continue;
 		take_result(p, i);
 		p->finished[i] = true;
+		p->last_progress = now();
 		done(ctx, p->cells[i]);
 		ended++;
+	}
+	if (p->running > 0 && now() - p->last_progress > p->stall_after) {
+		p->stalled = true;
+		stop_boxes(p);
 	}
 	if (p->running > 0)
 		return ended;
@@ -245,17 +286,24 @@ static void remove_tree(const char *dir)
 		waitpid(pid, NULL, 0);
 }
 
-void box_pool_stop(struct box_pool *p)
+/* The boxes' own output (boot, failures, a dump at their limit) outlives the queue. */
+static void keep_box_logs(const struct box_pool *p)
 {
 	for (unsigned i = 0; i < p->nworkers; i++) {
-		if (p->workers[i] <= 0)
-			continue;
-		/* svm-box.sh cleans up its QEMU and folders on TERM. */
-		kill(p->workers[i], SIGTERM);
-		waitpid(p->workers[i], NULL, 0);
+		char from[96], to[PATH_MAX + 32];
+		snprintf(from, sizeof(from), "%s/box-%u.log", p->dir, i);
+		snprintf(to, sizeof(to), "%s/runs/svm-box-%u.log", p->out_dir, i);
+		copy_file(from, to);
 	}
-	if (p->dir[0])
+}
+
+void box_pool_stop(struct box_pool *p)
+{
+	stop_boxes(p);
+	if (p->dir[0]) {
+		keep_box_logs(p);
 		remove_tree(p->dir);
+	}
 	free(p->cells);
 	free(p->finished);
 	memset(p, 0, sizeof(*p));

@@ -30,6 +30,10 @@ struct box_pool {
 	struct matrix_cell **cells;       /* queue index -> cell */
 	bool *finished;
 	size_t ncells;
+	double last_progress;             /* when a cell last finished (or the boxes started) */
+	double stall_after;               /* seconds without progress that mean a box is stuck */
+	bool stalled;
+	char out_dir[PATH_MAX];           /* where the boxes' own logs are kept */
 };
 
 /* Where tools/svm-box.sh is: $ENTRYBOX_SVM_BOX, else the source tree's.
@@ -41,7 +45,9 @@ bool box_pool_script(char *path, size_t len);
 int box_pool_start(struct box_pool *p, struct matrix *m, const char *exe, unsigned boxes);
 
 /* Reports every cell whose run is done through `done`; returns how many.
- * Once every box has ended, cells no box ran end as died. */
+ * Once every box has ended, cells no box ran end as died.  A box whose
+ * kernel hangs finishes nothing: when no cell has finished for longer than a
+ * run may take, every box is stopped and the rest end as died. */
 size_t box_pool_reap(struct box_pool *p, matrix_cell_done done, void *ctx);
 
 /* Kills what still runs and removes the queue folder. */

@@ -337,7 +337,9 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 					(unsigned long long)v->hygiene.from_rip);
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
-		d = notify_step(v, rip, c.step_owners);
+		/* Between two iterations of a REP string instruction nothing retired. */
+		if (v->hygiene.retired)
+			d = notify_step(v, rip, c.step_owners);
 	}
 	/* A step can land on a breakpoint address, e.g. on the sysretq while
 	 * measuring.  Whether the breakpoint then fires before that instruction

@@ -13,6 +13,9 @@
  * The guest's own TF cannot be told apart while KVM steps (KVM hides TF), so
  * code that sets TF itself and is stepped by the VMM loses it in the copies;
  * the scenarios that trap on TF do it in user mode, which the VMM never steps.
+ *
+ * It also says how many instructions a step retired, so that instruction
+ * counts are architectural on every backend (see `retired`).
  */
 #ifndef ENTRYBOX_RUN_STEP_HYGIENE_H
 #define ENTRYBOX_RUN_STEP_HYGIENE_H
@@ -25,6 +28,13 @@
 struct step_hygiene {
 	bool armed;
 	uint64_t from_rip, from_cr3;
+	bool after_port_io;     /* the step starts where a port-I/O exit left the vCPU */
+	/* Instructions the last step retired, as counts see them: 0 between two
+	 * iterations of a REP string instruction (TF traps after each) and for
+	 * the step in which KVM finishes a port-I/O instruction that exited (kvm_amd;
+	 * the instruction counts at its exit, where kvm_pvm has finished it); 1
+	 * otherwise. */
+	unsigned retired;
 };
 
 /* Before KVM_RUN: where a step the VMM asked for starts (nothing when not stepping). */
