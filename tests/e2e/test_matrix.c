@@ -191,7 +191,7 @@ static int check_table(const struct matrix_run *m)
 				snprintf(buf, sizeof(buf), "%.1f", per);
 				ck_assert_str_eq(tok[n - 2], buf);
 				/* Only the kvm engine has the cost runs exits/rt is taken from. */
-				if (strcmp(tok[4], "kvm") == 0)
+				if (strcmp(tok[4 + o], "kvm") == 0)
 					check_exits_column(m->rows, row, tok[n - 1]);
 				else
 					ck_assert_str_eq(tok[n - 1], "-");
