@@ -101,6 +101,8 @@ struct observer_entry {
 struct measure;
 struct trace;
 struct inject_state;
+struct fault_watch;
+struct switch_watch;
 
 struct session {
 	const struct vm_config *cfg;
@@ -124,6 +126,8 @@ struct session {
 	struct measure *measure;       /* the guest-marked region (measure.c) */
 	struct inject_state *inj;      /* --inject state (inject.c) */
 	struct trace *trace;           /* --trace, NULL when off */
+	struct fault_watch *faults;    /* kernel-mode exceptions judged where they happen (fault_watch.c) */
+	struct switch_watch *switches; /* the context-switch checkpoints (switch_watch.c) */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
 	/* session_hold_others(): the vCPUs other than `holder` wait, settled, at

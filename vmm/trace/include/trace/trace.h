@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Single-step traces of an entry path (design.md §7).  The path starts at a
+ * Single-step traces of an entry path (docs/design.md §7).  The path starts at a
  * user->kernel boundary the VMM sees after the layout (the syscall boundary by
  * default) and ends at the instruction that returns to ring 3; --trace-trips
  * traces that many consecutive round trips on the same vCPU.  Every
