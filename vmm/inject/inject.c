@@ -11,14 +11,8 @@
 #include "result/result_coverage.h"
 #include "run/measure.h"
 #include "run/session.h"
+#include "entrybox/x86.h"
 
-#define VEC_DB 1
-#define VEC_PF 14
-#define VEC_GP 13
-#define VEC_NMI 2
-#define DR6_BS (1ull << 14)
-#define PF_ERR_USER 0x4u
-#define MSI_ADDR_BASE 0xfee00000u
 #define KERNEL_HALF 0xffff800000000000ull
 
 /* One KIND@LOC of the command line, resolved. */

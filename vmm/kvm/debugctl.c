@@ -2,11 +2,8 @@
 #include "kvm/debugctl.h"
 
 #include <string.h>
+#include "entrybox/x86.h"
 
-#define DR7_LOCAL_ENABLE(i) (1ull << ((i) * 2))
-#define DR7_FIXED_ONE       (1ull << 10)
-#define DR6_B(n)            (1ull << (n))
-#define DR6_BS              (1ull << 14)
 #define DR6_CAUSES          0xe00full          /* B0-B3, BD, BS, BT */
 #define DR6_ACTIVE_LOW      0xffff0ff0ull      /* the bits DR6 reads as 1 when nothing happened */
 #define OWNER_BIT(o)        (1u << (o))
@@ -190,7 +187,7 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	if (!debugctl_stepping_over(d)) {
 		for (int i = 0; i < DBG_SLOTS; i++) {
 			if (d->slot[i].armed && !d->slot[i].parked) {
-				dr7 |= DR7_LOCAL_ENABLE(i); /* R/W=00, LEN=00: instruction execution */
+				dr7 |= DR7_L(i); /* R/W=00, LEN=00: instruction execution */
 				live.enabled_slots |= 1u << i;
 				live.addr[i] = d->slot[i].addr;
 			}
@@ -202,7 +199,7 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	if (d->step_owners)
 		control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	if (dr7)
-		dr7 |= DR7_FIXED_ONE;
+		dr7 |= DR7_FIXED;
 	if (kvm_set_guest_debug(vcpu, control, live.addr, dr7) < 0)
 		return -1;
 	d->live = live;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "entrybox/abi.h"
+#include "entrybox/x86.h"
 
 /* Anywhere above guest RAM and out of the way of the LAPIC/IOAPIC windows;
  * Intel needs it for its real-mode emulation TSS even though we never use real mode. */
@@ -486,8 +487,6 @@ void kvm_invalidate_regs(struct kvm_vcpu *vcpu)
 
 /* ---- events ---------------------------------------------------------------------------------- */
 
-#define VEC_DB 1
-#define VEC_PF 14
 
 /* Without exception payloads the payload must be in place before delivery. */
 static int write_payload_now(struct kvm_vcpu *vcpu, uint8_t vector, uint64_t payload)

@@ -3,12 +3,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "entrybox/x86.h"
 
-#define MSR_STAR   0xc0000081u
-#define MSR_LSTAR  0xc0000082u
 #define PF_VECTOR  14
 #define PF_ERR_USER_FETCH 0x14u   /* U/S | I/D: an instruction fetch from CPL 3 */
-#define RFLAGS_RF  (1ull << 16)
 
 bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen)
 {

@@ -24,7 +24,6 @@
 #include "run/session.h"
 
 #define MMIO_EXIT_LIMIT 4096u
-#define VEC_DB          1
 #define MAX_INSN        15u
 #define PAGE_SIZE_4K    4096u
 
