@@ -255,6 +255,15 @@ struct mode {
 	bool pti, pcid;
 };
 
+/* A string member of a run's JSON, "" when absent. */
+static const char *json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : "";
+}
+
 /* R runs of syscall-loop in one mode.  A mode the guest refuses or the
  * machine cannot run is noted, not failed. */
 static int measure_mode(struct bench_report *r, const struct bench_options *o, const struct mode *m)
@@ -291,15 +300,23 @@ static int measure_mode(struct bench_report *r, const struct bench_options *o, c
 		if (c.json && !r->backend[0])
 			snprintf(r->backend, sizeof(r->backend), "%s",
 				 json_object_get_string(json_object_object_get(c.json, "backend")));
+		/* A mode the model does not implement passes as not applicable,
+		 * with the model's reason: nothing ran to be measured. */
+		bool not_applicable = !ok && c.status == EBX_STATUS_OK && c.json &&
+				      strcmp(json_str(c.json, "outcome"), "not-applicable") == 0;
+		if (not_applicable)
+			snprintf(fi->note, sizeof(fi->note), "n/a: %s", json_str(c.json, "detail"));
 		bench_child_free(&c);
 		bench_child_free(&c2);
 		if (!ok) {
 			const char *why = c.status == EBX_STATUS_USAGE ? "n/a: the guest refuses this combination"
 					  : c.status == EBX_STATUS_ENV ? "unsupported on this machine"
 									: "the run failed or measured nothing";
-			snprintf(fi->note, sizeof(fi->note), "%s (status %d)", why, c.status);
+			if (!not_applicable)
+				snprintf(fi->note, sizeof(fi->note), "%s (status %d)", why, c.status);
 			memcpy(fe->note, fi->note, sizeof(fe->note));
-			return c.status == EBX_STATUS_USAGE || c.status == EBX_STATUS_ENV ? 0 : EBX_STATUS_MISMATCH;
+			return not_applicable || c.status == EBX_STATUS_USAGE || c.status == EBX_STATUS_ENV ? 0
+													: EBX_STATUS_MISMATCH;
 		}
 	}
 	set_stat(fi, vi, o->reps);
@@ -318,6 +335,17 @@ static int measure_models(struct bench_report *r, const struct bench_options *o)
 				struct mode m = { o->nmodels ? o->models[i] : all_models[i], pti, pcid };
 				rc |= measure_mode(r, o, &m);
 			}
+	/* Ratios are to the first mode that was measured: the first one asked
+	 * for may be a mode the model does not implement. */
+	for (size_t i = 0; i < r->nmodels; i++) {
+		if (!r->insns[i].available)
+			continue;
+		for (size_t j = 0; j < r->nmodels; j++) {
+			snprintf(r->insns[j].ref, sizeof(r->insns[j].ref), "%s", r->insns[i].name);
+			snprintf(r->exits[j].ref, sizeof(r->exits[j].ref), "%s", r->insns[i].name);
+		}
+		break;
+	}
 	return rc ? EBX_STATUS_MISMATCH : 0;
 }
 
