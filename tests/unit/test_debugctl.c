@@ -165,6 +165,49 @@ START_TEST(classify_steps_breakpoints_and_the_guests_own)
 }
 END_TEST
 
+START_TEST(watchpoints_take_slots_with_their_kind_and_length)
+{
+	struct debugctl d;
+	debugctl_init(&d);
+	int bp = debugctl_bp_add(&d, DBG_OWNER_BOUNDARY, 0x1000, 1);
+	/* Only what DR7 can express: 1, 2, 4 or 8 bytes, aligned; write or access. */
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2004, 8, DBG_WRITE, 0), -1);
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 3, DBG_WRITE, 0), -1);
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_EXEC, 0), -1);
+	int w8 = debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_WRITE, 0);
+	int a2 = debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x3002, 2, DBG_ACCESS, 0);
+	ck_assert_int_ge(w8, 0);
+	ck_assert_int_ge(a2, 0);
+	/* The same watch again is the same slot; a watch is no instruction breakpoint. */
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_WRITE, 0), w8);
+	ck_assert_int_eq(debugctl_bp_find(&d, DBG_OWNER_DEBUGGER, 0x2000), -1);
+	ck_assert(!debugctl_exec_bp_at(&d, 0x2000, DBG_OWNER_STEP_CATCH));
+	ck_assert(debugctl_exec_bp_at(&d, 0x1000, DBG_OWNER_STEP_CATCH));
+	ck_assert(!debugctl_exec_bp_at(&d, 0x1000, DBG_OWNER_BOUNDARY));
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	uint64_t dr7 = fake_kvm_last_debug(&fk)->dr7;
+	/* R/W 01 and LEN 10 (eight bytes) for the write; R/W 11 and LEN 01 (two) for the access. */
+	ck_assert_uint_eq((dr7 >> (16 + w8 * 4)) & 0xf, 0x1 | 0x2 << 2);
+	ck_assert_uint_eq((dr7 >> (16 + a2 * 4)) & 0xf, 0x3 | 0x1 << 2);
+	ck_assert_uint_eq((dr7 >> (16 + bp * 4)) & 0xf, 0);
+	ck_assert_uint_eq(dr7 & 0xff, (1u << (bp * 2)) | (1u << (w8 * 2)) | (1u << (a2 * 2)));
+	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->addr[w8], 0x2000);
+	/* A watchpoint fires after the access: DR6 names it, RIP is anywhere. */
+	struct debug_cause c = debugctl_classify(&d, DR6_IDLE | DR6_B(w8), 0x401234);
+	ck_assert(!c.guest && !c.step);
+	ck_assert_uint_eq(c.slots, 1u << w8);
+	/* Without its DR6 bit it explains nothing, even with RIP at its address. */
+	c = debugctl_classify(&d, DR6_IDLE | DR6_BS, 0x2000);
+	ck_assert(c.guest);
+	/* Stepping, a watch that fires ends the step too. */
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, true);
+	debugctl_apply(&d, &vcpu);
+	c = debugctl_classify(&d, DR6_IDLE | DR6_B(a2), 0x401234);
+	ck_assert(c.step);
+	ck_assert_uint_eq(c.slots, 1u << a2);
+}
+END_TEST
+
 START_TEST(nothing_applied_explains_nothing)
 {
 	struct debugctl d;
@@ -184,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, slots_belong_to_their_owner);
 	tcase_add_test(tc, apply_hands_kvm_what_the_owners_want);
 	tcase_add_test(tc, classify_steps_breakpoints_and_the_guests_own);
+	tcase_add_test(tc, watchpoints_take_slots_with_their_kind_and_length);
 	tcase_add_test(tc, nothing_applied_explains_nothing);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #define DR7_LOCAL_ENABLE(i) (1ull << ((i) * 2))
+#define DR7_RW_SHIFT(i)     (16 + (i) * 4)
+#define DR7_LEN_SHIFT(i)    (18 + (i) * 4)
 #define DR7_FIXED_ONE       (1ull << 10)
 #define DR6_B(n)            (1ull << (n))
 #define DR6_BS              (1ull << 14)
@@ -65,29 +67,61 @@ bool debugctl_stepping(const struct debugctl *d)
 
 /* ---- breakpoints ---- */
 
-int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
+static int find_slot(const struct debugctl *d, enum dbg_owner o, uint64_t addr, enum dbg_kind kind, unsigned len)
 {
-	for (int i = 0; i < DBG_SLOTS; i++)
-		if (d->slot[i].armed && d->slot[i].owner == o && d->slot[i].addr == addr)
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		if (s->armed && s->owner == o && s->addr == addr && s->kind == kind && s->len == len)
 			return i;
+	}
 	return -1;
 }
 
-int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag)
+int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
 {
-	int held = debugctl_bp_find(d, o, addr);
+	return find_slot(d, o, addr, DBG_EXEC, 1);
+}
+
+bool debugctl_exec_bp_at(const struct debugctl *d, uint64_t addr, enum dbg_owner except)
+{
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		if (s->armed && !s->parked && s->kind == DBG_EXEC && s->addr == addr && s->owner != except)
+			return true;
+	}
+	return false;
+}
+
+static int arm_slot(struct debugctl *d, enum dbg_owner o, uint64_t addr, enum dbg_kind kind, unsigned len, int tag)
+{
+	int held = find_slot(d, o, addr, kind, len);
 	if (held >= 0) {
 		d->slot[held].tag = tag;
 		return held;
 	}
 	for (int i = 0; i < DBG_SLOTS; i++) {
 		if (!d->slot[i].armed) {
-			d->slot[i] = (struct debugctl_slot){ .armed = true, .owner = o, .tag = tag, .addr = addr };
+			d->slot[i] = (struct debugctl_slot){ .armed = true, .owner = o, .tag = tag, .addr = addr,
+							     .kind = kind, .len = len };
 			d->changed = true;
 			return i;
 		}
 	}
 	return -1;
+}
+
+int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag)
+{
+	return arm_slot(d, o, addr, DBG_EXEC, 1, tag);
+}
+
+int debugctl_watch_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, unsigned len, enum dbg_kind kind,
+		       int tag)
+{
+	bool len_ok = len == 1 || len == 2 || len == 4 || len == 8;
+	if (!len_ok || (addr & (len - 1)) != 0 || (kind != DBG_WRITE && kind != DBG_ACCESS))
+		return -1;
+	return arm_slot(d, o, addr, kind, len, tag);
 }
 
 void debugctl_bp_remove(struct debugctl *d, int slot)
@@ -161,6 +195,17 @@ bool debugctl_stepping_over(const struct debugctl *d)
 
 /* ---- KVM ---- */
 
+/* DR7's LEN field: 00 one byte, 01 two, 11 four, 10 eight. */
+static uint64_t dr7_len_bits(unsigned len)
+{
+	switch (len) {
+	case 2: return 1;
+	case 4: return 3;
+	case 8: return 2;
+	default: return 0;
+	}
+}
+
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
 	if (!d->changed && d->live.valid) {
@@ -172,10 +217,15 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	uint64_t dr7 = 0;
 	if (!debugctl_stepping_over(d)) {
 		for (int i = 0; i < DBG_SLOTS; i++) {
-			if (d->slot[i].armed && !d->slot[i].parked) {
-				dr7 |= DR7_LOCAL_ENABLE(i); /* R/W=00, LEN=00: instruction execution */
+			const struct debugctl_slot *s = &d->slot[i];
+			if (s->armed && !s->parked) {
+				/* An instruction breakpoint is R/W=00, LEN=00. */
+				dr7 |= DR7_LOCAL_ENABLE(i) | (uint64_t)s->kind << DR7_RW_SHIFT(i) |
+				       dr7_len_bits(s->len) << DR7_LEN_SHIFT(i);
 				live.enabled_slots |= 1u << i;
-				live.addr[i] = d->slot[i].addr;
+				if (s->kind != DBG_EXEC)
+					live.data_slots |= 1u << i;
+				live.addr[i] = s->addr;
 			}
 		}
 	}
@@ -201,7 +251,14 @@ struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uin
 	const struct debugctl_live *live = &d->live;
 	bool any_cause = (dr6 & DR6_CAUSES) != 0;
 	for (int i = 0; i < DBG_SLOTS; i++) {
-		if (!(live->enabled_slots & (1u << i)) || live->addr[i] != rip)
+		if (!(live->enabled_slots & (1u << i)))
+			continue;
+		if (live->data_slots & (1u << i)) {
+			if (dr6 & DR6_B(i))
+				c.slots |= 1u << i;
+			continue;
+		}
+		if (live->addr[i] != rip)
 			continue;
 		if ((dr6 & DR6_B(i)) || !any_cause || live->step_owners)
 			c.slots |= 1u << i;

@@ -262,13 +262,8 @@ static void step_over_if_needed(struct vcpu_state *v, enum exit_decision d)
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	if (d != EXIT_CONTINUE || !regs)
 		return;
-	for (int i = 0; i < DBG_SLOTS; i++) {
-		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
-		if (bp && !bp->parked && bp->addr == regs->rip && bp->owner != DBG_OWNER_STEP_CATCH) {
-			debugctl_begin_step_over(&v->dbg);
-			return;
-		}
-	}
+	if (debugctl_exec_bp_at(&v->dbg, regs->rip, DBG_OWNER_STEP_CATCH))
+		debugctl_begin_step_over(&v->dbg);
 }
 
 /* ---- steps the backend does not report ----------------------------------------------------- */
