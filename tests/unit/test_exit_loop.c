@@ -26,7 +26,9 @@
 
 /* ---- an observer from outside the loop: records what it is told ---- */
 struct recorder {
-	unsigned boundaries, returns, steps, exits, arms;
+	unsigned boundaries, returns, steps, exits, arms, runs, violations, ends, injected;
+	char first_violation[32];
+	enum run_end end_seen;
 	uint64_t step_rip[16];
 	bool step_from_exit;      /* asks for stepping at the first exit */
 	unsigned end_at_step;     /* ends the run at this step (1-based), 0 never */
@@ -72,6 +74,36 @@ static enum exit_decision rec_exit(void *ctx, struct vcpu_state *v)
 	return EXIT_CONTINUE;
 }
 
+static enum exit_decision rec_run(void *ctx, struct vcpu_state *v)
+{
+	(void)v;
+	((struct recorder *)ctx)->runs++;
+	return EXIT_CONTINUE;
+}
+
+static void rec_violation(void *ctx, struct vcpu_state *v, const struct violation_report *rep)
+{
+	struct recorder *r = ctx;
+	(void)v;
+	if (r->violations++ == 0)
+		snprintf(r->first_violation, sizeof(r->first_violation), "%s", rep->rule);
+}
+
+static enum exit_decision rec_injected(void *ctx, struct vcpu_state *v, const char *what)
+{
+	(void)v;
+	(void)what;
+	((struct recorder *)ctx)->injected++;
+	return EXIT_CONTINUE;
+}
+
+static void rec_end(void *ctx, struct vcpu_state *v)
+{
+	struct recorder *r = ctx;
+	r->ends++;
+	r->end_seen = v->ending.end;
+}
+
 static const struct exit_observer recorder_observer = {
 	.name = "recorder",
 	.owner = DBG_OWNER_DEBUGGER,
@@ -80,6 +112,10 @@ static const struct exit_observer recorder_observer = {
 	.on_syscall_return = rec_return,
 	.on_step = rec_step,
 	.on_exit = rec_exit,
+	.on_run = rec_run,
+	.on_violation = rec_violation,
+	.on_injected = rec_injected,
+	.on_end = rec_end,
 };
 
 /* ---- a session over the fake ---- */
@@ -386,6 +422,33 @@ START_TEST(a_rewound_vcpu_handles_its_boundary_again)
 }
 END_TEST
 
+START_TEST(a_debugger_sees_every_run_each_new_violation_and_the_end)
+{
+	script_layout();
+	/* The same boundary twice: the same violations at the same instruction. */
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY, DR6_IDLE | DR6_B(0));
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY + 3, DR6_IDLE | DR6_BS);
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY, DR6_IDLE | DR6_B(0));
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY + 3, DR6_IDLE | DR6_BS);
+	fake_kvm_add(&fk, KVM_EXIT_SHUTDOWN, FX_KERNEL_RIP);
+	struct vcpu_state *v = run_loop();
+	/* Before every KVM_RUN, and only then. */
+	ck_assert_uint_eq(rec.runs, fk.runs);
+	/* Each violation the run reports, once. */
+	ck_assert_uint_gt(result.nviolations, 0);
+	ck_assert_uint_eq(rec.violations, result.nviolations);
+	ck_assert_uint_gt(result.violation_occurrences, result.nviolations);
+	ck_assert_str_eq(rec.first_violation, result.violations[0].rule);
+	/* The vCPU that ends the run, as it ends it. */
+	ck_assert_uint_eq(rec.ends, 1);
+	ck_assert_int_eq(rec.end_seen, RUN_END_TRIPLE_FAULT);
+	ck_assert_int_eq(result.end, RUN_END_TRIPLE_FAULT);
+	/* An injection's delivery is told to the observers. */
+	ck_assert_int_eq(vcpu_note_injected(v, "nmi@entry"), EXIT_CONTINUE);
+	ck_assert_uint_eq(rec.injected, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("exit-loop");
@@ -402,6 +465,7 @@ int main(void)
 	tcase_add_test(tc, syscall_boundary_breakpoints_step_over_and_park);
 	tcase_add_test(tc, measurement_counts_the_steps_it_asked_for);
 	tcase_add_test(tc, a_rewound_vcpu_handles_its_boundary_again);
+	tcase_add_test(tc, a_debugger_sees_every_run_each_new_violation_and_the_end);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }

@@ -301,7 +301,7 @@ static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *l
 	pthread_mutex_unlock(&v->s->lock);
 	if (!ok)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
-	return EXIT_REENTER;
+	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, li->spec.text));
 }
 
 static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
@@ -320,7 +320,7 @@ static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state 
 	}
 	st->point_delivered = true;
 	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
-	return EXIT_REENTER;
+	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, "sweep point"));
 }
 
 static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slot)
@@ -439,7 +439,7 @@ static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_
 		 rc == PT_OK ? "task %u: page 0x%" PRIx64 " below user RSP 0x%" PRIx64 " unmapped"
 			     : "task %u: unmapping 0x%" PRIx64 " below RSP 0x%" PRIx64 " failed",
 		 p->task, page, p->user_rsp);
-	return EXIT_CONTINUE;
+	return st->user_stack_done ? vcpu_note_injected(v, st->user_stack_spec.text) : EXIT_CONTINUE;
 }
 
 static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const struct event_view *ev)

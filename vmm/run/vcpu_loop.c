@@ -59,11 +59,15 @@ static bool already_reported(const struct run_result *r, const char *rule, uint6
 	return false;
 }
 
+static void notify_violation(struct vcpu_state *v, const struct violation_report *rep);
+
 /* The same rule failing at the same instruction is one finding, however often it repeats. */
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap)
 {
 	struct session *s = v->s;
 	struct run_result *r = s->r;
+	struct violation_report fresh;
+	bool is_new = false;
 	pthread_mutex_lock(&s->lock);
 	r->violation_occurrences++;
 	if (!already_reported(r, viol->rule, snap->rip) && r->nviolations < RESULT_MAX_VIOLATIONS) {
@@ -71,8 +75,12 @@ void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, c
 		report_fill(rep, viol, snap, &s->layout, s->syms);
 		if (s->cfg->echo_serial)
 			report_print(stderr, rep);
+		fresh = *rep;
+		is_new = true;
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (is_new)
+		notify_violation(v, &fresh);
 }
 
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point)
@@ -106,7 +114,7 @@ static void remember_syscall_boundary(struct vcpu_state *v)
 /* ---- observers --------------------------------------------------------------------------- */
 
 /* The hooks that take nothing but the vCPU. */
-enum plain_hook { HOOK_ARM, HOOK_SYSCALL_BOUNDARY, HOOK_SYSCALL_RETURN, HOOK_USER_FAULT, HOOK_EXIT };
+enum plain_hook { HOOK_ARM, HOOK_SYSCALL_BOUNDARY, HOOK_SYSCALL_RETURN, HOOK_USER_FAULT, HOOK_EXIT, HOOK_RUN };
 typedef enum exit_decision (*plain_hook_fn)(void *ctx, struct vcpu_state *v);
 
 static plain_hook_fn hook_of(const struct exit_observer *o, enum plain_hook h)
@@ -117,6 +125,7 @@ static plain_hook_fn hook_of(const struct exit_observer *o, enum plain_hook h)
 	case HOOK_SYSCALL_RETURN: return o->on_syscall_return;
 	case HOOK_USER_FAULT: return o->on_user_fault;
 	case HOOK_EXIT: return o->on_exit;
+	case HOOK_RUN: return o->on_run;
 	}
 	return NULL;
 }
@@ -157,6 +166,38 @@ static enum exit_decision notify_breakpoint(struct vcpu_state *v, int slot, enum
 			d = exit_decision_merge(d, e->o->on_breakpoint(e->ctx, v, slot));
 	}
 	return d;
+}
+
+static void notify_violation(struct vcpu_state *v, const struct violation_report *rep)
+{
+	struct session *s = v->s;
+	for (unsigned i = 0; i < s->nobservers; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_violation)
+			e->o->on_violation(e->ctx, v, rep);
+	}
+}
+
+enum exit_decision vcpu_note_injected(struct vcpu_state *v, const char *what)
+{
+	struct session *s = v->s;
+	enum exit_decision d = EXIT_CONTINUE;
+	for (unsigned i = 0; i < s->nobservers && d != EXIT_END; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_injected)
+			d = exit_decision_merge(d, e->o->on_injected(e->ctx, v, what));
+	}
+	return d;
+}
+
+static void notify_end(struct vcpu_state *v)
+{
+	struct session *s = v->s;
+	for (unsigned i = 0; i < s->nobservers; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_end)
+			e->o->on_end(e->ctx, v);
+	}
 }
 
 /* ---- breakpoints ------------------------------------------------------------------------- */
@@ -522,6 +563,8 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 			step_over_if_needed(v, b);
 		d = exit_decision_merge(d, b);
 	}
+	if (d != EXIT_END)
+		d = exit_decision_merge(d, notify(v, HOOK_RUN));
 	if (d == EXIT_END)
 		return d;
 	catch_hidden_step(v);
@@ -553,6 +596,7 @@ void vcpu_loop_run(struct vcpu_state *v)
 			}
 		}
 		if (d == EXIT_END) {
+			notify_end(v);
 			session_end(s, v->ending.set ? v->ending.end : RUN_END_INTERNAL_ERROR, "%s",
 				    v->ending.set ? v->ending.reason : "an exit handler ended the run without a reason");
 			break;

@@ -115,6 +115,10 @@ struct session {
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
 	double start;
+	/* Time an observer held the VM (session_hold_clock), under `lock`: the
+	 * watchdog does not count it. */
+	double held_since, held_total;
+	bool held;
 };
 
 /* ---- session.c ---- */
@@ -128,6 +132,10 @@ void session_end(struct session *s, enum run_end end, const char *fmt, ...) __at
 void session_run_threads(struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
+/* The same for one vCPU thread. */
+void session_kick(struct session *s, unsigned vcpu);
+/* While an observer holds the VM (a debugger stopped it), the watchdog's time stands still. */
+void session_hold_clock(struct session *s, bool held);
 double session_now(void);
 
 /* ---- vcpu_loop.c ---- */
@@ -138,6 +146,8 @@ void vcpu_loop_run(struct vcpu_state *v);
 enum exit_decision vcpu_end(struct vcpu_state *v, enum run_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+/* An injection delivered `what` on this vCPU: tells the observers (on_injected). */
+enum exit_decision vcpu_note_injected(struct vcpu_state *v, const char *what);
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
 /* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
  * the vCPU then handles the boundary it was saved at before it runs again. */
