@@ -205,6 +205,14 @@ START_TEST(watchpoints_take_slots_with_their_kind_and_length)
 	c = debugctl_classify(&d, DR6_IDLE | DR6_B(a2), 0x401234);
 	ck_assert(c.step);
 	ck_assert_uint_eq(c.slots, 1u << a2);
+	/* Passing a breakpoint turns off instruction breakpoints only: a
+	 * watchpoint sees what the passed instruction writes. */
+	debugctl_bp_remove(&d, a2);
+	int catch = debugctl_bp_add(&d, DBG_OWNER_STEP_CATCH, 0x1003, 0);
+	debugctl_begin_step_over(&d);
+	debugctl_apply(&d, &vcpu);
+	dr7 = fake_kvm_last_debug(&fk)->dr7;
+	ck_assert_uint_eq(dr7 & 0xff, (1u << (w8 * 2)) | (1u << (catch * 2)));
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/guest_image.h"
+#include "gdb_args.h"
 #include "inject_args.h"
 #include "machine/loader.h"
 #include "run/vm.h"
@@ -21,12 +22,15 @@ static const char run_help[] =
 	"                    [--scenario S] [--iters N] [--timeout S] [--guest ELF] [--json FILE|-]\n"
 	"                    [--quiet|--verbose] [--trace FILE [--trace-path syscall|user-fault[:N]]\n"
 	"                    [--trace-bare N]] [--no-confine] [--inject SPEC]... [--sweep-mode snapshot|reboot]\n"
-	"                    [KEY=VALUE]...\n"
+	"                    [--gdb [HOST:]PORT [--gdb-wait]] [KEY=VALUE]...\n"
 	"Boots the guest under entrybox's VMM on /dev/kvm and checks every rule at every exit.\n"
 	"--trace single-steps one entry path (default: the first SYSCALL round trip) and writes one\n"
 	"JSON line per instruction plus a summary; --trace-bare N steps N more round trips without\n"
 	"rules to compare the stepping rate (default 16). --no-confine skips the seccomp filter.\n"
 	"--inject delivers an event at an instruction or sweeps a path (grammar: entrybox list).\n"
+	"--gdb serves gdb's remote protocol on HOST:PORT (HOST 127.0.0.1 by default, PORT 0: any free\n"
+	"port, said on stderr); a violation, a panic, a triple fault or an injection stops the VM for\n"
+	"gdb. --gdb-wait stops it before the first guest instruction.\n"
 	"KEY=VALUE arguments go to the guest command line as they are. Models and scenarios: entrybox list.\n"
 	"Exit status: 0 outcome as expected, no violation; 1 mismatch or violation; 2 bad input; 3 no KVM.\n";
 
@@ -38,8 +42,8 @@ static int check_kvm(void)
 			strerror(errno));
 }
 
-static int boot(const struct run_args *a, const struct vmm_args *va, const struct inject_args *ia, const char *guest,
-		const char *cmdline)
+static int boot(const struct run_args *a, const struct vmm_args *va, const struct inject_args *ia,
+		const struct gdb_args *ga, const char *guest, const char *cmdline)
 {
 	struct run_result *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -57,6 +61,7 @@ static int boot(const struct run_args *a, const struct vmm_args *va, const struc
 		.inject = ia->specs,
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
+		.gdb = ga->on ? &ga->cfg : NULL,
 	};
 	enum ebx_status status = cli_status(vm_run(&cfg, r));
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
@@ -75,6 +80,13 @@ int cmd_run(int argc, char **argv)
 	struct inject_args ia;
 	if ((rc = inject_args_extract(&argc, argv, &ia)) != 0)
 		return rc;
+	struct gdb_args ga;
+	if ((rc = gdb_args_extract(&argc, argv, &ga)) != 0)
+		return rc;
+	for (size_t i = 0; ga.on && i < ia.n; i++)
+		if (inject_spec_is_sweep(&ia.specs[i]))
+			return cli_fail(EBX_STATUS_USAGE, "--gdb does not go with a sweep (--inject %s): one run per point",
+					ia.specs[i].text);
 	rc = run_args_parse("run", argc, argv, &a);
 	if (rc != 0)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
@@ -85,5 +97,5 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if (a.opts.verbosity > 0)
 		fprintf(stderr, "entrybox: guest %s, command line: %s\n", guest, cmdline);
-	return boot(&a, &va, &ia, guest, cmdline);
+	return boot(&a, &va, &ia, &ga, guest, cmdline);
 }

@@ -75,3 +75,35 @@ void confine_selftest(void)
 		close(rc);
 	report("open", rc, saved);
 }
+
+/* The gdb stub's connection thread: a vCPU thread's calls plus these. */
+static const int debugger_allowed[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), /* the listening socket, the client, the wake-up eventfd */
+	SCMP_SYS(accept4),               /* one gdb at a time */
+	SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	SCMP_SYS(close),                 /* a client that left, a second one turned away */
+};
+
+bool confine_debugger_thread(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return false;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	for (size_t i = 0; i < sizeof(debugger_allowed) / sizeof(debugger_allowed[0]) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, debugger_allowed[i], 0);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot install the seccomp filter: %s", strerror(-rc));
+		return false;
+	}
+	return true;
+}

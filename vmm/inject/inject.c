@@ -184,6 +184,24 @@ bool inject_setup(struct session *s, char *err, size_t errlen)
 	return true;
 }
 
+bool inject_add_user_stack(struct session *s, const struct inject_spec *spec, char *err, size_t errlen)
+{
+	struct inject_state *st = s->inj;
+	if (!st || spec->kind != INJ_PF_USER_STACK) {
+		snprintf(err, errlen, "not a pf-user-stack injection");
+		return false;
+	}
+	if (st->user_stack && !st->user_stack_done) {
+		snprintf(err, errlen, "%s is waiting for the scenario's inject point already", st->user_stack_spec.text);
+		return false;
+	}
+	st->user_stack = true;
+	st->user_stack_spec = *spec;
+	st->user_stack_done = false;
+	st->user_stack_detail[0] = '\0';
+	return true;
+}
+
 void inject_teardown(struct session *s)
 {
 	if (!s->inj)

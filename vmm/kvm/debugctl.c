@@ -215,18 +215,21 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	}
 	struct debugctl_live live = { .valid = true, .step_owners = d->step_owners };
 	uint64_t dr7 = 0;
-	if (!debugctl_stepping_over(d)) {
-		for (int i = 0; i < DBG_SLOTS; i++) {
-			const struct debugctl_slot *s = &d->slot[i];
-			if (s->armed && !s->parked) {
-				/* An instruction breakpoint is R/W=00, LEN=00. */
-				dr7 |= DR7_LOCAL_ENABLE(i) | (uint64_t)s->kind << DR7_RW_SHIFT(i) |
-				       dr7_len_bits(s->len) << DR7_LEN_SHIFT(i);
-				live.enabled_slots |= 1u << i;
-				if (s->kind != DBG_EXEC)
-					live.data_slots |= 1u << i;
-				live.addr[i] = s->addr;
-			}
+	bool over = debugctl_stepping_over(d);
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		/* Passing a breakpoint turns the instruction breakpoints off for
+		 * the step; a watchpoint still sees what the instruction touches,
+		 * and the catch of a hidden step stands after it. */
+		bool off_for_step = over && s->kind == DBG_EXEC && s->owner != DBG_OWNER_STEP_CATCH;
+		if (s->armed && !s->parked && !off_for_step) {
+			/* An instruction breakpoint is R/W=00, LEN=00. */
+			dr7 |= DR7_LOCAL_ENABLE(i) | (uint64_t)s->kind << DR7_RW_SHIFT(i) |
+			       dr7_len_bits(s->len) << DR7_LEN_SHIFT(i);
+			live.enabled_slots |= 1u << i;
+			if (s->kind != DBG_EXEC)
+				live.data_slots |= 1u << i;
+			live.addr[i] = s->addr;
 		}
 	}
 	uint32_t control = 0;

@@ -32,6 +32,7 @@ const char *result_end_name(enum run_end end)
 	case RUN_END_TIMEOUT: return "timeout";
 	case RUN_END_INTERNAL_ERROR: return "internal-error";
 	case RUN_END_HOSTILE: return "hostile";
+	case RUN_END_DEBUGGER: return "debugger";
 	}
 	return "internal-error";
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "explain/deviations.h"
+#include "gdb/stub.h"
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
@@ -248,6 +249,8 @@ static void finish_result(struct session *s)
 
 static void teardown(struct session *s)
 {
+	/* The stub's thread reads the vCPUs: it goes first. */
+	gdb_stub_free(s);
 	for (unsigned i = 0; i < s->nvcpus; i++)
 		if (s->vcpus[i].vcpu.run)
 			kvm_destroy_vcpu(&s->vcpus[i].vcpu);
@@ -268,10 +271,17 @@ static enum run_verdict add_observers(struct session *s)
 		ok = session_observe(s, &trace_observer, s->trace);
 	if (ok && s->inj)
 		ok = session_observe(s, &inject_observer, s->inj);
-	if (ok)
-		return RUN_VERDICT_OK;
-	fprintf(stderr, "entrybox: cannot set up the run's observers\n");
-	return RUN_VERDICT_ENVIRONMENT;
+	if (!ok) {
+		fprintf(stderr, "entrybox: cannot set up the run's observers\n");
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	char err[300];
+	/* Last: the debugger sees the vCPU after every other part of the run has. */
+	if (s->cfg->gdb && !gdb_stub_start(s, s->cfg->gdb, err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	return RUN_VERDICT_OK;
 }
 
 enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
@@ -309,6 +319,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		trace_finish(s->trace, s);
 		s->trace = NULL;
 		st = result_verdict(r);
+		gdb_stub_finish(s, (int)st);
 	}
 	teardown(s);
 	return st;

@@ -55,8 +55,12 @@ void inject_note_delivery(struct session *s, int vector);
 /* Fills r->injections at the end of the run. */
 void inject_finish(struct session *s);
 
-/* Delivery, exposed for the sweep and the tests. */
+/* Delivery, exposed for the sweep, a debugger and the tests. */
 bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen);
+/* A pf-user-stack injection added while the run is stopped (a debugger's):
+ * it waits for the scenario's inject point like --inject's.  False with a
+ * reason when one is already waiting. */
+bool inject_add_user_stack(struct session *s, const struct inject_spec *spec, char *err, size_t errlen);
 
 
 /* ---- what the sweep drives (sweep.c) -------------------------------------------------------- */

@@ -9,8 +9,9 @@
  * this state: owners ask through these functions.
  *
  * KVM gives no reliable "resume past this breakpoint" on every backend
- * (kvm_pvm ignores RFLAGS.RF), so a breakpoint is passed by turning all of
- * them off for exactly one single step (the step-over owner) -- except where
+ * (kvm_pvm ignores RFLAGS.RF), so a breakpoint is passed by turning the
+ * instruction breakpoints off for exactly one single step (the step-over
+ * owner; watchpoints and the catch of a hidden step stay on) -- except where
  * a single step cannot be relied on: stepping across SYSRET loses the step on
  * the way to ring 3 (SYSRET reloads RFLAGS.TF from R11), so the breakpoint on
  * the sysretq is instead parked until the next kernel entry unparks it.

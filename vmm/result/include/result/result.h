@@ -27,6 +27,7 @@ enum run_end {
 	RUN_END_TIMEOUT,          /* watchdog */
 	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+	RUN_END_DEBUGGER,         /* the debugger ended it (gdb's kill) */
 };
 
 struct violation_report {

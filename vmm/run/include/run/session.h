@@ -89,6 +89,7 @@ struct observer_entry {
 struct measure;
 struct trace;
 struct inject_state;
+struct gdb_stub;
 
 struct session {
 	const struct vm_config *cfg;
@@ -112,6 +113,7 @@ struct session {
 	struct measure *measure;       /* the guest-marked region (measure.c) */
 	struct inject_state *inj;      /* --inject state (inject.c) */
 	struct trace *trace;           /* --trace, NULL when off */
+	struct gdb_stub *gdb;          /* --gdb, NULL when off */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
 	double start;
