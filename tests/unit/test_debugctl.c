@@ -216,6 +216,32 @@ START_TEST(watchpoints_take_slots_with_their_kind_and_length)
 }
 END_TEST
 
+START_TEST(a_step_is_asked_again_after_the_vmm_moves_the_vcpu)
+{
+	struct debugctl d;
+	debugctl_init(&d);
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, true);
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	unsigned calls = fk.ndebug;
+	/* KVM keeps the step for the RIP it had: the new one goes first, then the step. */
+	kvm_regs(&vcpu)->rip = 0x401000;
+	kvm_mark_regs_dirty(&vcpu);
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	ck_assert_uint_eq(fk.regs.rip, 0x401000);
+	ck_assert_uint_eq(fk.ndebug, calls + 1);
+	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP);
+	/* Not stepping, registers wait for KVM_RUN as always. */
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, false);
+	debugctl_apply(&d, &vcpu);
+	kvm_regs(&vcpu)->rip = 0x402000;
+	kvm_mark_regs_dirty(&vcpu);
+	calls = fk.ndebug;
+	debugctl_apply(&d, &vcpu);
+	ck_assert_uint_eq(fk.ndebug, calls);
+	ck_assert_uint_eq(fk.regs.rip, 0x401000);
+}
+END_TEST
+
 START_TEST(nothing_applied_explains_nothing)
 {
 	struct debugctl d;
@@ -236,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, apply_hands_kvm_what_the_owners_want);
 	tcase_add_test(tc, classify_steps_breakpoints_and_the_guests_own);
 	tcase_add_test(tc, watchpoints_take_slots_with_their_kind_and_length);
+	tcase_add_test(tc, a_step_is_asked_again_after_the_vmm_moves_the_vcpu);
 	tcase_add_test(tc, nothing_applied_explains_nothing);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -465,6 +465,16 @@ int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t 
 	return kvm_vcpu_request(vcpu, KVM_SET_GUEST_DEBUG, &d);
 }
 
+int kvm_flush_regs(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->sregs_dirty && kvm_vcpu_request(vcpu, KVM_SET_SREGS, &vcpu->sregs) < 0)
+		return -1;
+	if (vcpu->regs_dirty && kvm_vcpu_request(vcpu, KVM_SET_REGS, &vcpu->regs) < 0)
+		return -1;
+	vcpu->regs_dirty = vcpu->sregs_dirty = false;
+	return 0;
+}
+
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu)
 {
 	vcpu->regs_valid = vcpu->sregs_valid = false;

@@ -115,7 +115,9 @@ void debugctl_begin_step_over(struct debugctl *d);
 void debugctl_end_step_over(struct debugctl *d);
 bool debugctl_stepping_over(const struct debugctl *d);
 
-/* Hands the state to KVM when it changed.  -1 with errno. */
+/* Hands the state to KVM when it changed, and again after the VMM changed
+ * the registers of a vCPU it steps (KVM keeps a step only for the RIP it
+ * was asked at).  -1 with errno. */
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu);
 
 /* ---- explaining a debug exit ---- */
