@@ -12,6 +12,7 @@
  * vCPU on the syscall entry, a breakpoint the VMM passes is being passed, and
  * gdb sees the vCPU as the architecture would leave it.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,16 +33,21 @@ static struct gdb_vcpu *mine(struct gdb_stub *g, const struct vcpu_state *v)
 	return &g->vcpu[v->vcpu.index];
 }
 
-static struct timespec in_a_while(void)
+static struct timespec after_ns(long ns)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += PARK_POLL_NS;
+	ts.tv_nsec += ns;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
 	return ts;
+}
+
+static struct timespec in_a_while(void)
+{
+	return after_ns(PARK_POLL_NS);
 }
 
 void control_wake_connection(struct gdb_stub *g)
@@ -411,6 +417,20 @@ static void release(struct gdb_stub *g, const enum gdb_action *actions)
 	atomic_store(&g->stop_requested, false);
 	session_hold_clock(g->s, false);
 	pthread_cond_broadcast(&g->cv);
+}
+
+bool control_await_stop(struct gdb_stub *g, long max_ns)
+{
+	struct timespec until = after_ns(max_ns);
+	pthread_mutex_lock(&g->lock);
+	int rc = 0;
+	while (!control_all_parked(g) && !atomic_load(&g->s->done) && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&g->cv, &g->lock, &until);
+	bool now = !g->stopped && control_all_parked(g) && !atomic_load(&g->s->done);
+	if (now)
+		control_take_stop(g);
+	pthread_mutex_unlock(&g->lock);
+	return now;
 }
 
 bool control_resume(struct gdb_stub *g, const enum gdb_action *actions)

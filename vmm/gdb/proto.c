@@ -135,7 +135,7 @@ static bool parse_range(const char **p, const char *end, uint64_t *addr, uint64_
 static size_t expedite(struct gdb_conn *c, unsigned cpu, char *out, size_t room)
 {
 	uint8_t *regs = c->scratch;
-	if (c->ops->read_registers(c->target, cpu, regs) < 0)
+	if (c->ops->read_registers(c->target, cpu, regs, false) < 0)
 		return 0;
 	size_t n = 0;
 	for (unsigned r = 0; r < EXPEDITED; r++) {
@@ -206,7 +206,7 @@ void gdb_conn_stopped(struct gdb_conn *c, const struct gdb_stop *stop)
 
 static void read_all_registers(struct gdb_conn *c)
 {
-	int rc = c->ops->read_registers(c->target, c->g_cpu, c->scratch);
+	int rc = c->ops->read_registers(c->target, c->g_cpu, c->scratch, true);
 	if (rc < 0) {
 		reply_errno(c, rc);
 		return;
@@ -224,7 +224,7 @@ static void read_one_register(struct gdb_conn *c, const char *p, const char *end
 		reply_error(c, E_INVAL);
 		return;
 	}
-	int rc = c->ops->read_registers(c->target, c->g_cpu, c->scratch);
+	int rc = c->ops->read_registers(c->target, c->g_cpu, c->scratch, true);
 	if (rc < 0) {
 		reply_errno(c, rc);
 		return;
@@ -260,7 +260,7 @@ static void write_all_registers(struct gdb_conn *c, const char *p, const char *e
 		reply_error(c, E_INVAL);
 		return;
 	}
-	int rc = c->ops->read_registers(c->target, c->g_cpu, now);
+	int rc = c->ops->read_registers(c->target, c->g_cpu, now, true);
 	for (unsigned r = 0; r < GDB_NREGS && rc >= 0; r++) {
 		struct gdb_reg_desc d;
 		gdb_reg(r, &d);

@@ -49,6 +49,7 @@ struct gdb_vcpu {
 	bool emulated_hw[GDB_MAX_BPS];
 	/* connection thread, while parked: the registers of this stop */
 	bool cache_valid;
+	bool cache_all;               /* the FPU and KERNEL_GS_BASE too */
 	struct gdb_cpu cache;
 };
 
@@ -93,6 +94,8 @@ void control_request_stop(struct gdb_stub *g);
 bool control_all_parked(const struct gdb_stub *g);
 /* The VM stopped: picks the stop to show (under lock) into g->last. */
 void control_take_stop(struct gdb_stub *g);
+/* Waits up to max_ns for the VM to stop; true when it did and its stop is taken. */
+bool control_await_stop(struct gdb_stub *g, long max_ns);
 /* Resumes the vCPUs as asked (a vCPU's unreported stop is shown instead: false). */
 bool control_resume(struct gdb_stub *g, const enum gdb_action *actions);
 /* The peer left: its breakpoints go, the VM runs on. */

@@ -16,6 +16,9 @@
 #include "explain/symbols.h"
 #include "stub_internal.h"
 
+/* How long the connection waits for a step before it goes back to its poll. */
+#define STEP_WAIT_NS (5 * 1000 * 1000L)
+
 static struct gdb_stub *stub(void *t)
 {
 	return t;
@@ -26,36 +29,46 @@ static unsigned cpus(void *t)
 	return stub(t)->s->nvcpus;
 }
 
-struct gdb_cpu *target_cpu(struct gdb_stub *g, unsigned cpu)
+/* The FPU and the MSR cost an ioctl each, from a thread that is not the
+ * vCPU's: a stop reply and memory accesses do without them. */
+static struct gdb_cpu *cpu_state(struct gdb_stub *g, unsigned cpu, bool all)
 {
 	if (cpu >= g->s->nvcpus)
 		return NULL;
 	struct gdb_vcpu *gv = &g->vcpu[cpu];
 	struct kvm_vcpu *vc = &g->s->vcpus[cpu].vcpu;
-	if (gv->cache_valid)
-		return &gv->cache;
-	struct kvm_regs *regs = kvm_regs(vc);
-	struct kvm_sregs *sregs = kvm_sregs(vc);
-	if (!regs || !sregs)
-		return NULL;
-	memset(&gv->cache, 0, sizeof(gv->cache));
-	gv->cache.regs = *regs;
-	gv->cache.sregs = *sregs;
-	/* Without them gdb still gets the rest: the x87/SSE state and the MSR read as zero. */
-	if (kvm_vcpu_request(vc, KVM_GET_FPU, &gv->cache.fpu) < 0)
-		memset(&gv->cache.fpu, 0, sizeof(gv->cache.fpu));
-	if (!kvm_get_msr(vc, MSR_KERNEL_GS_BASE, &gv->cache.kernel_gs_base))
-		gv->cache.kernel_gs_base = 0;
-	gv->cache_valid = true;
+	if (!gv->cache_valid) {
+		struct kvm_regs *regs = kvm_regs(vc);
+		struct kvm_sregs *sregs = kvm_sregs(vc);
+		if (!regs || !sregs)
+			return NULL;
+		gv->cache.regs = *regs;
+		gv->cache.sregs = *sregs;
+		gv->cache_valid = true;
+		gv->cache_all = false;
+	}
+	if (all && !gv->cache_all) {
+		/* Without them gdb still gets the rest: the x87/SSE state and the MSR read as zero. */
+		if (kvm_vcpu_request(vc, KVM_GET_FPU, &gv->cache.fpu) < 0)
+			memset(&gv->cache.fpu, 0, sizeof(gv->cache.fpu));
+		if (!kvm_get_msr(vc, MSR_KERNEL_GS_BASE, &gv->cache.kernel_gs_base))
+			gv->cache.kernel_gs_base = 0;
+		gv->cache_all = true;
+	}
 	return &gv->cache;
 }
 
-static int read_registers(void *t, unsigned cpu, uint8_t *out)
+struct gdb_cpu *target_cpu(struct gdb_stub *g, unsigned cpu)
+{
+	return cpu_state(g, cpu, false);
+}
+
+static int read_registers(void *t, unsigned cpu, uint8_t *out, bool all)
 {
 	struct gdb_stub *g = stub(t);
 	if (!control_wait_stopped(g))
 		return -ESRCH;
-	struct gdb_cpu *c = target_cpu(g, cpu);
+	struct gdb_cpu *c = cpu_state(g, cpu, all);
 	if (!c)
 		return -EIO;
 	gdb_cpu_encode(c, out);
@@ -84,7 +97,7 @@ static int write_register(void *t, unsigned cpu, unsigned regno, const uint8_t *
 	struct gdb_stub *g = stub(t);
 	if (!control_wait_stopped(g))
 		return -ESRCH;
-	struct gdb_cpu *c = target_cpu(g, cpu);
+	struct gdb_cpu *c = cpu_state(g, cpu, true);
 	if (!c)
 		return -EIO;
 	struct gdb_cpu changed = *c;
@@ -171,7 +184,16 @@ static void resume(void *t, const enum gdb_action *per_cpu)
 		gdb_conn_stopped(g->conn, &end);
 		return;
 	}
-	if (!control_resume(g, per_cpu))
+	if (!control_resume(g, per_cpu)) {
+		gdb_conn_stopped(g->conn, &g->last);
+		return;
+	}
+	/* A step ends within microseconds: its stop goes out from here, without
+	 * the round through the connection thread's poll. */
+	bool stepping = false;
+	for (unsigned i = 0; i < g->s->nvcpus; i++)
+		stepping |= per_cpu[i] == GDB_ACT_STEP;
+	if (stepping && control_await_stop(g, STEP_WAIT_NS))
 		gdb_conn_stopped(g->conn, &g->last);
 }
 

@@ -79,7 +79,7 @@ void confine_selftest(void)
 /* The gdb stub's connection thread: a vCPU thread's calls plus these. */
 static const int debugger_allowed[] = {
 	SCMP_SYS(poll), SCMP_SYS(ppoll), /* the listening socket, the client, the wake-up eventfd */
-	SCMP_SYS(accept4),               /* one gdb at a time */
+	SCMP_SYS(accept4), SCMP_SYS(setsockopt), /* one gdb at a time, TCP_NODELAY on it */
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 	SCMP_SYS(close),                 /* a client that left, a second one turned away */
 };

@@ -60,8 +60,10 @@ struct gdb_conn;
  * stopped, except `interrupt`.  Errors are -errno. */
 struct gdb_target_ops {
 	unsigned (*cpus)(void *t);
-	/* gdb_regs_size() bytes in `g` order. */
-	int (*read_registers)(void *t, unsigned cpu, uint8_t *out);
+	/* gdb_regs_size() bytes in `g` order; with !all only the general
+	 * registers, RIP, EFLAGS and the selectors need be right (a stop reply
+	 * sends no more, and the rest may cost the target more to read). */
+	int (*read_registers)(void *t, unsigned cpu, uint8_t *out, bool all);
 	int (*write_register)(void *t, unsigned cpu, unsigned regno, const uint8_t *val);
 	/* Bytes copied (a prefix of the range) or -errno when none. */
 	long (*read_memory)(void *t, unsigned cpu, uint64_t addr, uint8_t *out, size_t len);

@@ -22,7 +22,7 @@
 bool confine_thread(char *err, size_t errlen);
 /* The same for the gdb stub's connection thread, which also waits on, accepts,
  * receives from and sends to the sockets it was given (poll, accept4,
- * recvfrom, sendto) and closes them. */
+ * setsockopt, recvfrom, sendto) and closes them. */
 bool confine_debugger_thread(char *err, size_t errlen);
 
 /* With ENTRYBOX_CONFINE_SELFTEST=1 in the environment: tries an execve and an
