@@ -22,17 +22,18 @@ fi
 
 flags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-I"$src/tests" -I"$src/vmm/check/include" -I"$src/vmm/machine/include" -I"$src/vmm/result/include"
-	-I"$src/guest/include" -I"$src/pagetables" $(pkg-config --cflags json-c))
+	-I"$src/guest/include" -I"$src/pagetables" -I"$src/vmm/gdb/include" $(pkg-config --cflags json-c))
 check=("$src"/vmm/check/rules.c "$src"/vmm/check/rules_*.c "$src/vmm/check/layout.c")
 declare -A sources=(
 	[loader]="$src/vmm/machine/loader.c $src/vmm/machine/gmem.c $src/pagetables/pagetables.c"
 	[layout]="${check[*]}"
 	[events]="$src/vmm/machine/events.c $src/vmm/check/ptregs_check.c $src/vmm/machine/serial.c $src/vmm/result/result.c $src/vmm/result/result_inject.c ${check[*]} $src/vmm/machine/gmem.c $src/pagetables/pagetables.c"
+	[gdb_packet]="$src/vmm/gdb/proto.c $src/vmm/gdb/regs.c $src/vmm/gdb/rsp.c $src/vmm/gdb/tdesc.c $src/tests/fixtures/gdb_fake_target.c"
 )
-declare -A libs=([loader]="$(pkg-config --libs libelf)" [layout]="" [events]="$(pkg-config --libs json-c)")
+declare -A libs=([loader]="$(pkg-config --libs libelf)" [layout]="" [events]="$(pkg-config --libs json-c)" [gdb_packet]="")
 
 status=0
-for target in loader layout events; do
+for target in loader layout events gdb_packet; do
 	# shellcheck disable=SC2086
 	if ! clang "${flags[@]}" "$src/tests/fuzz/fuzz_$target.c" ${sources[$target]} ${libs[$target]} -o "$work/fuzz_$target" \
 		2>"$work/$target.build"; then

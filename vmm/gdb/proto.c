@@ -13,12 +13,13 @@
  * selectors, which is what gdb needs to show where a step ended without
  * asking for every register again. */
 #define EXPEDITED   (GDB_REG_GS + 1)
-/* gdb's errno values in E replies (its fileio list): EPERM, EFAULT, EINVAL, EBUSY, ENOSPC. */
-#define E_PERM      1
-#define E_FAULT     14
-#define E_BUSY      16
-#define E_INVAL     22
-#define E_NOSPC     28
+/* The numbers of E replies (gdb shows them, nothing more): errno values in
+ * hex, except memory that cannot be accessed, "E14" as QEMU's stub says it. */
+#define E_PERM      0x01
+#define E_FAULT     0x14
+#define E_BUSY      0x10
+#define E_INVAL     0x16
+#define E_NOSPC     0x1c
 
 /* ---- replies ------------------------------------------------------------------------------------ */
 
