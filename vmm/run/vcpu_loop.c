@@ -27,6 +27,12 @@
 #define MAX_INSN        15u
 #define PAGE_SIZE_4K    4096u
 
+/* Why a step is caught by a breakpoint (tags under DBG_OWNER_STEP_CATCH). */
+enum catch_bp {
+	CATCH_NEXT_INSN = 1,   /* after an instruction whose step the backend does not report */
+	CATCH_USER_STEP,       /* the #DB handler: a ring-3 step kvm_pvm gave the guest */
+};
+
 /* Why the exit loop keeps a breakpoint (its tags under DBG_OWNER_BOUNDARY). */
 enum boundary_bp {
 	BP_PVM_PF_HANDLER = 1, /* the guest's #PF handler: kvm_pvm SYSCALL repair */
@@ -210,6 +216,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	uint64_t syscall_entry = s->layout.raw.syscall_entry;
 	uint64_t syscall_return = s->layout.raw.syscall_return;
 	v->pvm.pf_handler = s->pf_handler;
+	v->pvm.db_handler = s->db_handler;
 	v->pvm.lstar = s->lstar;
 	v->pvm.star = s->star;
 	pthread_mutex_unlock(&s->lock);
@@ -327,19 +334,37 @@ static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN])
 }
 
 /* Before a step over an instruction whose step the backend would not report,
- * a breakpoint on the next one stands in for it. */
+ * a breakpoint on the next one stands in for it; a step from ring 3, which
+ * kvm_pvm hands to the guest as a #DB, is caught on the #DB handler. */
 static void catch_hidden_step(struct vcpu_state *v)
 {
 	struct debugctl *d = &v->dbg;
 	if (!debugctl_stepping(d) || !backend_hides_steps(v->s))
 		return;
+	uint64_t db = pvm_step_catch_addr(&v->pvm, &v->vcpu);
+	if (db) {
+		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, db, CATCH_USER_STEP);
+		return;
+	}
 	uint8_t code[MAX_INSN];
 	size_t n = read_code(v, code);
 	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
 	if (len == 0)
 		return;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
-	debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+	debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, CATCH_NEXT_INSN);
+}
+
+/* The step from ring 3 arrived as the guest's #DB: it is taken back, and the
+ * step ends after the user instruction.  True when it was one. */
+static bool take_back_user_step(struct vcpu_state *v, unsigned slots)
+{
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
+		if ((slots & (1u << i)) && bp && bp->owner == DBG_OWNER_STEP_CATCH && bp->tag == CATCH_USER_STEP)
+			return pvm_step_take_back(&v->pvm, &v->vcpu);
+	}
+	return false;
 }
 
 /* ---- debug exits ------------------------------------------------------------------------- */
@@ -366,6 +391,10 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 	if (c.guest)
 		return redeliver_guest_debug(v, c.guest_dr6_payload);
 	enum exit_decision d = EXIT_CONTINUE;
+	if (c.step && take_back_user_step(v, c.slots)) {
+		rip = regs->rip;
+		c.slots = 0;
+	}
 	if (c.step) {
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
