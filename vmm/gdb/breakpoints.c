@@ -42,11 +42,6 @@ bool bp_fires_at(const struct session *s, uint64_t addr)
 	return true;
 }
 
-bool bp_steps_at(const struct session *s, uint64_t addr)
-{
-	return bp_fires_at(s, addr);
-}
-
 static bool is_watch(enum gdb_bp_type t)
 {
 	return t == GDB_WP_WRITE || t == GDB_WP_ACCESS;
@@ -120,10 +115,6 @@ int bp_change(struct gdb_stub *g, bool insert_it, enum gdb_bp_type type, uint64_
 	struct gdb_bp bp = { .type = type, .addr = addr, .len = is_watch(type) ? kind : 1 };
 	if (!is_watch(type) && kind != X86_BREAKPOINT_KIND)
 		return -EINVAL;
-	/* Neither a slot nor stepping finds it (kvm_pvm in ring 3); an int3 gdb
-	 * wrote itself would reach the guest, not us. */
-	if (insert_it && !is_watch(type) && !bp_fires_at(g->s, addr) && !bp_steps_at(g->s, addr))
-		return -EPERM;
 	if (is_watch(type) && (kind == 0 || addr + kind < addr))
 		return -EINVAL;
 	pthread_mutex_lock(&g->lock);

@@ -187,19 +187,7 @@ static void step_ended(struct gdb_stub *g, struct vcpu_state *v)
 	if (!gv->stepping)
 		return;
 	gv->stepping = false;
-	const char *lost = gv->step_from_user
-				   ? "entrybox: the backend reports no single step in ring 3 (kvm_pvm): the step ran on "
-				     "to the next kernel entry\n"
-				   : NULL;
-	record(g, v, RANK_STEP, GDB_WHY_STEP, 0, NULL, lost);
-}
-
-/* A step that starts in ring 3 where the backend reports none there. */
-static bool step_is_lost(struct gdb_stub *g, struct vcpu_state *v)
-{
-	struct kvm_regs *r = kvm_regs(&v->vcpu);
-	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
-	return r && sr && (sr->cs.selector & 3) == 3 && !bp_steps_at(g->s, r->rip);
+	record(g, v, RANK_STEP, GDB_WHY_STEP, 0, NULL, NULL);
 }
 
 static enum exit_decision on_run(void *ctx, struct vcpu_state *v)
@@ -207,10 +195,8 @@ static enum exit_decision on_run(void *ctx, struct vcpu_state *v)
 	struct gdb_stub *g = ctx;
 	struct gdb_vcpu *gv = mine(g, v);
 	for (;;) {
-		if (atomic_load(&g->stop_requested)) {
+		if (atomic_load(&g->stop_requested))
 			park(g, v);
-			gv->step_from_user = gv->stepping && step_is_lost(g, v);
-		}
 		if (atomic_load(&g->bp_generation) != gv->bp_generation)
 			bp_sync(g, v);
 		if (!(gv->stepping || gv->emulating) || atomic_load(&g->s->done) || !step_sysret(g, v))

@@ -41,7 +41,6 @@ struct gdb_vcpu {
 	struct gdb_stop stop;
 	/* vCPU */
 	bool stepping;                /* a step gdb asked for is under way */
-	bool step_from_user;          /* ... from ring 3, where the backend reports no step */
 	bool emulating;               /* stepping to find breakpoints the hardware does not fire */
 	unsigned bp_generation;       /* which breakpoint table its slots follow */
 	unsigned nemulated;
@@ -112,8 +111,6 @@ int bp_type_at(struct gdb_stub *g, uint64_t addr);
 /* Slots the VMM keeps for itself on this run. */
 unsigned bp_vmm_reserve(const struct session *s);
 bool bp_fires_at(const struct session *s, uint64_t addr);
-/* The backend reports single steps at addr (kvm_pvm: none in ring 3). */
-bool bp_steps_at(const struct session *s, uint64_t addr);
 
 /* ---- target.c ---- */
 extern const struct gdb_target_ops gdb_session_ops;
