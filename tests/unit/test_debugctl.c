@@ -90,11 +90,11 @@ START_TEST(apply_hands_kvm_what_the_owners_want)
 	unsigned calls = fk.ndebug;
 	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
 	ck_assert_uint_eq(fk.ndebug, calls);
-	/* A parked slot is off in DR7; a step-over turns every breakpoint off for one step. */
+	/* A parked slot is off in DR7; a step-over turns the breakpoint it passes off for one step. */
 	debugctl_bp_park(&d, ret);
 	debugctl_apply(&d, &vcpu);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->dr7, (1u << 10) | 1u);
-	debugctl_begin_step_over(&d);
+	debugctl_begin_step_over(&d, 0x1000);
 	debugctl_apply(&d, &vcpu);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->dr7, 0);
@@ -205,14 +205,17 @@ START_TEST(watchpoints_take_slots_with_their_kind_and_length)
 	c = debugctl_classify(&d, DR6_IDLE | DR6_B(a2), 0x401234);
 	ck_assert(c.step);
 	ck_assert_uint_eq(c.slots, 1u << a2);
-	/* Passing a breakpoint turns off instruction breakpoints only: a
-	 * watchpoint sees what the passed instruction writes. */
+	/* Passing a breakpoint turns off the instruction breakpoints at its
+	 * address only: a watchpoint sees what the passed instruction writes,
+	 * a breakpoint elsewhere (a catch after it, where it jumps) fires. */
 	debugctl_bp_remove(&d, a2);
 	int catch = debugctl_bp_add(&d, DBG_OWNER_STEP_CATCH, 0x1003, 0);
-	debugctl_begin_step_over(&d);
+	int same = debugctl_bp_add(&d, DBG_OWNER_DEBUGGER, 0x1000, 0);
+	debugctl_begin_step_over(&d, 0x1000);
 	debugctl_apply(&d, &vcpu);
 	dr7 = fake_kvm_last_debug(&fk)->dr7;
 	ck_assert_uint_eq(dr7 & 0xff, (1u << (w8 * 2)) | (1u << (catch * 2)));
+	ck_assert_int_ne(same, bp);
 }
 END_TEST
 

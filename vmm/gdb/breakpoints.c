@@ -42,6 +42,11 @@ bool bp_fires_at(const struct session *s, uint64_t addr)
 	return true;
 }
 
+bool bp_watches_fire(const struct session *s)
+{
+	return s->backend != BACKEND_PVM && s->backend != BACKEND_UNKNOWN;
+}
+
 static bool is_watch(enum gdb_bp_type t)
 {
 	return t == GDB_WP_WRITE || t == GDB_WP_ACCESS;
@@ -73,7 +78,7 @@ static unsigned slots_needed(const struct gdb_stub *g, const struct gdb_bp *bp)
 	uint64_t at[GDB_MAX_CHUNKS];
 	unsigned size[GDB_MAX_CHUNKS];
 	if (is_watch(bp->type))
-		return split(bp->addr, bp->len, at, size, GDB_MAX_CHUNKS);
+		return bp_watches_fire(g->s) ? split(bp->addr, bp->len, at, size, GDB_MAX_CHUNKS) : 0;
 	return bp->type == GDB_BP_HW && bp_fires_at(g->s, bp->addr) ? 1 : 0;
 }
 
@@ -117,6 +122,10 @@ int bp_change(struct gdb_stub *g, bool insert_it, enum gdb_bp_type type, uint64_
 		return -EINVAL;
 	if (is_watch(type) && (kind == 0 || addr + kind < addr))
 		return -EINVAL;
+	/* Without data breakpoints a write is found by the bytes it changed; a
+	 * read leaves nothing to find. */
+	if (is_watch(type) && !bp_watches_fire(g->s) && (type != GDB_WP_WRITE || kind > GDB_WATCH_MAX))
+		return type == GDB_WP_WRITE ? -ENOSPC : -EOPNOTSUPP;
 	pthread_mutex_lock(&g->lock);
 	int rc = 0;
 	if (insert_it)
@@ -173,8 +182,46 @@ static void emulate(struct placement *p, const struct gdb_bp *bp)
 	}
 }
 
+/* The bytes under the watchpoint as the vCPU sees them now. */
+static void look(struct gdb_stub *g, struct vcpu_state *v, struct gdb_watch *w)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	w->readable = sr && target_read_as(&g->s->vm.mem, sr, w->addr, w->value, w->len) == (long)w->len;
+}
+
+static void watch_by_stepping(struct placement *p, const struct gdb_bp *bp)
+{
+	struct gdb_vcpu *gv = &p->g->vcpu[p->v->vcpu.index];
+	if (gv->nwatches == GDB_MAX_BPS)
+		return;
+	struct gdb_watch *w = &gv->watches[gv->nwatches++];
+	w->addr = bp->addr;
+	w->len = (unsigned)bp->len;
+	look(p->g, p->v, w);
+}
+
+uint64_t bp_watch_changed(struct gdb_stub *g, struct vcpu_state *v)
+{
+	struct gdb_vcpu *gv = &g->vcpu[v->vcpu.index];
+	uint64_t hit = 0;
+	for (unsigned i = 0; i < gv->nwatches; i++) {
+		struct gdb_watch *w = &gv->watches[i];
+		uint8_t before[GDB_WATCH_MAX];
+		bool was = w->readable;
+		memcpy(before, w->value, w->len);
+		look(g, v, w);
+		if (!hit && was && w->readable && memcmp(before, w->value, w->len) != 0)
+			hit = w->addr;
+	}
+	return hit;
+}
+
 static void place_watch(struct placement *p, const struct gdb_bp *bp)
 {
+	if (!bp_watches_fire(p->g->s)) {
+		watch_by_stepping(p, bp);
+		return;
+	}
 	uint64_t at[GDB_MAX_CHUNKS];
 	unsigned size[GDB_MAX_CHUNKS];
 	unsigned n = split(bp->addr, bp->len, at, size, GDB_MAX_CHUNKS);
@@ -204,6 +251,7 @@ void bp_sync(struct gdb_stub *g, struct vcpu_state *v)
 	struct placement p = { .g = g, .v = v };
 	debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_DEBUGGER);
 	gv->nemulated = 0;
+	gv->nwatches = 0;
 	/* What needs a slot first, then Z0 breakpoints where slots are left. */
 	for (unsigned i = 0; i < n; i++)
 		if (is_watch(table[i].type))
@@ -214,6 +262,6 @@ void bp_sync(struct gdb_stub *g, struct vcpu_state *v)
 	for (unsigned i = 0; i < n; i++)
 		if (table[i].type == GDB_BP_SW)
 			place_breakpoint(&p, &table[i]);
-	gv->emulating = gv->nemulated > 0;
+	gv->emulating = gv->nemulated > 0 || gv->nwatches > 0;
 	gv->bp_generation = generation;
 }

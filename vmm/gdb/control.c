@@ -22,6 +22,7 @@
 #include "entrybox/abi.h"
 #include "entrybox/x86.h"
 #include "explain/symbols.h"
+#include "inject/inject.h"
 #include "kvm/debugctl.h"
 #include "stub_internal.h"
 
@@ -173,6 +174,9 @@ static bool step_sysret(struct gdb_stub *g, struct vcpu_state *v)
 static void check_emulated(struct gdb_stub *g, struct vcpu_state *v, uint64_t rip)
 {
 	struct gdb_vcpu *gv = mine(g, v);
+	uint64_t written = gv->nwatches ? bp_watch_changed(g, v) : 0;
+	if (written)
+		record(g, v, RANK_WATCH, GDB_WHY_WATCH, written, NULL, NULL);
 	for (unsigned i = 0; gv->emulating && i < gv->nemulated; i++)
 		if (gv->emulated[i] == rip) {
 			bool hw = gv->emulated_hw[i];
@@ -181,9 +185,71 @@ static void check_emulated(struct gdb_stub *g, struct vcpu_state *v, uint64_t ri
 		}
 }
 
+/* The first instruction of the handler of `vector`, from the guest's IDT; 0 if unreadable. */
+static uint64_t handler_of(struct gdb_stub *g, struct vcpu_state *v, int vector)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint8_t raw[GATE_SIZE];
+	uint64_t at = sr ? sr->idt.base + (uint64_t)vector * GATE_SIZE : 0;
+	if (!sr || sr->idt.limit < (uint64_t)vector * GATE_SIZE + GATE_SIZE - 1 ||
+	    !gmem_read_virt(&g->s->vm.mem, sr->cr3, at, raw, sizeof(raw)))
+		return 0;
+	struct x86_gate gate = x86_gate_from_bytes(raw);
+	return x86_gate_present(gate) ? x86_gate_target(gate) : 0;
+}
+
+/* A step into an event the VMM queued ends where the CPU delivers it: on the
+ * handler's first instruction (kvm_pvm would run that one too).  Any step
+ * does -- gdb's, or the VMM passing a breakpoint -- since the frame the CPU
+ * pushes then carries the step's trap flag (event_delivered()). */
+static void catch_event(struct gdb_stub *g, struct vcpu_state *v)
+{
+	struct gdb_vcpu *gv = mine(g, v);
+	int vector = gv->event_vector;
+	gv->event_vector = -1;
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	if (vector < 0 || !r || !(gv->stepping || debugctl_stepping(&v->dbg)))
+		return;
+	uint64_t handler = handler_of(g, v, vector);
+	if (!handler)
+		return;
+	gv->event_slot = debugctl_bp_add(&v->dbg, DBG_OWNER_DEBUGGER, handler, GDB_TAG_EVENT);
+	gv->event_caught = vector;
+	gv->guest_tf = (r->rflags & RFLAGS_TF) != 0;
+}
+
+/* The vCPU stands on the handler of an event delivered during a single step:
+ * the RFLAGS the CPU pushed hold the step's trap flag, which the handler's
+ * IRET would give the interrupted code -- a #DB the guest never caused.  It
+ * goes, unless the guest had set it itself. */
+static void event_delivered(struct gdb_stub *g, struct vcpu_state *v)
+{
+	struct gdb_vcpu *gv = mine(g, v);
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	if (!r || !sr || gv->guest_tf)
+		return;
+	uint64_t at = r->rsp + (VEC_HAS_ERROR(gv->event_caught) ? 8 : 0) + IRET_RFLAGS;
+	uint64_t pa, rflags;
+	if (!gmem_translate(&g->s->vm.mem, sr->cr3, at, &pa) || !gmem_read(&g->s->vm.mem, pa, &rflags, 8))
+		return;
+	if (rflags & RFLAGS_TF) {
+		rflags &= ~RFLAGS_TF;
+		gmem_write(&g->s->vm.mem, pa, &rflags, 8);
+	}
+}
+
 static void step_ended(struct gdb_stub *g, struct vcpu_state *v)
 {
 	struct gdb_vcpu *gv = mine(g, v);
+	if (gv->event_slot >= 0) {
+		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, gv->event_slot);
+		struct kvm_regs *r = kvm_regs(&v->vcpu);
+		if (bp && r && r->rip == bp->addr)
+			event_delivered(g, v);
+		debugctl_bp_remove(&v->dbg, gv->event_slot);
+		gv->event_slot = -1;
+	}
 	if (!gv->stepping)
 		return;
 	gv->stepping = false;
@@ -199,6 +265,7 @@ static enum exit_decision on_run(void *ctx, struct vcpu_state *v)
 			park(g, v);
 		if (atomic_load(&g->bp_generation) != gv->bp_generation)
 			bp_sync(g, v);
+		catch_event(g, v);
 		if (!(gv->stepping || gv->emulating) || atomic_load(&g->s->done) || !step_sysret(g, v))
 			break;
 		/* The SYSRET is done without running the guest: the step ends here. */
@@ -232,7 +299,9 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	const struct debugctl_slot *bp = debugctl_bp(&v->dbg, slot);
 	if (!bp)
 		return EXIT_CONTINUE;
-	if (bp->kind == DBG_EXEC) {
+	if (bp->tag == GDB_TAG_EVENT) {
+		step_ended(g, v);
+	} else if (bp->kind == DBG_EXEC) {
 		int type = bp_type_at(g, bp->addr);
 		record(g, v, RANK_BREAK, type == GDB_BP_HW ? GDB_WHY_HWBREAK : GDB_WHY_SWBREAK, 0, NULL, NULL);
 	} else {
@@ -294,6 +363,7 @@ static enum exit_decision on_injected(void *ctx, struct vcpu_state *v, const cha
 	snprintf(msg, sizeof(msg),
 		 "entrybox: vCPU %u stopped: injection %s delivered at %s; the guest takes it before this instruction\n",
 		 v->vcpu.index, what, at);
+	mine(g, v)->event_vector = inject_last_vector(g->s);
 	char reason[64];
 	snprintf(reason, sizeof(reason), "injection:%s", what);
 	record(g, v, RANK_EVENT, GDB_WHY_EVENT, 0, reason, msg);

@@ -121,6 +121,14 @@ static void stack(struct gdb_stub *g, unsigned cpu, struct gdb_conn *c)
 		    rsp, st->name, stack_kind(st->kind), st->base, top, top - rsp, st->size);
 }
 
+static bool task_exists(const struct layout *l, uint32_t id)
+{
+	for (uint32_t i = 0; l->valid && i < l->raw.ntasks; i++)
+		if (l->raw.tasks[i].id == id)
+			return true;
+	return false;
+}
+
 static void inject(struct gdb_stub *g, unsigned cpu, const char *what, struct gdb_conn *c)
 {
 	char text[INJECT_SPEC_MAX], err[200];
@@ -138,7 +146,9 @@ static void inject(struct gdb_stub *g, unsigned cpu, const char *what, struct gd
 		return;
 	}
 	if (user_stack) {
-		if (inject_add_user_stack(g->s, &spec, err, sizeof(err)))
+		if (spec.has_task && !task_exists(&g->s->layout, spec.task))
+			say(c, "inject: no task %u in the guest's layout\n", spec.task);
+		else if (inject_add_user_stack(g->s, &spec, err, sizeof(err)))
 			say(c, "%s: the page below the task's user RSP goes when the scenario asks for it\n", what);
 		else
 			say(c, "inject: %s\n", err);
@@ -148,6 +158,7 @@ static void inject(struct gdb_stub *g, unsigned cpu, const char *what, struct gd
 		say(c, "inject: %s\n", err);
 		return;
 	}
+	g->vcpu[cpu].event_vector = inject_last_vector(g->s);
 	say(c, "%s queued on vCPU %u: it is taken before the next instruction (stepi enters its handler)%s%s\n",
 	    inject_kind_name(spec.kind), cpu, err[0] ? "; " : "", err);
 }

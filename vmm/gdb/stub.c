@@ -58,8 +58,10 @@ static struct gdb_stub *create(struct session *s, const struct gdb_config *cfg)
 	pthread_condattr_destroy(&ca);
 	/* Every vCPU places the (empty) table once before it first runs. */
 	atomic_store(&g->bp_generation, 1);
-	for (unsigned i = 0; i < s->nvcpus; i++)
+	for (unsigned i = 0; i < s->nvcpus; i++) {
 		g->vcpu[i].action = GDB_ACT_CONTINUE;
+		g->vcpu[i].event_vector = g->vcpu[i].event_slot = -1;
+	}
 	unsigned reserve = bp_vmm_reserve(s);
 	g->slot_budget = reserve < DBG_SLOTS ? DBG_SLOTS - reserve : 0;
 	/* --gdb-wait: every vCPU parks before its first instruction. */

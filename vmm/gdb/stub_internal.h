@@ -21,11 +21,21 @@
 
 #define GDB_MAX_BPS        64u
 #define GDB_MAX_CHUNKS     4u    /* a watchpoint's aligned pieces: DBG_SLOTS at most */
+#define GDB_WATCH_MAX      64u   /* bytes a watchpoint found by stepping may cover */
+#define GDB_TAG_EVENT      100   /* debugctl tag of the catch on an event's handler (gdb's own are Z types) */
 
 struct gdb_bp {
 	enum gdb_bp_type type;
 	uint64_t addr;
 	uint64_t len;
+};
+
+/* A write watchpoint found by stepping: its bytes as last seen. */
+struct gdb_watch {
+	uint64_t addr;
+	unsigned len;
+	bool readable;
+	uint8_t value[GDB_WATCH_MAX];
 };
 
 /* Stops ranked: a vCPU that meets two at one exit reports the higher. */
@@ -41,11 +51,21 @@ struct gdb_vcpu {
 	struct gdb_stop stop;
 	/* vCPU */
 	bool stepping;                /* a step gdb asked for is under way */
-	bool emulating;               /* stepping to find breakpoints the hardware does not fire */
+	/* An event the VMM queued that the vCPU takes before its next instruction
+	 * (-1: none); a step then ends on its handler's first instruction, caught
+	 * by a breakpoint there (event_slot, -1: none).  Written by the vCPU, or
+	 * by the connection thread while the vCPU is parked. */
+	int event_vector;
+	int event_slot;
+	int event_caught;             /* the vector whose handler the catch stands on */
+	bool guest_tf;                /* the guest's own RFLAGS.TF when the step began */
+	bool emulating;               /* stepping to find what the hardware does not fire */
 	unsigned bp_generation;       /* which breakpoint table its slots follow */
 	unsigned nemulated;
 	uint64_t emulated[GDB_MAX_BPS];
 	bool emulated_hw[GDB_MAX_BPS];
+	unsigned nwatches;
+	struct gdb_watch watches[GDB_MAX_BPS];
 	/* connection thread, while parked: the registers of this stop */
 	bool cache_valid;
 	bool cache_all;               /* the FPU and KERNEL_GS_BASE too */
@@ -111,12 +131,18 @@ int bp_type_at(struct gdb_stub *g, uint64_t addr);
 /* Slots the VMM keeps for itself on this run. */
 unsigned bp_vmm_reserve(const struct session *s);
 bool bp_fires_at(const struct session *s, uint64_t addr);
+/* Data watchpoints fire on this backend (kvm_pvm: none, ring 0 is emulated). */
+bool bp_watches_fire(const struct session *s);
+/* The vCPU thread, after a step: a write watchpoint found by stepping whose bytes changed, 0 if none. */
+uint64_t bp_watch_changed(struct gdb_stub *g, struct vcpu_state *v);
 
 /* ---- target.c ---- */
 extern const struct gdb_target_ops gdb_session_ops;
 /* The registers of a parked vCPU (cached for the stop). */
 struct gdb_cpu *target_cpu(struct gdb_stub *g, unsigned cpu);
 long target_read_virt(struct gdb_stub *g, unsigned cpu, uint64_t addr, uint8_t *out, size_t len);
+/* Guest-virtual memory as a vCPU with these special registers sees it; bytes copied or -EFAULT. */
+long target_read_as(struct gmem *m, const struct kvm_sregs *sr, uint64_t addr, uint8_t *out, size_t len);
 
 /* ---- monitor.c ---- */
 bool monitor_run(struct gdb_stub *g, unsigned cpu, const char *cmd, struct gdb_conn *c);

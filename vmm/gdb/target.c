@@ -126,25 +126,35 @@ static long physical(struct gmem *m, uint64_t addr, void *buf, size_t len, enum 
 	return (long)n;
 }
 
-static long virtual_access(struct gdb_stub *g, unsigned cpu, uint64_t addr, void *buf, size_t len, enum access how)
+static long access_as(struct gmem *m, const struct kvm_sregs *sr, uint64_t addr, void *buf, size_t len,
+		      enum access how)
 {
-	struct gdb_cpu *c = target_cpu(g, cpu);
-	if (!c)
-		return -EIO;
-	struct gmem *m = &g->s->vm.mem;
-	if (!(c->sregs.cr0 & CR0_PG))
+	if (!(sr->cr0 & CR0_PG))
 		return physical(m, addr, buf, len, how);
 	/* Only 4-level long-mode paging is walked: the guest uses nothing else. */
-	if (!(c->sregs.efer & EFER_LMA) || (c->sregs.cr4 & CR4_LA57))
+	if (!(sr->efer & EFER_LMA) || (sr->cr4 & CR4_LA57))
 		return -EFAULT;
 	struct pt_env env = gmem_pt_env(m);
-	uint64_t pgd = c->sregs.cr3 & PT_CR3_PGD_MASK;
+	uint64_t pgd = sr->cr3 & PT_CR3_PGD_MASK;
 	size_t done = 0;
 	if (how == READ)
 		pt_read_virt(&env, pgd, addr, buf, len, &done);
 	else
 		pt_write_virt(&env, pgd, addr, buf, len, &done);
 	return done > 0 ? (long)done : -EFAULT;
+}
+
+long target_read_as(struct gmem *m, const struct kvm_sregs *sr, uint64_t addr, uint8_t *out, size_t len)
+{
+	return access_as(m, sr, addr, out, len, READ);
+}
+
+static long virtual_access(struct gdb_stub *g, unsigned cpu, uint64_t addr, void *buf, size_t len, enum access how)
+{
+	struct gdb_cpu *c = target_cpu(g, cpu);
+	if (!c)
+		return -EIO;
+	return access_as(&g->s->vm.mem, &c->sregs, addr, buf, len, how);
 }
 
 long target_read_virt(struct gdb_stub *g, unsigned cpu, uint64_t addr, uint8_t *out, size_t len)

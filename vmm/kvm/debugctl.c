@@ -172,10 +172,11 @@ void debugctl_unpark(struct debugctl *d, enum dbg_owner o)
 
 /* ---- passing a breakpoint ---- */
 
-void debugctl_begin_step_over(struct debugctl *d)
+void debugctl_begin_step_over(struct debugctl *d, uint64_t addr)
 {
-	if (!debugctl_owner_steps(d, DBG_OWNER_STEP_OVER)) {
+	if (!debugctl_owner_steps(d, DBG_OWNER_STEP_OVER) || d->over_addr != addr) {
 		d->step_owners |= OWNER_BIT(DBG_OWNER_STEP_OVER);
+		d->over_addr = addr;
 		d->changed = true;
 	}
 }
@@ -227,10 +228,9 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	bool over = debugctl_stepping_over(d);
 	for (int i = 0; i < DBG_SLOTS; i++) {
 		const struct debugctl_slot *s = &d->slot[i];
-		/* Passing a breakpoint turns the instruction breakpoints off for
-		 * the step; a watchpoint still sees what the instruction touches,
-		 * and the catch of a hidden step stands after it. */
-		bool off_for_step = over && s->kind == DBG_EXEC && s->owner != DBG_OWNER_STEP_CATCH;
+		/* Passing a breakpoint turns the instruction breakpoints at its
+		 * address off for the step; every other slot still watches. */
+		bool off_for_step = over && s->kind == DBG_EXEC && s->addr == d->over_addr;
 		if (s->armed && !s->parked && !off_for_step) {
 			/* An instruction breakpoint is R/W=00, LEN=00. */
 			dr7 |= DR7_LOCAL_ENABLE(i) | (uint64_t)s->kind << DR7_RW_SHIFT(i) |

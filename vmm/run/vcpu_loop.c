@@ -311,7 +311,7 @@ static void step_over_if_needed(struct vcpu_state *v, enum exit_decision d)
 	if (d != EXIT_CONTINUE || !regs)
 		return;
 	if (debugctl_exec_bp_at(&v->dbg, regs->rip, DBG_OWNER_STEP_CATCH))
-		debugctl_begin_step_over(&v->dbg);
+		debugctl_begin_step_over(&v->dbg, regs->rip);
 }
 
 /* ---- steps the backend does not report ----------------------------------------------------- */

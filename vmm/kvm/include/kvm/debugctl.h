@@ -10,8 +10,8 @@
  *
  * KVM gives no reliable "resume past this breakpoint" on every backend
  * (kvm_pvm ignores RFLAGS.RF), so a breakpoint is passed by turning the
- * instruction breakpoints off for exactly one single step (the step-over
- * owner; watchpoints and the catch of a hidden step stay on) -- except where
+ * instruction breakpoints at its address off for exactly one single step
+ * (the step-over owner; every other slot stays on) -- except where
  * a single step cannot be relied on: stepping across SYSRET loses the step on
  * the way to ring 3 (SYSRET reloads RFLAGS.TF from R11), so the breakpoint on
  * the sysretq is instead parked until the next kernel entry unparks it.
@@ -72,6 +72,7 @@ struct debugctl_live {
 struct debugctl {
 	struct debugctl_slot slot[DBG_SLOTS];
 	unsigned step_owners;   /* bit per enum dbg_owner that wants stepping */
+	uint64_t over_addr;     /* the breakpoint being passed (while the step-over owner steps) */
 	bool changed;           /* differs from what the vCPU runs with */
 	struct debugctl_live live;
 };
@@ -110,8 +111,9 @@ void debugctl_bp_park(struct debugctl *d, int slot);
 void debugctl_unpark(struct debugctl *d, enum dbg_owner o);
 
 /* ---- passing a breakpoint ---- */
-/* Passes the breakpoint the vCPU is stopped at: breakpoints off for one step. */
-void debugctl_begin_step_over(struct debugctl *d);
+/* Passes the breakpoint the vCPU is stopped at, at addr: the instruction
+ * breakpoints there off for one step. */
+void debugctl_begin_step_over(struct debugctl *d, uint64_t addr);
 void debugctl_end_step_over(struct debugctl *d);
 bool debugctl_stepping_over(const struct debugctl *d);
 
