@@ -12,6 +12,8 @@ packages=(
 	# libvirt: the C API, and the daemons the tests start privately (libvirtd, virtlogd,
 	# the QEMU driver); libvirt-daemon-system is left out: it would start system services.
 	libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
+	# the gdb stub's tests and benchmark drive Debian's gdb in batch mode
+	gdb
 )
 
 installed() {
