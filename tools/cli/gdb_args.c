@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "gdb_args.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 
@@ -41,5 +47,36 @@ int gdb_args_extract(int *argc, char **argv, struct gdb_args *out)
 	if (wait && !out->on)
 		return cli_fail(EBX_STATUS_USAGE, "--gdb-wait needs --gdb [HOST:]PORT");
 	out->cfg.wait = wait;
+	return 0;
+}
+
+/* A port nobody holds right now: bound, read back, released. */
+static int free_port(const char *host, uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ok = fd >= 0 && inet_pton(AF_INET, host, &sa.sin_addr) == 1 &&
+		 bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0;
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return cli_fail(EBX_STATUS_ENV, "--gdb %s: no free port: %s", host, strerror(saved));
+	*port = ntohs(sa.sin_port);
+	return 0;
+}
+
+int gdb_args_endpoint(const struct gdb_config *cfg, char *out, size_t len)
+{
+	uint16_t port = cfg->port;
+	if (port == 0) {
+		int rc = free_port(cfg->host, &port);
+		if (rc != 0)
+			return rc;
+	}
+	snprintf(out, len, "tcp:%s:%u", cfg->host, port);
+	fprintf(stderr, "entrybox: gdb: listening on %s:%u (QEMU's stub%s)\n", cfg->host, port,
+		cfg->wait ? "; the VM waits before its first instruction" : "");
 	return 0;
 }

@@ -17,4 +17,9 @@ struct gdb_args {
  * Returns 0, or EBX_STATUS_USAGE after one error line. */
 int gdb_args_extract(int *argc, char **argv, struct gdb_args *out);
 
+/* QEMU's -gdb endpoint "tcp:HOST:PORT" for cfg; PORT 0 becomes a port free
+ * now (QEMU would not say which it took), and where it listens is said on
+ * stderr as the VMM's stub says it.  0, or a status after one error line. */
+int gdb_args_endpoint(const struct gdb_config *cfg, char *out, size_t len);
+
 #endif
