@@ -3,8 +3,9 @@
  * Run control: all-stop.  A vCPU that meets a stop (a step ended, a
  * breakpoint or watchpoint fired, the VMM found a violation, ...) records it,
  * asks every vCPU to stop and parks itself before its next KVM_RUN (on_run);
- * the others, kicked out of KVM_RUN, park there too.  When the last one has
- * parked the connection thread is woken and tells gdb.  A resume sets what
+ * the others, kicked out of KVM_RUN, park there too.  The last one to park
+ * tells gdb and answers it until a resume lets the VM go (server_lead); with
+ * no gdb there, the connection thread is woken instead.  A resume sets what
  * each vCPU does next and lets them go.
  *
  * Stops are taken where the exit loop has finished with the exit (on_run),
@@ -127,13 +128,26 @@ static void record(struct gdb_stub *g, struct vcpu_state *v, enum stop_rank rank
 }
 
 /* Waits, parked, until a resume lets this vCPU run (or the run is over). */
+static bool may_lead(const struct gdb_stub *g, const struct vcpu_state *v)
+{
+	return control_all_parked(g) && g->client && (!g->vcpu_serving || g->serving_cpu == v->vcpu.index);
+}
+
 static void park(struct gdb_stub *g, struct vcpu_state *v)
 {
 	struct gdb_vcpu *gv = mine(g, v);
 	pthread_mutex_lock(&g->lock);
 	gv->parked = true;
 	gv->parked_in = g->generation;
-	note_parked(g);
+	bool lead = may_lead(g, v);
+	pthread_mutex_unlock(&g->lock);
+	/* The last to park tells gdb itself, and serves it while the VM is stopped. */
+	if (!lead || !server_lead(g, v)) {
+		pthread_mutex_lock(&g->lock);
+		note_parked(g);
+		pthread_mutex_unlock(&g->lock);
+	}
+	pthread_mutex_lock(&g->lock);
 	while (!atomic_load(&g->s->done)) {
 		if (!atomic_load(&g->stop_requested) && gv->action != GDB_ACT_STOP)
 			break;
@@ -507,6 +521,8 @@ bool control_resume(struct gdb_stub *g, const enum gdb_action *actions)
 
 void control_let_go(struct gdb_stub *g)
 {
+	/* From the serving vCPU (gdb's D or k) the connection goes back to its thread, which closes it. */
+	g->hand_back = true;
 	enum gdb_action all[SESSION_MAX_VCPUS];
 	bp_clear(g);
 	pthread_mutex_lock(&g->lock);

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,13 @@
 
 /* ---- sending ---------------------------------------------------------------------------------------- */
 
+/* write(2), not send(2): a vCPU thread serving gdb may use no more than that.
+ * SIGPIPE is blocked on every thread that writes here (block_sigpipe). */
 static void send_all(void *io, const char *bytes, size_t len)
 {
 	struct gdb_stub *g = io;
 	while (len > 0 && g->client_fd >= 0 && !g->peer_gone) {
-		ssize_t n = send(g->client_fd, bytes, len, MSG_NOSIGNAL);
+		ssize_t n = write(g->client_fd, bytes, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -40,6 +43,15 @@ static void send_all(void *io, const char *bytes, size_t len)
 		bytes += n;
 		len -= (size_t)n;
 	}
+}
+
+/* A peer that has gone makes a write fail with EPIPE instead of killing the process. */
+static void block_sigpipe(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 /* ---- the connection ----------------------------------------------------------------------------------- */
@@ -79,23 +91,86 @@ static void accept_client(struct gdb_stub *g)
 
 static void leave(struct gdb_stub *g)
 {
+	pthread_mutex_lock(&g->conn_lock);
 	close_client(g);
+	pthread_mutex_unlock(&g->conn_lock);
 	control_let_go(g);
+}
+
+static bool vcpu_serves(struct gdb_stub *g)
+{
+	pthread_mutex_lock(&g->lock);
+	bool serving = g->vcpu_serving;
+	pthread_mutex_unlock(&g->lock);
+	return serving;
 }
 
 static void read_client(struct gdb_stub *g)
 {
 	uint8_t buf[RECV_CHUNK];
-	ssize_t n = recv(g->client_fd, buf, sizeof(buf), 0);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		leave(g);
+	pthread_mutex_lock(&g->conn_lock);
+	if (vcpu_serves(g)) {
+		pthread_mutex_unlock(&g->conn_lock);
 		return;
 	}
-	gdb_conn_input(g->conn, buf, (size_t)n);
-	if (g->conn->ended)
-		leave(g);
+	/* Never blocking: a vCPU that served gdb meanwhile may have read what poll saw. */
+	ssize_t n = recv(g->client_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+		pthread_mutex_unlock(&g->conn_lock);
+		return;
+	}
+	if (n <= 0)
+		g->peer_gone = true;
+	else
+		gdb_conn_input(g->conn, buf, (size_t)n);
+	pthread_mutex_unlock(&g->conn_lock);
+}
+
+bool server_lead(struct gdb_stub *g, struct vcpu_state *v)
+{
+	pthread_mutex_lock(&g->conn_lock);
+	pthread_mutex_lock(&g->lock);
+	bool lead = control_all_parked(g) && g->client && g->client_fd >= 0 && !g->peer_gone && !g->conn->ended &&
+		    (!g->vcpu_serving || g->serving_cpu == v->vcpu.index);
+	bool fresh = lead && !g->stopped;
+	if (lead) {
+		g->vcpu_serving = true;
+		g->serving_cpu = v->vcpu.index;
+		g->hand_back = false;
+	}
+	if (fresh)
+		control_take_stop(g);
+	pthread_mutex_unlock(&g->lock);
+	if (!lead) {
+		pthread_mutex_unlock(&g->conn_lock);
+		return false;
+	}
+	block_sigpipe();
+	if (fresh)
+		gdb_conn_stopped(g->conn, &g->last);
+	uint8_t buf[RECV_CHUNK];
+	while (!g->conn->running && !g->conn->ended && !g->peer_gone && !g->hand_back &&
+	       !atomic_load(&g->s->done)) {
+		ssize_t n = read(g->client_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g->peer_gone = true;
+			break;
+		}
+		gdb_conn_input(g->conn, buf, (size_t)n);
+	}
+	bool back = g->hand_back || g->peer_gone || g->conn->ended || atomic_load(&g->s->done);
+	if (back) {
+		pthread_mutex_lock(&g->lock);
+		g->vcpu_serving = false;
+		pthread_mutex_unlock(&g->lock);
+	}
+	pthread_mutex_unlock(&g->conn_lock);
+	/* The connection thread polls the socket again (or closes it). */
+	if (back)
+		control_wake_connection(g);
+	return true;
 }
 
 /* ---- stops ---------------------------------------------------------------------------------------------- */
@@ -114,7 +189,7 @@ static void vm_stopped(struct gdb_stub *g)
 		/* Nothing was pending: a wake-up that another already consumed. */
 	}
 	pthread_mutex_lock(&g->lock);
-	bool now = !g->stopped && control_all_parked(g) && !atomic_load(&g->s->done);
+	bool now = !g->stopped && control_all_parked(g) && !atomic_load(&g->s->done) && !g->vcpu_serving;
 	if (now)
 		control_take_stop(g);
 	bool client = g->client;
@@ -145,6 +220,7 @@ static void *serve(void *arg)
 {
 	struct gdb_stub *g = arg;
 	char err[160];
+	block_sigpipe();
 	if (!g->s->cfg->no_confine && !confine_debugger_thread(err, sizeof(err)))
 		fprintf(stderr, "entrybox: gdb: %s\n", err);
 	while (!atomic_load(&g->quit)) {
@@ -153,7 +229,8 @@ static void *serve(void *arg)
 			{ .fd = g->listen_fd, .events = POLLIN },
 			{ .fd = g->client_fd, .events = POLLIN },
 		};
-		nfds_t n = g->client_fd >= 0 ? 3 : 2;
+		/* While a vCPU serves gdb, the socket is its to read. */
+		nfds_t n = g->client_fd >= 0 && !vcpu_serves(g) ? 3 : 2;
 		if (poll(fds, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -166,7 +243,7 @@ static void *serve(void *arg)
 			accept_client(g);
 		if (n == 3 && g->client_fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_client(g);
-		if (g->client_fd >= 0 && g->peer_gone)
+		if (g->client_fd >= 0 && (g->peer_gone || g->conn->ended) && !vcpu_serves(g))
 			leave(g);
 	}
 	run_ended(g);

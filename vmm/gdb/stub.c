@@ -51,6 +51,7 @@ static struct gdb_stub *create(struct session *s, const struct gdb_config *cfg)
 	g->cfg = *cfg;
 	g->listen_fd = g->client_fd = g->wake_fd = -1;
 	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_init(&g->conn_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -104,6 +105,7 @@ void gdb_stub_free(struct session *s)
 		return;
 	server_stop(g);
 	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->conn_lock);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 	s->gdb = NULL;

@@ -6,8 +6,12 @@
  * socket (server.c).
  *
  * Threads: each vCPU thread touches its own `struct gdb_vcpu` fields marked
- * "vCPU"; everything else is under `lock`.  The connection thread reads and
- * writes a vCPU's registers only while every vCPU is parked.
+ * "vCPU"; everything else is under `lock`.  A vCPU's registers are read and
+ * written by others only while every vCPU is parked.  The connection -- the
+ * socket's bytes and `conn` -- belongs to whoever holds `conn_lock`: the
+ * connection thread while the VM runs, and while it is stopped the vCPU that
+ * stopped it (`vcpu_serving`), which then answers gdb itself: a step costs
+ * no hand-over between threads.
  */
 #ifndef ENTRYBOX_GDB_STUB_INTERNAL_H
 #define ENTRYBOX_GDB_STUB_INTERNAL_H
@@ -93,6 +97,10 @@ struct gdb_stub {
 	atomic_uint bp_generation;
 	unsigned slot_budget;         /* slots gdb may hold on every vCPU */
 	/* the socket */
+	pthread_mutex_t conn_lock;
+	bool vcpu_serving;            /* under lock: a parked vCPU serves gdb */
+	unsigned serving_cpu;
+	bool hand_back;               /* the serving vCPU gives the connection back when it leaves */
 	int listen_fd, client_fd, wake_fd;
 	bool peer_gone;               /* a send failed: the connection is over */
 	pthread_t thread;
@@ -148,6 +156,9 @@ long target_read_as(struct gmem *m, const struct kvm_sregs *sr, uint64_t addr, u
 bool monitor_run(struct gdb_stub *g, unsigned cpu, const char *cmd, struct gdb_conn *c);
 
 /* ---- server.c ---- */
+/* The parked vCPU that stopped the VM serves gdb until a resume lets it run;
+ * false (nothing done) when the connection is not there to be served. */
+bool server_lead(struct gdb_stub *g, struct vcpu_state *v);
 bool server_listen(struct gdb_stub *g, char *err, size_t errlen);
 bool server_start(struct gdb_stub *g, char *err, size_t errlen);
 void server_stop(struct gdb_stub *g);

@@ -198,11 +198,24 @@ static void resume(void *t, const enum gdb_action *per_cpu)
 		gdb_conn_stopped(g->conn, &g->last);
 		return;
 	}
+	pthread_mutex_lock(&g->lock);
+	bool served = g->vcpu_serving;
+	unsigned leader = g->serving_cpu;
+	pthread_mutex_unlock(&g->lock);
+	bool stepping = false, others = false;
+	for (unsigned i = 0; i < g->s->nvcpus; i++) {
+		stepping |= per_cpu[i] == GDB_ACT_STEP;
+		others |= per_cpu[i] == GDB_ACT_CONTINUE || (per_cpu[i] == GDB_ACT_STEP && i != leader);
+	}
+	if (served) {
+		/* The serving vCPU keeps the connection through a step of its own
+		 * (it stops again in microseconds and answers); anything else may
+		 * run long, and the connection thread watches for gdb's interrupt. */
+		g->hand_back = others;
+		return;
+	}
 	/* A step ends within microseconds: its stop goes out from here, without
 	 * the round through the connection thread's poll. */
-	bool stepping = false;
-	for (unsigned i = 0; i < g->s->nvcpus; i++)
-		stepping |= per_cpu[i] == GDB_ACT_STEP;
 	if (stepping && control_await_stop(g, STEP_WAIT_NS))
 		gdb_conn_stopped(g->conn, &g->last);
 }

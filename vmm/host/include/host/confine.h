@@ -21,8 +21,8 @@
 /* Installs the filter on the calling thread.  False with a reason in err. */
 bool confine_thread(char *err, size_t errlen);
 /* The same for the gdb stub's connection thread, which also waits on, accepts,
- * receives from and sends to the sockets it was given (poll, accept4,
- * setsockopt, recvfrom, sendto) and closes them. */
+ * receives from the sockets it was given (poll, accept4, setsockopt,
+ * recvfrom) and closes them; it writes with write(2) like a vCPU thread. */
 bool confine_debugger_thread(char *err, size_t errlen);
 
 /* With ENTRYBOX_CONFINE_SELFTEST=1 in the environment: tries an execve and an
