@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_fail(int status, const char *fmt, ...)
 {
@@ -124,4 +125,23 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct option *longo
 			return rc;
 	}
 	return 0;
+}
+
+#ifndef EBX_TOOLS_DIR
+#error "EBX_TOOLS_DIR: the source tree's tools/ folder, set by meson"
+#endif
+
+const char *cli_svm_box_script(void)
+{
+	const char *env = getenv("ENTRYBOX_SVM_BOX");
+	return env && env[0] ? env : EBX_TOOLS_DIR "/svm-box.sh";
+}
+
+int cli_require_kvm(const char *command, const char *alternative)
+{
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		return 0;
+	return cli_fail(EBX_STATUS_ENV, "%s: /dev/kvm is not usable (%s); this machine has no KVM of its own: run it in the "
+			"SVM box, %s ENTRYBOX-COMMAND...%s%s", command, strerror(errno), cli_svm_box_script(),
+			alternative ? ", or " : "", alternative ? alternative : "");
 }

@@ -36,10 +36,7 @@ static const char run_help[] =
 
 static int check_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0)
-		return 0;
-	return cli_fail(EBX_STATUS_ENV, "/dev/kvm is not usable (%s): run needs KVM; 'entrybox qemu' runs without it",
-			strerror(errno));
+	return cli_require_kvm("run", "'entrybox qemu' (no per-exit checks)");
 }
 
 static int boot(const struct run_args *a, const struct vmm_args *va, const struct inject_args *ia,

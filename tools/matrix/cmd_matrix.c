@@ -14,6 +14,7 @@
 #include "engines/qemu.h"
 #include "matrix/matrix.h"
 #include "matrix/matrix_results.h"
+#include "matrix_box.h"
 #include "matrix_csv.h"
 #include "matrix_plan.h"
 #include "matrix_plots.h"
@@ -22,7 +23,7 @@
 #include "matrix_table.h"
 
 static const char matrix_help[] =
-	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt[,...]]\n"
+	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt|svm-box[,...]] [--box-jobs N]\n"
 	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm]\n"
 	"                       [--models M,...] [--scenarios S,...] [--pti on,off] [--pcid on,off]\n"
 	"                       [--vcpus N,...] [--iters N] [--timeout S] [--guest ELF] [--no-plots]\n"
@@ -32,7 +33,10 @@ static const char matrix_help[] =
 	"time (default: the number of cores). Writes DIR/results.json, DIR/results.csv, DIR/runs/ (each run's\n"
 	"JSON and log) and plots DIR/cost.{png,svg}, DIR/outcomes.{png,svg} (gnuplot); prints a table.\n"
 	"A combination the guest refuses is n/a, one the machine cannot run is unsupported.\n"
-	"With both engines, a selection on which kvm and qemu-tcg disagree is marked '!'.\n"
+	"With several engines, a selection whose runs disagree is marked '!' and listed as DISAGREE: a different\n"
+	"outcome, or (kvm vs svm-box, both under this VMM) different rules violated or instructions per round trip.\n"
+	"--engine svm-box runs the cells under this VMM inside SVM boxes (tools/svm-box.sh: kvm_amd nested in QEMU\n"
+	"TCG), --box-jobs boxes at once (default --jobs), so a machine without /dev/kvm runs them too.\n"
 	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells go round\n"
 	"robin over the hosts (the guest image must be at the same path on each).\n"
 	"Exit status: 0 every run as expected and no disagreement; 1 otherwise; 2 bad usage; 3 no KVM/QEMU.\n";
@@ -40,6 +44,7 @@ static const char matrix_help[] =
 enum matrix_opt {
 	MOPT_JOBS = 0x200, MOPT_OUT, MOPT_ENGINE, MOPT_MODELS, MOPT_SCENARIOS, MOPT_PTI, MOPT_PCID, MOPT_VCPUS,
 	MOPT_ITERS, MOPT_TIMEOUT, MOPT_GUEST, MOPT_EXTRA, MOPT_NO_PLOTS, MOPT_HELP, MOPT_CONNECT, MOPT_DOMAIN_TYPE,
+	MOPT_BOX_JOBS,
 };
 
 /* Extras are checked by the same rules as run's, so a bad one stops the
@@ -70,6 +75,10 @@ static int handle(void *ctx, int opt, const char *arg)
 	case MOPT_JOBS:
 		rc = parse_number("--jobs", arg, 256, &n);
 		o->jobs = (unsigned)n;
+		return rc;
+	case MOPT_BOX_JOBS:
+		rc = parse_number("--box-jobs", arg, BOX_POOL_MAX, &n);
+		o->box_jobs = (unsigned)n;
 		return rc;
 	case MOPT_OUT: o->out_dir = arg; return 0;
 	case MOPT_ENGINE: return matrix_plan_engines(o, (char *)arg);
@@ -107,6 +116,7 @@ static int parse(int argc, char **argv, struct matrix_options *o)
 {
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, MOPT_JOBS },
+		{ "box-jobs", required_argument, NULL, MOPT_BOX_JOBS },
 		{ "out", required_argument, NULL, MOPT_OUT },
 		{ "engine", required_argument, NULL, MOPT_ENGINE },
 		{ "models", required_argument, NULL, MOPT_MODELS },
@@ -138,9 +148,13 @@ static int check_environment(struct matrix_options *o, char *guest, size_t len)
 	if (rc != 0)
 		return rc;
 	o->guest = guest;
-	if (o->engines[MATRIX_ENGINE_KVM] && access("/dev/kvm", R_OK | W_OK) != 0)
-		return cli_fail(EBX_STATUS_ENV, "matrix: /dev/kvm is not usable (%s); '--engine qemu-tcg' runs without it",
-				strerror(errno));
+	int rc_kvm;
+	if (o->engines[MATRIX_ENGINE_KVM] &&
+	    (rc_kvm = cli_require_kvm("matrix", "'--engine svm-box' (the cells in SVM boxes) or '--engine qemu-tcg'")) != 0)
+		return rc_kvm;
+	char box[PATH_MAX];
+	if (o->engines[MATRIX_ENGINE_SVM_BOX] && !box_pool_script(box, sizeof(box)))
+		return cli_fail(EBX_STATUS_ENV, "matrix: --engine svm-box: no executable %s", box);
 	char qemu[PATH_MAX];
 	if (o->engines[MATRIX_ENGINE_QEMU_TCG] && !qemu_find_binary(NULL, qemu, sizeof(qemu)))
 		return cli_fail(EBX_STATUS_ENV, "matrix: no qemu-system-x86_64 (or $ENTRYBOX_QEMU) for --engine qemu-tcg");

@@ -27,6 +27,7 @@ const char *matrix_engine_name(enum matrix_engine e)
 	switch (e) {
 	case MATRIX_ENGINE_QEMU_TCG: return "qemu-tcg";
 	case MATRIX_ENGINE_LIBVIRT: return "libvirt";
+	case MATRIX_ENGINE_SVM_BOX: return "svm-box";
 	default: return "kvm";
 	}
 }
@@ -156,7 +157,7 @@ static int take_engine(void *ctx, const char *item)
 			engines[e] = true;
 			return 0;
 		}
-	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg, libvirt or several separated by commas, not '%s'",
+	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg, libvirt, svm-box or several separated by commas, not '%s'",
 			item);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engines/libvirt.h"
+#include "matrix_box.h"
 
 /* A run's own watchdog ends it after --timeout (30 s by default); the runner
  * kills only a child that outlives that by this much, i.e. one that is stuck
@@ -20,7 +21,6 @@
 #define RUN_DEFAULT_TIMEOUT 30.0
 #define RUN_GRACE_SECONDS 30.0
 #define POLL_NS (20 * 1000 * 1000)
-#define ARGV_MAX (32 + SELECTION_MAX_EXTRA)
 
 struct slot {
 	pid_t pid;
@@ -35,7 +35,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void cell_paths(const struct matrix *m, size_t i, struct matrix_cell *c)
+void matrix_cell_paths(const struct matrix *m, size_t i, struct matrix_cell *c)
 {
 	char stem[160];
 	snprintf(stem, sizeof(stem), "%04zu-%s-%s-pti-%s-pcid-%s-vcpus-%u-%s%s", i, matrix_engine_name(c->engine),
@@ -45,22 +45,15 @@ static void cell_paths(const struct matrix *m, size_t i, struct matrix_cell *c)
 	snprintf(c->log_path, sizeof(c->log_path), "%s/runs/%s.log", m->opt.out_dir, stem);
 }
 
-struct argv_buf {
-	const char *v[ARGV_MAX + 1];
-	int n;
-	char vcpus[16], timeout[32], iters[32], uri[512];
-};
-
-static void push(struct argv_buf *a, const char *s)
+static void push(struct matrix_argv *a, const char *s)
 {
-	if (a->n < ARGV_MAX)
+	if (a->n < MATRIX_ARGV_MAX)
 		a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
 
-/* The child's command line: exactly what a user would type for this cell. */
-static void build_argv(const struct matrix_options *o, const char *exe, size_t index, struct matrix_cell *c,
-		       struct argv_buf *a)
+void matrix_cell_argv(const struct matrix_options *o, const char *exe, size_t index, const struct matrix_cell *c,
+		      const char *json_path, struct matrix_argv *a)
 {
 	a->n = 0;
 	push(a, exe);
@@ -83,7 +76,7 @@ static void build_argv(const struct matrix_options *o, const char *exe, size_t i
 	snprintf(a->vcpus, sizeof(a->vcpus), "%u", c->vcpus);
 	const char *pairs[][2] = { { "--entry", c->model }, { "--pti", c->pti ? "on" : "off" },
 				   { "--pcid", c->pcid ? "on" : "off" }, { "--vcpus", a->vcpus },
-				   { "--scenario", c->scenario }, { "--guest", o->guest }, { "--json", c->json_path } };
+				   { "--scenario", c->scenario }, { "--guest", o->guest }, { "--json", json_path } };
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		push(a, pairs[i][0]);
 		push(a, pairs[i][1]);
@@ -105,7 +98,7 @@ static void build_argv(const struct matrix_options *o, const char *exe, size_t i
 }
 
 /* In the child: output to the cell's log, then exec.  Never returns. */
-static void exec_child(const struct argv_buf *a, const char *log_path)
+static void exec_child(const struct matrix_argv *a, const char *log_path)
 {
 	int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -119,10 +112,10 @@ static void exec_child(const struct argv_buf *a, const char *log_path)
 static int spawn(const struct matrix *m, const char *exe, size_t i, struct slot *s)
 {
 	struct matrix_cell *c = &m->cells[i];
-	cell_paths(m, i, c);
+	matrix_cell_paths(m, i, c);
 	unlink(c->json_path); /* a stale file from an earlier matrix must not pass for this run's */
-	struct argv_buf a;
-	build_argv(&m->opt, exe, i, c, &a);
+	struct matrix_argv a;
+	matrix_cell_argv(&m->opt, exe, i, c, c->json_path, &a);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -147,7 +140,7 @@ static void finish(struct slot *s, int wstatus)
 	s->pid = 0;
 }
 
-static double deadline_of(const struct matrix_options *o)
+double matrix_cell_deadline(const struct matrix_options *o)
 {
 	return (o->timeout > 0 ? o->timeout : RUN_DEFAULT_TIMEOUT) + RUN_GRACE_SECONDS;
 }
@@ -166,7 +159,7 @@ static size_t reap(const struct matrix *m, struct slot *slots, unsigned nslots, 
 			finish(&slots[i], st);
 			done(ctx, c);
 			ended++;
-		} else if (r == 0 && now() - slots[i].started > deadline_of(&m->opt) && !slots[i].cell->killed) {
+		} else if (r == 0 && now() - slots[i].started > matrix_cell_deadline(&m->opt) && !slots[i].cell->killed) {
 			slots[i].cell->killed = true;
 			kill(slots[i].pid, SIGKILL);
 		}
@@ -189,6 +182,22 @@ static int prepare(const struct matrix *m, char *exe, size_t exelen)
 	return 0;
 }
 
+static size_t count_engine(const struct matrix *m, enum matrix_engine e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->ncells; i++)
+		n += m->cells[i].engine == e;
+	return n;
+}
+
+/* The next cell this process runs itself: svm-box cells run in the boxes. */
+static size_t next_own(const struct matrix *m, size_t from)
+{
+	while (from < m->ncells && m->cells[from].engine == MATRIX_ENGINE_SVM_BOX)
+		from++;
+	return from;
+}
+
 int matrix_run_all(struct matrix *m, matrix_cell_done done, void *ctx)
 {
 	char exe[PATH_MAX];
@@ -199,7 +208,15 @@ int matrix_run_all(struct matrix *m, matrix_cell_done done, void *ctx)
 	struct slot *slots = calloc(nslots, sizeof(*slots));
 	if (!slots)
 		return cli_fail(EBX_STATUS_ENV, "matrix: out of memory");
-	size_t next = 0, finished = 0;
+	struct box_pool boxes;
+	memset(&boxes, 0, sizeof(boxes));
+	if (count_engine(m, MATRIX_ENGINE_SVM_BOX) > 0 &&
+	    (rc = box_pool_start(&boxes, m, exe, m->opt.box_jobs ? m->opt.box_jobs : nslots)) != 0) {
+		box_pool_stop(&boxes);
+		free(slots);
+		return rc;
+	}
+	size_t next = next_own(m, 0), finished = 0;
 	struct timespec pause = { 0, POLL_NS };
 	while (finished < m->ncells) {
 		for (unsigned i = 0; i < nslots && next < m->ncells; i++) {
@@ -211,13 +228,16 @@ int matrix_run_all(struct matrix *m, matrix_cell_done done, void *ctx)
 				done(ctx, &m->cells[next]);
 				finished++;
 			}
-			next++;
+			next = next_own(m, next + 1);
 		}
 		size_t ended = reap(m, slots, nslots, done, ctx);
+		if (boxes.ncells)
+			ended += box_pool_reap(&boxes, done, ctx);
 		finished += ended;
 		if (ended == 0)
 			nanosleep(&pause, NULL);
 	}
+	box_pool_stop(&boxes);
 	free(slots);
 	return 0;
 }

@@ -113,22 +113,26 @@ static void unexpected_lines(FILE *out, const struct matrix *m)
 		fprintf(out, "... and %zu more UNEXPECTED runs: see results.csv\n", total - shown);
 }
 
+static bool same_selection(const struct matrix_cell *a, const struct matrix_cell *b)
+{
+	return strcmp(a->model, b->model) == 0 && strcmp(a->scenario, b->scenario) == 0 && a->pti == b->pti &&
+	       a->pcid == b->pcid && a->vcpus == b->vcpus;
+}
+
 static void disagreement_lines(FILE *out, const struct matrix *m)
 {
+	char why[400];
 	for (size_t i = 0; i < m->ngrid; i++) {
-		const struct matrix_cell *k = &m->cells[i];
-		if (!k->disagrees || k->engine != MATRIX_ENGINE_KVM)
+		const struct matrix_cell *a = &m->cells[i];
+		if (!a->disagrees)
 			continue;
-		for (size_t j = 0; j < m->ngrid; j++) {
-			const struct matrix_cell *q = &m->cells[j];
-			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !q->disagrees || strcmp(q->model, k->model) ||
-			    strcmp(q->scenario, k->scenario) || q->pti != k->pti || q->pcid != k->pcid ||
-			    q->vcpus != k->vcpus)
+		for (size_t j = i + 1; j < m->ngrid; j++) {
+			const struct matrix_cell *b = &m->cells[j];
+			if (!b->disagrees || a->engine == b->engine || !same_selection(a, b) ||
+			    !matrix_results_differ(a, b, why, sizeof(why)))
 				continue;
-			fprintf(out, "DISAGREE %s pti=%s pcid=%s vcpus=%u %s: kvm %s (outcome '%s'), qemu-tcg %s (outcome '%s')\n",
-				k->model, k->pti ? "on" : "off", k->pcid ? "on" : "off", k->vcpus, k->scenario,
-				matrix_category_name(k->category), matrix_row_string(k, "outcome"),
-				matrix_category_name(q->category), matrix_row_string(q, "outcome"));
+			fprintf(out, "DISAGREE %s pti=%s pcid=%s vcpus=%u %s: %s\n", a->model, a->pti ? "on" : "off",
+				a->pcid ? "on" : "off", a->vcpus, a->scenario, why);
 		}
 	}
 }
@@ -163,7 +167,7 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 	if (hidden)
 		fprintf(out, "(%zu rows not shown: every cell unsupported on this machine; they are in results.csv)\n", hidden);
 	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = refused by the guest or not applicable; "
-		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree;\n"
+		     "unsupported = this machine cannot run it; ! = two engines disagree (outcome, or rules and cost under this VMM);\n"
 		     "deviation = the KVM backend is known to differ from the architecture here (backend_deviation in results.json)\n"
 		     "insn/rt: guest kernel instructions of one SYSCALL..SYSRET round trip (median of the single-stepped ones, kvm;\n"
 		     "         ukl, which enters by call: the measured region's instructions per round trip);\n"

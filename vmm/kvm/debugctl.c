@@ -210,15 +210,14 @@ static uint64_t dr7_len_bits(unsigned len)
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
 	/* KVM arms a single step for the RIP it holds when stepping is asked for
-	 * (KVM_SET_GUEST_DEBUG), and drops it when the registers are set to
-	 * another RIP afterwards: registers the VMM changed reach KVM first, and
-	 * the step is asked for again. */
-	if (d->step_owners && (vcpu->regs_dirty || vcpu->sregs_dirty)) {
-		if (kvm_flush_regs(vcpu) < 0)
-			return -1;
-		d->changed = true;
-	}
-	if (!d->changed && d->live.valid) {
+	 * (KVM_SET_GUEST_DEBUG), and drops TF when RIP moves otherwise: registers
+	 * the VMM changed reach KVM first.  And while stepping the request goes
+	 * again before every run: an instruction KVM completes itself (the OUT of
+	 * a port-I/O exit, the string I/O of the console) rewrites RFLAGS without
+	 * TF, so on kvm_amd the steps after such an exit would silently stop. */
+	if (d->step_owners && (vcpu->regs_dirty || vcpu->sregs_dirty) && kvm_flush_regs(vcpu) < 0)
+		return -1;
+	if (!d->changed && d->live.valid && !d->step_owners) {
 		/* Who wants the next step may change without KVM seeing a difference. */
 		d->live.step_owners = d->step_owners;
 		return 0;

@@ -197,6 +197,8 @@ static void describe_end_state(struct session *s)
 		return;
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		struct kvm_vcpu *vc = &s->vcpus[i].vcpu;
+		if (s->vcpus[i].stuck)
+			continue;
 		vc->regs_valid = vc->sregs_valid = false;
 		struct kvm_regs *regs = kvm_regs(vc);
 		struct kvm_sregs *sr = kvm_sregs(vc);
@@ -312,7 +314,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 	if (st == RUN_VERDICT_OK) {
 		result_json_prepare();
 		session_run_threads(s);
-		if (sweep)
+		if (sweep && !session_any_stuck(s))
 			sweep_execute(sweep, s);
 		sweep_free(sweep);
 		finish_result(s);
@@ -321,6 +323,9 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		st = result_verdict(r);
 		gdb_stub_finish(s, (int)st);
 	}
-	teardown(s);
+	/* A thread still in KVM_RUN owns its vCPU and the session: leave both to
+	 * the process's exit rather than free them under it. */
+	if (!session_any_stuck(s))
+		teardown(s);
 	return st;
 }

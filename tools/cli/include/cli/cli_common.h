@@ -21,6 +21,13 @@ enum cli_opt {
 /* Prints "entrybox: <message>" as one line on stderr and returns status. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 0 when /dev/kvm can be opened; else one line that names the SVM box (a
+ * real KVM nested in QEMU, tools/svm-box.sh) and `alternative`, and
+ * EBX_STATUS_ENV.  `command` is the entrybox command asking. */
+int cli_require_kvm(const char *command, const char *alternative);
+/* Where tools/svm-box.sh is: $ENTRYBOX_SVM_BOX, else the source tree's. */
+const char *cli_svm_box_script(void);
+
 /* Strict decimal in [min, max]; otherwise one error line naming `flag`, returns false. */
 bool cli_parse_uint(const char *flag, const char *text, unsigned long min, unsigned long max,
 		    unsigned long *out);

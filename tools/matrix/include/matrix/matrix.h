@@ -15,7 +15,11 @@
 
 #include "cli/selection.h"
 
-enum matrix_engine { MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_LIBVIRT, MATRIX_ENGINE_COUNT };
+/* kvm: this machine's /dev/kvm; qemu-tcg: QEMU's TCG, the reference CPU;
+ * libvirt: libvirt domains; svm-box: this VMM inside SVM boxes (kvm_amd). */
+enum matrix_engine {
+	MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_LIBVIRT, MATRIX_ENGINE_SVM_BOX, MATRIX_ENGINE_COUNT
+};
 
 /* How a cell came out, as the table shows it. */
 enum matrix_category {
@@ -58,6 +62,7 @@ struct matrix_cell {
 
 struct matrix_options {
 	unsigned jobs;
+	unsigned box_jobs;        /* SVM boxes at once, 0: --jobs */
 	const char *out_dir;
 	bool engines[MATRIX_ENGINE_COUNT];
 	const char *models[MATRIX_MAX_LIST];

@@ -35,5 +35,9 @@ void matrix_results_costs(struct matrix *m);
 
 /* Helpers for the other outputs. */
 const char *matrix_row_string(const struct matrix_cell *c, const char *key);
+/* Whether two runs of the same selection on different engines disagree: both
+ * ran and came out differently, or (both under this VMM) reported different
+ * rules or a different instruction count per round trip.  `why` says how. */
+bool matrix_results_differ(const struct matrix_cell *a, const struct matrix_cell *b, char *why, size_t len);
 
 #endif

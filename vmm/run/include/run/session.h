@@ -22,6 +22,7 @@
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
 #include "kvm/shutdown_replay.h"
+#include "run/step_hygiene.h"
 #include "machine/serial.h"
 #include "result/result.h"
 #include "roles/pvm_syscall.h"
@@ -67,9 +68,13 @@ struct vcpu_state {
 	struct kvm_vcpu vcpu;
 	pthread_t thread;
 	bool thread_started;
+	/* Its thread never came back from KVM_RUN after the run ended: nothing
+	 * may touch the vCPU (its fd's ioctls would wait on the same lock). */
+	bool stuck;
 	struct debugctl dbg;
 	struct pvm_syscall pvm;
 	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
+	struct step_hygiene hygiene;      /* TF the VMM's steps leave in the guest, undone */
 	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
 	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
 	uint64_t boundary_gpr[16];
@@ -132,6 +137,8 @@ bool session_observe(struct session *s, const struct exit_observer *o, void *ctx
 void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Runs every vCPU thread until the run ends (sweeps call it once per point). */
 void session_run_threads(struct session *s);
+/* Whether a vCPU thread was left in KVM_RUN (see vcpu_state.stuck). */
+bool session_any_stuck(const struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 /* The same for one vCPU thread. */
