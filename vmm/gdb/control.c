@@ -127,12 +127,13 @@ static void record(struct gdb_stub *g, struct vcpu_state *v, enum stop_rank rank
 			session_kick(g->s, i);
 }
 
-/* Waits, parked, until a resume lets this vCPU run (or the run is over). */
+/* The vCPU that completes the stop is the one to tell gdb and serve it. */
 static bool may_lead(const struct gdb_stub *g, const struct vcpu_state *v)
 {
 	return control_all_parked(g) && g->client && (!g->vcpu_serving || g->serving_cpu == v->vcpu.index);
 }
 
+/* Waits, parked, until a resume lets this vCPU run (or the run is over). */
 static void park(struct gdb_stub *g, struct vcpu_state *v)
 {
 	struct gdb_vcpu *gv = mine(g, v);
