@@ -113,6 +113,23 @@ START_TEST(refused_command_line_is_bad_input)
 }
 END_TEST
 
+/* The same hostile guests as under our VMM and QEMU, the same limits. */
+START_TEST(hostile_guests_are_bounded)
+{
+	static const char *const names[] = { "verdicts", "flood" };
+	char guest[512];
+	e2e_hostile_guest(names[_i], guest, sizeof(guest));
+	const char *extra[] = { "--guest", guest, "--timeout", "60", NULL };
+	struct e2e_run r;
+	run_libvirt(&r, "qemu", extra);
+	if (_i == 0)
+		e2e_assert_repeated_verdicts(&r, "libvirt");
+	else
+		e2e_assert_flood_stopped(&r, "libvirt");
+	e2e_free(&r);
+}
+END_TEST
+
 START_TEST(timeout_destroys_the_domain)
 {
 	const char *extra[] = { "--scenario", "syscall-loop", "--iters", "10000000", "--timeout", "3", NULL };
@@ -229,6 +246,7 @@ static Suite *libvirt_suite(bool kvm)
 		tcase_add_test(tc, tcg_domain_boots);
 		tcase_add_loop_test(tc, tcg_domain_runs_syscalls, 0, 2);
 		tcase_add_test(tc, refused_command_line_is_bad_input);
+		tcase_add_loop_test(tc, hostile_guests_are_bounded, 0, 2);
 		tcase_add_test(tc, timeout_destroys_the_domain);
 		tcase_add_test(tc, killed_run_leaves_no_domain);
 		tcase_add_test(tc, unreachable_libvirt_is_environment);

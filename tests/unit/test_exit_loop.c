@@ -125,14 +125,14 @@ static struct run_result result;
 static struct session *s;
 static struct recorder rec;
 static uint8_t *ram;
-static char lines[8][SERIAL_LINE_MAX];
+static char lines[8][CONSOLE_LINE_MAX];
 static unsigned nlines;
 
 static void on_line(void *ctx, const char *line)
 {
 	(void)ctx;
 	if (nlines < 8)
-		snprintf(lines[nlines++], SERIAL_LINE_MAX, "%s", line);
+		snprintf(lines[nlines++], CONSOLE_LINE_MAX, "%s", line);
 }
 
 static void setup(void)

@@ -355,6 +355,12 @@ START_TEST(resume_waits_for_the_stop)
 	ck_assert_ptr_nonnull(strstr(r, ";10:10000081ffffffff;"));
 	/* Registers and memory now go to the vCPU that stopped. */
 	ck_assert_str_eq(ask("qC"), "QC2");
+	/* A reason that would break the framing is left out, never sent. */
+	fake_gdb_clear_output(t);
+	packet("vCont;c");
+	snprintf(stop.reason, sizeof(stop.reason), "violation:a#b$c");
+	gdb_conn_stopped(c, &stop);
+	ck_assert_msg(strncmp(last_reply(), "T05thread:2;00:", 15) == 0, "%s", last_reply());
 	/* A stop with nobody waiting is what '?' says. */
 	fake_gdb_clear_output(t);
 	gdb_conn_stopped(c, &stop);

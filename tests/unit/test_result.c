@@ -221,6 +221,7 @@ START_TEST(names_run_ends)
 	ck_assert_str_eq(result_end_name(RUN_END_TIMEOUT), "timeout");
 	ck_assert_str_eq(result_end_name(RUN_END_INTERNAL_ERROR), "internal-error");
 	ck_assert_str_eq(result_end_name(RUN_END_HOSTILE), "hostile");
+	ck_assert_str_eq(result_end_name(RUN_END_HOST_LOST), "host-lost");
 }
 END_TEST
 
@@ -375,6 +376,72 @@ START_TEST(json_keeps_only_stored_violations)
 }
 END_TEST
 
+/* Every char array full of what json-c escapes longest (\u00XX). */
+static void fill_worst(void *dst, size_t size)
+{
+	memset(dst, 0x01, size - 1);
+	((char *)dst)[size - 1] = 0;
+}
+
+#define WORST(f) fill_worst((f), sizeof(f))
+
+static void fill_worst_result(struct run_result *r, struct sweep_report *sw, unsigned points)
+{
+	WORST(r->engine); WORST(r->backend); WORST(r->host); WORST(r->model); WORST(r->scenario);
+	WORST(r->pti); WORST(r->pcid); WORST(r->outcome); WORST(r->expected); WORST(r->detail);
+	WORST(r->measure_name); WORST(r->backend_deviation); WORST(r->end_reason); WORST(r->explanation);
+	r->nviolations = RESULT_MAX_VIOLATIONS;
+	for (size_t i = 0; i < RESULT_MAX_VIOLATIONS; i++) {
+		struct violation_report *v = &r->violations[i];
+		WORST(v->rule); WORST(v->symbol); WORST(v->insn); WORST(v->source); WORST(v->stack); WORST(v->detail);
+		v->rip = v->rsp = v->cr3 = v->gs_base = UINT64_MAX;
+	}
+	r->ninjections = RESULT_MAX_INJECTIONS;
+	for (size_t i = 0; i < RESULT_MAX_INJECTIONS; i++) {
+		struct injection_report *j = &r->injections[i];
+		WORST(j->spec); WORST(j->at); WORST(j->outcome); WORST(j->detail);
+		j->rip = UINT64_MAX;
+	}
+	WORST(sw->spec); WORST(sw->path); WORST(sw->mode);
+	sw->points = points;
+	for (unsigned i = 0; i < points; i++) {
+		struct sweep_point *p = &sw->per_point[i];
+		WORST(p->at); WORST(p->insn); WORST(p->outcome); WORST(p->detail);
+		p->rip = UINT64_MAX;
+	}
+	r->sweep = sw;
+}
+
+/* The largest run this program can describe still fits the limit, and a
+ * sweep that claims more points than the cap writes only the cap. */
+START_TEST(json_size_is_bounded)
+{
+	struct run_result *r = fresh();
+	unsigned points = RESULT_MAX_SWEEP_POINTS + 100;
+	struct sweep_report *sw = calloc(1, sizeof(*sw));
+	ck_assert_ptr_nonnull(sw);
+	sw->per_point = calloc(points, sizeof(*sw->per_point));
+	ck_assert_ptr_nonnull(sw->per_point);
+	fill_worst_result(r, sw, points);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(result_write_json_stream(r, f), 0);
+	fclose(f);
+	printf("worst-case JSON: %zu bytes (limit %u)\n", len, RESULT_JSON_MAX);
+	ck_assert_uint_le(len, RESULT_JSON_MAX);
+	struct json_object *o = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(o);
+	struct json_object *sweep = field(o, "sweep");
+	ck_assert_uint_eq(json_object_array_length(field(sweep, "per_point")), RESULT_MAX_SWEEP_POINTS);
+	json_object_put(o);
+	free(text);
+	result_release(r);
+	free(r);
+}
+END_TEST
+
 START_TEST(json_reports_write_errors)
 {
 	struct run_result *r = fresh();
@@ -409,6 +476,7 @@ static Suite *result_suite(void)
 	tcase_add_test(json, json_without_measure_or_violations);
 	tcase_add_test(json, json_keeps_only_stored_violations);
 	tcase_add_test(json, json_reports_write_errors);
+	tcase_add_test(json, json_size_is_bounded);
 	suite_add_tcase(s, json);
 	return s;
 }

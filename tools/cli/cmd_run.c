@@ -39,7 +39,30 @@ static int check_kvm(void)
 	return cli_require_kvm("run", "'entrybox qemu' (no per-exit checks)");
 }
 
-static int boot(const struct run_args *a, const struct vmm_args *va, const struct inject_args *ia,
+/* The run confines itself once set up and may open nothing after: the
+ * JSON file is opened first, and removed again when there was no run to
+ * write (an error before set-up, which is before confinement). */
+static int open_json(struct run_options *o)
+{
+	if (!o->json || strcmp(o->json, "-") == 0)
+		return 0;
+	o->json_stream = fopen(o->json, "w");
+	if (!o->json_stream)
+		return cli_fail(EBX_STATUS_USAGE, "cannot write JSON to '%s': %s", o->json, strerror(errno));
+	return 0;
+}
+
+static void close_json(struct run_options *o, bool written)
+{
+	if (!o->json_stream)
+		return;
+	fclose(o->json_stream);
+	o->json_stream = NULL;
+	if (!written)
+		unlink(o->json);
+}
+
+static int boot(struct run_args *a, const struct vmm_args *va, const struct inject_args *ia,
 		const struct gdb_args *ga, const char *guest, const char *cmdline)
 {
 	struct run_result *r = calloc(1, sizeof(*r));
@@ -60,8 +83,15 @@ static int boot(const struct run_args *a, const struct vmm_args *va, const struc
 		.sweep_reboot = ia->sweep_reboot,
 		.gdb = ga->on ? &ga->cfg : NULL,
 	};
+	int rc = open_json(&a->opts);
+	if (rc != 0) {
+		free(r);
+		return rc;
+	}
 	enum ebx_status status = cli_status(vm_run(&cfg, r));
-	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
+	bool ran = run_output_ran(r, status);
+	rc = ran ? run_output(&a->opts, &a->sel, r, status) : (int)status;
+	close_json(&a->opts, ran);
 	result_release(r);
 	free(r);
 	return rc;

@@ -41,7 +41,9 @@ int run_output(const struct run_options *o, const struct selection *s, struct ru
 	bool json_on_stdout = o->json && strcmp(o->json, "-") == 0;
 	if (o->verbosity >= 0)
 		summary_print(json_on_stdout ? stderr : stdout, r, status);
-	if (o->json && result_write_json(r, o->json) != 0) {
+	int written = !o->json ? 0 : o->json_stream ? result_write_json_stream(r, o->json_stream)
+						    : result_write_json(r, o->json);
+	if (written != 0) {
 		int failed = cli_fail(EBX_STATUS_USAGE, "cannot write JSON to '%s': %s", o->json, strerror(errno));
 		return status == EBX_STATUS_OK ? failed : (int)status;
 	}

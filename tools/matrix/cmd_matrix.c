@@ -16,6 +16,7 @@
 #include "matrix/matrix_results.h"
 #include "matrix_box.h"
 #include "matrix_csv.h"
+#include "matrix_hosts.h"
 #include "matrix_plan.h"
 #include "matrix_plots.h"
 #include "matrix_progress.h"
@@ -24,7 +25,7 @@
 
 static const char matrix_help[] =
 	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt|svm-box[,...]] [--box-jobs N]\n"
-	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm]\n"
+	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm] [--console-host ADDR]\n"
 	"                       [--models M,...] [--scenarios S,...] [--pti on,off] [--pcid on,off]\n"
 	"                       [--vcpus N,...] [--iters N] [--timeout S] [--guest ELF] [--no-plots]\n"
 	"                       [--extra KEY=VALUE]... [KEY=VALUE]...\n"
@@ -37,14 +38,17 @@ static const char matrix_help[] =
 	"outcome, or (kvm vs svm-box, both under this VMM) different rules violated or instructions per round trip.\n"
 	"--engine svm-box runs the cells under this VMM inside SVM boxes (tools/svm-box.sh: kvm_amd nested in QEMU\n"
 	"TCG), --box-jobs boxes at once (default --jobs), so a machine without /dev/kvm runs them too.\n"
-	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells go round\n"
-	"robin over the hosts (the guest image must be at the same path on each).\n"
+	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells are spread\n"
+	"over the hosts. Each host gets the guest image uploaded at the start (on another machine); a host that\n"
+	"cannot be reached is left out. A run whose host fails it (connection lost, domain not started) is\n"
+	"tried on another host; every cell is listed once, with its host and attempts. A remote host needs\n"
+	"--console-host: an address of this machine the hosts reach.\n"
 	"Exit status: 0 every run as expected and no disagreement; 1 otherwise; 2 bad usage; 3 no KVM/QEMU.\n";
 
 enum matrix_opt {
 	MOPT_JOBS = 0x200, MOPT_OUT, MOPT_ENGINE, MOPT_MODELS, MOPT_SCENARIOS, MOPT_PTI, MOPT_PCID, MOPT_VCPUS,
 	MOPT_ITERS, MOPT_TIMEOUT, MOPT_GUEST, MOPT_EXTRA, MOPT_NO_PLOTS, MOPT_HELP, MOPT_CONNECT, MOPT_DOMAIN_TYPE,
-	MOPT_BOX_JOBS,
+	MOPT_BOX_JOBS, MOPT_CONSOLE_HOST,
 };
 
 /* Extras are checked by the same rules as run's, so a bad one stops the
@@ -96,6 +100,11 @@ static int handle(void *ctx, int opt, const char *arg)
 			return cli_fail(EBX_STATUS_USAGE, "--connect '%s': expects URI[,URI...] with no empty item", arg);
 		o->connect = arg;
 		return 0;
+	case MOPT_CONSOLE_HOST:
+		if (!*arg)
+			return cli_fail(EBX_STATUS_USAGE, "--console-host takes an address of this machine");
+		o->console_host = arg;
+		return 0;
 	case MOPT_DOMAIN_TYPE:
 		if (strcmp(arg, "qemu") != 0 && strcmp(arg, "kvm") != 0)
 			return cli_fail(EBX_STATUS_USAGE, "--domain-type takes qemu or kvm, not '%s'", arg);
@@ -131,6 +140,7 @@ static int parse(int argc, char **argv, struct matrix_options *o)
 		{ "no-plots", no_argument, NULL, MOPT_NO_PLOTS },
 		{ "connect", required_argument, NULL, MOPT_CONNECT },
 		{ "domain-type", required_argument, NULL, MOPT_DOMAIN_TYPE },
+		{ "console-host", required_argument, NULL, MOPT_CONSOLE_HOST },
 		{ "help", no_argument, NULL, MOPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,6 +223,8 @@ static int run_matrix(struct matrix *m)
 	if ((rc = write_outputs(m)) != 0)
 		return rc;
 	matrix_table_print(stdout, m, disagreements);
+	if (m->hosts)
+		matrix_hosts_report(m->hosts, stdout);
 	if (m->opt.plots && matrix_plots_draw(m) == 0)
 		printf("plots: %s/cost.{png,svg} %s/outcomes.{png,svg}\n", m->opt.out_dir, m->opt.out_dir);
 	printf("results: %s/results.json %s/results.csv\n", m->opt.out_dir, m->opt.out_dir);
@@ -230,8 +242,23 @@ int cmd_matrix(int argc, char **argv)
 	char guest[PATH_MAX];
 	if ((rc = check_environment(&m.opt, guest, sizeof(guest))) != 0)
 		return rc;
+	struct matrix_hosts *hosts = NULL;
+	if (m.opt.engines[MATRIX_ENGINE_LIBVIRT]) {
+		hosts = calloc(1, sizeof(*hosts));
+		if (!hosts)
+			return cli_fail(EBX_STATUS_ENV, "matrix: out of memory");
+		if ((rc = matrix_hosts_open(hosts, m.opt.connect, m.opt.guest)) != 0) {
+			matrix_hosts_close(hosts);
+			free(hosts);
+			return rc;
+		}
+		m.hosts = hosts;
+	}
 	rc = run_matrix(&m);
 	matrix_results_free(&m);
 	free(m.cells);
+	if (hosts)
+		matrix_hosts_close(hosts);
+	free(hosts);
 	return rc;
 }

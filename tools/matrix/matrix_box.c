@@ -42,7 +42,7 @@ static void queue_path(const struct box_pool *p, const char *sub, size_t i, char
 }
 
 /* One file a run: its time limit, its log, then its argv one a line. */
-static int write_run(const struct box_pool *p, const struct matrix *m, const char *exe, size_t qi, size_t ci)
+static int write_run(const struct box_pool *p, const struct matrix *m, const char *exe, size_t qi)
 {
 	struct matrix_cell *c = p->cells[qi];
 	char file[128], json[128], log[136];
@@ -50,7 +50,7 @@ static int write_run(const struct box_pool *p, const struct matrix *m, const cha
 	snprintf(log, sizeof(log), "%s.log", json);
 	strncat(json, ".json", sizeof(json) - strlen(json) - 1);
 	struct matrix_argv a;
-	matrix_cell_argv(&m->opt, exe, ci, c, json, &a);
+	matrix_cell_argv(&m->opt, exe, c, json, &a);
 	queue_path(p, "todo", qi, file, sizeof(file));
 	FILE *f = fopen(file, "w");
 	if (!f)
@@ -115,7 +115,7 @@ int box_pool_start(struct box_pool *p, struct matrix *m, const char *exe, unsign
 		matrix_cell_paths(m, i, &m->cells[i]);
 		unlink(m->cells[i].json_path);
 		p->cells[p->ncells] = &m->cells[i];
-		if (write_run(p, m, exe, p->ncells, i) != 0)
+		if (write_run(p, m, exe, p->ncells) != 0)
 			return cli_fail(EBX_STATUS_ENV, "matrix: cannot queue a run for the SVM box: %s", strerror(errno));
 		p->ncells++;
 	}

@@ -32,8 +32,7 @@ static bool get_number(struct json_object *o, const char *key, double *out)
 	return true;
 }
 
-/* The last non-empty line of the cell's log: why a run that left no JSON ended. */
-static void last_log_line(const char *path, char *out, size_t len)
+void matrix_log_last_line(const char *path, char *out, size_t len)
 {
 	out[0] = '\0';
 	FILE *f = fopen(path, "r");
@@ -54,7 +53,10 @@ static void last_log_line(const char *path, char *out, size_t len)
 
 static const char *died_how(const struct matrix_cell *c, char *buf, size_t len)
 {
-	if (c->killed)
+	if (c->engine == MATRIX_ENGINE_LIBVIRT && c->exit_status == -1 && !c->term_signal && !c->killed)
+		snprintf(buf, len, "no libvirt host left to run it%s%.60s", c->nattempts ? "; the last failed it: " : "",
+			 c->nattempts ? c->attempts[c->nattempts - 1].result : "");
+	else if (c->killed)
 		snprintf(buf, len, "killed by the matrix after %.0f s", c->wall_seconds);
 	else if (c->term_signal)
 		snprintf(buf, len, "died by signal %d (%s)", c->term_signal, strsignal(c->term_signal));
@@ -69,9 +71,9 @@ static const char *died_how(const struct matrix_cell *c, char *buf, size_t len)
  * the same schema, so results.json still has one object per run. */
 static struct json_object *made_row(const struct matrix_cell *c)
 {
-	char how[128], last[256], reason[400];
+	char how[160], last[256], reason[440];
 	died_how(c, how, sizeof(how));
-	last_log_line(c->log_path, last, sizeof(last));
+	matrix_log_last_line(c->log_path, last, sizeof(last));
 	snprintf(reason, sizeof(reason), "%s%s%s", how, last[0] ? "; last output: " : "", last);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "model", json_object_new_string(c->model));
@@ -153,6 +155,27 @@ bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, dou
 	return true;
 }
 
+static struct json_object *uri_json(const char *uri)
+{
+	return json_object_new_string(uri ? uri : "");
+}
+
+/* Where a libvirt cell ran and every host it was tried on: each cell is one
+ * row, however many attempts it took. */
+static void add_hosts(struct matrix_cell *c)
+{
+	bool ran = c->nattempts > 0 && strcmp(c->attempts[c->nattempts - 1].result, "ran") == 0;
+	json_object_object_add(c->row, "matrix_host", ran ? uri_json(c->attempts[c->nattempts - 1].host) : NULL);
+	struct json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < c->nattempts; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "host", uri_json(c->attempts[i].host));
+		json_object_object_add(o, "result", json_object_new_string(c->attempts[i].result));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(c->row, "matrix_attempts", a);
+}
+
 void matrix_results_judge(struct matrix_cell *c)
 {
 	struct json_object *own = NULL;
@@ -174,6 +197,8 @@ void matrix_results_judge(struct matrix_cell *c)
 	json_object_object_add(c->row, "matrix_log", json_object_new_string(c->log_path));
 	if (c->cost_run)
 		json_object_object_add(c->row, "matrix_role", json_object_new_string("cost"));
+	if (c->engine == MATRIX_ENGINE_LIBVIRT)
+		add_hosts(c);
 }
 
 static bool ran_through(const struct matrix_cell *c)

@@ -14,12 +14,12 @@
 struct matrix_argv {
 	const char *v[MATRIX_ARGV_MAX + 1];
 	int n;
-	char vcpus[16], timeout[32], iters[32], uri[512];
+	char vcpus[16], timeout[32], iters[32];
 };
 
-/* Fills `a` for cell `index` (its JSON goes to `json_path`); the strings it
+/* Fills `a` for cell `c` (its JSON goes to `json_path`); the strings it
  * points to live in `a`, `c` and the options. */
-void matrix_cell_argv(const struct matrix_options *o, const char *exe, size_t index, const struct matrix_cell *c,
+void matrix_cell_argv(const struct matrix_options *o, const char *exe, const struct matrix_cell *c,
 		      const char *json_path, struct matrix_argv *a);
 /* Where cell `index`'s JSON and log go under <out>/runs/. */
 void matrix_cell_paths(const struct matrix *m, size_t index, struct matrix_cell *c);

@@ -115,7 +115,7 @@ static void record(struct gdb_stub *g, struct vcpu_state *v, enum stop_rank rank
 		snprintf(gv->stop.reason, sizeof(gv->stop.reason), "%s", reason ? reason : "");
 		/* The reason is one "name:value" item of a stop reply. */
 		for (char *p = gv->stop.reason; *p; p++)
-			if (*p == ';' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			if (strchr(";#$}*", *p) || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
 				*p = '_';
 	}
 	if (message)

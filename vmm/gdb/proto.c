@@ -153,13 +153,25 @@ static size_t expedite(struct gdb_conn *c, unsigned cpu, char *out, size_t room)
 	return n;
 }
 
+/* "name:value" that a stop reply can carry as it is: printable, one ':' at
+ * least, nothing that frames or escapes (;#$}*). */
+static bool plain_reason(const char *r)
+{
+	if (!strchr(r, ':'))
+		return false;
+	for (; *r; r++)
+		if ((unsigned char)*r < 0x21 || (unsigned char)*r > 0x7e || strchr(";#$}*", *r))
+			return false;
+	return true;
+}
+
 static const char *reason_of(const struct gdb_conn *c, const struct gdb_stop *s, char *buf, size_t len)
 {
 	switch (s->why) {
 	case GDB_WHY_SWBREAK:
 		return c->swbreak ? "swbreak:;" : "";
 	case GDB_WHY_EVENT:
-		if (!s->reason[0] || strchr(s->reason, ';') || !strchr(s->reason, ':'))
+		if (!plain_reason(s->reason))
 			return "";
 		snprintf(buf, len, "%s;", s->reason);
 		return buf;

@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "host/confine.h"
 #include "stub_internal.h"
 
 #define RECV_CHUNK 4096
@@ -219,10 +218,8 @@ static void run_ended(struct gdb_stub *g)
 static void *serve(void *arg)
 {
 	struct gdb_stub *g = arg;
-	char err[160];
+	/* Confined with the whole process once the run is set up (host/confine.h). */
 	block_sigpipe();
-	if (!g->s->cfg->no_confine && !confine_debugger_thread(err, sizeof(err)))
-		fprintf(stderr, "entrybox: gdb: %s\n", err);
 	while (!atomic_load(&g->quit)) {
 		struct pollfd fds[3] = {
 			{ .fd = g->wake_fd, .events = POLLIN },

@@ -32,6 +32,7 @@ const char *result_end_name(enum run_end end)
 	case RUN_END_TIMEOUT: return "timeout";
 	case RUN_END_INTERNAL_ERROR: return "internal-error";
 	case RUN_END_HOSTILE: return "hostile";
+	case RUN_END_HOST_LOST: return "host-lost";
 	case RUN_END_DEBUGGER: return "debugger";
 	}
 	return "internal-error";
@@ -41,7 +42,7 @@ const char *result_end_name(enum run_end end)
  * when the scenario announced exactly this end (e.g. "triple-fault"). */
 static bool abnormal_end_expected(const struct run_result *r)
 {
-	if (r->end == RUN_END_HOSTILE)
+	if (r->end == RUN_END_HOSTILE || r->end == RUN_END_HOST_LOST)
 		return false;
 	return strcmp(r->expected, result_end_name(r->end)) == 0;
 }
@@ -163,10 +164,23 @@ bool result_parse_serial_line(const char *line, struct run_result *r)
 	if (!obj)
 		return false;
 	bool is_result = is_result_event(obj);
-	if (is_result)
+	if (is_result) {
 		fill_from_result(obj, r);
+		if (r->result_lines < UINT_MAX)
+			r->result_lines++;
+	}
 	json_object_put(obj);
 	return is_result;
+}
+
+void result_reject_repeated_verdicts(struct run_result *r)
+{
+	if (r->result_lines <= 1 || r->end == RUN_END_HOSTILE)
+		return;
+	r->end = RUN_END_HOSTILE;
+	snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
+	snprintf(r->end_reason, sizeof(r->end_reason), "the guest printed %u result lines (one expected)",
+		 r->result_lines);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -236,6 +250,8 @@ static void add_identity(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "scenario", json_object_new_string(r->scenario));
 	json_object_object_add(o, "engine", json_object_new_string(r->engine));
 	json_object_object_add(o, "backend", json_object_new_string(r->backend));
+	json_object_object_add(o, "host", r->host[0] ? json_object_new_string(r->host) : NULL);
+	json_object_object_add(o, "confinement", r->confinement[0] ? json_object_new_string(r->confinement) : NULL);
 }
 
 static void add_outcome(struct json_object *o, const struct run_result *r)
@@ -278,18 +294,11 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "status", json_object_new_int(result_verdict(r)));
 }
 
-static int write_text(const char *text, const char *path)
+static int write_text(const char *text, FILE *f)
 {
-	bool to_stdout = strcmp(path, "-") == 0;
-	FILE *f = to_stdout ? stdout : fopen(path, "w");
-	if (!f)
-		return -1;
 	int err = 0;
 	errno = 0;
-	if (fputs(text, f) < 0 || fputc('\n', f) == EOF)
-		err = errno ? errno : EIO;
-	int end_rc = to_stdout ? fflush(f) : fclose(f);
-	if (end_rc != 0 && err == 0)
+	if (fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
 		err = errno ? errno : EIO;
 	if (err) {
 		errno = err;
@@ -298,9 +307,9 @@ static int write_text(const char *text, const char *path)
 	return 0;
 }
 
-int result_write_json(const struct run_result *r, const char *path)
+int result_write_json_stream(const struct run_result *r, FILE *f)
 {
-	if (!r || !path) {
+	if (!r || !f) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -312,9 +321,35 @@ int result_write_json(const struct run_result *r, const char *path)
 	add_identity(o, r);
 	add_outcome(o, r);
 	add_counters(o, r);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
-	int rc = text ? write_text(text, path) : -1;
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	int rc = -1;
+	if (!text)
+		errno = ENOMEM;
+	else if (len > RESULT_JSON_MAX)
+		errno = EFBIG;
+	else
+		rc = write_text(text, f);
 	json_object_put(o);
+	return rc;
+}
+
+int result_write_json(const struct run_result *r, const char *path)
+{
+	if (!r || !path) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strcmp(path, "-") == 0)
+		return result_write_json_stream(r, stdout);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = result_write_json_stream(r, f);
+	int saved = errno;
+	if (fclose(f) != 0 && rc == 0)
+		return -1;
+	errno = saved;
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "explain/deviations.h"
 #include "gdb/stub.h"
+#include "host/confine.h"
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
@@ -189,6 +190,29 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 	return RUN_VERDICT_OK;
 }
 
+/* ---- confinement ------------------------------------------------------------------------------ */
+
+/* From here on the run needs no new file, socket or process: the whole
+ * process is confined (host/confine.h).  A reboot sweep boots a fresh VM per
+ * point, which opens /dev/kvm and the image again: there, and in those point
+ * runs, only the vCPU threads are. */
+static enum run_verdict confine_after_setup(struct session *s, const struct sweep *sweep)
+{
+	const struct vm_config *cfg = s->cfg;
+	const char *how = cfg->no_confine ? "off" : "vcpu-threads";
+	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
+		char err[160];
+		if (!confine_process(cfg->gdb != NULL, err, sizeof(err))) {
+			fprintf(stderr, "entrybox: %s\n", err);
+			return RUN_VERDICT_ENVIRONMENT;
+		}
+		how = "process";
+		confine_selftest();
+	}
+	snprintf(s->r->confinement, sizeof(s->r->confinement), "%s", how);
+	return RUN_VERDICT_OK;
+}
+
 /* Where each vCPU stood when a run ended other than by the guest's own exit. */
 static void describe_end_state(struct session *s)
 {
@@ -219,6 +243,7 @@ static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	serial_flush(&s->serial);
+	result_reject_repeated_verdicts(r);
 	r->wall_seconds = session_now() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {
@@ -311,18 +336,22 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		st = setup_injection(s, &sweep);
 	if (st == RUN_VERDICT_OK)
 		st = add_observers(s);
+	/* json-c takes its seed (it may open a file) before nothing can be opened. */
 	if (st == RUN_VERDICT_OK) {
 		result_json_prepare();
+		st = confine_after_setup(s, sweep);
+	}
+	if (st == RUN_VERDICT_OK) {
 		session_run_threads(s);
 		if (sweep && !session_any_stuck(s))
 			sweep_execute(sweep, s);
-		sweep_free(sweep);
 		finish_result(s);
 		trace_finish(s->trace, s);
 		s->trace = NULL;
 		st = result_verdict(r);
 		gdb_stub_finish(s, (int)st);
 	}
+	sweep_free(sweep);
 	/* A thread still in KVM_RUN owns its vCPU and the session: leave both to
 	 * the process's exit rather than free them under it. */
 	if (!session_any_stuck(s))

@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "cli/status.h"
 
@@ -39,6 +40,7 @@ bool cli_parse_on_off(const char *flag, const char *text, bool *out);
 struct run_options {
 	const char *guest;        /* --guest, NULL = default image */
 	const char *json;         /* --json FILE or "-", NULL = none */
+	FILE *json_stream;        /* FILE opened before the run (a confined run opens nothing), or NULL */
 	double timeout;           /* --timeout, 0 = engine default */
 	int verbosity;            /* -1 --quiet, 0 default, 1 --verbose */
 };

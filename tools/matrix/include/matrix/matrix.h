@@ -32,6 +32,17 @@ enum matrix_category {
 	MATRIX_CATEGORY_COUNT,
 };
 
+/* A cell is tried on at most this many libvirt hosts. */
+#define MATRIX_MAX_ATTEMPTS 8
+
+/* One attempt of a cell on a libvirt host. */
+struct matrix_attempt {
+	const char *host;         /* URI, NULL: libvirt's default */
+	char result[200];         /* "ran", or how the host failed it */
+};
+
+struct matrix_host;
+
 /* One run of the matrix. */
 struct matrix_cell {
 	/* the plan */
@@ -50,6 +61,10 @@ struct matrix_cell {
 	bool killed;              /* the runner killed it after its deadline */
 	double wall_seconds;
 	char json_path[PATH_MAX], log_path[PATH_MAX];
+	/* --engine libvirt: the hosts it was tried on, the last one ran it (matrix_hosts.h) */
+	struct matrix_host *host;
+	unsigned nattempts;
+	struct matrix_attempt attempts[MATRIX_MAX_ATTEMPTS];
 	/* the verdict (matrix_results.c) */
 	enum matrix_category category;
 	struct json_object *row;  /* the run's JSON object (owned), or one made for a run that left none */
@@ -78,14 +93,19 @@ struct matrix_options {
 	const char *extra[SELECTION_MAX_EXTRA];
 	size_t nextra;
 	bool plots;
-	/* --engine libvirt: cells go round robin over these libvirt URIs (NULL:
-	 * libvirt's default), as domains of this type. */
+	/* --engine libvirt: cells go to these libvirt URIs (NULL: libvirt's
+	 * default), as domains of this type, their consoles connecting back to
+	 * console_host (NULL: the run's default). */
 	const char *connect;
 	const char *domain_type;
+	const char *console_host;
 };
+
+struct matrix_hosts;
 
 struct matrix {
 	struct matrix_options opt;
+	struct matrix_hosts *hosts;  /* --engine libvirt */
 	struct matrix_cell *cells;
 	size_t ncells;            /* every run: the grid, then the cost runs */
 	size_t ngrid;             /* the table's cells: cells[0, ngrid) */

@@ -33,6 +33,9 @@ bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, dou
 /* Fills the grid's exits per round trip from the cost runs (after all ran). */
 void matrix_results_costs(struct matrix *m);
 
+/* The last non-empty line of a run's log: why a run that left no JSON ended. */
+void matrix_log_last_line(const char *path, char *out, size_t len);
+
 /* Helpers for the other outputs. */
 const char *matrix_row_string(const struct matrix_cell *c, const char *key);
 /* Whether two runs of the same selection on different engines disagree: both

@@ -6,9 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RESULT_MAX_VIOLATIONS 64
 #define RESULT_MAX_INJECTIONS 8
+/* A sweep reports at most this many points (longer paths are cut by the
+ * sweep itself); with every other array and string bounded, the JSON object
+ * of any run stays below RESULT_JSON_MAX, which the writer enforces. */
+#define RESULT_MAX_SWEEP_POINTS 4096
+#define RESULT_JSON_MAX (16u << 20)
 
 /* How a finished run is judged, whatever engine ran it.  The values are the
  * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
@@ -27,6 +33,7 @@ enum run_end {
 	RUN_END_TIMEOUT,          /* watchdog */
 	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+	RUN_END_HOST_LOST,        /* the engine lost the machine that ran the guest (a libvirt host) */
 	RUN_END_DEBUGGER,         /* the debugger ended it (gdb's kill) */
 };
 
@@ -72,12 +79,15 @@ struct sweep_report {
 struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
+	char host[256];           /* the libvirt URI that ran it; "" for engines on this machine */
+	char confinement[16];     /* our VMM: "process", "vcpu-threads" or "off"; "" for other engines */
 	char model[16], scenario[32];
 	char pti[4], pcid[4];
 	unsigned vcpus, tasks;
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
 	char expected[32];
 	char detail[256];
+	unsigned result_lines;    /* "@entrybox" result lines the guest printed (one is the contract) */
 	enum run_end end;
 	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
 	uint64_t exits;           /* KVM exits taken (0 under other engines) */
@@ -108,8 +118,8 @@ struct run_result {
 /* Frees what a result owns (the sweep's points); r stays usable. */
 void result_release(struct run_result *r);
 
-/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile": the
- * name of a run end in JSON, summaries and outcomes. */
+/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile",
+ * "host-lost": the name of a run end in JSON, summaries and outcomes. */
 const char *result_end_name(enum run_end end);
 
 /* The verdict on a finished run. */
@@ -122,10 +132,18 @@ enum run_verdict result_verdict(const struct run_result *r);
 void result_json_prepare(void);
 
 /* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
- * fields of r and return true. */
+ * fields of r, count it in r->result_lines and return true. */
 bool result_parse_serial_line(const char *line, struct run_result *r);
 
-/* Write r as the one JSON object of design.md §8 (json-c). */
+/* The contract is one result line per run: a guest that printed several may
+ * have printed the verdict it wanted us to see, not the one it reached.  Ends
+ * such a run as hostile (every engine calls this once the run is over). */
+void result_reject_repeated_verdicts(struct run_result *r);
+
+/* Write r as the one JSON object of design.md §8 (json-c), to a file or to an
+ * open stream.  Returns 0, or -1 with errno (EFBIG: the object would exceed
+ * RESULT_JSON_MAX, which no run of this program can reach). */
 int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
+int result_write_json_stream(const struct run_result *r, FILE *f);
 
 #endif
