@@ -147,9 +147,12 @@ static bool write_configs(const struct libvirt_daemons *d)
 	if (!write_path(d, "virtlogd.conf", text))
 		return false;
 	/* QEMU runs as root so it can read the build tree's guest image as it is;
-	 * no relabelling of that image, no security driver to configure. */
+	 * no relabelling of that image, no security driver to configure.  No
+	 * private /dev either: libvirt's copy lacks /dev/kvm where /dev is a
+	 * devtmpfs of a nested VM (the SVM box). */
 	if (!write_path(d, "etc/qemu.conf",
-			"user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nsecurity_driver = \"none\"\n"))
+			"user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nsecurity_driver = \"none\"\n"
+			"namespaces = []\n"))
 		return false;
 	bool have_user = getpwnam("libvirt-qemu") != NULL;
 	return copy_with_entry(d, "passwd", QEMU_USER_LINE, have_user) &&
