@@ -73,12 +73,20 @@ void gdb_session_start(struct gdb_session *s, const char *const *args, bool wait
 	int n = 0;
 	argv[n++] = env_or_die("ENTRYBOX_BIN");
 	argv[n++] = "run";
-	for (int i = 0; args[i] && n < 56; i++)
+	bool limited = false;
+	for (int i = 0; args[i] && n < 56; i++) {
+		limited |= strcmp(args[i], "--timeout") == 0;
 		argv[n++] = args[i];
+	}
 	argv[n++] = "--gdb";
 	argv[n++] = "127.0.0.1:0";
 	if (wait)
 		argv[n++] = "--gdb-wait";
+	/* A run nobody attaches to (a gdb that could not connect) ends anyway. */
+	if (!limited) {
+		argv[n++] = "--timeout";
+		argv[n++] = "60";
+	}
 	argv[n++] = "--json";
 	argv[n++] = s->json_path;
 	argv[n] = NULL;
@@ -151,6 +159,10 @@ void gdb_session_gdb(struct gdb_session *s, const char *script)
 		_exit(127);
 	}
 	s->gdb_status = wait_child(pid, WAIT_SECONDS);
+	/* gdb failed (it could not connect, a command broke): the run would only
+	 * wait for it until its time limit. */
+	if (s->gdb_status != 0 && s->pid > 0)
+		kill(s->pid, SIGTERM);
 	free(s->gdb_out);
 	s->gdb_out = calloc(1, GDB_OUT_MAX + 1);
 	ssize_t got = pread(ofd, s->gdb_out, GDB_OUT_MAX, 0);

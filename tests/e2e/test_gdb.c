@@ -406,6 +406,21 @@ START_TEST(an_interrupt_stops_a_running_vm_and_kill_ends_the_run)
 }
 END_TEST
 
+START_TEST(a_run_nobody_attaches_to_ends_at_its_time_limit)
+{
+	/* Waiting for a gdb counts; only a gdb at its prompt stops the clock. */
+	const char *args[] = { "--scenario", "syscall-loop", "--timeout", "2", NULL };
+	struct gdb_session s;
+	gdb_session_start(&s, args, true);
+	ck_assert_int_gt(s.port, 0);
+	gdb_session_finish(&s);
+	ck_assert_int_eq(s.status, 1);
+	ck_assert_str_eq(e2e_str(s.json, "end"), "timeout");
+	ck_assert_msg(strstr(s.stderr_text, "waiting for gdb at 127.0.0.1:") != NULL, "%s", s.stderr_text);
+	gdb_session_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -420,6 +435,7 @@ int main(void)
 	tcase_add_test(tc, a_triple_fault_stops_the_vm_with_its_chain);
 	tcase_add_test(tc, a_hostile_peer_gets_answers_and_no_crash);
 	tcase_add_test(tc, an_interrupt_stops_a_running_vm_and_kill_ends_the_run);
+	tcase_add_test(tc, a_run_nobody_attaches_to_ends_at_its_time_limit);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -10,6 +10,9 @@
 #include "cli/commands.h"
 #include "cli/guest_image.h"
 #include "gdb_args.h"
+
+/* A run under gdb ends when its user says so. */
+#define GDB_NO_TIME_LIMIT_S (100.0 * 365 * 24 * 3600)
 #include "inject_args.h"
 #include "machine/loader.h"
 #include "run/vm.h"
@@ -30,7 +33,8 @@ static const char run_help[] =
 	"--inject delivers an event at an instruction or sweeps a path (grammar: entrybox list).\n"
 	"--gdb serves gdb's remote protocol on HOST:PORT (HOST 127.0.0.1 by default, PORT 0: any free\n"
 	"port, said on stderr); a violation, a panic, a triple fault or an injection stops the VM for\n"
-	"gdb. --gdb-wait stops it before the first guest instruction.\n"
+	"gdb. --gdb-wait stops it before the first guest instruction. With --gdb there is no time limit\n"
+	"unless --timeout gives one, and it does not count the time gdb holds the VM.\n"
 	"KEY=VALUE arguments go to the guest command line as they are. Models and scenarios: entrybox list.\n"
 	"Exit status: 0 outcome as expected, no violation; 1 mismatch or violation; 2 bad input; 3 no KVM.\n";
 
@@ -73,7 +77,9 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		.guest_path = guest,
 		.cmdline = cmdline,
 		.vcpus = (unsigned)a->sel.vcpus,
-		.timeout_seconds = a->opts.timeout,
+		/* Debugging has no time limit unless one is given; the one given
+		 * does not count the time gdb holds the VM at its prompt. */
+		.timeout_seconds = a->opts.timeout > 0 || !ga->on ? a->opts.timeout : GDB_NO_TIME_LIMIT_S,
 		.ram_bytes = 0,
 		.echo_serial = a->opts.verbosity > 0,
 		.trace = va->tracing ? &va->trace : NULL,

@@ -448,7 +448,15 @@ void control_take_stop(struct gdb_stub *g)
 		g->vcpu[i].cache_valid = false;
 	g->interrupted = false;
 	g->stopped = true;
-	session_hold_clock(g->s, true);
+	control_update_clock(g);
+}
+
+/* Under lock.  The watchdog does not count the time a gdb holds the VM at
+ * its prompt; a VM that waits for a gdb to come keeps counting, so a run
+ * nobody attaches to still ends at its time limit. */
+void control_update_clock(struct gdb_stub *g)
+{
+	session_hold_clock(g->s, g->stopped && g->client);
 }
 
 bool control_wait_stopped(struct gdb_stub *g)
@@ -486,7 +494,7 @@ static void release(struct gdb_stub *g, const enum gdb_action *actions)
 	}
 	g->stopped = false;
 	atomic_store(&g->stop_requested, false);
-	session_hold_clock(g->s, false);
+	control_update_clock(g);
 	pthread_cond_broadcast(&g->cv);
 }
 
@@ -529,6 +537,7 @@ void control_let_go(struct gdb_stub *g)
 	pthread_mutex_lock(&g->lock);
 	g->client = false;
 	g->let_go = true;
+	control_update_clock(g);
 	for (unsigned i = 0; i < g->s->nvcpus; i++) {
 		g->vcpu[i].rank = RANK_NONE;
 		all[i] = GDB_ACT_CONTINUE;

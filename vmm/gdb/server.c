@@ -70,6 +70,7 @@ static void attach(struct gdb_stub *g, int fd)
 	pthread_mutex_lock(&g->lock);
 	g->client = true;
 	g->let_go = false;
+	control_update_clock(g);
 	pthread_mutex_unlock(&g->lock);
 	/* gdb expects a stopped target when it connects. */
 	control_request_stop(g);

@@ -125,6 +125,8 @@ void control_take_stop(struct gdb_stub *g);
 bool control_await_stop(struct gdb_stub *g, long max_ns);
 /* Resumes the vCPUs as asked (a vCPU's unreported stop is shown instead: false). */
 bool control_resume(struct gdb_stub *g, const enum gdb_action *actions);
+/* Under lock: the watchdog stands still while a gdb holds the stopped VM. */
+void control_update_clock(struct gdb_stub *g);
 /* The peer left: its breakpoints go, the VM runs on. */
 void control_let_go(struct gdb_stub *g);
 void control_wake_connection(struct gdb_stub *g);
