@@ -72,9 +72,9 @@ fi
 
 # What each target is built from: its file in tests/fuzz/ plus these sources.
 v=$src/vmm
-check="$v/check/layout.c $v/check/ptregs_check.c $(echo "$v"/check/rules*.c)"
+check="$v/check/layout.c $v/check/ptregs_check.c $v/check/switch_check.c $(echo "$v"/check/rules*.c)"
 declare -A sources=(
-	[events]="$v/machine/events.c $v/machine/gmem.c $src/pagetables/pagetables.c $check"
+	[events]="$v/machine/events.c $v/machine/gmem.c $src/pagetables/pagetables.c $check $src/tests/fixtures/layout_fixture.c"
 	[layout]="$check"
 	[loader]="$v/machine/loader.c $v/machine/gmem.c $src/pagetables/pagetables.c"
 	[console]="$v/console/console.c"

@@ -18,11 +18,11 @@ static uint64_t vcpu_stack_base(unsigned cpu)
 	return cea_base(cpu) + VCPU_STACK_OFFSET;
 }
 
-/* By pervcpu_sleep= value (guest/boot/cmdline.h): a fourth policy is one file and one row. */
+/* By pervcpu_sleep= value: a new policy is its file and its row in policies.def. */
 static const struct pervcpu_policy *const policies[] = {
-	[PERVCPU_SLEEP_FORBID] = &pervcpu_policy_forbid,
-	[PERVCPU_SLEEP_COPY] = &pervcpu_policy_copy,
-	[PERVCPU_SLEEP_PIN] = &pervcpu_policy_pin,
+#define ENTRY_VALUE(m, key, id, value, help) [ENTRY_VAL(m, key, id)] = &pervcpu_policy_##id,
+#include "pervcpu/policies.def"
+#undef ENTRY_VALUE
 };
 
 struct pervcpu_state {
@@ -37,30 +37,27 @@ extern const char pervcpu_syscall_pti[], pervcpu_syscall_pti_sysretq[];
 extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
 
-static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
-	unsigned p = mode->opts ? (unsigned)mode->opts->pervcpu_sleep : PERVCPU_SLEEP_FORBID;
+	unsigned long p = ENTRY_OPT(mode->opts, pervcpu, pervcpu_sleep);
 
 	if (mode->pcid) {
-		*why = "entry=pervcpu implements pti=on|off without PCID (pcid=on not supported)";
-		return false;
-	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
-		return false;
+		*why = "entry=pervcpu implements pti=on|off without PCID";
+		return ENTRY_REFUSED;
 	}
 	if (p >= ARRAY_SIZE(policies)) {
 		*why = "pervcpu_sleep: no such policy";
-		return false;
+		return ENTRY_REFUSED;
 	}
 	state.policy = policies[p];
+	v->traits.block_in_entry = state.policy->block_in_entry;
 	state.exit_from_copy = (uint64_t)(mode->pti ? pervcpu_return_from_copy_pti : pervcpu_return_from_copy_nopti);
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pervcpu_idt_pti : pervcpu_idt_nopti;
 	/* A new task's pt_regs is on its kernel stack: exit through the copy. */
 	v->return_to_user = state.exit_from_copy;
-	return true;
+	return ENTRY_SELECTED;
 }
 
 uint64_t pervcpu_exit_from_copy(void)
@@ -90,10 +87,10 @@ static void pervcpu_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t
 static void pervcpu_publish(struct ebx_layout *l)
 {
 	for (unsigned c = 0; c < l->ncpus; c++) {
-		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_VCPU, EBX_OWNER_VCPU, c,
-							    vcpu_stack_base(c), VCPU_STACK_SIZE);
+		struct ebx_stack_desc *s = layout_add_landing_stack(l, EBX_STACK_VCPU, EBX_OWNER_VCPU, c,
+								    vcpu_stack_base(c), VCPU_STACK_SIZE);
 		s->guard_below = s->guard_above = 1;
-		s->has_canary = 1;
+		s->flags |= EBX_STACKF_CANARY;
 		ksnprintf(s->name, sizeof(s->name), "vcpu%u", c);
 	}
 }
@@ -105,7 +102,14 @@ static long pervcpu_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn
 
 const struct entry_model entry_model_pervcpu = {
 	.name = "pervcpu",
-	.rsp0_policy = EBX_RSP0_VCPU_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_MODEL_STACK,  /* the vCPU's entry stack */
+		.c_on_landing = true,
+		.block_in_entry = ENTRY_BLOCK_REFUSED,  /* by policy: select() */
+		/* A tick's C part runs on the vCPU stack: leaving it there would
+		 * let the next entry on this CPU overwrite the frame. */
+		.preempt_from_user = false,
+	},
 	.select = pervcpu_select,
 	.switch_task = pervcpu_switch_task,
 	.cpu_setup = pervcpu_cpu_setup,

@@ -13,14 +13,17 @@
 
 struct pervcpu_policy {
 	const char *name;
+	/* The model's block_in_entry trait while this policy is selected. */
+	enum entry_block block_in_entry;
 	/* The model's block hook (entry_model.h) while this policy is selected:
 	 * regs is the syscall's pt_regs on the vCPU stack. */
 	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
 };
 
-extern const struct pervcpu_policy pervcpu_policy_forbid;
-extern const struct pervcpu_policy pervcpu_policy_copy;
-extern const struct pervcpu_policy pervcpu_policy_pin;
+/* One per row of policies.def, each defined in entry/pervcpu/<id>.c. */
+#define ENTRY_VALUE(m, key, id, value, help) extern const struct pervcpu_policy pervcpu_policy_##id;
+#include "pervcpu/policies.def"
+#undef ENTRY_VALUE
 
 /* For policies that move a syscall off the vCPU stack (pervcpu.S): RSP :=
  * `frame` (a pt_regs copy on the task's kernel stack), wait(arg), result into

@@ -24,6 +24,13 @@
 #define PF_IST_SIZE   0x2000
 _Static_assert(PF_IST_OFFSET + PF_IST_SIZE + 0x1000 <= CEA_STRIDE, "#PF IST outside its CEA");
 
+/* ukl_df= */
+enum ukl_df {
+	UKL_DF_WORKAROUND = ENTRY_VAL(ukl, ukl_df, workaround),
+	UKL_DF_IST = ENTRY_VAL(ukl, ukl_df, ist),
+	UKL_DF_NONE = ENTRY_VAL(ukl, ukl_df, none),
+};
+
 struct ukl_state {
 	enum ukl_df df;
 	unsigned napps;              /* task ids below this are applications */
@@ -32,30 +39,36 @@ struct ukl_state {
 static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
-extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
+extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[], ukl_entry_SYSCALL_64[];
 
 static bool is_app(const struct task *t)
 {
 	return t && t->id < state.napps;
 }
 
-static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select ukl_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
+	unsigned long apps = ENTRY_OPT(mode->opts, ukl, ukl_tasks);
+
 	if (mode->pti || mode->pcid) {
 		*why = "entry=ukl runs applications in the kernel's address space: pti=off and pcid=off only";
-		return false;
+		return ENTRY_REFUSED;
 	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
-		return false;
+	if (apps > mode->opts->tasks) {
+		*why = "ukl_tasks= is more than tasks=";
+		return ENTRY_REFUSED;
 	}
-	state.df = mode->opts ? mode->opts->ukl_df : UKL_DF_WORKAROUND;
-	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
+	state.df = (enum ukl_df)ENTRY_OPT(mode->opts, ukl, ukl_df);
+	state.napps = apps ? (unsigned)apps : mode->opts->tasks;
+	v->traits.ring0_tasks = state.napps;
+	v->traits.app_fault = state.df == UKL_DF_IST ? ENTRY_APP_FAULT_IST
+			    : state.df == UKL_DF_NONE ? ENTRY_APP_FAULT_FATAL : ENTRY_APP_FAULT_DF_FIXUP;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
 	v->return_to_user = (uint64_t)ukl_first_return;
-	return true;
+	ukl_app_kernel_entry = (uint64_t)ukl_entry_SYSCALL_64;
+	return ENTRY_SELECTED;
 }
 
 static uint64_t pf_ist_base(unsigned cpu)
@@ -118,6 +131,7 @@ static void publish_app(struct ebx_layout *l, unsigned i)
 		struct ebx_stack_desc *st = &l->stacks[s];
 		if (st->kind == EBX_STACK_USER && st->owner_kind == EBX_OWNER_TASK && st->owner_id == td->id) {
 			st->kind = EBX_STACK_UKL;
+			st->flags = EBX_STACKF_APP;
 			ksnprintf(st->name, sizeof(st->name), "ukl-%s", td->name);
 		}
 	}
@@ -129,7 +143,9 @@ static void ukl_publish(struct ebx_layout *l)
 		l->cpus[c].in_user_gva = l->cpus[c].percpu_gva + PCPU_UKL_IN_USER;
 		if (state.df != UKL_DF_IST)
 			continue;
-		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, c, pf_ist_base(c), PF_IST_SIZE);
+		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, c, pf_ist_base(c), PF_IST_SIZE,
+							    EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED |
+							    EBX_STACKF_SHARED | EBX_STACKF_C_ENTRY);
 		s->guard_below = s->guard_above = 1;
 		s->ist_index = PF_IST;
 		ksnprintf(s->name, sizeof(s->name), "ist-pf%u", c);
@@ -228,7 +244,12 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 
 const struct entry_model entry_model_ukl = {
 	.name = "ukl",
-	.rsp0_policy = EBX_RSP0_TASK_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_TASK_STACK,
+		.c_on_landing = true,
+		.block_in_entry = ENTRY_BLOCK_REFUSED,
+		.preempt_from_user = true,
+	},
 	.select = ukl_select,
 	.switch_task = ukl_switch_task,
 	.cpu_setup = ukl_cpu_setup,

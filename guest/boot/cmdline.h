@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest command line (design.md §2): space-separated KEY=VALUE.  The
- * parser is pure (no I/O, no libc) so that the same file builds into the
- * freestanding guest and into a hosted unit test.
+ * The guest command line (docs/design.md §2):
+ * space-separated KEY=VALUE.  The selection keys (entry, pti, pcid, vcpus,
+ * tasks, scenario, iters) every model takes; any other key is an option of
+ * the selected model, from its rows in entry/models.def.  The parser is pure
+ * (no I/O, no libc) so that the same file builds into the freestanding guest
+ * and into the host, where the CLI runs it on a command line before it boots
+ * anything.
  */
 #ifndef ENTRYBOX_CMDLINE_H
 #define ENTRYBOX_CMDLINE_H
@@ -10,39 +14,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "model_table.h"
 
 #define CMDLINE_MAX_LEN     1024u   /* longer command lines are rejected, not cut */
 #define CMDLINE_MAX_VCPUS   8u
 #define CMDLINE_MAX_TASKS   8u
 #define CMDLINE_MAX_ITERS   10000000ul
 
-/* Deliberate breakage of the syscall exit path, to prove the VMM's checks can fail. */
-enum ebx_bug {
-	EBX_BUG_NONE = 0,
-	EBX_BUG_SKIP_USER_CR3,  /* return to user on the kernel PGD */
-	EBX_BUG_SKIP_SWAPGS,    /* return to user with the kernel GS base */
-};
-
-/* pervcpu: what a syscall that wants to block on the per-vCPU stack gets. */
-enum pervcpu_sleep { PERVCPU_SLEEP_FORBID = 0, PERVCPU_SLEEP_COPY, PERVCPU_SLEEP_PIN };
-/* xen: who plays the hypervisor of the syscall bounce and the iret hypercall. */
-enum xen_hv { XEN_HV_SHIM = 0, XEN_HV_VMM };
-/* ukl: how a #PF on the application's own stack (no stack switch, so #DF) is survived. */
-/* none: #DF keeps no IST either -- the unrepaired UKL design, whose #PF on the
- * application stack ends in a triple fault (for the VMM's diagnosis). */
-enum ukl_df { UKL_DF_WORKAROUND = 0, UKL_DF_IST, UKL_DF_NONE };
-
 struct boot_options {
-	unsigned model;        /* index into models.def */
+	unsigned model;        /* enum entry_model_id: index into models.def */
 	unsigned scenario;     /* index into scenarios.def */
 	bool pti, pcid;
 	unsigned vcpus, tasks;
 	unsigned long iters;
-	enum ebx_bug bug;
-	enum pervcpu_sleep pervcpu_sleep;
-	enum xen_hv hv;
-	unsigned ukl_tasks;    /* ring-0 applications (entry=ukl) */
-	enum ukl_df ukl_df;
+	/* Every model's options (the selected model's as given, the others at
+	 * their defaults), by enum entry_option_id: read with ENTRY_OPT(). */
+	unsigned long opt[ENTRY_OPTION_SLOTS];
 };
 
 /* Parses the NUL-terminated `line` into *out (defaults for absent keys).
@@ -53,11 +40,11 @@ bool cmdline_parse(const char *line, struct boot_options *out, char *err, size_t
 /* Names for printing; NULL for an index out of range. */
 const char *cmdline_model_name(unsigned model);
 const char *cmdline_scenario_name(unsigned scenario);
-const char *cmdline_bug_name(enum ebx_bug bug);
-const char *cmdline_pervcpu_sleep_name(enum pervcpu_sleep p);
-const char *cmdline_hv_name(enum xen_hv hv);
-const char *cmdline_ukl_df_name(enum ukl_df df);
 unsigned cmdline_model_count(void);
 unsigned cmdline_scenario_count(void);
+
+/* The selected model's options as given or defaulted, "key=value ..." (empty
+ * for a model without options), always NUL-terminated. */
+void cmdline_model_options(const struct boot_options *o, char *buf, size_t len);
 
 #endif

@@ -5,6 +5,11 @@
 
 #include <stdint.h>
 
+/* Where an application's `pushfq; call` enters the kernel: the booted
+ * model's entry, which sets it when it selects a mode with applications
+ * (a model's symbols are its own, so the applications call through this). */
+extern uint64_t ukl_app_kernel_entry;
+
 /* A task's first instruction as an application (its pt_regs RIP); the
  * arguments are user_start's: task id, scenario index, iterations. */
 __attribute__((noreturn)) void ukl_app_start(uint64_t id, uint64_t scenario, uint64_t iters);

@@ -3,7 +3,7 @@
  * kernel text, and `pushfq; call` into the UKL entry instead of SYSCALL. */
 #define REGS_SECTION .text
 #define REGS_FN(name) ukl_##name
-#define ENTER_KERNEL pushfq; call ukl_entry_SYSCALL_64
+#define ENTER_KERNEL pushfq; call *ukl_app_kernel_entry(%rip)
 #include "user/user_regs.S"
 
 /* void ukl_stack_probe(uint64_t pages): moves RSP down one page at a time and

@@ -173,9 +173,10 @@ static int check_table(const struct matrix_run *m)
 			continue;
 		int n = split(line, tok);
 		ck_assert_int_eq(n, nheader);
-		/* model pti pcid vcpus engine, the scenarios, insn/rt, exits/rt */
-		for (int s = 5; s < n - 2; s++) {
-			json_object *row = find_row(m->rows, tok[4], tok[0], tok[1], tok[2], tok[3], header[s]);
+		/* model [options] pti pcid vcpus engine, the scenarios, insn/rt, exits/rt */
+		int o = strcmp(header[1], "options") == 0;
+		for (int s = 5 + o; s < n - 2; s++) {
+			json_object *row = find_row(m->rows, tok[4 + o], tok[0], tok[1 + o], tok[2 + o], tok[3 + o], header[s]);
 			ck_assert_msg(row != NULL, "no JSON row for table cell %s %s", line, header[s]);
 			char want[40];
 			snprintf(want, sizeof(want), "%s%s", e2e_str(row, "matrix_category"), disagrees(row) ? "!" : "");
@@ -190,7 +191,7 @@ static int check_table(const struct matrix_run *m)
 				snprintf(buf, sizeof(buf), "%.1f", per);
 				ck_assert_str_eq(tok[n - 2], buf);
 				/* Only the kvm engine has the cost runs exits/rt is taken from. */
-				if (strcmp(tok[4], "kvm") == 0)
+				if (strcmp(tok[4 + o], "kvm") == 0)
 					check_exits_column(m->rows, row, tok[n - 1]);
 				else
 					ck_assert_str_eq(tok[n - 1], "-");
@@ -257,14 +258,46 @@ END_TEST
 
 START_TEST(refused_combination_is_na_not_a_failure)
 {
-	/* The guest refuses an unknown key: every cell is n/a, and n/a is not a failure. */
-	const char *args[] = { "--models", "kpti", "--scenarios", "boot", "--pti", "on", "--pcid", "off", "--vcpus", "1", "--no-plots",
-			       "nosuchkey=1", NULL };
+	/* pertask implements no PCID: the model refuses the mode, on any machine;
+	 * the cell is n/a with the model's reason, and n/a is not a failure. */
+	const char *args[] = { "--models", "pertask", "--scenarios", "boot", "--pti", "on", "--pcid", "on", "--vcpus", "1",
+			       "--no-plots", NULL };
 	struct matrix_run m;
 	run_matrix(&m, args);
 	ck_assert_msg(m.status == 0, "matrix status %d; stdout:\n%s", m.status, m.stdout_text);
 	ck_assert_int_eq(json_object_array_length(m.rows), 1);
-	ck_assert_str_eq(e2e_str(json_object_array_get_idx(m.rows, 0), "matrix_category"), "n/a");
+	json_object *row = json_object_array_get_idx(m.rows, 0);
+	ck_assert_str_eq(e2e_str(row, "matrix_category"), "n/a");
+	ck_assert_msg(strstr(e2e_str(row, "detail"), "entry=pertask refuses this mode"), "detail: %s", e2e_str(row, "detail"));
+	free_matrix(&m);
+}
+END_TEST
+
+START_TEST(extras_go_to_the_models_that_take_them)
+{
+	/* bug= is kpti's: pertask's row runs without it, and the table says which row took what. */
+	const char *args[] = { "--models", "kpti,pertask", "--scenarios", "boot", "--pti", "on", "--pcid", "off", "--vcpus", "1",
+			       "--no-plots", "--extra", "bug=skip-swapgs", NULL };
+	struct matrix_run m;
+	run_matrix(&m, args);
+	json_object *k = find_row(m.rows, "kvm", "kpti", "on", "off", "1", "boot");
+	json_object *p = find_row(m.rows, "kvm", "pertask", "on", "off", "1", "boot");
+	ck_assert(k != NULL && p != NULL);
+	ck_assert_str_eq(e2e_str(k, "options"), "bug=skip-swapgs");
+	ck_assert_str_eq(e2e_str(p, "options"), "");
+	ck_assert_str_eq(e2e_str(p, "matrix_category"), "pass");
+	ck_assert_ptr_nonnull(strstr(m.stdout_text, "\nkpti    bug=skip-swapgs on "));
+	ck_assert_ptr_nonnull(strstr(m.stdout_text, "\npertask -               on "));
+	/* The log holds what the run printed: its summary and the guest's console. */
+	char log[600];
+	snprintf(log, sizeof(log), "%s", e2e_str(p, "matrix_log"));
+	FILE *f = fopen(log, "r");
+	ck_assert_msg(f != NULL, "no log %s", log);
+	char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_msg(strstr(text, "status    0 OK") && strstr(text, "@entrybox {\"event\":\"result\""), "log: %s", text);
 	ck_assert_int_eq(check_table(&m), 1);
 	free_matrix(&m);
 }
@@ -297,7 +330,7 @@ START_TEST(bad_filters_are_usage_errors)
 {
 	const char *const bad[][3] = {
 		{ "--models", "nosuch", NULL }, { "--engine", "bochs", NULL }, { "--pti", "maybe", NULL },
-		{ "--vcpus", "0", NULL },        { "pti=off", NULL, NULL },
+		{ "--vcpus", "0", NULL },        { "pti=off", NULL, NULL },  { "nosuchkey=1", NULL, NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct matrix_run m;
@@ -396,6 +429,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, reduced_matrix_writes_rows_csv_plots_and_a_matching_table);
 	tcase_add_test(tc, refused_combination_is_na_not_a_failure);
+	tcase_add_test(tc, extras_go_to_the_models_that_take_them);
 	tcase_add_test(tc, vmm_violation_that_qemu_passes_is_a_disagreement);
 	tcase_add_test(tc, bad_filters_are_usage_errors);
 	tcase_add_test(tc, svm_box_cells_run_through_the_shared_queue);

@@ -4,9 +4,10 @@
  * writes to the checkpoint port, the registers it had at its SYSCALL, a CR3
  * and its RAM.  Each record goes the way vmm/run/checkpoints.c takes it:
  * fetch and bounds checks, then per kind the layout validation, the pt_regs
- * read through the guest's own page tables and its comparison, or the
- * measure name.  Every refusal is one line; every accepted record lies
- * inside guest RAM with the payload size its kind requires.
+ * read through the guest's own page tables and its comparison, the measure
+ * name, or the context-switch record judged against the fixture's layout.
+ * Every refusal is one line; every accepted record lies inside guest RAM
+ * with the payload size its kind requires.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 
 #include "check/layout.h"
 #include "check/ptregs_check.h"
+#include "check/switch_check.h"
+#include "fixtures/layout_fixture.h"
 #include "fuzz/fuzz_inputs.h"
 #include "fuzz/fuzz_target.h"
 #include "machine/events.h"
@@ -42,6 +45,7 @@ static size_t payload_size(uint32_t kind)
 	case EBX_EV_MEASURE_BEGIN:
 	case EBX_EV_MEASURE_END: return sizeof(struct ebx_ev_measure);
 	case EBX_EV_INJECT_POINT: return sizeof(struct ebx_ev_inject_point);
+	case EBX_EV_SWITCH: return sizeof(struct ebx_ev_switch);
 	default: return 0;
 	}
 }
@@ -84,6 +88,43 @@ static void take_measure(const struct event_view *ev)
 		FUZZ_ASSERT(memchr(p.name, '\0', sizeof(p.name)) == NULL);
 }
 
+/* The fixture's valid layout, for judging switch records. */
+static const struct layout *fixture_layout(void)
+{
+	static struct layout l;
+	static bool done;
+	if (!done) {
+		struct ebx_layout raw;
+		fx_build(&raw, true);
+		done = layout_validate(&raw, sizeof(raw), FX_RAM, &l, NULL, 0);
+		FUZZ_ASSERT(done);
+	}
+	return &l;
+}
+
+static bool no_memory(void *ctx, uint64_t cr3, uint64_t gva, void *dst, size_t len)
+{
+	(void)ctx, (void)cr3, (void)gva, (void)dst, (void)len;
+	return false;
+}
+
+/* The record, on the stack the guest's RSP names, against what the CPU's
+ * last checkpoint left: a violation is one line, and only a task that left
+ * its frames on a shared stack ever reserves the CPU. */
+static void take_switch(const struct event_view *ev, const struct fuzz_events_input *h)
+{
+	struct ebx_ev_switch rec;
+	memcpy(&rec, ev->payload, sizeof(rec));
+	struct vcpu_snap s = { .cpu = ev->cpu, .point = SNAP_SWITCH, .rsp = h->gpr[4], .read_virt = no_memory };
+	struct switch_cpu_state cpu = { .pinned = (h->gpr[0] & 1) != 0, .task = (uint32_t)h->gpr[1] };
+	struct violation v = { .rule = SWITCH_RULE, .detail = "" };
+	bool was_pinned = cpu.pinned;
+	if (!switch_check(&s, fixture_layout(), &rec, &cpu, &v))
+		one_line(v.detail, sizeof(v.detail));
+	else if (cpu.pinned && !was_pinned)
+		FUZZ_ASSERT((rec.flags & EBX_SWITCH_OUT) && (rec.flags & EBX_SWITCH_RESERVED));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t ram[FUZZ_RAM];
@@ -114,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case EBX_EV_SYSCALL_REGS: take_syscall_regs(&ev, &m, &h); break;
 	case EBX_EV_MEASURE_BEGIN:
 	case EBX_EV_MEASURE_END: take_measure(&ev); break;
+	case EBX_EV_SWITCH: take_switch(&ev, &h); break;
 	default: break;
 	}
 	return 0;

@@ -58,10 +58,10 @@ static int layout_seeds(const char *dir)
 	fx_build(&r, true);
 	bad |= write_seed(dir, "layout", "valid-pti", &r, sizeof(r));
 	r.pcid = 1;
-	r.rsp0_policy = EBX_RSP0_TASK_PTI_STACK;
+	fx_land_on(&r, FX_LAND_PTI);
 	bad |= write_seed(dir, "layout", "valid-pcid-pti-stack", &r, sizeof(r));
 	fx_build(&r, false);
-	r.rsp0_policy = EBX_RSP0_VCPU_STACK;
+	fx_land_on(&r, FX_LAND_VCPU);
 	bad |= write_seed(dir, "layout", "valid-nopti-vcpu", &r, sizeof(r));
 	minimal(&r);
 	bad |= write_seed(dir, "layout", "valid-minimal", &r, sizeof(r));
@@ -72,8 +72,11 @@ static int layout_seeds(const char *dir)
 	r.tasks[2].user_pgd = r.tasks[2].kernel_pgd;
 	bad |= write_seed(dir, "layout", "bad-pti-pair", &r, sizeof(r));
 	fx_build(&r, true);
-	r.version = 2;
+	r.version = 1;
 	bad |= write_seed(dir, "layout", "bad-version", &r, sizeof(r));
+	fx_build(&r, true);
+	r.stacks[FX_ST_PTI(1)].flags |= EBX_STACKF_LANDING;
+	bad |= write_seed(dir, "layout", "bad-landing-mixed", &r, sizeof(r));
 	fx_build(&r, true);
 	bad |= write_seed(dir, "layout", "bad-truncated", &r, sizeof(r) - 64);
 	return bad;
@@ -172,6 +175,15 @@ static int event_seeds(const char *dir)
 	memset(m.name, 'x', sizeof(m.name));
 	ev_record(s, EBX_EV_MEASURE_END, &m, sizeof(m));
 	bad |= ev_write(dir, "measure-unterminated", s, EV_RECORD + sizeof(struct ebx_event) + sizeof(m));
+	/* Context switches: leaving with RSP on cpu 0's shared entry stack, then the same reserving the CPU. */
+	memset(s, 0, sizeof(*s));
+	struct ebx_ev_switch sw = { .task = 1, .flags = EBX_SWITCH_OUT };
+	s->in.gpr[4] = fx_top(&layout, FX_ST_ENTRY(0)) - 0x100;
+	ev_record(s, EBX_EV_SWITCH, &sw, sizeof(sw));
+	bad |= ev_write(dir, "switch-out-shared", s, EV_RECORD + sizeof(struct ebx_event) + sizeof(sw));
+	sw.flags |= EBX_SWITCH_RESERVED;
+	ev_record(s, EBX_EV_SWITCH, &sw, sizeof(sw));
+	bad |= ev_write(dir, "switch-out-reserved", s, EV_RECORD + sizeof(struct ebx_event) + sizeof(sw));
 	memset(s, 0, sizeof(*s));
 	s->in.port_value = 0xfffffff0u;
 	bad |= ev_write(dir, "outside-ram", s, 64);
@@ -279,6 +291,12 @@ static int text_seeds(const char *dir)
 			 "@entrybox {\"event\":\"result\",\"outcome\":\"fail\",\"expected\":\"pass\"}\r\n"
 			 "@entrybox {\"event\":\"result\",\"outcome\":\"pass\",\"expected\":\"pass\",\"vcpus\":99999}\n"
 			 "@entrybox {\"event\":\"exit\",\"code\":1}\n");
+	bad |= text_seed(dir, "result", "guest-reasons",
+			 "@entrybox {\"event\":\"expect\",\"expected\":\"pass\"}\n"
+			 "@entrybox {\"event\":\"refused\",\"what\":\"cmdline\",\"reason\":\"key 'x' \\u001b[2J\"}\n"
+			 "@entrybox {\"event\":\"panic\",\"vector\":14,\"error\":\"0x2\",\"rip\":\"0xffffffff80115159\","
+			 "\"cr2\":\"0xffffc90000004ff8\",\"rsp\":\"0xfffffe0000005f38\",\"stack\":\"entry0\"}\n"
+			 "entrybox: panic: kernel exception vector 14 (#PF)\r\n");
 	bad |= text_seed(dir, "result", "last-words",
 			 "booting\nentrybox: panic: #PF at 0xffffffff81000000\n"
 			 "entrybox: bad command line: unknown key 'x'\nentrybox: unsupported: PCID\n");

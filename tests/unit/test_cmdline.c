@@ -38,7 +38,7 @@ START_TEST(defaults_for_empty_line)
 	ck_assert_uint_eq(opts.vcpus, 1);
 	ck_assert_uint_eq(opts.tasks, 2);
 	ck_assert_uint_eq(opts.iters, 200);
-	ck_assert_int_eq(opts.bug, EBX_BUG_NONE);
+	ck_assert_uint_eq(ENTRY_OPT(&opts, kpti, bug), ENTRY_VAL(kpti, bug, none));
 	ck_assert(parse(NULL));
 	ck_assert(parse("   \t "));
 }
@@ -54,7 +54,7 @@ START_TEST(every_key)
 	ck_assert_uint_eq(opts.tasks, 1);
 	ck_assert_uint_eq(opts.scenario, scenario_index("user-pf"));
 	ck_assert_uint_eq(opts.iters, 10000000);
-	ck_assert_int_eq(opts.bug, EBX_BUG_SKIP_SWAPGS);
+	ck_assert(ENTRY_OPT_IS(&opts, kpti, bug, skip_swapgs));
 }
 END_TEST
 
@@ -96,11 +96,16 @@ static const struct {
 	{ "iters=0", "bad value '0' for iters" },
 	{ "iters=10000001", "bad value '10000001' for iters" },
 	{ "iters=99999999999999999999", "for iters" },
-	{ "bug=skip", "bad value 'skip' for bug" },
+	{ "bug=skip", "bad value 'skip' for bug (expected none|skip-user-cr3|skip-swapgs)" },
 	{ "tasks=2 tasks=3", "key given twice: 'tasks'" },
-	{ "pti=off bug=skip-user-cr3", "needs pti=on" },
-	{ "=1", "unknown key ''" },
-	{ "tasks=2 console=ttyS0", "unknown key 'console'" },
+	{ "bug=none bug=none", "key given twice: 'bug'" },
+	{ "entry=kpti entry=xen", "key given twice: 'entry'" },
+	{ "=1", "unknown key '' (entry=kpti takes bug=)" },
+	{ "tasks=2 console=ttyS0", "unknown key 'console' (entry=kpti takes bug=)" },
+	/* Keys belong to their model, wherever entry= stands. */
+	{ "hv=vmm", "key 'hv' is an option of entry=xen, not of entry=kpti (which takes bug=)" },
+	{ "bug=none entry=pertask", "key 'bug' is an option of entry=kpti, not of entry=pertask (which takes no option)" },
+	{ "entry=ukl ukl_tasks=9", "bad value '9' for ukl_tasks (expected 0..8)" },
 };
 
 START_TEST(bad_line_is_refused)
@@ -126,6 +131,22 @@ START_TEST(too_long_line)
 }
 END_TEST
 
+START_TEST(model_options_print_as_given)
+{
+	char buf[64];
+
+	ck_assert_msg(parse("ukl_df=ist pti=off entry=ukl ukl_tasks=3"), "%s", err);
+	cmdline_model_options(&opts, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ukl_tasks=3 ukl_df=ist");
+	ck_assert(parse("entry=pertask"));
+	cmdline_model_options(&opts, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	ck_assert(parse(""));
+	cmdline_model_options(&opts, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "bug=none");
+}
+END_TEST
+
 START_TEST(tiny_error_buffer_stays_terminated)
 {
 	char small[8];
@@ -145,6 +166,7 @@ int main(void)
 	tcase_add_test(tc, extra_spaces_and_newline);
 	tcase_add_loop_test(tc, bad_line_is_refused, 0, (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
 	tcase_add_test(tc, too_long_line);
+	tcase_add_test(tc, model_options_print_as_given);
 	tcase_add_test(tc, tiny_error_buffer_stays_terminated);
 	suite_add_tcase(s, tc);
 	return check_run(s);

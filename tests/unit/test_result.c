@@ -65,6 +65,57 @@ START_TEST(ignores_other_events)
 }
 END_TEST
 
+START_TEST(takes_the_guests_reasons)
+{
+	struct run_result *r = fresh();
+	/* Refusals, the expectation said up front, the options the model ran with. */
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"refused\",\"what\":\"cmdline\",\"reason\":\"bad value 'x'\"}", r));
+	ck_assert_str_eq(r->refused, "bad value 'x'");
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"expect\",\"expected\":\"refused\"}", r));
+	ck_assert_str_eq(r->expected, "refused");
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"options\":\"bug=none\",\"outcome\":\"pass\"}", r));
+	ck_assert_str_eq(r->options, "bug=none");
+	/* A kernel exception, then the human line. */
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"panic\",\"vector\":14,\"error\":\"0x2\","
+					     "\"rip\":\"0xffffffff80115159\",\"cr2\":\"0xffffc90000004ff8\",\"rsp\":\"0xfffffe0000005f38\","
+					     "\"stack\":\"entry0\"}", r));
+	ck_assert(!result_parse_serial_line("entrybox: panic: kernel exception vector 14 (#PF)\r\n", r));
+	ck_assert(r->panic.seen && r->panic.exception);
+	ck_assert_uint_eq(r->panic.vector, 14);
+	ck_assert_uint_eq(r->panic.error, 2);
+	ck_assert_uint_eq(r->panic.rip, 0xffffffff80115159ull);
+	ck_assert_uint_eq(r->panic.cr2, 0xffffc90000004ff8ull);
+	ck_assert_str_eq(r->panic.stack, "entry0");
+	ck_assert_str_eq(r->panic.message, "kernel exception vector 14 (#PF)");
+	free(r);
+}
+END_TEST
+
+START_TEST(panic_events_checked)
+{
+	static const char *const bad[] = {
+		"@entrybox {\"event\":\"panic\",\"vector\":300,\"rip\":\"0x1\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14,\"rip\":\"12\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14,\"rip\":\"0x1zz\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":\"14\",\"rip\":\"0x1\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result *r = fresh();
+		ck_assert(!result_parse_serial_line(bad[i], r));
+		ck_assert_msg(!r->panic.seen, "%s", bad[i]);
+		free(r);
+	}
+	struct run_result *r = fresh();
+	ck_assert(!result_parse_serial_line("entrybox: panic: \x1b[31mred", r));
+	ck_assert_str_eq(r->panic.message, "?[31mred");
+	ck_assert_str_eq(result_vector_name(8), "#DF");
+	ck_assert_str_eq(result_vector_name(31), "reserved vector");
+	ck_assert_str_eq(result_vector_name(40), "interrupt");
+	free(r);
+}
+END_TEST
+
 /* Lines a broken or hostile guest may print: none of them is a result, and
  * none may touch r. */
 static const char *const garbage[] = {
@@ -461,6 +512,8 @@ static Suite *result_suite(void)
 	tcase_add_test(parse, parses_a_result_line);
 	tcase_add_test(parse, tolerates_line_endings);
 	tcase_add_test(parse, ignores_other_events);
+	tcase_add_test(parse, takes_the_guests_reasons);
+	tcase_add_test(parse, panic_events_checked);
 	tcase_add_loop_test(parse, rejects_garbage, 0, (int)(sizeof(garbage) / sizeof(garbage[0])));
 	tcase_add_test(parse, rejects_null);
 	tcase_add_test(parse, ignores_fields_of_the_wrong_type_or_value);

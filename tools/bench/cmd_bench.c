@@ -268,7 +268,7 @@ static int measure_models(struct bench_report *r, const struct bench_options *o)
 	return rc ? EBX_STATUS_MISMATCH : 0;
 }
 
-/* Ring-0 cycles on kvm_pvm time the emulator (design.md §10); say so rather
+/* Ring-0 cycles on kvm_pvm time the emulator (docs/design.md §10); say so rather
  * than print numbers that look like entry costs. */
 static void cycles_note(struct bench_report *r)
 {

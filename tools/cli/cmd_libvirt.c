@@ -123,6 +123,7 @@ static int boot(const struct libvirt_args *a, const char *guest, const char *cmd
 		.console_host = a->console_host,
 	};
 	enum ebx_status status = cli_status(libvirt_run(&cfg, r));
+	run_output_describe_panic(r, guest, "libvirt runs no per-exit checks");
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;
@@ -150,6 +151,7 @@ int cmd_libvirt(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char found[PATH_MAX], guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, found, sizeof(found))) != 0 ||
 	    (rc = absolute_guest(found, guest, sizeof(guest))) != 0)
 		return rc;

@@ -46,6 +46,7 @@ static int boot(const struct run_args *a, const struct gdb_args *ga, const char 
 		.gdb_wait = ga->cfg.wait,
 	};
 	enum ebx_status status = cli_status(qemu_run(&cfg, r));
+	run_output_describe_panic(r, guest, "QEMU runs no per-exit checks");
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;
@@ -64,6 +65,7 @@ int cmd_qemu(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, guest, sizeof(guest))) != 0)
 		return rc;
 	if (a.opts.verbosity > 0)

@@ -126,6 +126,8 @@ int cmd_run(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
+	    (va.tracing && (rc = cli_check_output_path("--trace", va.trace.file)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, guest, sizeof(guest))) != 0 || (rc = check_kvm()) != 0)
 		return rc;
 	if (a.opts.verbosity > 0)

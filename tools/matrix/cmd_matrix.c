@@ -52,7 +52,8 @@ enum matrix_opt {
 };
 
 /* Extras are checked by the same rules as run's, so a bad one stops the
- * matrix here instead of making every cell n/a. */
+ * matrix here instead of making every cell n/a.  Each goes to the models
+ * that take its key (their rows show it); a key no model takes is an error. */
 static int add_extra(struct matrix_options *o, const char *arg)
 {
 	struct selection s;
@@ -60,6 +61,8 @@ static int add_extra(struct matrix_options *o, const char *arg)
 	for (size_t i = 0; i < o->nextra; i++)
 		s.extra[s.nextra++] = o->extra[i];
 	int rc = selection_add_extra(&s, arg);
+	if (rc == 0)
+		rc = matrix_plan_check_extra(arg);
 	if (rc == 0)
 		o->extra[o->nextra++] = arg;
 	return rc;

@@ -85,7 +85,7 @@ static size_t write_cost_data(const struct matrix *m, FILE *f, struct cost_colum
 }
 
 /* On kvm_pvm ring 0 is emulated, so its cycles measure the emulator, not the
- * entry code (design.md §10): the plot says so instead of drawing them. */
+ * entry code (docs/design.md §10): the plot says so instead of drawing them. */
 static void cycles_note(const struct matrix *m, bool any_cycles, char *buf, size_t len)
 {
 	bool hw = strcmp(m->backend, "vmx") == 0 || strcmp(m->backend, "svm") == 0;

@@ -104,8 +104,6 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
 		if (strcmp(matrix_row_string(c, "expected"), "not-applicable") == 0)
 			return MATRIX_NA;
 		return MATRIX_XFAIL;
-	case EBX_STATUS_USAGE:
-		return MATRIX_NA;
 	case EBX_STATUS_ENV:
 		return MATRIX_UNSUPPORTED;
 	default:

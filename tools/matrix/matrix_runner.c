@@ -15,6 +15,7 @@
 #include "engines/libvirt.h"
 #include "matrix_box.h"
 #include "matrix_hosts.h"
+#include "matrix_plan.h"
 
 /* A run's own watchdog ends it after --timeout (30 s by default); the runner
  * kills only a child that outlives that by this much, i.e. one that is stuck
@@ -95,7 +96,8 @@ void matrix_cell_argv(const struct matrix_options *o, const char *exe, const str
 		push(a, pairs[i][0]);
 		push(a, pairs[i][1]);
 	}
-	push(a, "--quiet");
+	/* The summary and the guest's console go to the cell's log. */
+	push(a, "--verbose");
 	if (o->timeout > 0) {
 		snprintf(a->timeout, sizeof(a->timeout), "%g", o->timeout);
 		push(a, "--timeout");
@@ -107,8 +109,10 @@ void matrix_cell_argv(const struct matrix_options *o, const char *exe, const str
 		push(a, "--iters");
 		push(a, a->iters);
 	}
-	for (size_t i = 0; i < o->nextra; i++)
-		push(a, o->extra[i]);
+	const char *extra[SELECTION_MAX_EXTRA];
+	size_t nextra = matrix_plan_extras(o, c->model, extra, SELECTION_MAX_EXTRA);
+	for (size_t i = 0; i < nextra; i++)
+		push(a, extra[i]);
 }
 
 /* In the child: output to the cell's log, then exec.  Never returns. */

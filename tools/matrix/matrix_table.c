@@ -29,9 +29,39 @@ static int model_width(const struct matrix *m)
 	return w;
 }
 
+/* The options column, when the matrix has --extra options: the ones a row's
+ * model took, comma-separated ("-" for none), so a row reads as one run. */
+static void options_label(const struct matrix *m, const char *model, char *buf, size_t len)
+{
+	matrix_plan_extras_label(&m->opt, model, buf, len);
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int options_width(const struct matrix *m)
+{
+	int w = 7;
+	if (m->opt.nextra == 0)
+		return 0;
+	for (size_t i = 0; i < m->ncells; i++) {
+		char label[200];
+		options_label(m, m->cells[i].model, label, sizeof(label));
+		int n = (int)strlen(label);
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
 static void header(FILE *out, const struct matrix *m, const char **scen, size_t nscen, int mw)
 {
-	fprintf(out, "%-*s %-4s %-4s %-5s %-8s", mw, "model", "pti", "pcid", "vcpus", "engine");
+	int ow = options_width(m);
+	fprintf(out, "%-*s", mw, "model");
+	if (ow)
+		fprintf(out, " %-*s", ow, "options");
+	fprintf(out, " %-4s %-4s %-5s %-8s", "pti", "pcid", "vcpus", "engine");
 	for (size_t s = 0; s < nscen; s++)
 		fprintf(out, " %-*s", column_width(scen[s]), scen[s]);
 	fprintf(out, " %9s %8s\n", "insn/rt", "exits/rt");
@@ -47,11 +77,19 @@ static const struct matrix_cell *cost_cell(const struct matrix_cell *row, size_t
 	return NULL;
 }
 
-static void row_line(FILE *out, const struct matrix_cell *row, const char **scen, size_t nscen, int mw)
+static void row_line(FILE *out, const struct matrix *m, const struct matrix_cell *row, const char **scen,
+		     size_t nscen, int mw)
 {
 	const struct matrix_cell *c0 = &row[0];
-	fprintf(out, "%-*s %-4s %-4s %-5u %-8s", mw, c0->model, c0->pti ? "on" : "off", c0->pcid ? "on" : "off",
-		c0->vcpus, matrix_engine_name(c0->engine));
+	int ow = options_width(m);
+	fprintf(out, "%-*s", mw, c0->model);
+	if (ow) {
+		char label[200];
+		options_label(m, c0->model, label, sizeof(label));
+		fprintf(out, " %-*s", ow, label);
+	}
+	fprintf(out, " %-4s %-4s %-5u %-8s", c0->pti ? "on" : "off", c0->pcid ? "on" : "off", c0->vcpus,
+		matrix_engine_name(c0->engine));
 	for (size_t s = 0; s < nscen; s++) {
 		char word[32];
 		matrix_table_word(&row[s], word, sizeof(word));
@@ -162,7 +200,7 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 			hidden++;
 			continue;
 		}
-		row_line(out, &m->cells[i], scen, nscen, mw);
+		row_line(out, m, &m->cells[i], scen, nscen, mw);
 	}
 	if (hidden)
 		fprintf(out, "(%zu rows not shown: every cell unsupported on this machine; they are in results.csv)\n", hidden);

@@ -10,12 +10,18 @@
  * The VMM keeps slots for itself: the syscall boundary's two, one to catch a
  * step kvm_pvm does not report, one per --inject LOC.  gdb never gets those,
  * even before the VMM has armed them, so the VMM's own checks never lose a
- * slot to the debugger.
+ * slot to the debugger.  The rest are gdb's budget: a Z1 breakpoint or a
+ * watchpoint beyond it is refused (E1c, which gdb reports as too many
+ * hardware breakpoints), never accepted and dropped.  The fault watch holds
+ * what nobody uses and gives it back when gdb's table needs it
+ * (fault_watch_yield): gdb asked for a breakpoint, the watch only hoped for
+ * one, and the result names the exceptions it then did not judge.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "inject/inject_spec.h"
+#include "run/fault_watch.h"
 #include "stub_internal.h"
 
 #define X86_BREAKPOINT_KIND 1u     /* gdb's kind of an x86 breakpoint: the length of int3 */
@@ -226,8 +232,47 @@ static void place_watch(struct placement *p, const struct gdb_bp *bp)
 	unsigned size[GDB_MAX_CHUNKS];
 	unsigned n = split(bp->addr, bp->len, at, size, GDB_MAX_CHUNKS);
 	enum dbg_kind kind = bp->type == GDB_WP_WRITE ? DBG_WRITE : DBG_ACCESS;
-	for (unsigned i = 0; i < n && i < GDB_MAX_CHUNKS && p->used < p->g->slot_budget; i++)
-		take_slot(p, debugctl_watch_add(&p->v->dbg, DBG_OWNER_DEBUGGER, at[i], size[i], kind, (int)bp->type));
+	bool all = n <= GDB_MAX_CHUNKS;
+	for (unsigned i = 0; i < n && i < GDB_MAX_CHUNKS; i++)
+		all &= p->used < p->g->slot_budget &&
+		       take_slot(p, debugctl_watch_add(&p->v->dbg, DBG_OWNER_DEBUGGER, at[i], size[i], kind,
+						       (int)bp->type));
+	/* A write watchpoint short of a slot is still found, by stepping. */
+	if (!all && bp->type == GDB_WP_WRITE && bp->len <= GDB_WATCH_MAX)
+		watch_by_stepping(p, bp);
+}
+
+/* The slots the table would use on this vCPU (within gdb's budget), and
+ * room made for them: slots nobody holds beyond those the VMM keeps, then
+ * the fault watch's. */
+static void make_room(struct gdb_stub *g, struct vcpu_state *v, const struct gdb_bp *table, unsigned n)
+{
+	unsigned want = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (is_watch(table[i].type))
+			want += slots_needed(g, &table[i]);
+		else if (bp_fires_at(g->s, table[i].addr))
+			want++;
+	}
+	if (want > g->slot_budget)
+		want = g->slot_budget;
+	bp_make_room(g, v, want);
+}
+
+void bp_make_room(struct gdb_stub *g, struct vcpu_state *v, unsigned want)
+{
+	unsigned held_by_vmm = 0;
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *slot = debugctl_bp(&v->dbg, i);
+		if (slot && slot->owner != DBG_OWNER_DEBUGGER && slot->owner != DBG_OWNER_FAULTS)
+			held_by_vmm++;
+	}
+	unsigned reserve = bp_vmm_reserve(g->s);
+	unsigned kept = reserve > held_by_vmm ? reserve - held_by_vmm : 0;
+	unsigned free_slots = debugctl_free_slots(&v->dbg);
+	unsigned room = free_slots > kept ? free_slots - kept : 0;
+	if (want > room)
+		fault_watch_yield(v, want - room);
 }
 
 static void place_breakpoint(struct placement *p, const struct gdb_bp *bp)
@@ -252,6 +297,7 @@ void bp_sync(struct gdb_stub *g, struct vcpu_state *v)
 	debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_DEBUGGER);
 	gv->nemulated = 0;
 	gv->nwatches = 0;
+	make_room(g, v, table, n);
 	/* What needs a slot first, then Z0 breakpoints where slots are left. */
 	for (unsigned i = 0; i < n; i++)
 		if (is_watch(table[i].type))

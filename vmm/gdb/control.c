@@ -228,6 +228,8 @@ static void catch_event(struct gdb_stub *g, struct vcpu_state *v)
 	uint64_t handler = handler_of(g, v, vector);
 	if (!handler)
 		return;
+	if (debugctl_bp_find(&v->dbg, DBG_OWNER_DEBUGGER, handler) < 0)
+		bp_make_room(g, v, 1);
 	gv->event_slot = debugctl_bp_add(&v->dbg, DBG_OWNER_DEBUGGER, handler, GDB_TAG_EVENT);
 	gv->event_caught = vector;
 	gv->guest_tf = (r->rflags & RFLAGS_TF) != 0;
@@ -355,7 +357,7 @@ static void where(struct gdb_stub *g, uint64_t rip, char *buf, size_t len)
 
 static void on_violation(void *ctx, struct vcpu_state *v, const struct violation_report *rep)
 {
-	char msg[700];
+	char msg[GDB_MESSAGE_MAX];
 	snprintf(msg, sizeof(msg),
 		 "entrybox: vCPU %u stopped: rule %s violated at %s%s%s%s: %s\n"
 		 "  %s\n"

@@ -136,6 +136,9 @@ int bp_change(struct gdb_stub *g, bool insert, enum gdb_bp_type type, uint64_t a
 void bp_clear(struct gdb_stub *g);
 /* The vCPU thread: its debugctl slots and emulated breakpoints follow the table. */
 void bp_sync(struct gdb_stub *g, struct vcpu_state *v);
+/* The vCPU thread: `want` more slots free for gdb on this vCPU, beyond the
+ * ones the VMM keeps, taken back from the fault watch where needed. */
+void bp_make_room(struct gdb_stub *g, struct vcpu_state *v, unsigned want);
 /* The breakpoint type gdb set at addr when it is an instruction breakpoint; -1 if none. */
 int bp_type_at(struct gdb_stub *g, uint64_t addr);
 /* Slots the VMM keeps for itself on this run. */

@@ -17,6 +17,7 @@ static const char *const owner_names[DBG_OWNERS] = {
 	[DBG_OWNER_BOUNDARY] = "boundary", [DBG_OWNER_STEP_OVER] = "step-over",
 	[DBG_OWNER_STEP_CATCH] = "step-catch", [DBG_OWNER_MEASURE] = "measure",
 	[DBG_OWNER_TRACE] = "trace", [DBG_OWNER_INJECT] = "inject", [DBG_OWNER_DEBUGGER] = "debugger",
+	[DBG_OWNER_FAULTS] = "faults",
 };
 
 const char *debugctl_owner_name(enum dbg_owner o)

@@ -20,7 +20,9 @@
 #include "inject/sweep.h"
 #include "machine/loader.h"
 #include "kvm/ram_journal.h"
+#include "run/fault_watch.h"
 #include "run/measure.h"
+#include "run/switch_watch.h"
 #include "run/session.h"
 #include "trace/trace.h"
 
@@ -239,6 +241,49 @@ static void describe_end_state(struct session *s)
 	}
 }
 
+/* What kind of PGD a CR3 names, for a reader of the panic report. */
+static void cr3_kind(const struct layout *l, uint64_t cr3, char *buf, size_t len)
+{
+	bool user_half;
+	int t = layout_task_of_pgd(l, cr3 & PT_CR3_PGD_MASK, &user_half);
+	if (t >= 0)
+		snprintf(buf, len, "%s PGD of task %u", user_half && l->raw.pti ? "user" : "kernel", l->raw.tasks[t].id);
+	else
+		snprintf(buf, len, "no task's PGD (the kernel's own)");
+}
+
+/* The guest's panic report completed with what the VMM knows: where RIP is,
+ * the stack RSP was on, and the CR3 the exception was taken on -- from the
+ * fault watch, which saw the exception before the guest's handler ran. */
+static void describe_panic(struct session *s)
+{
+	struct guest_panic *p = &s->r->panic;
+	if (!p->exception)
+		return;
+	if (s->syms) {
+		symtab_describe(s->syms, p->rip, p->symbol, sizeof(p->symbol));
+		symtab_source_line(s->syms, p->rip, p->source, sizeof(p->source));
+	}
+	bool guard = false;
+	const struct ebx_stack_desc *st = s->layout.valid ? layout_stack_of_rsp(&s->layout, p->rsp, &guard) : NULL;
+	if (st)
+		snprintf(p->stack, sizeof(p->stack), "%s%s", st->name, guard ? " (guard page)" : "");
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct fault_seen f;
+		if (fault_watch_last(s, i, &f) && f.vector == p->vector && f.rip == p->rip) {
+			p->cr3 = f.cr3;
+			p->cr3_known = true;
+			cr3_kind(&s->layout, f.cr3, p->cr3_kind, sizeof(p->cr3_kind));
+			return;
+		}
+	}
+	if (strstr(s->r->faults_unwatched, result_vector_name(p->vector)))
+		snprintf(p->cr3_kind, sizeof(p->cr3_kind), "not known: no breakpoint was left to watch %s (that check did not run)",
+			 result_vector_name(p->vector));
+	else
+		snprintf(p->cr3_kind, sizeof(p->cr3_kind), "not known: the VMM did not see this exception");
+}
+
 static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
@@ -264,6 +309,8 @@ static void finish_result(struct session *s)
 	if (why)
 		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
 	inject_finish(s);
+	fault_watch_finish(s);
+	describe_panic(s);
 	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
 		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
 	if (r->end != RUN_END_GUEST_EXIT && s->cfg->echo_serial) {
@@ -285,6 +332,8 @@ static void teardown(struct session *s)
 		kvm_close_vm(&s->vm);
 	inject_teardown(s);
 	measure_teardown(s);
+	fault_watch_teardown(s);
+	switch_watch_teardown(s);
 	if (s->syms)
 		symtab_close(s->syms);
 	session_destroy(s);
@@ -298,6 +347,10 @@ static enum run_verdict add_observers(struct session *s)
 		ok = session_observe(s, &trace_observer, s->trace);
 	if (ok && s->inj)
 		ok = session_observe(s, &inject_observer, s->inj);
+	/* The fault watch arms what slots the others leave (and gives them up
+	 * to a debugger that asks for them: fault_watch_yield()). */
+	if (ok)
+		ok = switch_watch_setup(s) && fault_watch_setup(s);
 	if (!ok) {
 		fprintf(stderr, "entrybox: cannot set up the run's observers\n");
 		return RUN_VERDICT_ENVIRONMENT;

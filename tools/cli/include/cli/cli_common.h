@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What every entrybox subcommand shares: one-line errors, value parsing, and
- * the getopt_long loop with the exit statuses of design.md §8. */
+ * the getopt_long loop with the exit statuses of docs/design.md §8. */
 #ifndef ENTRYBOX_CLI_COMMON_H
 #define ENTRYBOX_CLI_COMMON_H
 
@@ -52,6 +52,13 @@ struct run_options {
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
 	{ "verbose", no_argument, NULL, OPT_VERBOSE }, \
 	{ "help", no_argument, NULL, OPT_HELP }
+
+/* A file the run will write (--json FILE, --trace FILE): 0 when it can be
+ * written -- its folder exists and is writable, and the file, if there, is a
+ * writable regular file -- else EBX_STATUS_USAGE after one line naming flag.
+ * Checked before the run, so a long run does not end in an unwritable path.
+ * "-" (stdout) passes. */
+int cli_check_output_path(const char *flag, const char *path);
 
 /* Applies one run option: 0 done, EBX_STATUS_USAGE after an error line, 1 not a run option. */
 int run_options_apply(struct run_options *o, int opt, const char *arg);

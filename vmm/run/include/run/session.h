@@ -95,6 +95,8 @@ struct measure;
 struct trace;
 struct inject_state;
 struct gdb_stub;
+struct fault_watch;
+struct switch_watch;
 
 struct session {
 	const struct vm_config *cfg;
@@ -119,6 +121,8 @@ struct session {
 	struct inject_state *inj;      /* --inject state (inject.c) */
 	struct trace *trace;           /* --trace, NULL when off */
 	struct gdb_stub *gdb;          /* --gdb, NULL when off */
+	struct fault_watch *faults;    /* kernel-mode exceptions judged where they happen (fault_watch.c) */
+	struct switch_watch *switches; /* the context-switch checkpoints (switch_watch.c) */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
 	double start;

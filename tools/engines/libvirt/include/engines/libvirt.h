@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Running the same guest image and command line as a transient libvirt
- * domain (design.md §1, §8): any libvirt host, local or remote, becomes one
+ * domain (docs/design.md §1, §8): any libvirt host, local or remote, becomes one
  * more machine for the experiment. */
 #ifndef ENTRYBOX_ENGINE_LIBVIRT_H
 #define ENTRYBOX_ENGINE_LIBVIRT_H
