@@ -4,7 +4,8 @@
  * the syscall entry, registers and the pt_regs on the kernel stack, steps
  * through the CR3 switch, a watchpoint on the per-CPU user-RSP slot, and the
  * VM stopped at a deliberate violation with the rule's name; stepping across
- * SYSRET and SYSCALL; stops at an injection, a panic and a triple fault;
+ * SYSRET and SYSCALL; hardware breakpoints up to the slots the VMM leaves,
+ * the one past them refused; stops at an injection, a panic and a triple fault;
  * and a hostile peer speaking raw protocol bytes.
  */
 #include <arpa/inet.h>
@@ -198,6 +199,68 @@ START_TEST(stepi_crosses_sysret_and_syscall_as_the_cpu_does)
 	ck_assert_uint_eq(value(&s, "AFTER_RCX"), at + 2);
 	/* The guest never saw a #DB it did not cause. */
 	ck_assert_str_eq(e2e_str(s.json, "outcome"), "pass");
+	gdb_session_free(&s);
+}
+END_TEST
+
+/* ---- sharing the debug registers --------------------------------------------------------------------- */
+
+/* Hardware breakpoints up to gdb's budget (the slots the VMM's own checks
+ * leave), each tried with a continue; the one past it refused, the ones
+ * accepted still stopping the VM.  Python, so that the refusal does not end
+ * the script. */
+static const char slots_script[] =
+	"set pagination off\n"
+	"target remote 127.0.0.1:PORT\n"
+	"python\n"
+	"target = int(gdb.parse_and_eval('(long)&kpti_syscall_c')) & 0xffffffffffffffff\n"
+	"def stops_at_target():\n"
+	"    try:\n"
+	"        gdb.execute('continue')\n"
+	"    except gdb.error:\n"
+	"        return False\n"
+	"    return int(gdb.parse_and_eval('$pc')) & 0xffffffffffffffff == target\n"
+	"gdb.execute('hbreak kpti_syscall_c')\n"
+	"gdb.execute('continue')\n"
+	"placed = 1\n"
+	"extra = []\n"
+	"for where in ('asm_exc_bounds', 'asm_exc_coproc_overrun', 'asm_exc_alignment_check'):\n"
+	"    gdb.execute('hbreak ' + where)\n"
+	"    extra.append(gdb.breakpoints()[-1])\n"
+	"    if not stops_at_target():\n"
+	"        break\n"
+	"    placed += 1\n"
+	"print('HB_PLACED=%x' % placed)\n"
+	"extra[-1].delete()\n"
+	"print('AFTER_REFUSAL=%x' % stops_at_target())\n"
+	"for b in gdb.breakpoints():\n"
+	"    b.delete()\n"
+	"end\n"
+	"continue\n";
+
+START_TEST(hardware_breakpoints_beyond_the_free_slots_are_refused)
+{
+	const char *args[] = { "--scenario", "syscall-loop", "--iters", "20", NULL };
+	struct gdb_session s;
+	gdb_session_start(&s, args, true);
+	gdb_session_gdb(&s, slots_script);
+	gdb_session_finish(&s);
+	if (s.status != 0)
+		show(&s);
+	ck_assert_int_eq(s.status, 0);
+	ck_assert_str_eq(e2e_str(s.json, "outcome"), "pass");
+	/* The syscall boundary keeps two slots, kvm_pvm one more for the steps it does not report. */
+	bool pvm = strcmp(e2e_str(s.json, "backend"), "pvm") == 0;
+	ck_assert_uint_eq(value(&s, "HB_PLACED"), pvm ? 1 : 2);
+	assert_output(&s, "You may have requested too many hardware breakpoints/watchpoints.");
+	/* The ones accepted still stop the VM once the refused one is gone. */
+	ck_assert_uint_eq(value(&s, "AFTER_REFUSAL"), 1);
+	/* The fault watch gave its slots to gdb, and the result says what it then did not judge. */
+	json_object *fw = NULL;
+	ck_assert(json_object_object_get_ex(s.json, "fault_watch", &fw) && fw);
+	if (!e2e_str(fw, "unwatched")[0])
+		show(&s);
+	ck_assert_msg(e2e_str(fw, "unwatched")[0] != '\0', "watched: %s", e2e_str(fw, "watched"));
 	gdb_session_free(&s);
 }
 END_TEST
@@ -430,6 +493,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, gdb_follows_a_syscall_to_the_violation);
 	tcase_add_test(tc, stepi_crosses_sysret_and_syscall_as_the_cpu_does);
+	tcase_add_test(tc, hardware_breakpoints_beyond_the_free_slots_are_refused);
 	tcase_add_test(tc, an_injection_and_the_panic_it_causes_stop_the_vm);
 	tcase_add_test(tc, monitor_inject_delivers_before_the_next_instruction);
 	tcase_add_test(tc, a_triple_fault_stops_the_vm_with_its_chain);
