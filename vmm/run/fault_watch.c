@@ -286,18 +286,23 @@ unsigned fault_watch_yield(struct vcpu_state *v, unsigned n)
 	unsigned freed = 0;
 	if (!fw)
 		return 0;
-	/* The plan ranks its breakpoints, most vectors first: the last go first. */
-	for (int tag = (int)fw->nw - 1; tag >= 0 && freed < n; tag--) {
+	/* The plan ranks its breakpoints (tags), most vectors first: the last
+	 * go first.  A slot of ours on this vCPU means it planned before arming. */
+	while (freed < n) {
+		int victim = -1;
 		for (int slot = 0; slot < DBG_SLOTS; slot++) {
 			const struct debugctl_slot *bp = debugctl_bp(&v->dbg, slot);
-			if (!bp || bp->owner != DBG_OWNER_FAULTS || bp->tag != tag)
-				continue;
-			debugctl_bp_remove(&v->dbg, slot);
-			if (v->vcpu.index < SESSION_MAX_VCPUS)
-				fw->armed[v->vcpu.index] &= ~fw->w[tag].vectors;
-			freed++;
-			break;
+			if (bp && bp->owner == DBG_OWNER_FAULTS &&
+			    (victim < 0 || bp->tag > debugctl_bp(&v->dbg, victim)->tag))
+				victim = slot;
 		}
+		if (victim < 0)
+			break;
+		int tag = debugctl_bp(&v->dbg, victim)->tag;
+		debugctl_bp_remove(&v->dbg, victim);
+		if (v->vcpu.index < SESSION_MAX_VCPUS && tag >= 0 && (unsigned)tag < MAX_WATCHES)
+			fw->armed[v->vcpu.index] &= ~fw->w[tag].vectors;
+		freed++;
 	}
 	return freed;
 }
