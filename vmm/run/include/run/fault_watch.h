@@ -15,9 +15,10 @@
  * gate is the syscall boundary's breakpoint already; its genuine faults
  * come here through on_user_fault, and one slot stays free for the steps
  * kvm_pvm does not report.  A debugger outranks the watch: the slots gdb's
- * breakpoints need are taken back from it (fault_watch_yield).  A vector no slot was left for is named in the
- * result (fault_watch) and, when the guest then panics on it, the run says
- * the check did not run.
+ * breakpoints need are taken back from it (fault_watch_yield).  A vector no
+ * slot was left for, or whose slot went to gdb, is named in the result
+ * (fault_watch) and, when the guest then panics on it, the run says the
+ * check did not run.
  */
 #ifndef ENTRYBOX_FAULT_WATCH_H
 #define ENTRYBOX_FAULT_WATCH_H
