@@ -25,7 +25,8 @@ static const char run_help[] =
 	"                    [--scenario S] [--iters N] [--timeout S] [--guest ELF] [--json FILE|-]\n"
 	"                    [--quiet|--verbose] [--trace FILE [--trace-path syscall|user-fault[:N]]\n"
 	"                    [--trace-bare N]] [--no-confine] [--inject SPEC]... [--sweep-mode snapshot|reboot]\n"
-	"                    [--gdb [HOST:]PORT [--gdb-wait]] [KEY=VALUE]...\n"
+	"                    [--sweep-horizon return|end] [--gdb [HOST:]PORT [--gdb-wait]]\n"
+	"                    [KEY=VALUE]...\n"
 	"Boots the guest under entrybox's VMM on /dev/kvm and checks every rule at every exit.\n"
 	"--trace single-steps one entry path (default: the first SYSCALL round trip) and writes one\n"
 	"JSON line per instruction plus a summary; --trace-bare N steps N more round trips without\n"
@@ -88,6 +89,7 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
 		.gdb = ga->on ? &ga->cfg : NULL,
+		.sweep_to_end = ia->sweep_to_end,
 	};
 	int rc = open_json(&a->opts);
 	if (rc != 0) {

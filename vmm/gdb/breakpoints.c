@@ -7,8 +7,9 @@
  * fire there (kvm_pvm fires none in ring 3, and slots run out) found by
  * single-stepping instead.
  *
- * The VMM keeps slots for itself: the syscall boundary's two, one to catch a
- * step kvm_pvm does not report, one per --inject LOC.  gdb never gets those,
+ * The VMM keeps slots for itself: the syscall boundary's two (three with
+ * entry=ukl's application entry), one to catch a step kvm_pvm does not
+ * report, one per --inject LOC.  gdb never gets those,
  * even before the VMM has armed them, so the VMM's own checks never lose a
  * slot to the debugger.  The rest are gdb's budget: a Z1 breakpoint or a
  * watchpoint beyond it is refused (E1c, which gdb reports as too many
@@ -28,14 +29,27 @@
 #define KERNEL_HALF         0xffff800000000000ull
 #define BOUNDARY_SLOTS      2u
 
+/* entry=ukl adds the ring-0 applications' syscall entry to the boundary. */
+static bool ring0_applications(const struct session *s)
+{
+	const char *cmdline = s->cfg->cmdline;
+	for (const char *p = cmdline ? strstr(cmdline, "entry=ukl") : NULL; p; p = strstr(p + 1, "entry=ukl")) {
+		char after = p[strlen("entry=ukl")];
+		if ((p == cmdline || p[-1] == ' ') && (after == '\0' || after == ' '))
+			return true;
+	}
+	return false;
+}
+
 unsigned bp_vmm_reserve(const struct session *s)
 {
-	unsigned n = BOUNDARY_SLOTS;
+	unsigned n = BOUNDARY_SLOTS + (ring0_applications(s) ? 1 : 0);
 	if (s->backend == BACKEND_PVM || s->backend == BACKEND_UNKNOWN)
 		n++;
 	for (size_t i = 0; i < s->cfg->ninject; i++) {
 		const struct inject_spec *spec = &s->cfg->inject[i];
-		if (!inject_spec_is_sweep(spec) && spec->kind != INJ_PF_USER_STACK)
+		/* pf-user-stack without @LOC waits for the scenario's inject point. */
+		if (!inject_spec_is_sweep(spec) && (spec->kind != INJ_PF_USER_STACK || inject_spec_has_loc(spec)))
 			n++;
 	}
 	return n < DBG_SLOTS ? n : DBG_SLOTS;

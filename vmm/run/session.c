@@ -37,9 +37,11 @@ struct session *session_create(const struct vm_config *cfg, struct run_result *r
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->done_cv, &ca);
+	pthread_cond_init(&s->hold_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	for (unsigned i = 0; i < nvcpus; i++) {
 		s->vcpus[i].s = s;
+		s->vcpus[i].delivered_vector = -1;
 		debugctl_init(&s->vcpus[i].dbg);
 	}
 	s->start = session_now();
@@ -51,6 +53,7 @@ void session_destroy(struct session *s)
 	if (!s)
 		return;
 	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->hold_cv);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -74,9 +77,68 @@ void session_end(struct session *s, enum run_end end, const char *fmt, ...)
 		s->r->end = end;
 		atomic_store(&s->done, true);
 		pthread_cond_broadcast(&s->done_cv);
+		pthread_cond_broadcast(&s->hold_cv);
 	}
 	pthread_mutex_unlock(&s->lock);
 	session_kick_all(s);
+}
+
+static void kick(struct vcpu_state *v)
+{
+	/* immediate_exit covers a thread that is about to enter KVM_RUN; the
+	 * signal covers one already inside it. */
+	v->vcpu.run->immediate_exit = 1;
+	pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static unsigned running_others(const struct session *s, const struct vcpu_state *self)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		n += &s->vcpus[i] != self && s->vcpus[i].thread_started;
+	return n;
+}
+
+bool session_hold_others(struct session *s, const struct vcpu_state *self)
+{
+	pthread_mutex_lock(&s->lock);
+	s->holder = self;
+	s->held = 0;
+	atomic_store(&s->hold, true);
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		if (&s->vcpus[i] != self && s->vcpus[i].thread_started)
+			kick(&s->vcpus[i]);
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->done) && s->held < running_others(s, self))
+		pthread_cond_wait(&s->hold_cv, &s->lock);
+	bool ok = !atomic_load(&s->done);
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void session_release_others(struct session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	atomic_store(&s->hold, false);
+	s->holder = NULL;
+	pthread_cond_broadcast(&s->hold_cv);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void session_wait_if_held(struct session *s, struct vcpu_state *v)
+{
+	if (!atomic_load(&s->hold) || s->holder == v)
+		return;
+	/* Nothing half done: a pending port access completes before the holder looks. */
+	kvm_settle(&v->vcpu);
+	pthread_mutex_lock(&s->lock);
+	s->held++;
+	pthread_cond_broadcast(&s->hold_cv);
+	while (atomic_load(&s->hold) && !atomic_load(&s->done))
+		pthread_cond_wait(&s->hold_cv, &s->lock);
+	s->held--;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void on_kick(int sig)
@@ -88,11 +150,7 @@ void session_kick(struct session *s, unsigned vcpu)
 {
 	if (vcpu >= s->nvcpus || !s->vcpus[vcpu].thread_started)
 		return;
-	struct vcpu_state *v = &s->vcpus[vcpu];
-	/* immediate_exit covers a thread that is about to enter KVM_RUN; the
-	 * signal covers one already inside it. */
-	v->vcpu.run->immediate_exit = 1;
-	pthread_kill(v->thread, KICK_SIGNAL);
+	kick(&s->vcpus[vcpu]);
 }
 
 void session_kick_all(struct session *s)
@@ -105,14 +163,14 @@ void session_hold_clock(struct session *s, bool held)
 {
 	pthread_mutex_lock(&s->lock);
 	double now = session_now();
-	if (held && !s->held) {
+	if (held && !s->clock_held) {
 		s->held_since = now;
-	} else if (!held && s->held) {
+	} else if (!held && s->clock_held) {
 		s->held_total += now - s->held_since;
 		/* The watchdog may sleep towards a deadline that has moved. */
 		pthread_cond_broadcast(&s->done_cv);
 	}
-	s->held = held;
+	s->clock_held = held;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -120,7 +178,7 @@ void session_hold_clock(struct session *s, bool held)
  * the time the VM was held. */
 static double deadline(const struct session *s, double limit, double now)
 {
-	double held = s->held_total + (s->held ? now - s->held_since : 0);
+	double held = s->held_total + (s->clock_held ? now - s->held_since : 0);
 	return s->start + limit + held;
 }
 
@@ -181,7 +239,7 @@ static void watch(struct session *s)
 		double wake = tick && now + step < end ? now + step : end;
 		struct timespec ts = timespec_at(wake);
 		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
-		if (rc == ETIMEDOUT && tick && !s->held && !atomic_load(&s->done)) {
+		if (rc == ETIMEDOUT && tick && !s->clock_held && !atomic_load(&s->done)) {
 			pthread_mutex_unlock(&s->lock);
 			request_replay_points(s);
 			pthread_mutex_lock(&s->lock);
