@@ -275,6 +275,11 @@ bool inject_add_user_stack(struct session *s, const struct inject_spec *spec, ch
 		snprintf(err, errlen, "not a pf-user-stack injection");
 		return false;
 	}
+	if (inject_spec_has_loc(spec) || inject_spec_is_sweep(spec)) {
+		snprintf(err, errlen, "--inject '%s': only pf-user-stack[@TASK] waits for the scenario's inject point",
+			 spec->text);
+		return false;
+	}
 	if (st->user_stack && !st->user_stack_done) {
 		snprintf(err, errlen, "%s is waiting for the scenario's inject point already", st->user_stack_spec.text);
 		return false;
