@@ -39,6 +39,10 @@ static const int thread_allowed[] = {
 	SCMP_SYS(sched_yield),
 	SCMP_SYS(getrandom),             /* json-c seeds its hash tables on first use (trace lines) */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* A stop without a handler (SIGSTOP, a ptrace attach: a debugger on the
+	 * VMM, LeakSanitizer's check) resumes a waiting poll, futex or sleep
+	 * with restart_syscall, which only continues a call already allowed. */
+	SCMP_SYS(restart_syscall),
 };
 
 /* What the gdb stub's connection thread does on top, when the run has one:
@@ -65,6 +69,10 @@ static const int process_allowed[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield),
 	SCMP_SYS(getrandom),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* A stop without a handler (SIGSTOP, a ptrace attach: a debugger on the
+	 * VMM, LeakSanitizer's check) resumes a waiting poll, futex or sleep
+	 * with restart_syscall, which only continues a call already allowed. */
+	SCMP_SYS(restart_syscall),
 };
 
 static bool add_all(scmp_filter_ctx ctx, const int *calls, size_t n)
