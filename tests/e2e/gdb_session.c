@@ -57,6 +57,12 @@ static void drain(struct gdb_session *s, int ms)
 	}
 }
 
+const char *gdb_session_stderr(struct gdb_session *s, int ms)
+{
+	drain(s, ms);
+	return s->stderr_text;
+}
+
 void gdb_session_start(struct gdb_session *s, const char *const *args, bool wait)
 {
 	memset(s, 0, sizeof(*s));

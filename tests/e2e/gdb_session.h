@@ -34,6 +34,8 @@ void gdb_session_start(struct gdb_session *s, const char *const *args, bool wait
 /* gdb -batch over the guest image with `script` ("PORT" replaced by the
  * port), its output in s->gdb_out. */
 void gdb_session_gdb(struct gdb_session *s, const char *script);
+/* What entrybox has said on stderr so far (waiting up to ms for more). */
+const char *gdb_session_stderr(struct gdb_session *s, int ms);
 /* Waits for entrybox to end and reads its JSON. */
 void gdb_session_finish(struct gdb_session *s);
 void gdb_session_free(struct gdb_session *s);

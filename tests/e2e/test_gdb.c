@@ -398,10 +398,12 @@ static const char *read_until(int fd, const char *want)
 	return buf;
 }
 
-static void expect(int fd, const char *want)
+/* What entrybox said comes with a failure: a peer's view alone does not say why the stub went quiet. */
+static void expect(struct gdb_session *s, int fd, const char *want)
 {
 	const char *got = read_until(fd, want);
-	ck_assert_msg(strstr(got, want) != NULL, "wanted '%s', got '%s'", want, got);
+	ck_assert_msg(strstr(got, want) != NULL, "wanted '%s', got '%s'; entrybox's stderr:\n%s", want, got,
+		      gdb_session_stderr(s, 1000));
 }
 
 START_TEST(a_hostile_peer_gets_answers_and_no_crash)
@@ -415,27 +417,27 @@ START_TEST(a_hostile_peer_gets_answers_and_no_crash)
 	ck_assert_str_eq(read_until(second, "never"), "");
 	close(second);
 	send_packet(fd, "qSupported:swbreak+");
-	expect(fd, "PacketSize=4000");
+	expect(&s, fd, "PacketSize=4000");
 	/* Noise, a damaged packet ('-'), an unknown packet (empty reply). */
 	send_text(fd, "\x01\x02zz$qC#00", 10);
-	expect(fd, "-");
+	expect(&s, fd, "-");
 	send_packet(fd, "qNoSuchThing");
-	expect(fd, "$#00");
+	expect(&s, fd, "$#00");
 	/* Memory outside guest RAM and not mapped at all. */
 	send_packet(fd, "m7ffffff00000,10");
-	expect(fd, "$E14#");
+	expect(&s, fd, "$E14#");
 	/* Before its first instruction paging is off: physical addresses past RAM fail too. */
 	send_packet(fd, "mfffffff0,8");
-	expect(fd, "$E14#");
+	expect(&s, fd, "$E14#");
 	/* A packet longer than PacketSize is consumed and refused. */
 	static char big[20000];
 	big[0] = '$';
 	memset(big + 1, 'm', sizeof(big) - 4);
 	memcpy(big + sizeof(big) - 3, "#00", 3);
 	send_text(fd, big, sizeof(big));
-	expect(fd, "$E16#");
+	expect(&s, fd, "$E16#");
 	send_packet(fd, "qRcmd,726f6c6573");
-	expect(fd, "$OK#");
+	expect(&s, fd, "$OK#");
 	/* Gone in the middle of a step: the run goes on without a debugger. */
 	send_packet(fd, "vCont;s:1");
 	close(fd);
@@ -455,11 +457,11 @@ START_TEST(an_interrupt_stops_a_running_vm_and_kill_ends_the_run)
 	gdb_session_start(&s, args, false);
 	int fd = connect_to(s.port);
 	send_packet(fd, "?");
-	expect(fd, "$T05thread:1;");
+	expect(&s, fd, "$T05thread:1;");
 	send_packet(fd, "vCont;c");
 	usleep(100 * 1000);
 	send_text(fd, "\x03", 1);
-	expect(fd, "$T02thread:1;");
+	expect(&s, fd, "$T02thread:1;");
 	send_packet(fd, "k");
 	close(fd);
 	gdb_session_finish(&s);
