@@ -194,12 +194,59 @@
 	.endif
 .endm
 
+/* How a paranoid entry decides whether GS already holds the kernel's base.
+ * Only the first is sound on every CPU; the others are mistakes a bug= knob
+ * selects, so that the checks can be seen failing. */
+#define PARANOID_GS_EXACT    0   /* GS.base (MSR) == this CPU's per-CPU page, found by SGDT */
+#define PARANOID_GS_SIGN     1   /* GS.base negative: sound only while user mode cannot write GS
+				  * (no FSGSBASE), as Linux assumes without it */
+#define PARANOID_GS_TRUST_CS 2   /* the interrupted CS was ring 0: wrong between SYSCALL and
+				  * swapgs, and between swapgs and SYSRET/IRET */
+
+/* RAX := this CPU's per-CPU page, without GS or any per-CPU memory: the GDT
+ * this CPU loaded is the first page of its cpu_entry_area, and the per-CPU
+ * page lies PCPU_GDT_DISTANCE above it (percpu.h).  Needs 16 bytes of stack. */
+.macro PERCPU_FROM_GDT
+	subq $16, %rsp
+	sgdt 6(%rsp)                     /* limit at 6, base at 8: the base 8-aligned */
+	movq 8(%rsp), %rax
+	addq $16, %rsp
+	addq $PCPU_GDT_DISTANCE, %rax
+.endm
+
+/* Sets EBX = 1 when GS is already the kernel's, else swapgs and EBX = 0.
+ * RSP at pt_regs.  Clobbers RAX, RCX, RDX. */
+.macro PARANOID_GS policy
+	movl $1, %ebx
+	.if \policy == PARANOID_GS_TRUST_CS
+	testb $SEL_RPL_MASK, PTR_CS(%rsp)
+	jz .Lgs_done_\@
+	.else
+	movl $MSR_GS_BASE, %ecx
+	rdmsr
+	.if \policy == PARANOID_GS_SIGN
+	testl %edx, %edx
+	js .Lgs_done_\@                  /* kernel addresses are negative */
+	.else
+	shlq $32, %rdx
+	orq %rax, %rdx                   /* RDX = GS.base */
+	PERCPU_FROM_GDT
+	cmpq %rax, %rdx
+	je .Lgs_done_\@
+	.endif
+	.endif
+	swapgs
+	xorl %ebx, %ebx
+.Lgs_done_\@:
+.endm
+
 /* IST vectors (#DB, NMI, #DF, #MC) can hit anywhere, including the entry code
- * between swapgs and the CR3 switch, so like Linux's paranoid_entry they trust
- * neither: GS is decided by reading MSR_GS_BASE, CR3 is saved and restored
- * (with PCID, keeping the interrupted PCID's TLB entries).  From the stub
- * frame, calls handler(pt_regs, vector) and returns by IRET. */
-.macro PARANOID_ENTRY name, mode, handler
+ * between SYSCALL and swapgs or between swapgs and SYSRET, so like Linux's
+ * paranoid_entry they trust neither CS nor GS: GS is decided by what the GS
+ * base register holds (`gs` policy above), CR3 is saved and restored (with
+ * PCID, keeping the interrupted PCID's TLB entries).  From the stub frame,
+ * calls handler(pt_regs, vector) and returns by IRET. */
+.macro PARANOID_ENTRY name, mode, handler, gs=PARANOID_GS_EXACT
 	.balign 16
 	.type \name, @function
 \name:
@@ -211,14 +258,7 @@
 	movq %r14, %rax
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
-	movl $1, %ebx                    /* 1: GS was already the kernel's */
-	movl $MSR_GS_BASE, %ecx
-	rdmsr
-	testl %edx, %edx
-	js 1f                            /* kernel addresses are negative */
-	swapgs
-	xorl %ebx, %ebx
-1:
+	PARANOID_GS \gs
 	movq %rsp, %rdi
 	movq %r13, %rsi
 	call \handler
@@ -236,6 +276,45 @@
 	addq $8, %rsp
 	iretq
 	.size \name, . - \name
+.endm
+
+/* The paranoid entries of the bug= knobs that break the GS decision (cmdline.h's
+ * enum ebx_bug), for one stub family: bug=db-trust-cs gives #DB alone an entry
+ * that trusts CS, bug=paranoid-gs-sign gives every IST vector one that trusts
+ * the sign of GS.base.  \prefix\()_ist_bugs_\tag is their gate targets, a row
+ * per knob (ENTRY_IST_BUG_*), a column per IST vector (ENTRY_IST_VECTORS order:
+ * #DB NMI #DF #MC), 0 where the knob keeps the family's own. */
+.macro PARANOID_BUG_VARIANTS prefix, mode, tag, handler
+	PARANOID_ENTRY \prefix\()_paranoid_trust_cs_\tag, \mode, \handler, PARANOID_GS_TRUST_CS
+	PARANOID_ENTRY \prefix\()_paranoid_gs_sign_\tag, \mode, \handler, PARANOID_GS_SIGN
+	.balign 16
+	.type \prefix\()_ist_trust_cs_\tag, @function
+\prefix\()_ist_trust_cs_\tag:
+	pushq $-1
+	pushq $VEC_DB
+	jmp \prefix\()_paranoid_trust_cs_\tag
+	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
+	.balign 16
+	.type \prefix\()_ist_gs_sign_\tag\()_\vec, @function
+\prefix\()_ist_gs_sign_\tag\()_\vec:
+	.if VEC_HAS_ERROR(\vec) == 0
+	pushq $-1
+	.endif
+	pushq $\vec
+	jmp \prefix\()_paranoid_gs_sign_\tag
+	.endr
+
+	.section .rodata
+	.balign 8
+	.globl \prefix\()_ist_bugs_\tag
+\prefix\()_ist_bugs_\tag:
+	/* ENTRY_IST_BUG_DB_TRUST_CS */
+	.quad \prefix\()_ist_trust_cs_\tag, 0, 0, 0
+	/* ENTRY_IST_BUG_GS_SIGN */
+	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
+	.quad \prefix\()_ist_gs_sign_\tag\()_\vec
+	.endr
+	.previous
 .endm
 
 #endif

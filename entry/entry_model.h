@@ -66,6 +66,22 @@ struct entry_model {
 	bool (*user_context)(const struct ebx_pt_regs *regs);
 };
 
+/* The bug= knobs every model implements: its paranoid (IST) entries decide
+ * about GS wrongly (calling.h's PARANOID_BUG_VARIANTS). */
+#define ENTRY_IST_VECTORS 4          /* #DB NMI #DF #MC, in this order */
+enum entry_ist_bug { ENTRY_IST_BUG_DB_TRUST_CS, ENTRY_IST_BUG_GS_SIGN, ENTRY_IST_BUGS };
+/* A stub family's gate targets for those knobs, 0 where a knob keeps the family's own. */
+typedef uint64_t entry_ist_bug_table[ENTRY_IST_BUGS][ENTRY_IST_VECTORS];
+
+/* True for the knobs above. */
+bool entry_bug_breaks_paranoid(enum ebx_bug bug);
+/* For a model's select: bug= none or one of the knobs above, else false with
+ * *why (the SYSCALL exit knobs are kpti's). */
+bool entry_bug_supported(enum ebx_bug bug, const char **why);
+/* v->idt_stubs with the gates `bug` replaces from the family's table; unchanged
+ * for any other bug.  The result lives until the next call. */
+void entry_apply_ist_bug(struct entry_variant *v, enum ebx_bug bug, const entry_ist_bug_table *table);
+
 /* The trap handlers' test for "the event came from the application": CPL 3,
  * or what the model's user_context hook says (models.c). */
 bool entry_user_context(const struct ebx_pt_regs *regs);

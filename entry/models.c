@@ -62,6 +62,36 @@ long entry_block_refused(void)
 	return refuse(entry_model_active());
 }
 
+bool entry_bug_breaks_paranoid(enum ebx_bug bug)
+{
+	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN;
+}
+
+bool entry_bug_supported(enum ebx_bug bug, const char **why)
+{
+	if (bug == EBX_BUG_NONE || entry_bug_breaks_paranoid(bug))
+		return true;
+	*why = "bug=skip-user-cr3|skip-swapgs are implemented by entry=kpti only";
+	return false;
+}
+
+void entry_apply_ist_bug(struct entry_variant *v, enum ebx_bug bug, const entry_ist_bug_table *table)
+{
+	static const unsigned vectors[ENTRY_IST_VECTORS] = { VEC_DB, VEC_NMI, VEC_DF, VEC_MC };
+	static uint64_t idt[IDT_ENTRIES];
+	const uint64_t *row;
+
+	if (!entry_bug_breaks_paranoid(bug))
+		return;
+	row = (*table)[bug == EBX_BUG_DB_TRUST_CS ? ENTRY_IST_BUG_DB_TRUST_CS : ENTRY_IST_BUG_GS_SIGN];
+	for (unsigned i = 0; i < IDT_ENTRIES; i++)
+		idt[i] = v->idt_stubs[i];
+	for (unsigned i = 0; i < ENTRY_IST_VECTORS; i++)
+		if (row[i])
+			idt[vectors[i]] = row[i];
+	v->idt_stubs = idt;
+}
+
 bool entry_user_context(const struct ebx_pt_regs *regs)
 {
 	const struct entry_model *m = entry_model_active();

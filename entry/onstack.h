@@ -176,6 +176,7 @@
 	ONSTACK_RETURN \prefix, \mode, \tag
 	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c, \exception_c
 	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \exception_c
+	PARANOID_BUG_VARIANTS \prefix, \mode, \tag, \exception_c
 	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag
 .endm
 

@@ -29,6 +29,11 @@
 
 #define PCPU_NO_TASK           0xffffffff
 
+/* The per-CPU page lies this far above the CPU's GDT, both in its
+ * cpu_entry_area (guest/cpu/cea.h asserts it): code that may not trust GS
+ * finds its CPU's page from SGDT alone (calling.h's PERCPU_FROM_GDT). */
+#define PCPU_GDT_DISTANCE      0x2000
+
 /* PCPU_UKL_IN_USER values (abi.h's in_user_gva). */
 #define UKL_KERNEL   0   /* syscall or trap C code, on the task's kernel stack */
 #define UKL_APP      1   /* application code, ring 0 on its own stack */

@@ -4,6 +4,7 @@
 #include "boot/cmdline.h"
 #include "lib/console.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "hv/hv.h"
 #include "cpu/lapic.h"
 #include "hv/layout.h"
@@ -78,10 +79,10 @@ static void print_result(const struct kernel *k, enum scenario_outcome outcome, 
 {
 	kprintf("@entrybox {\"event\":\"result\",\"model\":\"%s\",\"pti\":\"%s\",\"pcid\":\"%s\",\"vcpus\":%u,"
 		"\"tasks\":%u,\"scenario\":\"%s\",\"bug\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
-		"\"detail\":\"%s\"}\n",
+		"\"kernel_db\":%u,\"detail\":\"%s\"}\n",
 		k->model->name, k->opts.pti ? "on" : "off", k->opts.pcid ? "on" : "off", k->opts.vcpus,
 		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), cmdline_bug_name(k->opts.bug),
-		scenario_outcome_name(outcome), scenario_outcome_name(expected), detail);
+		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), detail);
 }
 
 /* Every stack with a canary must still have it when the run ends. */
@@ -170,5 +171,8 @@ __noreturn void kmain(uint32_t start_info_pa)
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;
 	print_result(k, outcome, expected, detail);
+	/* The machine, not the model: the same status as a CPU feature the selection lacks. */
+	if (outcome == OUTCOME_UNSUPPORTED)
+		guest_exit(EBX_GUEST_EXIT_UNSUPPORTED);
 	guest_exit(outcome == expected ? EBX_GUEST_EXIT_PASS : EBX_GUEST_EXIT_FAIL);
 }

@@ -232,6 +232,7 @@ kpti_idt_stubs_\tag:
 	RETURN_TO_USER \mode, \tag
 	EXC_COMMON \mode, \tag
 	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, entry_exception_c
+	PARANOID_BUG_VARIANTS kpti, \mode, \tag, entry_exception_c
 	EXCEPTION_STUBS \tag, \sfx
 	SPARE_STUBS \tag
 	IDT_TABLE \tag, \sfx

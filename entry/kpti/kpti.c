@@ -42,13 +42,16 @@ static const struct syscall_stub syscall_stubs[FAM_COUNT][3] = {
 	},
 };
 
+extern const entry_ist_bug_table kpti_ist_bugs_pti, kpti_ist_bugs_pcid, kpti_ist_bugs_nopti;
+
 static const struct {
 	const uint64_t *idt;
 	const char *ret_to_user;
+	const entry_ist_bug_table *ist_bugs;
 } family_stubs[FAM_COUNT] = {
-	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti },
-	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti },
-	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid },
+	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti, &kpti_ist_bugs_nopti },
+	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti, &kpti_ist_bugs_pti },
+	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid, &kpti_ist_bugs_pcid },
 };
 
 static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -56,15 +59,18 @@ static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, 
 	/* PCID without PTI needs no entry-time CR3 work: the nopti stubs serve;
 	 * the kernel still gives every task its own PCID at context switch. */
 	enum kpti_family fam = !mode->pti ? FAM_NOPTI : mode->pcid ? FAM_PCID : FAM_PTI;
+	/* The paranoid-entry knobs leave the SYSCALL path alone. */
+	enum ebx_bug exit_bug = entry_bug_breaks_paranoid(mode->bug) ? EBX_BUG_NONE : mode->bug;
 
-	if ((unsigned)mode->bug >= 3 || !syscall_stubs[fam][mode->bug].entry) {
+	if ((unsigned)exit_bug >= 3 || !syscall_stubs[fam][exit_bug].entry) {
 		*why = "this bug= needs pti=on";
 		return false;
 	}
-	v->syscall_entry = (uint64_t)syscall_stubs[fam][mode->bug].entry;
-	v->syscall_return = (uint64_t)syscall_stubs[fam][mode->bug].sysret;
+	v->syscall_entry = (uint64_t)syscall_stubs[fam][exit_bug].entry;
+	v->syscall_return = (uint64_t)syscall_stubs[fam][exit_bug].sysret;
 	v->idt_stubs = family_stubs[fam].idt;
 	v->return_to_user = (uint64_t)family_stubs[fam].ret_to_user;
+	entry_apply_ist_bug(v, mode->bug, family_stubs[fam].ist_bugs);
 	return true;
 }
 

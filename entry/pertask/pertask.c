@@ -23,6 +23,7 @@ static uint64_t pti_stack_base(uint64_t kstack_top)
 }
 
 extern const uint64_t pertask_idt_pti[IDT_ENTRIES], pertask_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table pertask_ist_bugs_pti, pertask_ist_bugs_nopti;
 extern const char pertask_syscall_pti[], pertask_syscall_pti_sysretq[];
 extern const char pertask_syscall_nopti[], pertask_syscall_nopti_sysretq[];
 extern const char pertask_return_from_copy_pti[], pertask_return_from_copy_nopti[];
@@ -33,13 +34,12 @@ static bool pertask_select(const struct entry_mode *mode, struct entry_variant *
 		*why = "entry=pertask implements pti=on|off without PCID (pcid=on not supported)";
 		return false;
 	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
+	if (!entry_bug_supported(mode->bug, why))
 		return false;
-	}
 	v->syscall_entry = (uint64_t)(mode->pti ? pertask_syscall_pti : pertask_syscall_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pertask_syscall_pti_sysretq : pertask_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pertask_idt_pti : pertask_idt_nopti;
+	entry_apply_ist_bug(v, mode->bug, mode->pti ? &pertask_ist_bugs_pti : &pertask_ist_bugs_nopti);
 	/* A new task's pt_regs sits on its kernel stack, which the user PGD
 	 * does not map: the first exit copies it to the PTI stack. */
 	v->return_to_user = (uint64_t)(mode->pti ? pertask_return_from_copy_pti : pertask_return_from_copy_nopti);

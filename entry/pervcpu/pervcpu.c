@@ -33,6 +33,7 @@ struct pervcpu_state {
 static struct pervcpu_state state;
 
 extern const uint64_t pervcpu_idt_pti[IDT_ENTRIES], pervcpu_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table pervcpu_ist_bugs_pti, pervcpu_ist_bugs_nopti;
 extern const char pervcpu_syscall_pti[], pervcpu_syscall_pti_sysretq[];
 extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
@@ -45,10 +46,8 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 		*why = "entry=pervcpu implements pti=on|off without PCID (pcid=on not supported)";
 		return false;
 	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
+	if (!entry_bug_supported(mode->bug, why))
 		return false;
-	}
 	if (p >= ARRAY_SIZE(policies)) {
 		*why = "pervcpu_sleep: no such policy";
 		return false;
@@ -58,6 +57,7 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pervcpu_idt_pti : pervcpu_idt_nopti;
+	entry_apply_ist_bug(v, mode->bug, mode->pti ? &pervcpu_ist_bugs_pti : &pervcpu_ist_bugs_nopti);
 	/* A new task's pt_regs is on its kernel stack: exit through the copy. */
 	v->return_to_user = state.exit_from_copy;
 	return true;

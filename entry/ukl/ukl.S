@@ -135,5 +135,6 @@ ukl_exc_common:
 	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall_c
 	ONSTACK_RETURN ukl, PTI_OFF, nopti
 	PARANOID_ENTRY ukl_paranoid_nopti, PTI_OFF, ukl_exception_c
+	PARANOID_BUG_VARIANTS ukl, PTI_OFF, nopti, ukl_exception_c
 	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0
 	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, 1

@@ -32,6 +32,7 @@ struct ukl_state {
 static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
+extern const entry_ist_bug_table ukl_ist_bugs_nopti;
 extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
 
 static bool is_app(const struct task *t)
@@ -45,15 +46,14 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 		*why = "entry=ukl runs applications in the kernel's address space: pti=off and pcid=off only";
 		return false;
 	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
+	if (!entry_bug_supported(mode->bug, why))
 		return false;
-	}
 	state.df = mode->opts ? mode->opts->ukl_df : UKL_DF_WORKAROUND;
 	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
+	entry_apply_ist_bug(v, mode->bug, &ukl_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)ukl_first_return;
 	return true;
 }

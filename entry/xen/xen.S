@@ -151,6 +151,7 @@ xen_shim_exc_\tag:
 	.size xen_shim_exc_\tag, . - xen_shim_exc_\tag
 
 	PARANOID_ENTRY xen_paranoid_\tag, \mode, entry_exception_c
+	PARANOID_BUG_VARIANTS xen, \mode, \tag, entry_exception_c
 	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag
 .endm
 

@@ -7,6 +7,7 @@
 #include "xen/xen_abi.h"
 
 extern const uint64_t xen_idt_pti[IDT_ENTRIES], xen_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table xen_ist_bugs_pti, xen_ist_bugs_nopti;
 extern const char xen_shim_syscall_pti[], xen_shim_syscall_nopti[];
 extern const char xen_shim_iret_pti[], xen_shim_iret_nopti[];
 extern const char xen_shim_iret_pti_iretq[], xen_shim_iret_nopti_iretq[];
@@ -48,13 +49,12 @@ static bool xen_select(const struct entry_mode *mode, struct entry_variant *v, c
 		*why = "entry=xen implements pti=on|off without PCID (pcid=on not supported)";
 		return false;
 	}
-	if (mode->bug != EBX_BUG_NONE) {
-		*why = "bug= is implemented by entry=kpti only";
+	if (!entry_bug_supported(mode->bug, why))
 		return false;
-	}
 	if (state.hv == XEN_HV_VMM && !vmm_offers_hypercalls(why))
 		return false;
 	v->idt_stubs = mode->pti ? xen_idt_pti : xen_idt_nopti;
+	entry_apply_ist_bug(v, mode->bug, mode->pti ? &xen_ist_bugs_pti : &xen_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)xen_return_to_user;
 	if (state.hv == XEN_HV_VMM) {
 		v->syscall_entry = (uint64_t)xen_vmm_syscall_trap;

@@ -18,6 +18,8 @@ static const char *const bug_names[] = {
 	[EBX_BUG_NONE] = "none",
 	[EBX_BUG_SKIP_USER_CR3] = "skip-user-cr3",
 	[EBX_BUG_SKIP_SWAPGS] = "skip-swapgs",
+	[EBX_BUG_DB_TRUST_CS] = "db-trust-cs",
+	[EBX_BUG_PARANOID_GS_SIGN] = "paranoid-gs-sign",
 };
 
 static const char *const pervcpu_sleep_names[] = {

@@ -21,6 +21,9 @@ enum ebx_bug {
 	EBX_BUG_NONE = 0,
 	EBX_BUG_SKIP_USER_CR3,  /* return to user on the kernel PGD */
 	EBX_BUG_SKIP_SWAPGS,    /* return to user with the kernel GS base */
+	/* Every model: its paranoid (IST) entries decide about GS wrongly. */
+	EBX_BUG_DB_TRUST_CS,    /* #DB swaps GS by the interrupted CS, not by what GS holds */
+	EBX_BUG_PARANOID_GS_SIGN, /* #DB, NMI, #DF, #MC take any negative GS.base for the kernel's */
 };
 
 /* pervcpu: what a syscall that wants to block on the per-vCPU stack gets. */

@@ -32,6 +32,7 @@
 #define CEA_IST_FIRST     0x07000
 #define CEA_IST_STRIDE    0x03000
 #define CEA_IST_SIZE      0x02000
+_Static_assert(CEA_PERCPU - CEA_GDT == PCPU_GDT_DISTANCE, "paranoid entries find the per-CPU page from the GDT");
 
 struct cpu_area {
 	uint64_t base;

@@ -60,6 +60,11 @@ void idt_fill(const uint64_t *stubs)
 	}
 }
 
+uint64_t idt_gate_target(unsigned v)
+{
+	return v < IDT_ENTRIES ? x86_gate_target(idt_page[v]) : 0;
+}
+
 uint64_t idt_phys(void)
 {
 	return kimage_to_phys(idt_page);

@@ -6,8 +6,10 @@
 #include "lib/panic.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
+#include "cpu/debug.h"
 #include "syscalls/hazard.h"
 #include "cpu/irq.h"
+#include "sched/task_stats.h"
 
 static const char *vector_name(unsigned v)
 {
@@ -52,15 +54,25 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 		return;   /* nothing raises NMIs yet but an injector; survive them */
 	if (vector == VEC_DF && hazard_double_fault(regs))
 		return;
-	if (!entry_user_context(regs))
+	if (!entry_user_context(regs)) {
+		if (vector == VEC_DB) {
+			debug_kernel(regs);
+			return;
+		}
 		kernel_fault(regs, vector, cr2);
+	}
 
 	struct task *t = current_task();
 	if (!t)
 		kernel_fault(regs, vector, cr2);
 	if (vector == VEC_PF && task_grow_stack(t, cr2, regs->orig_rax))
 		return;
-	if (vector == VEC_DB && hazard_user_debug(t, regs))
+	if (vector == VEC_DB && debug_user(t, regs))
 		return;
+	if (vector == VEC_BP) {
+		/* int3 from user: a SIGTRAP whose handler returns; RIP is already past it. */
+		task_stats(t->id)->bp_traps++;
+		return;
+	}
 	kill_task(t, regs, vector, cr2);
 }

@@ -14,6 +14,7 @@ enum scenario_outcome {
 	OUTCOME_REFUSED,        /* the entry model declined what the scenario asked, as designed */
 	OUTCOME_NOT_APPLICABLE, /* the scenario means nothing for this model */
 	OUTCOME_DF_CAUGHT,      /* a stack overflow became a #DF that the handler reported */
+	OUTCOME_UNSUPPORTED,    /* the CPU (or hypervisor) does not deliver what the scenario provokes */
 };
 
 struct scenario {

@@ -20,6 +20,7 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 	static const char *const names[] = {
 		[OUTCOME_PASS] = "pass", [OUTCOME_FAIL] = "fail", [OUTCOME_REFUSED] = "refused",
 		[OUTCOME_NOT_APPLICABLE] = "not-applicable", [OUTCOME_DF_CAUGHT] = "df-caught",
+		[OUTCOME_UNSUPPORTED] = "unsupported",
 	};
 	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "fail";
 }

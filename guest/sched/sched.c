@@ -2,6 +2,7 @@
 #include "sched/sched.h"
 #include "sched/switch.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "mm/mm.h"
 #include "lib/panic.h"
 #include "sched/task_stats.h"
@@ -143,6 +144,7 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	next->started = true;
 	task_stats(next->id)->cpus_seen |= 1u << pc->cpu;
 	s->model->switch_task(pc, cs->ca->tss, next->kstack_top);
+	debug_switch_to(next);
 	pc->current_task = next->id;
 	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;
 	cs->current = next;

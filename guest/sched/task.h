@@ -29,6 +29,7 @@ struct task {
 	 * #DF handler (the #PF frame could not be pushed) or on a #PF IST. */
 	unsigned df_stack_fixups, ist_pf_fixups;
 	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
+	uint64_t debug_addr[4], debug_dr7;          /* the task's own breakpoints (cpu/debug.h) */
 	char name[16];
 };
 

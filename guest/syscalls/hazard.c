@@ -2,6 +2,7 @@
 #include "syscalls/hazard.h"
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "entry_model.h"
 #include "lib/panic.h"
 #include "lib/printf.h"
@@ -108,6 +109,14 @@ static long sys_task_stat(struct task *t, uint64_t which)
 		return sched_cpu_count();
 	case TSTAT_PREEMPT_REFUSED:
 		return st->preempt_refused;
+	case TSTAT_DB_USER_WATCH:
+		return st->db_user_watch;
+	case TSTAT_DB_KERNEL_WATCH:
+		return st->db_kernel_watch;
+	case TSTAT_DB_KERNEL_RIP:
+		return (long)st->db_kernel_rip;
+	case TSTAT_BP_TRAPS:
+		return st->bp_traps;
 	default:
 		return -EINVAL;
 	}
@@ -126,34 +135,11 @@ long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 		return sys_overflow_entry_stack(t);
 	case SYS_TASK_STAT:
 		return sys_task_stat(t, regs->rdi);
+	case SYS_SET_DEBUGREG:
+		return debug_set_task_reg(t, regs->rdi, regs->rsi);
 	default:
 		return -ENOSYS;
 	}
-}
-
-static uint64_t read_dr6(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
-
-bool hazard_user_debug(struct task *t, struct ebx_pt_regs *regs)
-{
-	uint64_t dr6 = read_dr6();
-	struct task_stats *st = task_stats(t->id);
-
-	if (!(dr6 & DR6_BS))
-		return false;
-	/* The CPU never clears DR6 itself; a stale BS would make the next #DB
-	 * look like a single-step too. */
-	write_dr6(DR6_RESET_VALUE);
-	st->db_traps++;
-	st->db_last_rip = regs->rip;
-	regs->rflags &= ~RFLAGS_TF;
-	return true;
 }
 
 bool hazard_double_fault(struct ebx_pt_regs *regs)

@@ -21,8 +21,9 @@
 #define SYS_KFLAGS     18  /* returns the kernel's own RFLAGS inside the syscall */
 #define SYS_OVERFLOW_ENTRY_STACK 19  /* debug knob: push on this CPU's entry stack into its guard page */
 #define SYS_TASK_STAT  20  /* rdi: TSTAT_*; returns the caller's counter */
+#define SYS_SET_DEBUGREG 21 /* rdi: 0..3 breakpoint address, 7 DR7 bits; rsi: value (cpu/debug.h) */
 #define SYS_HAZARD_FIRST SYS_SET_RIP
-#define SYS_HAZARD_LAST  SYS_TASK_STAT
+#define SYS_HAZARD_LAST  SYS_SET_DEBUGREG
 
 #define SET_RIP_WITH_RCX 1
 
@@ -32,6 +33,10 @@
 #define TSTAT_DB_LAST_RIP 3
 #define TSTAT_ONLINE_CPUS 4
 #define TSTAT_PREEMPT_REFUSED 5
+#define TSTAT_DB_USER_WATCH   6   /* the task's breakpoints matched in user mode */
+#define TSTAT_DB_KERNEL_WATCH 7   /* ... matched while the kernel ran for it */
+#define TSTAT_DB_KERNEL_RIP   8   /* where the last of those was taken */
+#define TSTAT_BP_TRAPS        9   /* int3 from user mode */
 
 #define ENOSYS 38
 #define EFAULT 14

@@ -69,6 +69,30 @@ user_nt_iret:
 	ret
 	.size user_nt_iret, . - user_nt_iret
 
+/* long user_mov_ss_syscall(const uint16_t *ss_word): MOV SS from the word,
+ * then a null SYSCALL, with RSP non-canonical across both (bit 63 flipped, as
+ * Linux's mov_ss_trap does): an entry that touched the user stack would fault.
+ * Returns the syscall's result. */
+	.globl user_mov_ss_syscall
+	.type user_mov_ss_syscall, @function
+user_mov_ss_syscall:
+	movl $SYS_NULL, %eax
+	btcq $63, %rsp
+	movw (%rdi), %ss
+	syscall
+	btcq $63, %rsp
+	ret
+	.size user_mov_ss_syscall, . - user_mov_ss_syscall
+
+/* void user_mov_ss_int3(const uint16_t *ss_word): MOV SS from the word, then INT3. */
+	.globl user_mov_ss_int3
+	.type user_mov_ss_int3, @function
+user_mov_ss_int3:
+	movw (%rdi), %ss
+	int3
+	ret
+	.size user_mov_ss_int3, . - user_mov_ss_int3
+
 /* void user_spin(uint64_t n): n iterations of pure user-mode work. */
 	.globl user_spin
 	.type user_spin, @function

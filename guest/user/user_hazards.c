@@ -72,6 +72,36 @@ static USER_FN __attribute__((noreturn)) void entry_stack_overflow(void)
 	usys_exit(r == 1 ? 0 : r == -EBUSY ? HAZ_EXIT_PROBE_REFUSED : HAZ_EXIT_NO_DF);
 }
 
+/* mov-ss-trap: a read/write watchpoint on the word MOV SS loads from (a copy
+ * of SS on the stack).  MOV SS holds the #DB back for one instruction: after
+ * SYSCALL or INT3 it arrives at the entry's first instruction, in ring 0,
+ * with the user's GS.  A plain read first shows the CPU delivers watchpoints
+ * at all (else the scenario is unsupported here). */
+static USER_FN __attribute__((noreturn)) void mov_ss_trap(void)
+{
+	volatile uint16_t ss_word;
+	uint16_t copy;
+	const uint64_t dr7 = DR7_L(0) | (3ull << DR7_RW_SHIFT(0)) | (1ull << DR7_LEN_SHIFT(0));
+
+	__asm__ volatile("movw %%ss, %0" : "=m"(ss_word));
+	if (usys2(SYS_SET_DEBUGREG, 0, (long)&ss_word) || usys2(SYS_SET_DEBUGREG, 7, (long)dr7))
+		usys_exit(HAZ_EXIT_DEBUGREG);
+	__asm__ volatile("movw %1, %0" : "=r"(copy) : "m"(ss_word));
+	if (stat(TSTAT_DB_USER_WATCH) != 1)
+		usys_exit(HAZ_EXIT_NO_WATCH);
+	if (user_mov_ss_syscall((const uint16_t *)&ss_word) != 0)
+		usys_exit(HAZ_EXIT_MOVSS_SYSCALL);
+	if (stat(TSTAT_DB_KERNEL_WATCH) == 0 && stat(TSTAT_DB_USER_WATCH) == 2)
+		usys_exit(HAZ_EXIT_NO_DEFER);
+	if (stat(TSTAT_DB_KERNEL_WATCH) != 1)
+		usys_exit(HAZ_EXIT_MOVSS_SYSCALL);
+	user_mov_ss_int3((const uint16_t *)&ss_word);
+	if (stat(TSTAT_DB_KERNEL_WATCH) != 2 || stat(TSTAT_BP_TRAPS) != 1)
+		usys_exit(HAZ_EXIT_MOVSS_INT3);
+	usys2(SYS_SET_DEBUGREG, 7, 0);
+	usys_exit(0);
+}
+
 /* Spin in user mode, asking the kernel between rounds whether the ticks
  * have done their work yet. */
 static USER_FN __attribute__((noreturn)) void preempt(void)
@@ -104,4 +134,6 @@ USER_FN void user_hazards(uint64_t scenario)
 		entry_stack_overflow();
 	if (scenario == SCN_preempt)
 		preempt();
+	if (scenario == SCN_mov_ss_trap)
+		mov_ss_trap();
 }

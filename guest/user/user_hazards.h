@@ -22,6 +22,11 @@
 #define HAZ_EXIT_NT_IRET        0x606   /* NT lost across the IRET exit */
 #define HAZ_EXIT_NT_LEFT_SET    0x607
 #define HAZ_EXIT_PROBE_REFUSED  0x608   /* the syscall itself runs on the entry stack: no probe */
+#define HAZ_EXIT_DEBUGREG       0x609   /* SYS_SET_DEBUGREG refused a valid watchpoint */
+#define HAZ_EXIT_NO_WATCH       0x60a   /* a plain read of the watched word raised no #DB */
+#define HAZ_EXIT_MOVSS_SYSCALL  0x60b   /* MOV SS; SYSCALL: no kernel #DB, or a wrong result */
+#define HAZ_EXIT_MOVSS_INT3     0x60c   /* MOV SS; INT3: no kernel #DB, or the #BP went missing */
+#define HAZ_EXIT_NO_DEFER       0x60d   /* the MOV SS #DB came in user mode, before SYSCALL ran */
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 
@@ -30,6 +35,8 @@ uint64_t user_tf_syscall(void);
 uint64_t user_nt_syscall(uint64_t nr, uint64_t arg, uint64_t *result);
 uint64_t user_nt_iret(void);
 void user_spin(uint64_t n);
+long user_mov_ss_syscall(const uint16_t *ss_word);
+void user_mov_ss_int3(const uint16_t *ss_word);
 
 /* Runs the scenario's program if it is one of these; returns otherwise. */
 void user_hazards(uint64_t scenario);

@@ -77,6 +77,7 @@ struct run_result {
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
 	char expected[32];
 	char detail[256];
+	unsigned kernel_db;       /* #DBs the guest kernel took in kernel mode and survived (its result line) */
 	enum run_end end;
 	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
 	uint64_t exits;           /* KVM exits taken (0 under other engines) */
