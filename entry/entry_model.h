@@ -27,6 +27,71 @@ struct entry_mode {
 /* How a blocking syscall waits (the kernel's part); returns the syscall's result. */
 typedef long (*entry_wait_fn)(void *arg);
 
+/* Where events from user mode (SYSCALL, exceptions, interrupts) land: the
+ * stack TSS.RSP0 names and the SYSCALL stub moves to first. */
+enum entry_landing {
+	/* This CPU's entry (trampoline) stack in the cpu_entry_area: shared by
+	 * every task on the CPU, mapped in every page table. */
+	ENTRY_LANDS_ON_CPU_ENTRY_STACK = 1,
+	/* The running task's kernel stack (not mapped in a user PGD). */
+	ENTRY_LANDS_ON_TASK_STACK,
+	/* A stack the model publishes itself (its publish hook, with
+	 * layout_add_landing_stack()): one per CPU or one per task. */
+	ENTRY_LANDS_ON_MODEL_STACK,
+};
+
+/* Whether a syscall may block inside its entry context -- on the landing
+ * stack and the page table the entry code put it on -- and how the model
+ * makes that safe. */
+enum entry_block {
+	ENTRY_BLOCK_REFUSED = 0,   /* the block hook refuses (-EDEADLK) */
+	ENTRY_BLOCK_OWN_STACK,     /* the landing stack is the task's own: nothing to protect */
+	ENTRY_BLOCK_MOVES_FRAME,   /* the live frame moves to the task's own stack first */
+	ENTRY_BLOCK_PINS_CPU,      /* the task keeps its CPU (and so the shared stack) while it waits */
+	ENTRY_BLOCK_UNGUARDED,     /* it blocks on a shared stack as it is: the design's hazard, for the checker */
+};
+
+/* How a fault on a ring-0 application's own stack is survived (UKL): the CPU
+ * cannot push the #PF frame on the stack that faulted. */
+enum entry_app_fault {
+	ENTRY_APP_FAULT_NONE = 0,  /* no ring-0 applications */
+	ENTRY_APP_FAULT_DF_FIXUP,  /* the #DF handler maps the page and resumes */
+	ENTRY_APP_FAULT_IST,       /* #PF has an IST of its own: delivered, handled as usual */
+	ENTRY_APP_FAULT_FATAL,     /* nothing: the #DF cannot be delivered either (triple fault) */
+};
+
+/*
+ * What a model declares about itself (design.md "Traits").  The model's row
+ * gives the defaults (struct entry_model.traits); its select hook may change
+ * them for the selected mode (a policy, an option).  The kernel, the
+ * scenarios' expectations and -- through the layout -- the VMM's rules read
+ * these, never a model's name or its stack kinds.
+ */
+struct entry_traits {
+	enum entry_landing landing;
+	/* The C part of entry (the syscall and the handlers of events from user
+	 * mode) runs on the landing stack itself; false: on the task's kernel
+	 * stack, the landing stack holding a frame only while the stub copies it. */
+	bool c_on_landing;
+	/* C code of the model runs while CR3 is still a user PGD (before its own
+	 * CR3 switch): that code lives in .entry.text and touches nothing the
+	 * user PGD does not map. */
+	bool c_on_user_cr3;
+	enum entry_block block_in_entry;
+	/* A timer tick taken in user mode may switch tasks: the interrupt's frame
+	 * (and C part) can be left while another task enters on this CPU. */
+	bool preempt_from_user;
+	/* Tasks (lowest ids first) that are ring-0 applications, 0 for none. */
+	unsigned ring0_tasks;
+	enum entry_app_fault app_fault;
+};
+
+/* True when blocking in the entry context is designed to work (not refused, not the hazard). */
+static inline bool entry_traits_may_block_in_entry(const struct entry_traits *t)
+{
+	return t->block_in_entry != ENTRY_BLOCK_REFUSED && t->block_in_entry != ENTRY_BLOCK_UNGUARDED;
+}
+
 /* The concrete code a mode selects; stubs exist per mode so that no normal
  * path carries a runtime branch on the mode. */
 struct entry_variant {
@@ -34,12 +99,16 @@ struct entry_variant {
 	uint64_t syscall_return;    /* address of the sysretq of the fast exit path */
 	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
+	/* The model's traits for this mode: its row's, as select() left them. */
+	struct entry_traits traits;
 };
 
 struct entry_model {
 	const char *name;
-	enum ebx_rsp0_policy rsp0_policy;
-	/* Fills *v for the mode; false with *why when the model cannot run it. */
+	/* What the model declares about itself in every mode (select may refine). */
+	struct entry_traits traits;
+	/* Fills *v for the mode (v->traits starts as .traits); false with *why
+	 * when the model cannot run it. */
 	bool (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
@@ -94,8 +163,11 @@ long entry_block_refused(void);
 /* Row `index` of models.def (the same index cmdline_parse returns), NULL past
  * the end, and the model chosen at boot (models.c). */
 const struct entry_model *entry_model_get(unsigned index);
-void entry_model_activate(const struct entry_model *m);
+/* The model chosen at boot and its traits for the booted mode (set once,
+ * after its select hook accepted the mode). */
+void entry_model_activate(const struct entry_model *m, const struct entry_traits *t);
 const struct entry_model *entry_model_active(void);
+const struct entry_traits *entry_traits_active(void);
 
 /* Kernel services the entry code calls, with interrupts off, on the task's
  * kernel stack and the kernel CR3 and GS. */

@@ -19,16 +19,25 @@ const struct entry_model *entry_model_get(unsigned index)
 	return index < sizeof(models) / sizeof(models[0]) ? models[index] : NULL;
 }
 
-static const struct entry_model *active;
+static struct {
+	const struct entry_model *model;
+	struct entry_traits traits;
+} active;
 
-void entry_model_activate(const struct entry_model *m)
+void entry_model_activate(const struct entry_model *m, const struct entry_traits *t)
 {
-	active = m;
+	active.model = m;
+	active.traits = *t;
 }
 
 const struct entry_model *entry_model_active(void)
 {
-	return active;
+	return active.model;
+}
+
+const struct entry_traits *entry_traits_active(void)
+{
+	return &active.traits;
 }
 
 static long refuse(const struct entry_model *m)

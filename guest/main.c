@@ -69,9 +69,10 @@ static void check_support(struct kernel *k)
 	if (k->opts.pcid && !(r[2] & CPUID1_ECX_PCID))
 		unsupported("pcid=on but the CPU has no PCID (CPUID.1:ECX[17] clear)");
 	k->model = entry_model_get(k->opts.model);
-	entry_model_activate(k->model);
+	k->variant.traits = k->model->traits;
 	if (!k->model->select(&mode, &k->variant, &why))
 		unsupported(why);
+	entry_model_activate(k->model, &k->variant.traits);
 }
 
 static void print_result(const struct kernel *k, enum scenario_outcome outcome, enum scenario_outcome expected,
@@ -160,14 +161,15 @@ __noreturn void kmain(uint32_t start_info_pa)
 	build_system(k, sc);
 
 	enum scenario_outcome outcome;
-	if (scenario_not_applicable(sc, &k->opts, detail, sizeof(detail))) {
+	const struct entry_traits *traits = entry_traits_active();
+	if (scenario_not_applicable(sc, &k->opts, traits, detail, sizeof(detail))) {
 		outcome = OUTCOME_NOT_APPLICABLE;
 	} else {
 		if (sc->runs_tasks)
 			sched_run_all();
 		outcome = sc->judge(&k->opts, detail, sizeof(detail));
 	}
-	enum scenario_outcome expected = scenario_expected(sc, &k->opts);
+	enum scenario_outcome expected = scenario_expected(sc, &k->opts, traits);
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;
 	print_result(k, outcome, expected, detail);

@@ -107,7 +107,12 @@ bool kpti_syscall_c(struct ebx_pt_regs *regs)
 
 const struct entry_model entry_model_kpti = {
 	.name = "kpti",
-	.rsp0_policy = EBX_RSP0_CPU_ENTRY_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_CPU_ENTRY_STACK,
+		.c_on_landing = false,          /* the stubs copy the frame to the task stack */
+		.block_in_entry = ENTRY_BLOCK_REFUSED,
+		.preempt_from_user = true,
+	},
 	.select = kpti_select,
 	.switch_task = kpti_switch_task,
 };

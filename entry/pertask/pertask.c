@@ -36,6 +36,7 @@ static bool pertask_select(const struct entry_mode *mode, struct entry_variant *
 	}
 	if (!entry_bug_supported(mode->bug, why))
 		return false;
+	v->traits.c_on_user_cr3 = mode->pti;
 	v->syscall_entry = (uint64_t)(mode->pti ? pertask_syscall_pti : pertask_syscall_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pertask_syscall_pti_sysretq : pertask_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pertask_idt_pti : pertask_idt_nopti;
@@ -73,10 +74,10 @@ static void pertask_publish(struct ebx_layout *l)
 {
 	for (unsigned i = 0; i < task_count(); i++) {
 		const struct task *t = task_get(i);
-		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_PTI, EBX_OWNER_TASK, t->id,
-							    pti_stack_base(t->kstack_top), PTI_STACK_SIZE);
+		struct ebx_stack_desc *s = layout_add_landing_stack(l, EBX_STACK_PTI, EBX_OWNER_TASK, t->id,
+								    pti_stack_base(t->kstack_top), PTI_STACK_SIZE);
 		s->guard_below = s->guard_above = 1;
-		s->has_canary = 1;
+		s->flags |= EBX_STACKF_CANARY;
 		ksnprintf(s->name, sizeof(s->name), "pti-%s", t->name);
 	}
 }
@@ -123,7 +124,13 @@ PERTASK_ENTRY void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector
 
 const struct entry_model entry_model_pertask = {
 	.name = "pertask",
-	.rsp0_policy = EBX_RSP0_TASK_PTI_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_MODEL_STACK,  /* the task's PTI stack */
+		.c_on_landing = true,
+		.c_on_user_cr3 = true,          /* pertask_*_c switch CR3 themselves (pti=on) */
+		.block_in_entry = ENTRY_BLOCK_OWN_STACK,
+		.preempt_from_user = true,
+	},
 	.select = pertask_select,
 	.switch_task = pertask_switch_task,
 	.task_setup = pertask_task_setup,

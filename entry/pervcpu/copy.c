@@ -16,4 +16,6 @@ static long copy_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wa
 	pervcpu_finish_on_task_stack(frame, wait, arg, pervcpu_exit_from_copy());
 }
 
-const struct pervcpu_policy pervcpu_policy_copy = { .name = "copy", .block = copy_block };
+const struct pervcpu_policy pervcpu_policy_copy = {
+	.name = "copy", .block_in_entry = ENTRY_BLOCK_MOVES_FRAME, .block = copy_block,
+};

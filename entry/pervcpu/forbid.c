@@ -12,4 +12,6 @@ static long forbid_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn 
 	return entry_block_refused();
 }
 
-const struct pervcpu_policy pervcpu_policy_forbid = { .name = "forbid", .block = forbid_block };
+const struct pervcpu_policy pervcpu_policy_forbid = {
+	.name = "forbid", .block_in_entry = ENTRY_BLOCK_REFUSED, .block = forbid_block,
+};

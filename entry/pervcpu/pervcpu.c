@@ -53,6 +53,7 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 		return false;
 	}
 	state.policy = policies[p];
+	v->traits.block_in_entry = state.policy->block_in_entry;
 	state.exit_from_copy = (uint64_t)(mode->pti ? pervcpu_return_from_copy_pti : pervcpu_return_from_copy_nopti);
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
@@ -90,10 +91,10 @@ static void pervcpu_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t
 static void pervcpu_publish(struct ebx_layout *l)
 {
 	for (unsigned c = 0; c < l->ncpus; c++) {
-		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_VCPU, EBX_OWNER_VCPU, c,
-							    vcpu_stack_base(c), VCPU_STACK_SIZE);
+		struct ebx_stack_desc *s = layout_add_landing_stack(l, EBX_STACK_VCPU, EBX_OWNER_VCPU, c,
+								    vcpu_stack_base(c), VCPU_STACK_SIZE);
 		s->guard_below = s->guard_above = 1;
-		s->has_canary = 1;
+		s->flags |= EBX_STACKF_CANARY;
 		ksnprintf(s->name, sizeof(s->name), "vcpu%u", c);
 	}
 }
@@ -105,7 +106,14 @@ static long pervcpu_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn
 
 const struct entry_model entry_model_pervcpu = {
 	.name = "pervcpu",
-	.rsp0_policy = EBX_RSP0_VCPU_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_MODEL_STACK,  /* the vCPU's entry stack */
+		.c_on_landing = true,
+		.block_in_entry = ENTRY_BLOCK_REFUSED,  /* by policy: select() */
+		/* A tick's C part runs on the vCPU stack: leaving it there would
+		 * let the next entry on this CPU overwrite the frame. */
+		.preempt_from_user = false,
+	},
 	.select = pervcpu_select,
 	.switch_task = pervcpu_switch_task,
 	.cpu_setup = pervcpu_cpu_setup,

@@ -18,4 +18,6 @@ static long pin_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wai
 	return ret;
 }
 
-const struct pervcpu_policy pervcpu_policy_pin = { .name = "pin", .block = pin_block };
+const struct pervcpu_policy pervcpu_policy_pin = {
+	.name = "pin", .block_in_entry = ENTRY_BLOCK_PINS_CPU, .block = pin_block,
+};

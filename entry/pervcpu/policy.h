@@ -13,6 +13,8 @@
 
 struct pervcpu_policy {
 	const char *name;
+	/* The model's block_in_entry trait while this policy is selected. */
+	enum entry_block block_in_entry;
 	/* The model's block hook (entry_model.h) while this policy is selected:
 	 * regs is the syscall's pt_regs on the vCPU stack. */
 	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);

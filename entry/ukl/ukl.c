@@ -50,6 +50,9 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 		return false;
 	state.df = mode->opts ? mode->opts->ukl_df : UKL_DF_WORKAROUND;
 	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
+	v->traits.ring0_tasks = state.napps;
+	v->traits.app_fault = state.df == UKL_DF_IST ? ENTRY_APP_FAULT_IST
+			    : state.df == UKL_DF_NONE ? ENTRY_APP_FAULT_FATAL : ENTRY_APP_FAULT_DF_FIXUP;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
@@ -118,6 +121,7 @@ static void publish_app(struct ebx_layout *l, unsigned i)
 		struct ebx_stack_desc *st = &l->stacks[s];
 		if (st->kind == EBX_STACK_USER && st->owner_kind == EBX_OWNER_TASK && st->owner_id == td->id) {
 			st->kind = EBX_STACK_UKL;
+			st->flags = EBX_STACKF_APP;
 			ksnprintf(st->name, sizeof(st->name), "ukl-%s", td->name);
 		}
 	}
@@ -129,7 +133,9 @@ static void ukl_publish(struct ebx_layout *l)
 		l->cpus[c].in_user_gva = l->cpus[c].percpu_gva + PCPU_UKL_IN_USER;
 		if (state.df != UKL_DF_IST)
 			continue;
-		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, c, pf_ist_base(c), PF_IST_SIZE);
+		struct ebx_stack_desc *s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, c, pf_ist_base(c), PF_IST_SIZE,
+							    EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED |
+							    EBX_STACKF_SHARED | EBX_STACKF_C_ENTRY);
 		s->guard_below = s->guard_above = 1;
 		s->ist_index = PF_IST;
 		ksnprintf(s->name, sizeof(s->name), "ist-pf%u", c);
@@ -228,7 +234,12 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 
 const struct entry_model entry_model_ukl = {
 	.name = "ukl",
-	.rsp0_policy = EBX_RSP0_TASK_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_TASK_STACK,
+		.c_on_landing = true,
+		.block_in_entry = ENTRY_BLOCK_REFUSED,
+		.preempt_from_user = true,
+	},
 	.select = ukl_select,
 	.switch_task = ukl_switch_task,
 	.cpu_setup = ukl_cpu_setup,

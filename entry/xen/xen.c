@@ -120,7 +120,12 @@ __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f)
 
 const struct entry_model entry_model_xen = {
 	.name = "xen",
-	.rsp0_policy = EBX_RSP0_CPU_ENTRY_STACK,
+	.traits = {
+		.landing = ENTRY_LANDS_ON_CPU_ENTRY_STACK,
+		.c_on_landing = false,          /* the bounce lands on the task stack */
+		.block_in_entry = ENTRY_BLOCK_REFUSED,
+		.preempt_from_user = true,
+	},
 	.select = xen_select,
 	.switch_task = xen_switch_task,
 	.cpu_setup = xen_cpu_setup,

@@ -18,7 +18,8 @@ static uint64_t map_new(uint64_t va, uint64_t size, uint64_t flags, const char *
 static void init_tss(struct x86_tss *tss, const struct cpu_area *ca, const struct entry_model *model)
 {
 	tss->iomap_base = sizeof(*tss);  /* beyond the limit: no I/O bitmap, user IN/OUT raise #GP */
-	if (model->rsp0_policy == EBX_RSP0_CPU_ENTRY_STACK)
+	(void)model;
+	if (entry_traits_active()->landing == ENTRY_LANDS_ON_CPU_ENTRY_STACK)
 		tss->rsp[0] = ca->entry_stack + CEA_ENTRY_STACK_SIZE;
 	for (unsigned i = 0; i < IST_COUNT; i++)
 		tss->ist[i] = ca->ist_stack[i] + CEA_IST_SIZE;

@@ -15,7 +15,7 @@ extern const char boot_stack_base[], boot_stack_top[];
 static struct ebx_layout layout_buf;
 
 struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
-				       uint32_t owner, uint64_t base, uint64_t size)
+				       uint32_t owner, uint64_t base, uint64_t size, uint32_t flags)
 {
 	if (l->nstacks == EBX_MAX_STACKS)
 		panic("layout: more than %u stacks", EBX_MAX_STACKS);
@@ -25,7 +25,52 @@ struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uin
 	s->owner_id = owner;
 	s->base = base;
 	s->size = size;
+	s->flags = flags;
 	return s;
+}
+
+/* The flags the model's traits give the stacks the kernel itself provides:
+ * the CPU's entry stack and a task's kernel stack. */
+static uint32_t cpu_entry_stack_flags(const struct entry_traits *t)
+{
+	uint32_t f = EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED | EBX_STACKF_SHARED;
+
+	if (t->landing == ENTRY_LANDS_ON_CPU_ENTRY_STACK)
+		f |= EBX_STACKF_LANDING | (t->c_on_landing ? EBX_STACKF_C_ENTRY : 0);
+	return f;
+}
+
+static uint32_t task_stack_flags(const struct entry_traits *t)
+{
+	uint32_t f = EBX_STACKF_KERNEL | EBX_STACKF_CANARY;
+
+	if (t->landing == ENTRY_LANDS_ON_TASK_STACK)
+		f |= EBX_STACKF_LANDING;
+	if (t->landing == ENTRY_LANDS_ON_TASK_STACK || !t->c_on_landing)
+		f |= EBX_STACKF_C_ENTRY;
+	return f;
+}
+
+struct ebx_stack_desc *layout_add_landing_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
+					       uint32_t owner, uint64_t base, uint64_t size)
+{
+	const struct entry_traits *t = entry_traits_active();
+	uint32_t f = EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED | EBX_STACKF_LANDING;
+
+	if (t->landing != ENTRY_LANDS_ON_MODEL_STACK)
+		panic("layout: a landing stack from a model whose traits land elsewhere");
+	if (owner_kind != EBX_OWNER_TASK)
+		f |= EBX_STACKF_SHARED;
+	if (t->c_on_landing)
+		f |= EBX_STACKF_C_ENTRY;
+	return layout_add_stack(l, kind, owner_kind, owner, base, size, f);
+}
+
+static uint32_t traits_word(const struct entry_traits *t)
+{
+	return (t->c_on_landing ? EBX_TRAIT_C_ON_LANDING : 0) | (t->c_on_user_cr3 ? EBX_TRAIT_C_ON_USER_CR3 : 0) |
+	       (entry_traits_may_block_in_entry(t) ? EBX_TRAIT_BLOCK_IN_ENTRY : 0) |
+	       (t->preempt_from_user ? EBX_TRAIT_PREEMPT_USER : 0) | (t->ring0_tasks ? EBX_TRAIT_RING0_APPS : 0);
 }
 
 static void add_cpu(struct ebx_layout *l, unsigned cpu, const struct cpu_area *ca)
@@ -41,20 +86,23 @@ static void add_cpu(struct ebx_layout *l, unsigned cpu, const struct cpu_area *c
 		.current_task_gva = (uint64_t)ca->percpu + PCPU_CURRENT_TASK,
 		.apic_id = cpu,
 	};
-	s = layout_add_stack(l, EBX_STACK_ENTRY, EBX_OWNER_CPU, cpu, ca->entry_stack, CEA_ENTRY_STACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_ENTRY, EBX_OWNER_CPU, cpu, ca->entry_stack, CEA_ENTRY_STACK_SIZE,
+			     cpu_entry_stack_flags(entry_traits_active()));
 	s->guard_below = s->guard_above = 1;
 	ksnprintf(s->name, sizeof(s->name), "entry%u", cpu);
 	for (unsigned i = 0; i < IST_COUNT; i++) {
-		s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, cpu, ca->ist_stack[i], CEA_IST_SIZE);
+		/* Paranoid entries run their C part right here, whoever was interrupted. */
+		s = layout_add_stack(l, EBX_STACK_IST, EBX_OWNER_CPU, cpu, ca->ist_stack[i], CEA_IST_SIZE,
+				     EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED | EBX_STACKF_SHARED | EBX_STACKF_C_ENTRY);
 		s->guard_below = s->guard_above = 1;
 		s->ist_index = i + 1;
 		ksnprintf(s->name, sizeof(s->name), "%s%u", ist_names[i], cpu);
 	}
 	if (ca->boot_stack) {
 		/* An AP's idle context (the boot CPU's is boot0, in the image). */
-		s = layout_add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, cpu, ca->boot_stack, ca->boot_stack_size);
+		s = layout_add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, cpu, ca->boot_stack, ca->boot_stack_size,
+				     EBX_STACKF_KERNEL | EBX_STACKF_CANARY);
 		s->guard_below = s->guard_above = 1;
-		s->has_canary = 1;
 		ksnprintf(s->name, sizeof(s->name), "boot%u", cpu);
 	}
 }
@@ -64,15 +112,16 @@ static void add_task(struct ebx_layout *l, const struct task *t)
 	struct ebx_stack_desc *s;
 
 	l->tasks[l->ntasks++] = (struct ebx_task_desc){
-		.kernel_pgd = t->kernel_pgd, .user_pgd = t->user_pgd, .id = t->id, .ring = 3,
+		.kernel_pgd = t->kernel_pgd, .user_pgd = t->user_pgd, .saved_rsp_gva = (uint64_t)&t->saved_rsp,
+		.id = t->id, .ring = 3,
 	};
 	strlcpy_k(l->tasks[l->ntasks - 1].name, t->name, EBX_NAME_LEN);
-	s = layout_add_stack(l, EBX_STACK_TASK, EBX_OWNER_TASK, t->id, t->kstack_base, KSTACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_TASK, EBX_OWNER_TASK, t->id, t->kstack_base, KSTACK_SIZE,
+			     task_stack_flags(entry_traits_active()));
 	s->guard_below = 1;
 	s->guard_above = 1;
-	s->has_canary = 1;
 	ksnprintf(s->name, sizeof(s->name), "kstack-%s", t->name);
-	s = layout_add_stack(l, EBX_STACK_USER, EBX_OWNER_TASK, t->id, t->ustack_lo, USER_STACK_SIZE);
+	s = layout_add_stack(l, EBX_STACK_USER, EBX_OWNER_TASK, t->id, t->ustack_lo, USER_STACK_SIZE, 0);
 	ksnprintf(s->name, sizeof(s->name), "ustack-%s", t->name);
 }
 
@@ -85,7 +134,7 @@ static void fill(struct ebx_layout *l, const struct layout_input *in)
 	strlcpy_k(l->model, in->model->name, sizeof(l->model));
 	l->pti = in->opts->pti;
 	l->pcid = in->opts->pcid;
-	l->rsp0_policy = in->model->rsp0_policy;
+	l->traits = traits_word(entry_traits_active());
 	l->ncpus = in->ncpus;
 	l->entry_text_start = (uint64_t)__entry_text_start;
 	l->entry_text_end = (uint64_t)__entry_text_end;
@@ -103,8 +152,7 @@ static void fill(struct ebx_layout *l, const struct layout_input *in)
 		add_cpu(l, c, &in->cpus[c]);
 	/* The boot stack lives in the image's .bss: inside a 2 MiB mapping, no guards. */
 	s = layout_add_stack(l, EBX_STACK_BOOT, EBX_OWNER_CPU, 0, (uint64_t)boot_stack_base,
-		      (uint64_t)(boot_stack_top - boot_stack_base));
-	s->has_canary = 1;
+			     (uint64_t)(boot_stack_top - boot_stack_base), EBX_STACKF_KERNEL | EBX_STACKF_CANARY);
 	strlcpy_k(s->name, "boot0", sizeof(s->name));
 	for (unsigned i = 0; i < task_count(); i++)
 		add_task(l, task_get(i));

@@ -19,9 +19,15 @@ struct layout_input {
  * any runs), sends EBX_EV_LAYOUT, prints the @entrybox layout line. */
 void layout_publish(const struct layout_input *in);
 
-/* One more stack descriptor (panics when the table is full); for the
- * entry models' publish hooks. */
+/* One more stack descriptor with its EBX_STACKF_* flags (panics when the
+ * table is full); for the entry models' publish hooks. */
 struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
-				       uint32_t owner, uint64_t base, uint64_t size);
+				       uint32_t owner, uint64_t base, uint64_t size, uint32_t flags);
+/* A model's own landing stack (ENTRY_LANDS_ON_MODEL_STACK), one per CPU
+ * (owner_kind CPU or VCPU) or per task: its flags follow from the model's
+ * traits (landing, shared when a CPU owns it, C_ENTRY when the C part runs
+ * there, mapped in the user PGD).  The model adds EBX_STACKF_CANARY itself. */
+struct ebx_stack_desc *layout_add_landing_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
+					       uint32_t owner, uint64_t base, uint64_t size);
 
 #endif

@@ -3,9 +3,10 @@
  * CPU's entry stack until the guard page below it.  The push faults, the #PF
  * cannot be delivered on that stack, and the #DF on IST1 reports the overflow
  * (an "entry-stack-overflow" event line) and resumes the knob.  Expected
- * outcome: df-caught, once per task, for models whose TSS.RSP0 is the CPU's
- * entry stack (kpti).  Models that run the syscall on their entry stack
- * refuse the knob (it would overwrite its own callers): not-applicable. */
+ * outcome: df-caught, once per task, for models whose C part runs off the
+ * landing stack (kpti, xen).  Models that run the syscall on the stack the
+ * entry landed on refuse the knob (it would overwrite its own callers):
+ * not-applicable. */
 #include "scenarios/scenario.h"
 #include "lib/printf.h"
 #include "sched/task_stats.h"
@@ -41,10 +42,10 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 	return OUTCOME_DF_CAUGHT;
 }
 
-static enum scenario_outcome expect(const struct boot_options *o)
+static enum scenario_outcome expect(const struct boot_options *o, const struct entry_traits *t)
 {
-	return entry_model_get(o->model)->rsp0_policy == EBX_RSP0_CPU_ENTRY_STACK ? OUTCOME_DF_CAUGHT
-										   : OUTCOME_NOT_APPLICABLE;
+	(void)o;
+	return t->c_on_landing ? OUTCOME_NOT_APPLICABLE : OUTCOME_DF_CAUGHT;
 }
 
 const struct scenario scenario_entry_stack_overflow = { .runs_tasks = true, .needs_ring3 = true, .judge = judge, .expect = expect };

@@ -2,8 +2,9 @@
 /* preempt: every task spins in user mode (a syscall between rounds only asks
  * for its counters) until the LAPIC timer has preempted it PREEMPT_TARGET
  * times and, with two or more CPUs, it has run on two of them.  The kernel's
- * own counters decide.  A model whose interrupts run their C part off the
- * task's stack (it has a block hook) is not preempted (sched_tick): refused. */
+ * own counters decide.  A model that declares ticks from user mode not
+ * preemptible (its interrupt frames live on a shared stack) is not
+ * preempted (sched_tick): refused. */
 #include "scenarios/scenario.h"
 #include "entry_model.h"
 #include "lib/printf.h"
@@ -33,9 +34,10 @@ static enum scenario_outcome judge_refused(char *detail, size_t len)
 	return OUTCOME_REFUSED;
 }
 
-static enum scenario_outcome expect(const struct boot_options *o)
+static enum scenario_outcome expect(const struct boot_options *o, const struct entry_traits *t)
 {
-	return entry_model_get(o->model)->block ? OUTCOME_REFUSED : OUTCOME_PASS;
+	(void)o;
+	return t->preempt_from_user ? OUTCOME_PASS : OUTCOME_REFUSED;
 }
 
 static enum scenario_outcome judge(const struct boot_options *o, char *detail, size_t len)
@@ -44,7 +46,7 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 
 	if (!scenario_all_exited_ok(detail, len))
 		return OUTCOME_FAIL;
-	if (entry_model_get(o->model)->block)
+	if (!entry_traits_active()->preempt_from_user)
 		return judge_refused(detail, len);
 	for (unsigned i = 0; i < task_count(); i++) {
 		const struct task_stats *st = task_stats(i);

@@ -5,6 +5,7 @@
 
 #include "lib/kernel.h"
 #include "boot/cmdline.h"
+#include "entry_model.h"
 #include "sched/task.h"
 
 /* What a run came to; the result line prints it as "outcome" and "expected". */
@@ -24,18 +25,22 @@ struct scenario {
 	 * meaningless when every task is a ring-0 UKL application. */
 	bool needs_ring3;
 	/* After every task ended: what came of the scenario's plan; detail
-	 * (one line, no quotes or backslashes) says what was seen. */
+	 * (one line, no quotes or backslashes) says what was seen.  A judge
+	 * that depends on what the model does reads the same traits. */
 	enum scenario_outcome (*judge)(const struct boot_options *o, char *detail, size_t len);
-	/* The model x scenario expectation; NULL: pass on every model. */
-	enum scenario_outcome (*expect)(const struct boot_options *o);
+	/* The expectation, from the booted model's traits for this mode
+	 * (entry_model.h), never from its name; NULL: pass on every model. */
+	enum scenario_outcome (*expect)(const struct boot_options *o, const struct entry_traits *t);
 };
 
 const char *scenario_outcome_name(enum scenario_outcome o);
-/* What the run expects of scenario `sc` under the options' model. */
-enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o);
+/* What the run expects of scenario `sc` under a model with traits t. */
+enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o,
+					const struct entry_traits *t);
 /* True when the scenario cannot mean anything for this selection (then it
  * does not run its tasks, and expects and reports not-applicable). */
-bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, char *detail, size_t len);
+bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, const struct entry_traits *t,
+			     char *detail, size_t len);
 
 const struct scenario *scenario_get(unsigned index);
 

@@ -25,25 +25,22 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "fail";
 }
 
-static bool only_ring0_tasks(const struct boot_options *o)
+bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, const struct entry_traits *t,
+			     char *detail, size_t len)
 {
-	return strcmp(cmdline_model_name(o->model), "ukl") == 0 && (o->ukl_tasks == 0 || o->ukl_tasks >= o->tasks);
-}
-
-bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, char *detail, size_t len)
-{
-	if (!sc->needs_ring3 || !only_ring0_tasks(o))
+	if (!sc->needs_ring3 || t->ring0_tasks < o->tasks)
 		return false;
-	ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 UKL application (see ukl_tasks=)");
+	ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
 	return true;
 }
 
-enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o)
+enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o,
+					const struct entry_traits *t)
 {
 	char unused[8];
-	if (scenario_not_applicable(sc, o, unused, sizeof(unused)))
+	if (scenario_not_applicable(sc, o, t, unused, sizeof(unused)))
 		return OUTCOME_NOT_APPLICABLE;
-	return sc->expect ? sc->expect(o) : OUTCOME_PASS;
+	return sc->expect ? sc->expect(o, t) : OUTCOME_PASS;
 }
 
 static const char *const reg_names[17] = {

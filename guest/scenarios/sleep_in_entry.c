@@ -29,17 +29,21 @@ static enum scenario_outcome judge_sleep_in_entry(const struct boot_options *o, 
 	return OUTCOME_PASS;
 }
 
-/* Only models whose syscall runs on a stack the task owns for the whole
- * syscall may block in the entry context; pervcpu by its policy. */
-static enum scenario_outcome expect_sleep_in_entry(const struct boot_options *o)
+/* A model that declares blocking in the entry context safe (its own stack,
+ * a frame moved away, a pinned CPU) must pass; one that refuses it, refuse;
+ * one that blocks on a shared stack as it is loses task 0's frame to the
+ * next entry on its CPU. */
+static enum scenario_outcome expect_sleep_in_entry(const struct boot_options *o, const struct entry_traits *t)
 {
-	const char *m = cmdline_model_name(o->model);
-
-	if (!strcmp(m, "pertask"))
+	(void)o;
+	switch (t->block_in_entry) {
+	case ENTRY_BLOCK_REFUSED:
+		return OUTCOME_REFUSED;
+	case ENTRY_BLOCK_UNGUARDED:
+		return OUTCOME_FAIL;
+	default:
 		return OUTCOME_PASS;
-	if (!strcmp(m, "pervcpu"))
-		return o->pervcpu_sleep == PERVCPU_SLEEP_FORBID ? OUTCOME_REFUSED : OUTCOME_PASS;
-	return OUTCOME_REFUSED;
+	}
 }
 
 const struct scenario scenario_sleep_in_entry = {

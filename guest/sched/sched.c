@@ -235,11 +235,10 @@ void sched_tick(const struct ebx_pt_regs *regs)
 		return;   /* the kernel is not preempted */
 	struct task_stats *st = task_stats(t->id);
 	st->ticks_in_user++;
-	/* A model with a block hook runs the interrupt's C part on a stack
-	 * that is not the task's (pervcpu): leaving it there would let the
-	 * next entry on this CPU overwrite the frame, and the hook serves
-	 * syscalls only.  Such models are not preempted. */
-	if (cs->reserved || sched_state.model->block) {
+	/* A model whose interrupt frames from user mode live on a stack
+	 * that is not the task's (its preempt_from_user trait) would have the
+	 * next entry on this CPU overwrite them: it is not preempted. */
+	if (cs->reserved || !entry_traits_active()->preempt_from_user) {
 		st->preempt_refused++;
 		return;
 	}

@@ -85,6 +85,11 @@ static void check_accepted(const struct layout *l)
 			hit = layout_find_stack(l, top - 1, &guard);
 			FUZZ_ASSERT(hit && !guard && hit->kind == s->kind);
 		}
+		if (s->flags & EBX_STACKF_LANDING) {
+			bool per_task;
+			hit = layout_landing_stack(l, s->owner_id, s->owner_id, &per_task);
+			FUZZ_ASSERT(hit == s && per_task == (s->owner_kind == EBX_OWNER_TASK));
+		}
 	}
 	for (uint32_t i = 0; i < r->ntasks; i++) {
 		bool user;

@@ -43,10 +43,10 @@ int main(int argc, char **argv)
 	fx_build(&r, true);
 	bad |= write_seed(argv[1], "valid-pti", &r, sizeof(r));
 	r.pcid = 1;
-	r.rsp0_policy = EBX_RSP0_TASK_PTI_STACK;
+	fx_land_on(&r, FX_LAND_PTI);
 	bad |= write_seed(argv[1], "valid-pcid-pti-stack", &r, sizeof(r));
 	fx_build(&r, false);
-	r.rsp0_policy = EBX_RSP0_VCPU_STACK;
+	fx_land_on(&r, FX_LAND_VCPU);
 	bad |= write_seed(argv[1], "valid-nopti-vcpu", &r, sizeof(r));
 	minimal(&r);
 	bad |= write_seed(argv[1], "valid-minimal", &r, sizeof(r));
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	r.tasks[2].user_pgd = r.tasks[2].kernel_pgd;
 	bad |= write_seed(argv[1], "bad-pti-pair", &r, sizeof(r));
 	fx_build(&r, true);
-	r.version = 2;
+	r.version = 1;
 	bad |= write_seed(argv[1], "bad-version", &r, sizeof(r));
 	fx_build(&r, true);
 	bad |= write_seed(argv[1], "bad-truncated", &r, sizeof(r) - 64);

@@ -96,7 +96,7 @@ struct reject_case {
 #define M(fn, body) static void fn(struct ebx_layout *r) { body; }
 M(m_none, (void)r)
 M(m_size, r->size -= 8)
-M(m_version, r->version = 2)
+M(m_version, r->version = 1)
 M(m_ncpus0, r->ncpus = 0)
 M(m_ncpus9, r->ncpus = EBX_MAX_CPUS + 1)
 M(m_ntasks, r->ntasks = EBX_MAX_TASKS + 1)
@@ -106,8 +106,7 @@ M(m_model_unterminated, memset(r->model, 'k', sizeof(r->model)))
 M(m_model_empty, r->model[0] = 0)
 M(m_pti, r->pti = 2)
 M(m_pcid, r->pcid = 7)
-M(m_rsp0_policy0, r->rsp0_policy = 0)
-M(m_rsp0_policy5, r->rsp0_policy = 5)
+M(m_traits, r->traits = EBX_TRAIT_ALL + 1)
 M(m_ktext_empty, r->kernel_text_end = r->kernel_text_start)
 M(m_ktext_noncanon, r->kernel_text_start = 0x0000900000000000ull)
 M(m_etext_empty, r->entry_text_end = r->entry_text_start)
@@ -141,7 +140,7 @@ M(m_stack_noncanon, r->stacks[3].base = 0x00007ffffffff000ull; r->stacks[3].size
 M(m_stack_guard_hole, r->stacks[FX_ST_USER].guard_above = 0xffff)
 M(m_stack_guard_wrap, r->stacks[FX_ST_UKL].base = 0x2000; r->stacks[FX_ST_UKL].guard_below = 3)
 M(m_stack_kind0, r->stacks[3].kind = 0)
-M(m_stack_kind9, r->stacks[3].kind = 9)
+M(m_stack_kind10, r->stacks[3].kind = 10)
 M(m_stack_owner_kind, r->stacks[3].owner_kind = 4)
 M(m_stack_owner_cpu, r->stacks[FX_ST_ENTRY(1)].owner_id = 2)
 M(m_stack_owner_task, r->stacks[FX_ST_TASK(1)].owner_id = 7)
@@ -149,7 +148,14 @@ M(m_stack_ist0, r->stacks[FX_ST_IST(0, 2)].ist_index = 0)
 M(m_stack_ist8, r->stacks[FX_ST_IST(0, 2)].ist_index = 8)
 M(m_stack_ist_on_task, r->stacks[FX_ST_TASK(0)].ist_index = 1)
 M(m_stack_name, memset(r->stacks[5].name, 'x', EBX_NAME_LEN))
-M(m_stack_canary_flag, r->stacks[5].has_canary = 2)
+M(m_stack_flags, r->stacks[5].flags |= 1u << 9)
+M(m_stack_app_kernel, r->stacks[FX_ST_UKL].flags |= EBX_STACKF_KERNEL)
+M(m_stack_user_landing, r->stacks[FX_ST_USER].flags = EBX_STACKF_LANDING)
+M(m_stack_task_shared, r->stacks[FX_ST_PTI(1)].flags |= EBX_STACKF_SHARED)
+M(m_stack_cpu_landing_unshared, r->stacks[FX_ST_ENTRY(1)].flags &= ~EBX_STACKF_SHARED)
+M(m_stack_ist_landing, r->stacks[FX_ST_IST(1, 2)].flags |= EBX_STACKF_LANDING)
+M(m_landing_mixed, r->stacks[FX_ST_PTI(1)].flags |= EBX_STACKF_LANDING)
+M(m_landing_twice, r->stacks[FX_ST_VCPU(1)].flags |= EBX_STACKF_LANDING)
 M(m_overlap_usable, r->stacks[3].base = r->stacks[1].base + 0x1000)
 M(m_overlap_guard, r->stacks[FX_ST_IST(0, 2)].guard_below = 3)
 M(m_overlap_later_into_guard, r->stacks[FX_ST_UKL].base = r->stacks[FX_ST_TASK(0)].base - 0x8000;
@@ -160,7 +166,7 @@ M(m_ist_vector, r->ist_of_vector[14] = 8)
 static const struct reject_case reject_cases[] = {
 	{ "length", m_none, "length", 8 },
 	{ "size", m_size, "size", 0 },
-	{ "version", m_version, "version 2", 0 },
+	{ "version", m_version, "version 1", 0 },
 	{ "ncpus 0", m_ncpus0, "ncpus 0", 0 },
 	{ "ncpus 9", m_ncpus9, "ncpus 9", 0 },
 	{ "ntasks", m_ntasks, "ntasks 17", 0 },
@@ -170,8 +176,7 @@ static const struct reject_case reject_cases[] = {
 	{ "model empty", m_model_empty, "model is empty", 0 },
 	{ "pti", m_pti, "pti 2", 0 },
 	{ "pcid", m_pcid, "pcid 7", 0 },
-	{ "rsp0_policy 0", m_rsp0_policy0, "rsp0_policy 0", 0 },
-	{ "rsp0_policy 5", m_rsp0_policy5, "rsp0_policy 5", 0 },
+	{ "traits", m_traits, "traits 0x20 has unknown bits", 0 },
 	{ "kernel text empty", m_ktext_empty, "kernel_text", 0 },
 	{ "kernel text non-canonical", m_ktext_noncanon, "kernel_text", 0 },
 	{ "entry text empty", m_etext_empty, "entry_text", 0 },
@@ -205,7 +210,7 @@ static const struct reject_case reject_cases[] = {
 	{ "stack guard into the hole", m_stack_guard_hole, "guard pages", 0 },
 	{ "stack guard below 0", m_stack_guard_wrap, "guard pages", 0 },
 	{ "stack kind 0", m_stack_kind0, "stacks[3] (\"cpu0-ist-db\") kind 0", 0 },
-	{ "stack kind 9", m_stack_kind9, "kind 9", 0 },
+	{ "stack kind 10", m_stack_kind10, "kind 10", 0 },
 	{ "stack owner kind", m_stack_owner_kind, "owner_kind 4", 0 },
 	{ "stack owner cpu", m_stack_owner_cpu, "stacks[7] (\"cpu1-entry\") owner_id cpu 2", 0 },
 	{ "stack owner task", m_stack_owner_task, "owner_id task 7", 0 },
@@ -213,7 +218,14 @@ static const struct reject_case reject_cases[] = {
 	{ "IST stack index 8", m_stack_ist8, "ist_index 8", 0 },
 	{ "ist_index on a task stack", m_stack_ist_on_task, "ist_index 1 set on a non-IST stack", 0 },
 	{ "stack name unterminated", m_stack_name, "stacks[5].name", 0 },
-	{ "has_canary", m_stack_canary_flag, "has_canary 2", 0 },
+	{ "stack flags", m_stack_flags, "stacks[5] (\"vcpu0-stack\") flags 0x22e has unknown bits", 0 },
+	{ "application and kernel", m_stack_app_kernel, "both a kernel and an application stack", 0 },
+	{ "user stack landing", m_stack_user_landing, "stacks[20] (\"user1-stack\") flags 0x10 need a kernel stack", 0 },
+	{ "task stack shared", m_stack_task_shared, "(\"task1-pti\") belongs to a task and cannot be shared", 0 },
+	{ "CPU landing unshared", m_stack_cpu_landing_unshared, "(\"cpu1-entry\") is a CPU's landing stack but not shared", 0 },
+	{ "IST landing", m_stack_ist_landing, "(\"cpu1-ist-nmi\") is an IST stack and a landing stack", 0 },
+	{ "landing per CPU and per task", m_landing_mixed, "(\"task1-pti\") lands per task, an earlier landing stack per CPU", 0 },
+	{ "two landing stacks of one CPU", m_landing_twice, "stacks[12] (\"vcpu1-stack\") duplicates stacks[7]", 0 },
 	{ "stack overlaps usable", m_overlap_usable, "stacks[3] (\"cpu0-ist-db\") overlaps stacks[1]", 0 },
 	{ "stack overlaps guard", m_overlap_guard, "stacks[2] (\"cpu0-ist-nmi\") overlaps stacks[1]", 0 },
 	{ "later stack in earlier guard", m_overlap_later_into_guard, "stacks[21] (\"ukl-app-stack\") overlaps stacks[14]", 0 },
@@ -281,6 +293,25 @@ START_TEST(stack_top_lookup)
 }
 END_TEST
 
+START_TEST(landing_stack_lookup)
+{
+	bool per_task = true;
+
+	ck_assert(validate());
+	ck_assert_ptr_eq(layout_landing_stack(&lay, 1, 0, &per_task), &lay.raw.stacks[FX_ST_ENTRY(1)]);
+	ck_assert(!per_task);
+	ck_assert_ptr_null(layout_landing_stack(&lay, 5, 0, NULL));
+	fx_land_on(&raw, FX_LAND_PTI);
+	ck_assert(validate());
+	ck_assert_ptr_eq(layout_landing_stack(&lay, 0, 2, &per_task), &lay.raw.stacks[FX_ST_PTI(2)]);
+	ck_assert(per_task);
+	ck_assert_ptr_null(layout_landing_stack(&lay, 0, 9, &per_task));
+	ck_assert(per_task);
+	lay.valid = false;
+	ck_assert_ptr_null(layout_landing_stack(&lay, 0, 2, NULL));
+}
+END_TEST
+
 START_TEST(task_of_pgd_halves)
 {
 	bool user = true;
@@ -328,6 +359,7 @@ static Suite *layout_suite(void)
 	tcase_add_checked_fixture(look, setup_pti, NULL);
 	tcase_add_test(look, find_stack_usable_guard_none);
 	tcase_add_test(look, stack_top_lookup);
+	tcase_add_test(look, landing_stack_lookup);
 	tcase_add_test(look, task_of_pgd_halves);
 	tcase_add_test(look, entry_text_bounds);
 	suite_add_tcase(s, ok);

@@ -506,7 +506,7 @@ START_TEST(stack_empty_top_counts)
 	s.rflags = 0x002;
 	expect_pass("stack-bounds", &s);
 	s.rflags = 0x202;
-	expect_fail("if-off-on-entry-stack", &s, "entry stack \"cpu0-entry\"");
+	expect_fail("if-off-on-entry-stack", &s, "shared stack \"cpu0-entry\"");
 }
 END_TEST
 
@@ -530,10 +530,10 @@ END_TEST
 START_TEST(tss_rsp0_entry_policy)
 {
 	struct vcpu_snap s = kernel_snap();
-	char want[96];
+	char want[128];
 
 	mem_poke64(raw.cpus[0].tss_gva + 4, fx_top(&raw, FX_ST_TASK(1)));
-	snprintf(want, sizeof(want), "TSS.RSP0=0x%llx: expects 0x%llx (top of entry stack of cpu 0)",
+	snprintf(want, sizeof(want), "TSS.RSP0=0x%llx: expects 0x%llx (top of \"cpu0-entry\", the landing stack of cpu 0)",
 		 (unsigned long long)fx_top(&raw, FX_ST_TASK(1)), (unsigned long long)fx_top(&raw, FX_ST_ENTRY(0)));
 	expect_fail("tss-rsp0", &s, want);
 	/* Under the user half the TSS is still readable (cpu_entry_area). */
@@ -556,9 +556,9 @@ START_TEST(tss_rsp0_tr_and_unreadable)
 }
 END_TEST
 
-static void set_policy(uint32_t policy)
+static void set_policy(enum fx_landing where)
 {
-	raw.rsp0_policy = policy;
+	fx_land_on(&raw, where);
 	ck_assert(layout_validate(&raw, sizeof(raw), FX_RAM, &lay, NULL, 0));
 }
 
@@ -623,15 +623,15 @@ START_TEST(tss_rsp0_task_policies)
 	struct vcpu_snap s = kernel_snap();
 	uint32_t two = 2;
 
-	set_policy(EBX_RSP0_TASK_STACK);
-	expect_fail("tss-rsp0", &s, "(top of kernel stack of task 1)");
+	set_policy(FX_LAND_TASK);
+	expect_fail("tss-rsp0", &s, "(top of \"task1-kstack\", the landing stack of task 1)");
 	mem_poke64(raw.cpus[0].tss_gva + 4, fx_top(&raw, FX_ST_TASK(1)));
 	expect_pass("tss-rsp0", &s);
 	/* The current task changed but RSP0 was not updated. */
 	memcpy(mem_find(raw.cpus[0].current_task_gva)->bytes, &two, 4);
-	expect_fail("tss-rsp0", &s, "(top of kernel stack of task 2)");
+	expect_fail("tss-rsp0", &s, "(top of \"task2-kstack\", the landing stack of task 2)");
 
-	set_policy(EBX_RSP0_TASK_PTI_STACK);
+	set_policy(FX_LAND_PTI);
 	mem_poke64(raw.cpus[0].tss_gva + 4, fx_top(&raw, FX_ST_PTI(2)));
 	expect_pass("tss-rsp0", &s);
 	/* current_task is mapped only in the kernel half; still found from user CR3. */
@@ -639,13 +639,13 @@ START_TEST(tss_rsp0_task_policies)
 	expect_pass("tss-rsp0", &s);
 	two = 9;
 	memcpy(mem_find(raw.cpus[0].current_task_gva)->bytes, &two, 4);
-	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no PTI stack");
+	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no landing stack");
 	/* A kernel thread (no registered task) at CPL 0: nothing can enter from
 	 * ring 3 until the next switch, so RSP0 is not judged. */
 	s = kernel_snap();
 	expect_pass("tss-rsp0", &s);
 	s.point = SNAP_USER_BOUNDARY;
-	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no PTI stack");
+	expect_fail("tss-rsp0", &s, "current task 9 of cpu 0 has no landing stack");
 	s = user_snap();
 	mem_find(raw.cpus[0].current_task_gva)->gva = 0x3000;
 	expect_fail("tss-rsp0", &s, "current task at 0xffffffff82000100 unreadable");
@@ -656,8 +656,8 @@ START_TEST(tss_rsp0_vcpu_policy)
 {
 	struct vcpu_snap s = kernel_snap();
 
-	set_policy(EBX_RSP0_VCPU_STACK);
-	expect_fail("tss-rsp0", &s, "(top of vCPU stack of cpu 0)");
+	set_policy(FX_LAND_VCPU);
+	expect_fail("tss-rsp0", &s, "(top of \"vcpu0-stack\", the landing stack of cpu 0)");
 	mem_poke64(raw.cpus[0].tss_gva + 4, fx_top(&raw, FX_ST_VCPU(0)));
 	expect_pass("tss-rsp0", &s);
 }
@@ -703,12 +703,12 @@ START_TEST(if_on_entry_stack)
 	s.rip = FX_SYSCALL_ENTRY + 0x10;
 	s.rsp = fx_top(&raw, FX_ST_ENTRY(0)) - 0x28;
 	s.rflags = 0x246;
-	expect_fail("if-off-on-entry-stack", &s, "RFLAGS=0x246 (IF=1, expects IF=0) with RSP=0xfffffe0000004fd8 on entry stack");
+	expect_fail("if-off-on-entry-stack", &s, "RFLAGS=0x246 (IF=1, expects IF=0) with RSP=0xfffffe0000004fd8 on shared stack");
 	s.rflags = 0x046;
 	expect_pass("if-off-on-entry-stack", &s);
 	s.rflags = 0x202;
 	s.rsp = fx_top(&raw, FX_ST_IST(0, 1)) - 0x100;
-	expect_fail("if-off-on-entry-stack", &s, "on IST stack \"cpu0-ist-df\"");
+	expect_fail("if-off-on-entry-stack", &s, "on shared IST stack \"cpu0-ist-df\"");
 	s.rsp = fx_top(&raw, FX_ST_TASK(1)) - 0x100;   /* task stack: interrupts may be on */
 	expect_pass("if-off-on-entry-stack", &s);
 	s = user_snap();                                /* user mode: always IF=1 */

@@ -29,8 +29,10 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void stack(struct ebx_stack_desc *s, uint64_t base, uint32_t kind, uint32_t owner_kind, const char *name)
+static void stack(struct ebx_stack_desc *s, uint64_t base, uint32_t kind, uint32_t owner_kind, uint32_t flags,
+		  const char *name)
 {
+	s->flags = flags;
 	s->base = base;
 	s->size = 0x2000;
 	s->kind = kind;
@@ -51,7 +53,7 @@ static void minimal_layout(struct ebx_layout *r)
 	r->size = sizeof(*r);
 	snprintf(r->model, sizeof(r->model), "kpti");
 	r->pti = 1;
-	r->rsp0_policy = EBX_RSP0_CPU_ENTRY_STACK;
+	r->traits = EBX_TRAIT_PREEMPT_USER;
 	r->ncpus = 1;
 	r->ntasks = 1;
 	r->nstacks = 2;
@@ -75,8 +77,10 @@ static void minimal_layout(struct ebx_layout *r)
 	r->tasks[0].id = 0;
 	r->tasks[0].ring = 3;
 	snprintf(r->tasks[0].name, sizeof(r->tasks[0].name), "task0");
-	stack(&r->stacks[0], 0xfffffe0000004000ull, EBX_STACK_ENTRY, EBX_OWNER_CPU, "cpu0-entry");
-	stack(&r->stacks[1], 0xffffc90000002000ull, EBX_STACK_TASK, EBX_OWNER_TASK, "task0-kstack");
+	stack(&r->stacks[0], 0xfffffe0000004000ull, EBX_STACK_ENTRY, EBX_OWNER_CPU,
+	      EBX_STACKF_KERNEL | EBX_STACKF_USER_MAPPED | EBX_STACKF_SHARED | EBX_STACKF_LANDING, "cpu0-entry");
+	stack(&r->stacks[1], 0xffffc90000002000ull, EBX_STACK_TASK, EBX_OWNER_TASK,
+	      EBX_STACKF_KERNEL | EBX_STACKF_C_ENTRY, "task0-kstack");
 }
 
 struct bench_vm {

@@ -86,8 +86,8 @@ static bool check_header(const struct ebx_layout *r, struct verr *e)
 		return reject(e, "pti %" PRIu32 " is not 0 or 1", r->pti);
 	if (r->pcid > 1)
 		return reject(e, "pcid %" PRIu32 " is not 0 or 1", r->pcid);
-	if (r->rsp0_policy < EBX_RSP0_CPU_ENTRY_STACK || r->rsp0_policy > EBX_RSP0_TASK_STACK)
-		return reject(e, "rsp0_policy %" PRIu32 " unknown", r->rsp0_policy);
+	if (r->traits & ~EBX_TRAIT_ALL)
+		return reject(e, "traits 0x%" PRIx32 " has unknown bits", r->traits);
 	return true;
 }
 
@@ -257,6 +257,30 @@ static bool check_stack_range(const struct ebx_stack_desc *s, unsigned i, struct
 	return true;
 }
 
+/* The flags are what the rules go by, so they must say one consistent thing:
+ * only kernel stacks land, run C, or are shared; an application stack is no
+ * kernel stack; a CPU's stack is shared by every task on it, a task's never. */
+static bool check_stack_flags(const struct ebx_stack_desc *s, unsigned i, struct verr *e)
+{
+	const uint32_t kernel_only = EBX_STACKF_USER_MAPPED | EBX_STACKF_SHARED | EBX_STACKF_LANDING |
+				     EBX_STACKF_C_ENTRY;
+	bool task_owned = s->owner_kind == EBX_OWNER_TASK;
+
+	if (s->flags & ~EBX_STACKF_ALL)
+		return reject(e, "stacks[%u] (\"%s\") flags 0x%" PRIx32 " has unknown bits", i, s->name, s->flags);
+	if ((s->flags & EBX_STACKF_APP) && (s->flags & EBX_STACKF_KERNEL))
+		return reject(e, "stacks[%u] (\"%s\") is both a kernel and an application stack", i, s->name);
+	if (!(s->flags & EBX_STACKF_KERNEL) && (s->flags & kernel_only))
+		return reject(e, "stacks[%u] (\"%s\") flags 0x%" PRIx32 " need a kernel stack", i, s->name, s->flags);
+	if ((s->flags & EBX_STACKF_SHARED) && task_owned)
+		return reject(e, "stacks[%u] (\"%s\") belongs to a task and cannot be shared", i, s->name);
+	if ((s->flags & EBX_STACKF_LANDING) && !task_owned && !(s->flags & EBX_STACKF_SHARED))
+		return reject(e, "stacks[%u] (\"%s\") is a CPU's landing stack but not shared", i, s->name);
+	if (s->ist_index && (s->flags & EBX_STACKF_LANDING))
+		return reject(e, "stacks[%u] (\"%s\") is an IST stack and a landing stack", i, s->name);
+	return true;
+}
+
 static bool check_stack(const struct ebx_layout *r, unsigned i, struct verr *e)
 {
 	const struct ebx_stack_desc *s = &r->stacks[i];
@@ -267,7 +291,7 @@ static bool check_stack(const struct ebx_layout *r, unsigned i, struct verr *e)
 		return false;
 	if (!check_stack_range(s, i, e))
 		return false;
-	if (s->kind < EBX_STACK_ENTRY || s->kind > EBX_STACK_BOOT)
+	if (s->kind < EBX_STACK_ENTRY || s->kind > EBX_STACK_MODEL)
 		return reject(e, "stacks[%u] (\"%s\") kind %" PRIu32 " unknown", i, s->name, s->kind);
 	if (!check_stack_owner(r, i, e))
 		return false;
@@ -277,10 +301,7 @@ static bool check_stack(const struct ebx_layout *r, unsigned i, struct verr *e)
 	if (s->kind != EBX_STACK_IST && s->ist_index != 0)
 		return reject(e, "stacks[%u] (\"%s\") ist_index %" PRIu32 " set on a non-IST stack", i,
 			      s->name, s->ist_index);
-	if (s->has_canary > 1)
-		return reject(e, "stacks[%u] (\"%s\") has_canary %" PRIu32 " is not 0 or 1", i, s->name,
-			      s->has_canary);
-	return true;
+	return check_stack_flags(s, i, e);
 }
 
 static uint64_t lo_of(const struct ebx_stack_desc *s, bool with_guard)
@@ -298,11 +319,17 @@ static bool ranges_meet(const struct ebx_stack_desc *a, bool ga, const struct eb
 	return lo_of(a, ga) < hi_of(b, gb) && lo_of(b, gb) < hi_of(a, ga);
 }
 
+static bool user_stack(const struct ebx_stack_desc *s)
+{
+	return !(s->flags & (EBX_STACKF_KERNEL | EBX_STACKF_APP));
+}
+
 /* User stacks of different tasks live in different address spaces, so the
  * same virtual range may legitimately appear once per task. */
 static bool may_share_range(const struct ebx_stack_desc *a, const struct ebx_stack_desc *b)
 {
-	return a->kind == EBX_STACK_USER && b->kind == EBX_STACK_USER && a->owner_id != b->owner_id;
+	return user_stack(a) && user_stack(b) && a->owner_kind == EBX_OWNER_TASK && b->owner_kind == EBX_OWNER_TASK &&
+	       a->owner_id != b->owner_id;
 }
 
 /* Guards may touch guards, but a usable range must never meet another stack's
@@ -323,27 +350,54 @@ static bool check_overlaps(const struct ebx_layout *r, struct verr *e)
 	return true;
 }
 
-/* Kinds the rules look up by owner (and IST index) must be unique per owner,
- * or "the top of this CPU's entry stack" would be ambiguous. */
-static bool unique_per_owner(uint32_t kind)
+/* Owners of the same kind (a CPU and a vCPU are the same owner). */
+static bool same_owner(const struct ebx_stack_desc *a, const struct ebx_stack_desc *b)
 {
-	return kind == EBX_STACK_ENTRY || kind == EBX_STACK_TASK || kind == EBX_STACK_IST ||
-	       kind == EBX_STACK_PTI || kind == EBX_STACK_VCPU;
+	return a->owner_id == b->owner_id && (a->owner_kind == EBX_OWNER_TASK) == (b->owner_kind == EBX_OWNER_TASK);
+}
+
+/* What the rules look up by owner must be unique per owner, or "the top of
+ * this CPU's landing stack" would be ambiguous: the landing stack, an IST
+ * index, a task's kernel stack (the hypervisor role of xen hv=vmm). */
+static bool duplicate(const struct ebx_stack_desc *a, const struct ebx_stack_desc *b)
+{
+	if (!same_owner(a, b))
+		return false;
+	if ((a->flags & b->flags & EBX_STACKF_LANDING) != 0)
+		return true;
+	if (a->ist_index && a->ist_index == b->ist_index)
+		return true;
+	return a->kind == EBX_STACK_TASK && b->kind == EBX_STACK_TASK;
 }
 
 static bool check_duplicates(const struct ebx_layout *r, struct verr *e)
 {
 	for (unsigned j = 1; j < r->nstacks; j++) {
 		const struct ebx_stack_desc *b = &r->stacks[j];
-		if (!unique_per_owner(b->kind))
-			continue;
 		for (unsigned i = 0; i < j; i++) {
 			const struct ebx_stack_desc *a = &r->stacks[i];
-			if (a->kind == b->kind && a->owner_kind == b->owner_kind &&
-			    a->owner_id == b->owner_id && a->ist_index == b->ist_index)
-				return reject(e, "stacks[%u] (\"%s\") duplicates stacks[%u] (same kind and owner)",
+			if (duplicate(a, b))
+				return reject(e, "stacks[%u] (\"%s\") duplicates stacks[%u] (same role and owner)",
 					      j, b->name, i);
 		}
+	}
+	return true;
+}
+
+/* Landing stacks belong all to CPUs or all to tasks: TSS.RSP0 follows one or the other. */
+static bool check_landing(const struct ebx_layout *r, struct verr *e)
+{
+	int per_task = -1;
+
+	for (unsigned i = 0; i < r->nstacks; i++) {
+		const struct ebx_stack_desc *s = &r->stacks[i];
+		if (!(s->flags & EBX_STACKF_LANDING))
+			continue;
+		int t = s->owner_kind == EBX_OWNER_TASK;
+		if (per_task >= 0 && per_task != t)
+			return reject(e, "stacks[%u] (\"%s\") lands per %s, an earlier landing stack per %s", i,
+				      s->name, t ? "task" : "CPU", t ? "CPU" : "task");
+		per_task = t;
 	}
 	return true;
 }
@@ -353,7 +407,7 @@ static bool check_stacks(const struct ebx_layout *r, struct verr *e)
 	for (unsigned i = 0; i < r->nstacks; i++)
 		if (!check_stack(r, i, e))
 			return false;
-	return check_overlaps(r, e) && check_duplicates(r, e);
+	return check_overlaps(r, e) && check_duplicates(r, e) && check_landing(r, e);
 }
 
 static bool check_ist_vectors(const struct ebx_layout *r, struct verr *e)
@@ -448,6 +502,25 @@ uint64_t layout_stack_top(const struct layout *l, uint32_t kind, uint32_t owner_
 			return s->base + s->size;
 	}
 	return 0;
+}
+
+const struct ebx_stack_desc *layout_landing_stack(const struct layout *l, uint32_t cpu, uint32_t task, bool *per_task)
+{
+	if (per_task)
+		*per_task = false;
+	if (!layout_usable(l))
+		return NULL;
+	for (unsigned i = 0; i < l->raw.nstacks; i++) {
+		const struct ebx_stack_desc *s = &l->raw.stacks[i];
+		if (!(s->flags & EBX_STACKF_LANDING))
+			continue;
+		bool task_owned = s->owner_kind == EBX_OWNER_TASK;
+		if (per_task)
+			*per_task = task_owned;
+		if (s->owner_id == (task_owned ? task : cpu))
+			return s;
+	}
+	return NULL;
 }
 
 /* Returns the index into tasks[] (not the task id), or -1. */

@@ -38,8 +38,11 @@ bool snap_read(const struct vcpu_snap *s, const struct layout *l, uint64_t gva, 
 /* The stack RSP is using.  RSP equal to a stack's top (nothing pushed yet)
  * counts as that stack, since the next push lands inside it. */
 const struct ebx_stack_desc *snap_stack_of_rsp(const struct layout *l, uint64_t rsp, bool *in_guard);
-/* Kernel stacks are every kind but a task's user stack and a UKL application's own stack. */
+/* What the layout's flags say a stack is: kernel code runs on it; it is a
+ * ring-0 application's own stack; it is neither (a ring-3 task's stack). */
 bool stack_is_kernel(const struct ebx_stack_desc *st);
+bool stack_is_app(const struct ebx_stack_desc *st);
+bool stack_is_user(const struct ebx_stack_desc *st);
 
 bool rule_cr3_user_mode(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_user_cr3_only_in_entry(const struct vcpu_snap *s, const struct layout *l, struct violation *v);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Rule if-off-on-entry-stack: per-CPU entry and IST stacks are shared by every
- * entry on that CPU, so an interrupt taken while on one would land on the same
- * stack and overwrite the frame still in use. */
+/* Rule if-off-on-entry-stack: stacks shared by every task on a CPU (entry,
+ * per-vCPU and IST stacks) hold a frame only for as long as interrupts cannot
+ * take the CPU elsewhere: an interrupt taken on one could end in a switch to
+ * a task that enters on the same stack, and an IST event resets RSP to its
+ * top, over the frame still in use. */
 #include "rules_impl.h"
 
 #include <inttypes.h>
@@ -16,9 +18,9 @@ bool rule_if_off_on_entry_stack(const struct vcpu_snap *s, const struct layout *
 	if (s->cpl == 3 || !(s->rflags & RULE_RFLAGS_IF))
 		return true;
 	st = snap_stack_of_rsp(l, s->rsp, &guard);
-	if (!st || guard || (st->kind != EBX_STACK_ENTRY && st->kind != EBX_STACK_IST))
+	if (!st || guard || !(st->flags & EBX_STACKF_SHARED))
 		return true;
 	return rule_fail(v, "CPL%u RIP=0x%" PRIx64 " RFLAGS=0x%" PRIx64 " (IF=1, expects IF=0) with RSP=0x%"
-			 PRIx64 " on %s stack \"%s\"", s->cpl, s->rip, s->rflags, s->rsp,
-			 st->kind == EBX_STACK_ENTRY ? "entry" : "IST", st->name);
+			 PRIx64 " on shared %sstack \"%s\"", s->cpl, s->rip, s->rflags, s->rsp,
+			 st->ist_index ? "IST " : "", st->name);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Rule stack-owner: a stack that belongs to a task is used only while that
- * task runs, a stack that belongs to a CPU only by that CPU, and a per-vCPU
- * entry stack never holds the live frame of one task while another runs --
- * the hazard of sleeping on a shared entry stack (design.md §5).  The owner of
- * a frame is told by its saved user RSP: every task has its own user stack.
+ * task runs, a stack that belongs to a CPU only by that CPU, and a shared
+ * stack the C part of entry runs on never holds the live frame of one task
+ * while another runs -- the hazard of sleeping on a shared entry stack
+ * (docs/design.md, "Traits").  The owner of a frame is told by its saved user
+ * RSP: every task has its own user stack.
  */
 #include "rules_impl.h"
 
@@ -24,7 +25,7 @@ static bool task_owned(const struct ebx_stack_desc *st)
 	return st->owner_kind == EBX_OWNER_TASK;
 }
 
-/* The task whose saved user frame sits at the top of a per-vCPU stack, if any. */
+/* The task whose saved user frame sits at the top of a shared entry stack, if any. */
 static bool frame_owner(const struct vcpu_snap *s, const struct layout *l, const struct ebx_stack_desc *st,
 			uint32_t *owner)
 {
@@ -36,7 +37,7 @@ static bool frame_owner(const struct vcpu_snap *s, const struct layout *l, const
 		return false;
 	bool guard;
 	const struct ebx_stack_desc *user = snap_stack_of_rsp(l, regs.rsp, &guard);
-	if (!user || user->kind != EBX_STACK_USER || !task_owned(user))
+	if (!user || !stack_is_user(user) || !task_owned(user))
 		return false;
 	*owner = user->owner_id;
 	return true;
@@ -65,7 +66,8 @@ bool rule_stack_owner(const struct vcpu_snap *s, const struct layout *l, struct 
 	if (task_owned(st) && st->owner_id != current)
 		return rule_fail(v, "task %" PRIu32 " runs on \"%s\", which belongs to task %" PRIu32, current, st->name,
 				 st->owner_id);
-	if (st->kind == EBX_STACK_VCPU && frame_owner(s, l, st, &owner) && owner != current)
+	if ((st->flags & (EBX_STACKF_SHARED | EBX_STACKF_C_ENTRY)) == (EBX_STACKF_SHARED | EBX_STACKF_C_ENTRY) &&
+	    !st->ist_index && frame_owner(s, l, st, &owner) && owner != current)
 		return rule_fail(v, "\"%s\" holds the live frame of task %" PRIu32 " while task %" PRIu32 " runs",
 				 st->name, owner, current);
 	return true;

@@ -70,5 +70,15 @@ const struct ebx_stack_desc *snap_stack_of_rsp(const struct layout *l, uint64_t 
 
 bool stack_is_kernel(const struct ebx_stack_desc *st)
 {
-	return st->kind != EBX_STACK_USER && st->kind != EBX_STACK_UKL;
+	return (st->flags & EBX_STACKF_KERNEL) != 0;
+}
+
+bool stack_is_app(const struct ebx_stack_desc *st)
+{
+	return (st->flags & EBX_STACKF_APP) != 0;
+}
+
+bool stack_is_user(const struct ebx_stack_desc *st)
+{
+	return !(st->flags & (EBX_STACKF_KERNEL | EBX_STACKF_APP));
 }

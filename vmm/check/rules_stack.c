@@ -17,7 +17,7 @@ static bool check_health(const struct vcpu_snap *s, const struct layout *l,
 	if (s->rsp - st->base < NEAR_BASE)
 		return rule_fail(v, "RSP=0x%" PRIx64 " within %u bytes of base 0x%" PRIx64 " of stack \"%s\""
 				 ": about to overflow", s->rsp, NEAR_BASE, st->base, st->name);
-	if (!st->has_canary)
+	if (!(st->flags & EBX_STACKF_CANARY))
 		return true;
 	if (!snap_read(s, l, st->base, &canary, sizeof(canary)))
 		return rule_fail(v, "canary of stack \"%s\" at 0x%" PRIx64 " unreadable (expected 0x%llx)",
@@ -51,7 +51,7 @@ static bool check_kernel_rsp(const struct vcpu_snap *s, const struct layout *l,
 	/* A UKL application and its entry/exit code run in ring 0 on the
 	 * application's own stack; ukl-in-user judges whether that is the case. */
 	uint32_t in_user;
-	if (st && st->kind == EBX_STACK_UKL && snap_in_user(s, l, &in_user) && (in_user == 1 || in_user == 2))
+	if (st && stack_is_app(st) && snap_in_user(s, l, &in_user) && (in_user == 1 || in_user == 2))
 		return guard ? rule_fail(v, "CPL0 RSP=0x%" PRIx64 " in a guard page of \"%s\"", s->rsp, st->name)
 			     : check_health(s, l, st, v);
 	/* Between SYSCALL and the stack switch the entry code still runs on the

@@ -15,11 +15,6 @@ struct rsp0_expect {
 	char what[64];
 };
 
-static const char *kind_word(uint32_t kind)
-{
-	return kind == EBX_STACK_PTI ? "PTI" : "kernel";
-}
-
 static bool task_registered(const struct layout *l, uint32_t id)
 {
 	for (uint32_t i = 0; i < l->raw.ntasks; i++)
@@ -28,53 +23,35 @@ static bool task_registered(const struct layout *l, uint32_t id)
 	return false;
 }
 
-static bool expect_task_stack(const struct vcpu_snap *s, const struct layout *l, uint32_t kind,
-			      struct rsp0_expect *x, struct violation *v)
-{
-	uint64_t gva = l->raw.cpus[s->cpu].current_task_gva;
-	uint32_t id;
-
-	if (!snap_read(s, l, gva, &id, sizeof(id)))
-		return rule_fail(v, "cpu %" PRIu32 " current task at 0x%" PRIx64 " unreadable", s->cpu, gva);
-	if (!task_registered(l, id) && s->cpl == 0 && s->point != SNAP_USER_BOUNDARY) {
-		/* The CPU runs a kernel thread (boot or idle): no user task can enter
-		 * from ring 3 here until the next context switch sets RSP0. */
-		x->top = 0;
-		return true;
-	}
-	x->top = layout_stack_top(l, kind, id);
-	if (!x->top)
-		return rule_fail(v, "current task %" PRIu32 " of cpu %" PRIu32 " has no %s stack (rsp0 policy)",
-				 id, s->cpu, kind_word(kind));
-	snprintf(x->what, sizeof(x->what), "%s stack of task %" PRIu32, kind_word(kind), id);
-	return true;
-}
-
-static bool expect_cpu_stack(const struct vcpu_snap *s, const struct layout *l, uint32_t kind,
-			     const char *word, struct rsp0_expect *x, struct violation *v)
-{
-	x->top = layout_stack_top(l, kind, s->cpu);
-	if (!x->top)
-		return rule_fail(v, "cpu %" PRIu32 " has no %s stack (rsp0 policy)", s->cpu, word);
-	snprintf(x->what, sizeof(x->what), "%s stack of cpu %" PRIu32, word, s->cpu);
-	return true;
-}
-
+/* RSP0 names the landing stack the layout flags (EBX_STACKF_LANDING): this
+ * CPU's, or the running task's when the model lands per task. */
 static bool expected_rsp0(const struct vcpu_snap *s, const struct layout *l, struct rsp0_expect *x,
 			  struct violation *v)
 {
-	switch (l->raw.rsp0_policy) {
-	case EBX_RSP0_CPU_ENTRY_STACK:
-		return expect_cpu_stack(s, l, EBX_STACK_ENTRY, "entry", x, v);
-	case EBX_RSP0_VCPU_STACK:
-		return expect_cpu_stack(s, l, EBX_STACK_VCPU, "vCPU", x, v);
-	case EBX_RSP0_TASK_STACK:
-		return expect_task_stack(s, l, EBX_STACK_TASK, x, v);
-	case EBX_RSP0_TASK_PTI_STACK:
-		return expect_task_stack(s, l, EBX_STACK_PTI, x, v);
-	default:
-		return rule_fail(v, "rsp0_policy %" PRIu32 " unknown", l->raw.rsp0_policy);
+	uint64_t gva = l->raw.cpus[s->cpu].current_task_gva;
+	uint32_t id = UINT32_MAX;
+	bool per_task;
+	const struct ebx_stack_desc *st;
+
+	x->top = 0;
+	if (!layout_landing_stack(l, s->cpu, UINT32_MAX, &per_task) && !per_task)
+		return rule_fail(v, "cpu %" PRIu32 " has no landing stack (no stack flagged as where user-mode events land)",
+				 s->cpu);
+	if (per_task) {
+		if (!snap_read(s, l, gva, &id, sizeof(id)))
+			return rule_fail(v, "cpu %" PRIu32 " current task at 0x%" PRIx64 " unreadable", s->cpu, gva);
+		/* The CPU runs a kernel thread (boot or idle): no user task can enter
+		 * from ring 3 here until the next context switch sets RSP0. */
+		if (!task_registered(l, id) && s->cpl == 0 && s->point != SNAP_USER_BOUNDARY)
+			return true;
 	}
+	st = layout_landing_stack(l, s->cpu, id, &per_task);
+	if (!st)
+		return rule_fail(v, "current task %" PRIu32 " of cpu %" PRIu32 " has no landing stack", id, s->cpu);
+	x->top = st->base + st->size;
+	snprintf(x->what, sizeof(x->what), "\"%s\", the landing stack of %s %" PRIu32, st->name,
+		 per_task ? "task" : "cpu", per_task ? id : s->cpu);
+	return true;
 }
 
 bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct violation *v)

@@ -26,7 +26,7 @@ bool rule_ukl_in_user(const struct vcpu_snap *s, const struct layout *l, struct 
 		return rule_fail(v, "cpu %" PRIu32 " in_user word at 0x%" PRIx64 " unreadable", s->cpu,
 				 l->raw.cpus[s->cpu].in_user_gva);
 	const struct ebx_stack_desc *st = snap_stack_of_rsp(l, s->rsp, &guard);
-	bool on_app_stack = st && st->kind == EBX_STACK_UKL;
+	bool on_app_stack = st && stack_is_app(st);
 	switch (in_user) {
 	case 0:
 		if (on_app_stack)

@@ -141,14 +141,18 @@ struct ebx_ev_inject_point {
 };
 
 /* ---- layout ----------------------------------------------------------------------------- */
-#define EBX_LAYOUT_VERSION      1u
+#define EBX_LAYOUT_VERSION      2u
 #define EBX_MAX_CPUS            8u
 #define EBX_MAX_TASKS           16u
 #define EBX_MAX_STACKS          96u
 #define EBX_NAME_LEN            24u
+#define EBX_MODEL_NAME_LEN      32u     /* a model name is at most 31 characters */
 
+/* What a stack is, for names and reports.  The rules never read it: what a
+ * stack means to the checker is in its flags (below), which the guest derives
+ * from the entry model's declared traits. */
 enum ebx_stack_kind {
-	EBX_STACK_ENTRY   = 1, /* per-CPU entry (trampoline) stack */
+	EBX_STACK_ENTRY   = 1, /* per-CPU entry (trampoline) stack in the cpu_entry_area */
 	EBX_STACK_TASK    = 2, /* a task's kernel stack */
 	EBX_STACK_IST     = 3, /* an IST stack; ist_index says which */
 	EBX_STACK_USER    = 4, /* a ring-3 task's user stack (its VMA; pages may be absent) */
@@ -156,17 +160,22 @@ enum ebx_stack_kind {
 	EBX_STACK_VCPU    = 6, /* per-vCPU entry stack (pervcpu model) */
 	EBX_STACK_UKL     = 7, /* a UKL application's own stack */
 	EBX_STACK_BOOT    = 8, /* the boot stack of a CPU */
+	EBX_STACK_MODEL   = 9, /* any other stack an entry model publishes */
 };
 
 enum ebx_owner_kind { EBX_OWNER_CPU = 1, EBX_OWNER_TASK = 2, EBX_OWNER_VCPU = 3 };
 
-/* Which TSS.RSP0 the model promises at every exit (rule tss-rsp0). */
-enum ebx_rsp0_policy {
-	EBX_RSP0_CPU_ENTRY_STACK = 1, /* top of this CPU's EBX_STACK_ENTRY */
-	EBX_RSP0_TASK_PTI_STACK  = 2, /* top of the current task's EBX_STACK_PTI */
-	EBX_RSP0_VCPU_STACK      = 3, /* top of this vCPU's EBX_STACK_VCPU */
-	EBX_RSP0_TASK_STACK      = 4, /* top of the current task's EBX_STACK_TASK */
-};
+/* What a stack means to the checker (struct ebx_stack_desc.flags). */
+#define EBX_STACKF_CANARY       (1u << 0) /* the 8 bytes at base hold EBX_STACK_CANARY */
+#define EBX_STACKF_KERNEL       (1u << 1) /* kernel code runs on it (not a user or application stack) */
+#define EBX_STACKF_USER_MAPPED  (1u << 2) /* the user PGD maps it: usable while CR3 is a user PGD */
+#define EBX_STACKF_SHARED       (1u << 3) /* every task entering on its CPU uses it: a task's frame may live
+					     on it only while that task runs */
+#define EBX_STACKF_LANDING      (1u << 4) /* events from user mode land here: TSS.RSP0 is its top (a CPU's:
+					     on that CPU; a task's: while that task runs) */
+#define EBX_STACKF_C_ENTRY      (1u << 5) /* the C part of entry runs on it, for a whole syscall or event */
+#define EBX_STACKF_APP          (1u << 6) /* a ring-0 application's own stack: kernel mode, user context */
+#define EBX_STACKF_ALL          ((1u << 7) - 1)
 
 struct ebx_stack_desc {
 	uint64_t base;          /* lowest usable address */
@@ -176,8 +185,8 @@ struct ebx_stack_desc {
 	uint32_t owner_id;      /* cpu index or task id */
 	uint16_t guard_below;   /* unmapped pages directly below base */
 	uint16_t guard_above;   /* unmapped pages directly above base + size */
-	uint32_t ist_index;     /* 1..7 for EBX_STACK_IST, else 0 */
-	uint32_t has_canary;    /* 1: the 8 bytes at base hold EBX_STACK_CANARY */
+	uint32_t ist_index;     /* 1..7 for an IST stack, else 0 */
+	uint32_t flags;         /* EBX_STACKF_* */
 	char     name[EBX_NAME_LEN]; /* NUL-terminated */
 };
 #define EBX_STACK_CANARY        0x57ac4ca7a57ac4caull
@@ -185,6 +194,7 @@ struct ebx_stack_desc {
 struct ebx_task_desc {
 	uint64_t kernel_pgd;    /* guest-physical, 8 KiB aligned: kernel half of the pair */
 	uint64_t user_pgd;      /* guest-physical: kernel_pgd + 4096 with pti=on, == kernel_pgd with pti=off */
+	uint64_t saved_rsp_gva; /* address of the u64 holding the task's kernel RSP while it is switched out */
 	uint32_t id;
 	uint32_t ring;          /* 3: ring-3 task, 0: kernel thread or UKL application */
 	char     name[EBX_NAME_LEN];
@@ -200,22 +210,30 @@ struct ebx_cpu_desc {
 	uint32_t pad;
 	/* entry=ukl: address of a uint32_t holding the in_user state of the task
 	 * running on this CPU (0 elsewhere): 0 = kernel (syscall/trap C code, on
-	 * its kernel stack), 1 = application code (ring 0, its own EBX_STACK_UKL
+	 * its kernel stack), 1 = application code (ring 0, its own EBX_STACKF_APP
 	 * stack), 2 = UKL entry/exit code still on the application stack.
 	 * Written on every entry and exit; only the running task can be non-zero,
 	 * so one word per CPU serves every task. */
 	uint64_t in_user_gva;
 };
 
-/* Byte offsets of the percpu fields the entry code uses, so the VMM can name them. */
+/* The entry model's declared traits for the booted mode (struct ebx_layout.traits;
+ * the guest's struct entry_traits, entry/entry_model.h, says what each means). */
+#define EBX_TRAIT_C_ON_LANDING    (1u << 0) /* the C part of entry runs on the landing stack */
+#define EBX_TRAIT_C_ON_USER_CR3   (1u << 1) /* C code of the model runs on the user CR3 (in entry text) */
+#define EBX_TRAIT_BLOCK_IN_ENTRY  (1u << 2) /* a syscall may block inside its entry context */
+#define EBX_TRAIT_PREEMPT_USER    (1u << 3) /* a tick taken in user mode may switch tasks */
+#define EBX_TRAIT_RING0_APPS      (1u << 4) /* some tasks are ring-0 applications */
+#define EBX_TRAIT_ALL             ((1u << 5) - 1)
+
 struct ebx_layout {
 	uint32_t version;       /* EBX_LAYOUT_VERSION */
 	uint32_t size;          /* sizeof(struct ebx_layout) as the guest compiled it */
-	char     model[16];     /* NUL-terminated entry model name */
+	char     model[EBX_MODEL_NAME_LEN]; /* NUL-terminated entry model name */
 	uint32_t pti, pcid;     /* 0/1 */
-	uint32_t rsp0_policy;   /* enum ebx_rsp0_policy */
+	uint32_t traits;        /* EBX_TRAIT_* */
 	uint32_t ncpus, ntasks, nstacks;
-	uint64_t entry_text_start, entry_text_end;   /* [start, end): code that may run on user CR3 */
+	uint64_t entry_text_start, entry_text_end;   /* [start, end): the only code that may run on a user CR3 */
 	uint64_t kernel_text_start, kernel_text_end;
 	uint64_t syscall_entry;      /* MSR_LSTAR value the guest programs */
 	uint64_t syscall_return;     /* address of the sysretq instruction of the fast exit path */

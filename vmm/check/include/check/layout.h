@@ -28,6 +28,9 @@ const struct ebx_stack_desc *layout_find_stack(const struct layout *l, uint64_t 
  * stack's very top is that stack, empty (loaded, nothing pushed yet), not the
  * guard page of what lies above it. */
 const struct ebx_stack_desc *layout_stack_of_rsp(const struct layout *l, uint64_t rsp, bool *in_guard);
+/* The landing stack (EBX_STACKF_LANDING) of `cpu`, or of `task` when the
+ * guest's landing stacks are per task (*per_task then true); NULL if none. */
+const struct ebx_stack_desc *layout_landing_stack(const struct layout *l, uint32_t cpu, uint32_t task, bool *per_task);
 /* The top (base + size) of the stack of `kind` owned by `owner_id`, 0 if none. */
 uint64_t layout_stack_top(const struct layout *l, uint32_t kind, uint32_t owner_id);
 /* Which task, if any, has `pgd` (CR3 with PCID/flag bits stripped) as its kernel or user PGD. */

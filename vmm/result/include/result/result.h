@@ -71,7 +71,7 @@ struct sweep_report {
 struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
-	char model[16], scenario[32];
+	char model[32], scenario[32];  /* a model name is at most 31 characters (abi.h) */
 	char pti[4], pcid[4];
 	unsigned vcpus, tasks;
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
