@@ -76,9 +76,14 @@ bool entry_bug_breaks_paranoid(enum ebx_bug bug)
 	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN;
 }
 
+bool entry_bug_breaks_sysret_exit(enum ebx_bug bug)
+{
+	return bug == EBX_BUG_SKIP_USER_CR3 || bug == EBX_BUG_SKIP_SWAPGS;
+}
+
 bool entry_bug_supported(enum ebx_bug bug, const char **why)
 {
-	if (bug == EBX_BUG_NONE || entry_bug_breaks_paranoid(bug))
+	if (!entry_bug_breaks_sysret_exit(bug))
 		return true;
 	*why = "bug=skip-user-cr3|skip-swapgs are implemented by entry=kpti only";
 	return false;

@@ -113,6 +113,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	struct task_setup ts = {
 		.pti = k->opts.pti, .pcid = k->opts.pcid, .scenario = k->opts.scenario,
 		.iters = k->opts.iters, .return_to_user = k->variant.return_to_user, .model = k->model,
+		.dirty_initial_regs = k->opts.bug == EBX_BUG_DIRTY_INITIAL_REGS,
 	};
 	struct layout_input li = {
 		.opts = &k->opts, .model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,

@@ -59,8 +59,8 @@ static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, 
 	/* PCID without PTI needs no entry-time CR3 work: the nopti stubs serve;
 	 * the kernel still gives every task its own PCID at context switch. */
 	enum kpti_family fam = !mode->pti ? FAM_NOPTI : mode->pcid ? FAM_PCID : FAM_PTI;
-	/* The paranoid-entry knobs leave the SYSCALL path alone. */
-	enum ebx_bug exit_bug = entry_bug_breaks_paranoid(mode->bug) ? EBX_BUG_NONE : mode->bug;
+	/* Only the exit knobs change the SYSCALL path. */
+	enum ebx_bug exit_bug = entry_bug_breaks_sysret_exit(mode->bug) ? mode->bug : EBX_BUG_NONE;
 
 	if ((unsigned)exit_bug >= 3 || !syscall_stubs[fam][exit_bug].entry) {
 		*why = "this bug= needs pti=on";

@@ -86,7 +86,7 @@ static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 	idt_set_ist(VEC_PF, PF_IST);
 }
 
-/* An application's first exit goes to ukl_app_start in ring 0 on its stack. */
+/* An application's first exit goes to ukl_app_entry in ring 0 on its stack. */
 static void ukl_task_setup(struct task *t, bool pti)
 {
 	struct ebx_pt_regs *regs = (struct ebx_pt_regs *)(t->kstack_top - sizeof(*regs));
@@ -94,7 +94,7 @@ static void ukl_task_setup(struct task *t, bool pti)
 	(void)pti;
 	if (!is_app(t))
 		return;
-	regs->rip = (uint64_t)ukl_app_start;
+	regs->rip = (uint64_t)ukl_app_entry;
 	regs->cs = GDT_KERNEL_CS;
 	regs->ss = GDT_KERNEL_SS;
 }

@@ -20,6 +20,7 @@ static const char *const bug_names[] = {
 	[EBX_BUG_SKIP_SWAPGS] = "skip-swapgs",
 	[EBX_BUG_DB_TRUST_CS] = "db-trust-cs",
 	[EBX_BUG_PARANOID_GS_SIGN] = "paranoid-gs-sign",
+	[EBX_BUG_DIRTY_INITIAL_REGS] = "dirty-initial-regs",
 };
 
 static const char *const pervcpu_sleep_names[] = {

@@ -30,6 +30,8 @@ struct task {
 	unsigned df_stack_fixups, ist_pf_fixups;
 	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
 	uint64_t debug_addr[4], debug_dr7;          /* the task's own breakpoints (cpu/debug.h) */
+	unsigned scenario;                /* what the task's program is to do (SYS_TASK_INFO) */
+	unsigned long iters;
 	char name[16];
 };
 
@@ -39,6 +41,7 @@ struct task_setup {
 	unsigned long iters;
 	uint64_t return_to_user;   /* the entry model's IRET path */
 	const struct entry_model *model;   /* its task_setup hook runs once the PGDs exist */
+	bool dirty_initial_regs;   /* bug=dirty-initial-regs */
 };
 
 /* Builds `n` tasks: stacks first (kernel half), then PGDs sharing it. */

@@ -172,6 +172,10 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 	case SYS_INJECT_POINT:
 		ret = sys_inject_point(t, regs);
 		break;
+	case SYS_TASK_INFO:
+		ret = regs->rdi == TINFO_ID ? (long)t->id : regs->rdi == TINFO_SCENARIO ? (long)t->scenario
+		    : regs->rdi == TINFO_ITERS ? (long)t->iters : -EINVAL;
+		break;
 	default:
 		if (regs->orig_rax >= SYS_HAZARD_FIRST && regs->orig_rax <= SYS_HAZARD_LAST)
 			ret = hazard_syscall(t, regs);

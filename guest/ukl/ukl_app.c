@@ -71,3 +71,11 @@ static void other_scenarios(uint64_t scenario)
 #define prog_after_wake(id)              (void)(id)
 #define prog_other(id, scenario)         other_scenarios(scenario)
 #include "user/programs.inc"
+
+/* Where an application's first exit lands, with zeroed registers like a
+ * ring-3 task's: it asks for what it is to do, as they do. */
+__attribute__((noreturn)) void ukl_app_entry(void)
+{
+	ukl_app_start((uint64_t)ukl_call(SYS_TASK_INFO, TINFO_ID, 0), (uint64_t)ukl_call(SYS_TASK_INFO, TINFO_SCENARIO, 0),
+		      (uint64_t)ukl_call(SYS_TASK_INFO, TINFO_ITERS, 0));
+}

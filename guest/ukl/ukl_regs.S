@@ -4,6 +4,7 @@
 #define REGS_SECTION .text
 #define REGS_FN(name) ukl_##name
 #define ENTER_KERNEL pushfq; call ukl_entry_SYSCALL_64
+#define REGS_NO_ENTRY   /* applications start in C (ukl_app_entry) */
 #include "user/user_regs.S"
 
 /* void ukl_stack_probe(uint64_t pages): moves RSP down one page at a time and

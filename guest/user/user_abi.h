@@ -13,7 +13,12 @@
 #define SYS_SLEEP    6   /* block inside the entry context until woken (sleep-in-entry) */
 #define SYS_WAKE     7   /* wake task rdi if it sleeps; returns 1 if it did */
 #define SYS_INJECT_POINT 8  /* ask the VMM for a scenario-timed injection (--inject pf-user-stack) */
-#define SYS_COUNT    9
+#define SYS_TASK_INFO 9  /* rdi: TINFO_*; what a task starting with zeroed registers needs to know */
+#define SYS_COUNT    10
+
+#define TINFO_ID       0
+#define TINFO_SCENARIO 1
+#define TINFO_ITERS    2
 
 /* Entry-hazard and preemption scenarios (syscalls/hazard.c), numbered apart from the rest. */
 #define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */

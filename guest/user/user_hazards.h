@@ -27,6 +27,8 @@
 #define HAZ_EXIT_MOVSS_SYSCALL  0x60b   /* MOV SS; SYSCALL: no kernel #DB, or a wrong result */
 #define HAZ_EXIT_MOVSS_INT3     0x60c   /* MOV SS; INT3: no kernel #DB, or the #BP went missing */
 #define HAZ_EXIT_NO_DEFER       0x60d   /* the MOV SS #DB came in user mode, before SYSCALL ran */
+#define HAZ_EXIT_INITIAL_GPR    0x60e   /* a register was not zero at the first user instruction */
+#define HAZ_EXIT_INITIAL_FLAGS  0x60f   /* RFLAGS was not 0x202 there */
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 
