@@ -144,10 +144,11 @@ typedef uint64_t entry_ist_bug_table[ENTRY_IST_BUGS][ENTRY_IST_VECTORS];
 
 /* True for the knobs above. */
 bool entry_bug_breaks_paranoid(enum ebx_bug bug);
-/* True for the knobs that break kpti's SYSCALL exit (skip-user-cr3, skip-swapgs). */
-bool entry_bug_breaks_sysret_exit(enum ebx_bug bug);
-/* For a model's select: any bug= but the SYSCALL exit knobs, which are
- * kpti's (false with *why). */
+/* True for the knobs that break kpti's SYSCALL path (skip-user-cr3,
+ * skip-swapgs, syscall-user-stack). */
+bool entry_bug_breaks_kpti_syscall(enum ebx_bug bug);
+/* For a model's select: any bug= but one model's own (kpti's SYSCALL knobs,
+ * ukl's), false with *why; that model tests for its own first. */
 bool entry_bug_supported(enum ebx_bug bug, const char **why);
 /* v->idt_stubs with the gates `bug` replaces from the family's table; unchanged
  * for any other bug.  The result lives until the next call. */

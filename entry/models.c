@@ -76,16 +76,20 @@ bool entry_bug_breaks_paranoid(enum ebx_bug bug)
 	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN;
 }
 
-bool entry_bug_breaks_sysret_exit(enum ebx_bug bug)
+bool entry_bug_breaks_kpti_syscall(enum ebx_bug bug)
 {
-	return bug == EBX_BUG_SKIP_USER_CR3 || bug == EBX_BUG_SKIP_SWAPGS;
+	return bug == EBX_BUG_SKIP_USER_CR3 || bug == EBX_BUG_SKIP_SWAPGS || bug == EBX_BUG_SYSCALL_USER_STACK;
 }
 
 bool entry_bug_supported(enum ebx_bug bug, const char **why)
 {
-	if (!entry_bug_breaks_sysret_exit(bug))
+	if (bug == EBX_BUG_UKL_TRUST_APP_RSP) {
+		*why = "bug=ukl-trust-app-rsp is implemented by entry=ukl only";
+		return false;
+	}
+	if (!entry_bug_breaks_kpti_syscall(bug))
 		return true;
-	*why = "bug=skip-user-cr3|skip-swapgs are implemented by entry=kpti only";
+	*why = "bug=skip-user-cr3|skip-swapgs|syscall-user-stack are implemented by entry=kpti only";
 	return false;
 }
 

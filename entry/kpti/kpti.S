@@ -18,6 +18,7 @@
 #define BUG_NONE        0
 #define BUG_SKIP_CR3    1
 #define BUG_SKIP_SWAPGS 2
+#define BUG_USER_STACK  3
 
 	.section .entry.text, "ax"
 
@@ -31,6 +32,12 @@
 	.globl \name
 	.type \name, @function
 \name:
+	.if \bug == BUG_USER_STACK
+	/* The classic mistake: a scratch register saved on whatever RSP user
+	 * mode left, before the stack switch. */
+	pushq %rcx
+	popq %rcx
+	.endif
 	SYSCALL_TO_TASK_STACK \mode
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
@@ -247,6 +254,9 @@ kpti_idt_stubs_\tag:
 	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_swapgs, PTI_PCID, pcid, BUG_SKIP_SWAPGS
 	SYSCALL_ENTRY entry_SYSCALL_64_nopti, PTI_OFF, nopti, BUG_NONE
 	SYSCALL_ENTRY entry_SYSCALL_64_nopti_skip_swapgs, PTI_OFF, nopti, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_user_stack, PTI_ON, pti, BUG_USER_STACK
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_user_stack, PTI_PCID, pcid, BUG_USER_STACK
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti_user_stack, PTI_OFF, nopti, BUG_USER_STACK
 
 	MODE_STUBS PTI_ON, pti,
 	MODE_STUBS PTI_PCID, pcid, _pcid

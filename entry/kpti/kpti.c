@@ -12,6 +12,9 @@ DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_user_cr3)
 DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_swapgs)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti_skip_swapgs)
+DECLARE_SYSCALL(entry_SYSCALL_64_user_stack)
+DECLARE_SYSCALL(entry_SYSCALL_64_pcid_user_stack)
+DECLARE_SYSCALL(entry_SYSCALL_64_nopti_user_stack)
 
 extern const uint64_t kpti_idt_stubs_pti[IDT_ENTRIES], kpti_idt_stubs_pcid[IDT_ENTRIES], kpti_idt_stubs_nopti[IDT_ENTRIES];
 extern const char kpti_return_to_user_pti[], kpti_return_to_user_pcid[], kpti_return_to_user_nopti[];
@@ -25,20 +28,23 @@ struct syscall_stub {
 #define STUB(name) { name, name##_sysretq }
 
 /* [family][bug]; a NULL entry is a combination the family cannot express. */
-static const struct syscall_stub syscall_stubs[FAM_COUNT][3] = {
+static const struct syscall_stub syscall_stubs[FAM_COUNT][EBX_BUG_COUNT] = {
 	[FAM_NOPTI] = {
 		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_nopti),
 		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_nopti_skip_swapgs),
+		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_nopti_user_stack),
 	},
 	[FAM_PTI] = {
 		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64),
 		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_skip_user_cr3),
 		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_skip_swapgs),
+		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_user_stack),
 	},
 	[FAM_PCID] = {
 		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_pcid),
 		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_pcid_skip_user_cr3),
 		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_pcid_skip_swapgs),
+		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_pcid_user_stack),
 	},
 };
 
@@ -60,9 +66,11 @@ static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, 
 	 * the kernel still gives every task its own PCID at context switch. */
 	enum kpti_family fam = !mode->pti ? FAM_NOPTI : mode->pcid ? FAM_PCID : FAM_PTI;
 	/* Only the exit knobs change the SYSCALL path. */
-	enum ebx_bug exit_bug = entry_bug_breaks_sysret_exit(mode->bug) ? mode->bug : EBX_BUG_NONE;
+	enum ebx_bug exit_bug = entry_bug_breaks_kpti_syscall(mode->bug) ? mode->bug : EBX_BUG_NONE;
 
-	if ((unsigned)exit_bug >= 3 || !syscall_stubs[fam][exit_bug].entry) {
+	if (exit_bug == EBX_BUG_NONE && !entry_bug_supported(mode->bug, why))
+		return false;
+	if ((unsigned)exit_bug >= EBX_BUG_COUNT || !syscall_stubs[fam][exit_bug].entry) {
 		*why = "this bug= needs pti=on";
 		return false;
 	}

@@ -50,7 +50,7 @@ ukl_entry_SYSCALL_64:
 	pushq %rax                       /* orig_rax */
 	PUSH_REGS rax=$-ENOSYS
 	movq %rsp, %rdi
-	call entry_syscall_c
+	call ukl_app_syscall_c
 	jmp ukl_return_to_app
 	.size ukl_entry_SYSCALL_64, . - ukl_entry_SYSCALL_64
 

@@ -19,6 +19,7 @@
 #include "sched/task.h"
 #include "ukl/ukl_app.h"
 
+#define CALL_FRAME 16                /* the application's pushfq; call below its RSP */
 #define PF_IST 5                     /* ukl_df=ist: #PF's own IST slot */
 #define PF_IST_OFFSET 0x38000        /* in the CPU's cpu_entry_area, guard pages around */
 #define PF_IST_SIZE   0x2000
@@ -27,6 +28,7 @@ _Static_assert(PF_IST_OFFSET + PF_IST_SIZE + 0x1000 <= CEA_STRIDE, "#PF IST outs
 struct ukl_state {
 	enum ukl_df df;
 	unsigned napps;              /* task ids below this are applications */
+	bool trust_app_rsp;          /* bug=ukl-trust-app-rsp */
 };
 
 static struct ukl_state state;
@@ -46,8 +48,9 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 		*why = "entry=ukl runs applications in the kernel's address space: pti=off and pcid=off only";
 		return false;
 	}
-	if (!entry_bug_supported(mode->bug, why))
+	if (mode->bug != EBX_BUG_UKL_TRUST_APP_RSP && !entry_bug_supported(mode->bug, why))
 		return false;
+	state.trust_app_rsp = mode->bug == EBX_BUG_UKL_TRUST_APP_RSP;
 	state.df = mode->opts ? mode->opts->ukl_df : UKL_DF_WORKAROUND;
 	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
 	v->traits.ring0_tasks = state.napps;
@@ -151,13 +154,18 @@ static bool ukl_user_context(const struct ebx_pt_regs *regs)
 	return this_cpu()->ukl_app_event != 0;
 }
 
+/* The kernel handles the event (in_user 0) and, if the application lives on,
+ * hands the CPU back to it as it was. */
 static void as_app_event(struct ebx_pt_regs *regs, unsigned vector)
 {
 	struct percpu *pc = this_cpu();
+	uint32_t in_user = pc->ukl_in_user;
 
+	pc->ukl_in_user = UKL_KERNEL;
 	pc->ukl_app_event = 1;
 	trap_dispatch(regs, vector);
 	pc->ukl_app_event = 0;
+	pc->ukl_in_user = in_user;
 }
 
 static bool in_stack_vma(const struct task *t, uint64_t a)
@@ -202,7 +210,29 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	return true;
 }
 
-/* Called from ukl.S (kernel CR3 and GS); syscalls take glue.h's entry_syscall_c. */
+/* The application's stack pointer is its own business until it enters the
+ * kernel with one outside its stack: then the exit's writes below it would
+ * land wherever it points, so the application dies instead (as a ring-3 task
+ * dies of a push on a bad RSP), and the kernel lives. */
+static bool app_stack_ok(const struct ebx_pt_regs *regs)
+{
+	struct task *t = current_task();
+
+	return !is_app(t) || (regs->rsp >= t->ustack_lo + CALL_FRAME && regs->rsp <= t->ustack_top);
+}
+
+/* Called from ukl.S (kernel CR3 and GS). */
+
+/* An application's syscall (ukl_entry_SYSCALL_64); ring-3 tasks' take glue.h's entry_syscall_c. */
+bool ukl_app_syscall_c(struct ebx_pt_regs *regs);
+bool ukl_app_syscall_c(struct ebx_pt_regs *regs)
+{
+	if (!state.trust_app_rsp && !app_stack_ok(regs)) {
+		as_app_event(regs, VEC_SS);
+		return false;
+	}
+	return entry_syscall_c(regs);
+}
 
 /* An event in application code, already moved to the kernel stack. */
 void ukl_app_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
@@ -222,6 +252,12 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 
 	if (v == VEC_DF && df_workaround(regs))
 		return;
+	if (v == VEC_DF && app) {
+		/* The application's own push faulted on a stack pointer that is no
+		 * stack of its own (no fixup applies): it dies, the kernel lives. */
+		as_app_event(regs, VEC_DF);
+		return;
+	}
 	if (v == VEC_PF && app && state.df == UKL_DF_IST && is_app(t)) {
 		/* On the #PF IST: the frame was pushed, the ordinary handler decides. */
 		t->ist_pf_fixups++;

@@ -9,11 +9,13 @@
 #include "ukl/ukl_app.h"
 #include "mm/memlayout.h"
 #include "user/user_abi.h"
+#include "user/user_hazards.h"
 
 /* ukl_regs.S */
 uint64_t ukl_checked_null_syscall(uint64_t iteration);
 uint64_t ukl_regs_syscall(const uint64_t vals[16]);
 uint64_t ukl_stack_probe(uint64_t pages);
+long ukl_call_rsp(uint64_t rsp);
 
 /* The entry returns RAX and clobbers RCX and R11, like SYSCALL; the call
  * writes below RSP, which the kernel's -mno-red-zone makes safe. */
@@ -52,10 +54,23 @@ static void sleep_plain(void)
 		ukl_exit(REG_EXIT_RESULT);
 }
 
-static void other_scenarios(uint64_t scenario)
+/* syscall-bad-rsp: the application enters with a stack pointer that is no
+ * stack of its own (one of the ring-3 tasks' values, by id): it must die of
+ * it and the kernel live. */
+static __attribute__((noreturn)) void bad_rsp_call(uint64_t id)
+{
+	static const uint64_t bad[BAD_RSP_COUNT] = BAD_RSP_VALUES;
+
+	ukl_call_rsp(bad[id % BAD_RSP_COUNT]);
+	ukl_exit(HAZ_EXIT_PUSH_SURVIVED);
+}
+
+static void other_scenarios(uint64_t id, uint64_t scenario)
 {
 	if (scenario == SCN_ukl_stack_df)
 		grow_stack();
+	if (scenario == SCN_syscall_bad_rsp)
+		bad_rsp_call(id);
 }
 
 #define PROG_FN
@@ -69,7 +84,7 @@ static void other_scenarios(uint64_t scenario)
 #define prog_grow_stack()                grow_stack()
 #define prog_sleep()                     sleep_plain()
 #define prog_after_wake(id)              (void)(id)
-#define prog_other(id, scenario)         other_scenarios(scenario)
+#define prog_other(id, scenario)         other_scenarios(id, scenario)
 #include "user/programs.inc"
 
 /* Where an application's first exit lands, with zeroed registers like a

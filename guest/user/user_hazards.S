@@ -93,6 +93,35 @@ user_mov_ss_int3:
 	ret
 	.size user_mov_ss_int3, . - user_mov_ss_int3
 
+/* long user_syscall_rsp(uint64_t rsp, long nr, uint64_t *rsp_after) */
+	.globl user_syscall_rsp
+	.type user_syscall_rsp, @function
+user_syscall_rsp:
+	pushq %rbx
+	movq %rsp, %rbx
+	movq %rsi, %rax
+	movq %rdi, %rsp
+	syscall
+	movq %rsp, (%rdx)                /* RDX is preserved by the syscall ABI */
+	movq %rbx, %rsp
+	popq %rbx
+	ret
+	.size user_syscall_rsp, . - user_syscall_rsp
+
+/* void user_push_rsp(uint64_t rsp) */
+	.globl user_push_rsp, user_push_rsp_fault
+	.type user_push_rsp, @function
+user_push_rsp:
+	pushq %rbx
+	movq %rsp, %rbx
+	movq %rdi, %rsp
+user_push_rsp_fault:
+	pushq $0
+	movq %rbx, %rsp
+	popq %rbx
+	ret
+	.size user_push_rsp, . - user_push_rsp
+
 /* void user_spin(uint64_t n): n iterations of pure user-mode work. */
 	.globl user_spin
 	.type user_spin, @function

@@ -8,6 +8,7 @@
 #include "user/user_hazards.h"
 #include "entrybox/x86.h"
 #include "percpu.h"
+#include "mm/memlayout.h"
 
 USYS_INLINE uint64_t read_flags(void)
 {
@@ -102,6 +103,35 @@ static USER_FN __attribute__((noreturn)) void mov_ss_trap(void)
 	usys_exit(0);
 }
 
+static const uint64_t bad_rsp[BAD_RSP_COUNT] USER_CONST = BAD_RSP_VALUES;
+static const uint64_t bad_pointers[] USER_CONST = {
+	0, 0x8000000000000000ull, 0xffffffff80100000ull, USER_STACK_TOP0 - 0x100000 * 64,
+};
+
+/* syscall-bad-rsp: SYSCALL with every bad RSP must come back with its result
+ * and RSP as it was (the entry never touches the user stack); pointers the
+ * kernel must not follow are refused; odd tasks then push on RSP 0 and die
+ * of it, as a signal would kill them. */
+static USER_FN __attribute__((noreturn)) void syscall_bad_rsp(uint64_t id)
+{
+	for (unsigned i = 0; i < BAD_RSP_COUNT; i++) {
+		uint64_t after = 1;
+		if (user_syscall_rsp(bad_rsp[i], SYS_NULL, &after) != 0 || after != bad_rsp[i])
+			usys_exit(HAZ_EXIT_BAD_RSP + i);
+	}
+	for (unsigned i = 0; i < sizeof(bad_pointers) / sizeof(bad_pointers[0]); i++)
+		if (usys2(SYS_WRITE, (long)bad_pointers[i], 8) != -EFAULT)
+			usys_exit(HAZ_EXIT_BAD_POINTER + i);
+	/* A breakpoint on a kernel address is refused as ptrace refuses it. */
+	if (usys2(SYS_SET_DEBUGREG, 0, (long)0xffffffff80100000ull) != -EINVAL)
+		usys_exit(HAZ_EXIT_BAD_POINTER + 15);
+	if (id & 1) {
+		user_push_rsp(0);
+		usys_exit(HAZ_EXIT_PUSH_SURVIVED);
+	}
+	usys_exit(0);
+}
+
 /* Spin in user mode, asking the kernel between rounds whether the ticks
  * have done their work yet. */
 static USER_FN __attribute__((noreturn)) void preempt(void)
@@ -120,8 +150,10 @@ static USER_FN __attribute__((noreturn)) void preempt(void)
 	usys_exit(HAZ_EXIT_NOT_PREEMPTED);
 }
 
-USER_FN void user_hazards(uint64_t scenario)
+USER_FN void user_hazards(uint64_t id, uint64_t scenario)
 {
+	if (scenario == SCN_syscall_bad_rsp)
+		syscall_bad_rsp(id);
 	if (scenario == SCN_sysret_noncanonical)
 		sysret_noncanonical();
 	if (scenario == SCN_bad_iret)

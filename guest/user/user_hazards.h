@@ -29,6 +29,9 @@
 #define HAZ_EXIT_NO_DEFER       0x60d   /* the MOV SS #DB came in user mode, before SYSCALL ran */
 #define HAZ_EXIT_INITIAL_GPR    0x60e   /* a register was not zero at the first user instruction */
 #define HAZ_EXIT_INITIAL_FLAGS  0x60f   /* RFLAGS was not 0x202 there */
+#define HAZ_EXIT_BAD_RSP        0x640   /* + i: SYSCALL with the i-th bad RSP gave a wrong result or RSP */
+#define HAZ_EXIT_BAD_POINTER    0x650   /* + i: the i-th bad pointer was not refused with -EFAULT/-EINVAL */
+#define HAZ_EXIT_PUSH_SURVIVED  0x65f   /* a push on RSP 0 did not kill the task */
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 
@@ -39,8 +42,18 @@ uint64_t user_nt_iret(void);
 void user_spin(uint64_t n);
 long user_mov_ss_syscall(const uint16_t *ss_word);
 void user_mov_ss_int3(const uint16_t *ss_word);
+/* SYSCALL nr with RSP = rsp; returns RAX, and in *rsp_after the RSP it came back with. */
+long user_syscall_rsp(uint64_t rsp, long nr, uint64_t *rsp_after);
+/* Pushes with RSP = rsp (at user_push_rsp_fault); returns only if the push did. */
+void user_push_rsp(uint64_t rsp);
+extern const char user_push_rsp_fault[];
+
+/* syscall-bad-rsp: the stack pointers SYSCALL is made with (a kernel address
+ * that is mapped, but not writable and no stack: kernel text). */
+#define BAD_RSP_VALUES { 0, 0x8000000000000000ull, 0xffffffff80100000ull, 0xfffffffffffffff8ull }
+#define BAD_RSP_COUNT 4
 
 /* Runs the scenario's program if it is one of these; returns otherwise. */
-void user_hazards(uint64_t scenario);
+void user_hazards(uint64_t id, uint64_t scenario);
 
 #endif

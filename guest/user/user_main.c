@@ -55,9 +55,9 @@ static USER_FN void after_wake(uint64_t id)
 static const char no_scenario[] USER_CONST = "user: unknown scenario\n";
 
 /* The hazard and preemption programs, then a word for a scenario without one. */
-static USER_FN void other_scenarios(uint64_t scenario)
+static USER_FN void other_scenarios(uint64_t id, uint64_t scenario)
 {
-	user_hazards(scenario);
+	user_hazards(id, scenario);
 	usys_write(no_scenario, sizeof(no_scenario) - 1);
 }
 
@@ -71,7 +71,7 @@ static USER_FN void other_scenarios(uint64_t scenario)
 #define prog_grow_stack()                grow_stack()
 #define prog_sleep()                     sleep_patterned()
 #define prog_after_wake(id)              after_wake(id)
-#define prog_other(id, scenario)         other_scenarios(scenario)
+#define prog_other(id, scenario)         other_scenarios(id, scenario)
 #include "user/programs.inc"
 
 /* initial-regs: what user_entry saw at the task's first instruction. */

@@ -84,6 +84,8 @@ enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point)
 	if (!snapshot_take_for_rules(&v->vcpu, point, &s->layout, &snap))
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "cannot read vCPU %u state for checks: %s", v->vcpu.index,
 				strerror(errno));
+	snap.user_rsp_known = v->boundary_valid;
+	snap.user_rsp = v->boundary_gpr[4];
 	struct violation found[8];
 	size_t nrules = 0;
 	rules_table(&nrules);

@@ -28,6 +28,10 @@ struct vcpu_snap {
 	uint64_t tr_base;
 	uint16_t cs_sel, ss_sel;
 	uint8_t cpl;
+	/* RSP as user mode left it at this vCPU's last SYSCALL (when the VMM saw
+	 * one): entry code may still run on exactly that value, whatever it is. */
+	bool user_rsp_known;
+	uint64_t user_rsp;
 	/* Reads guest-virtual memory under the current CR3; false when unmapped. */
 	bool (*read_virt)(void *ctx, uint64_t cr3, uint64_t gva, void *dst, size_t len);
 	void *read_ctx;
