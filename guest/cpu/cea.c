@@ -104,4 +104,8 @@ void cpu_activate(const struct cpu_area *ca, const struct entry_variant *v, bool
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	if (pcid)
 		write_cr4(read_cr4() | CR4_PCIDE);   /* CR3's PCID is 0 here, as the SDM requires */
+	/* As Linux does where the CPU has them: user mode may then write its own
+	 * FS and GS bases, any value, which every paranoid entry must survive. */
+	if (cpu_has_fsgsbase())
+		write_cr4(read_cr4() | CR4_FSGSBASE);
 }

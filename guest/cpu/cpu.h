@@ -4,6 +4,7 @@
 #ifndef ENTRYBOX_CPU_H
 #define ENTRYBOX_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "entrybox/x86.h"
 
@@ -88,6 +89,17 @@ static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : "r"(
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static inline bool cpu_has_fsgsbase(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return false;
+	cpuid(7, 0, r);
+	return (r[1] & CPUID7_EBX_FSGSBASE) != 0;
 }
 
 static inline __attribute__((noreturn)) void halt_forever(void)

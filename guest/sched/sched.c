@@ -40,6 +40,21 @@ static void lock(struct sched *s)
 
 static void unlock(struct sched *s) { __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE); }
 
+/* The user FS and GS bases are the task's own (user mode writes them with
+ * WRFSBASE/WRGSBASE where CR4.FSGSBASE is set): they move with it.  In the
+ * kernel the user GS base waits in KERNEL_GS_BASE for the exit's swapgs. */
+static void user_bases_load(const struct task *t)
+{
+	wrmsr(MSR_FS_BASE, t->user_fs_base);
+	wrmsr(MSR_KERNEL_GS_BASE, t->user_gs_base);
+}
+
+static void user_bases_save(struct task *t)
+{
+	t->user_fs_base = rdmsr(MSR_FS_BASE);
+	t->user_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
 /* GS is the kernel's wherever the kernel runs C. */
 static struct cpu_sched *this_sched(void) { return &sched_state.cpu[this_cpu()->cpu]; }
 
@@ -145,12 +160,15 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	task_stats(next->id)->cpus_seen |= 1u << pc->cpu;
 	s->model->switch_task(pc, cs->ca->tss, next->kstack_top);
 	debug_switch_to(next);
+	user_bases_load(next);
 	pc->current_task = next->id;
 	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;
 	cs->current = next;
 	write_cr3(cr3);
 	sched_switch(&cs->idle_rsp, next->saved_rsp);
 	/* Back in the idle context: cs->prev says who left. */
+	if (cs->prev)
+		user_bases_save(cs->prev);
 	cs->current = NULL;
 	pc->current_task = PCPU_NO_TASK;
 	cr3 = mm_init_pgd();

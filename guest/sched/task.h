@@ -30,6 +30,7 @@ struct task {
 	unsigned df_stack_fixups, ist_pf_fixups;
 	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
 	uint64_t debug_addr[4], debug_dr7;          /* the task's own breakpoints (cpu/debug.h) */
+	uint64_t user_fs_base, user_gs_base;        /* what user mode wrote with WRFSBASE/WRGSBASE */
 	unsigned scenario;                /* what the task's program is to do (SYS_TASK_INFO) */
 	unsigned long iters;
 	char name[16];

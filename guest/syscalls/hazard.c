@@ -117,6 +117,10 @@ static long sys_task_stat(struct task *t, uint64_t which)
 		return (long)st->db_kernel_rip;
 	case TSTAT_BP_TRAPS:
 		return st->bp_traps;
+	case TSTAT_FSGSBASE:
+		return (read_cr4() & CR4_FSGSBASE) != 0;
+	case TSTAT_PERCPU:
+		return (long)this_cpu()->self;
 	default:
 		return -EINVAL;
 	}

@@ -42,6 +42,8 @@
 #define TSTAT_DB_KERNEL_WATCH 7   /* ... matched while the kernel ran for it */
 #define TSTAT_DB_KERNEL_RIP   8   /* where the last of those was taken */
 #define TSTAT_BP_TRAPS        9   /* int3 from user mode */
+#define TSTAT_FSGSBASE        10  /* 1: CR4.FSGSBASE is set (user mode may write its FS/GS bases) */
+#define TSTAT_PERCPU          11  /* this CPU's per-CPU page: a kernel address, given out for user-gsbase */
 
 #define ENOSYS 38
 #define EFAULT 14

@@ -122,6 +122,17 @@ user_push_rsp_fault:
 	ret
 	.size user_push_rsp, . - user_push_rsp
 
+/* void user_single_step(void) */
+	.globl user_single_step
+	.type user_single_step, @function
+user_single_step:
+	pushfq
+	orq $RFLAGS_TF, (%rsp)
+	popfq                            /* TF was clear at its start: the trap follows the nop */
+	nop
+	ret
+	.size user_single_step, . - user_single_step
+
 /* void user_spin(uint64_t n): n iterations of pure user-mode work. */
 	.globl user_spin
 	.type user_spin, @function

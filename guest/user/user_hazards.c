@@ -132,6 +132,57 @@ static USER_FN __attribute__((noreturn)) void syscall_bad_rsp(uint64_t id)
 	usys_exit(0);
 }
 
+USYS_INLINE uint64_t rdgsbase(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdgsbase %0" : "=r"(v));
+	return v;
+}
+
+USYS_INLINE uint64_t rdfsbase(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdfsbase %0" : "=r"(v));
+	return v;
+}
+
+USYS_INLINE void wrgsbase(uint64_t v) { __asm__ volatile("wrgsbase %0" : : "r"(v) : "memory"); }
+USYS_INLINE void wrfsbase(uint64_t v) { __asm__ volatile("wrfsbase %0" : : "r"(v) : "memory"); }
+
+/* user-gsbase, one value: GS base = gs through syscalls, switches (yield) and
+ * a single step from user mode, whose #DB takes the paranoid entry with it. */
+static USER_FN void gsbase_round(unsigned k, uint64_t gs)
+{
+	wrgsbase(gs);
+	for (unsigned i = 0; i < GSBASE_SYSCALLS; i++) {
+		if (usys_null() != 0 || rdgsbase() != gs)
+			usys_exit(HAZ_EXIT_GSBASE_LOST + 2 * k);
+		if (rdfsbase() != FSBASE_VALUE)
+			usys_exit(HAZ_EXIT_FSBASE_LOST + 2 * k);
+		if (i & 1)
+			usys_yield();
+	}
+	long steps = stat(TSTAT_DB_TRAPS);
+	user_single_step();
+	if (stat(TSTAT_DB_TRAPS) != steps + 1 || rdgsbase() != gs)
+		usys_exit(HAZ_EXIT_GSBASE_STEP + k);
+}
+
+/* user-gsbase (Linux's fsgsbase and fsgsbase_restore): with CR4.FSGSBASE the
+ * task writes GS base values a paranoid entry must not misjudge: one that
+ * looks like a kernel address (negative) and this CPU's own per-CPU page. */
+static USER_FN __attribute__((noreturn)) void user_gsbase(void)
+{
+	if (stat(TSTAT_FSGSBASE) != 1)
+		usys_exit(HAZ_EXIT_NO_FSGSBASE);
+	wrfsbase(FSBASE_VALUE);
+	gsbase_round(0, GSBASE_KERNEL_LOOKING);
+	gsbase_round(1, (uint64_t)stat(TSTAT_PERCPU));
+	wrgsbase(0);
+	wrfsbase(0);
+	usys_exit(0);
+}
+
 /* Spin in user mode, asking the kernel between rounds whether the ticks
  * have done their work yet. */
 static USER_FN __attribute__((noreturn)) void preempt(void)
@@ -168,4 +219,6 @@ USER_FN void user_hazards(uint64_t id, uint64_t scenario)
 		preempt();
 	if (scenario == SCN_mov_ss_trap)
 		mov_ss_trap();
+	if (scenario == SCN_user_gsbase)
+		user_gsbase();
 }

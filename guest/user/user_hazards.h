@@ -32,6 +32,13 @@
 #define HAZ_EXIT_BAD_RSP        0x640   /* + i: SYSCALL with the i-th bad RSP gave a wrong result or RSP */
 #define HAZ_EXIT_BAD_POINTER    0x650   /* + i: the i-th bad pointer was not refused with -EFAULT/-EINVAL */
 #define HAZ_EXIT_PUSH_SURVIVED  0x65f   /* a push on RSP 0 did not kill the task */
+#define HAZ_EXIT_NO_FSGSBASE    0x660   /* the kernel did not set CR4.FSGSBASE: the CPU has none */
+#define HAZ_EXIT_GSBASE_LOST    0x661   /* + 2 * value + 0: a syscall changed the written GS base */
+#define HAZ_EXIT_FSBASE_LOST    0x662   /* + 2 * value: ... the FS base */
+#define HAZ_EXIT_GSBASE_STEP    0x668   /* + value: the single step went wrong with this GS base */
+#define GSBASE_KERNEL_LOOKING   0xffff888000001000ull   /* a direct-map address: negative, like the kernel's */
+#define FSBASE_VALUE            0x0000123456789000ull
+#define GSBASE_SYSCALLS         8
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 
@@ -47,6 +54,8 @@ long user_syscall_rsp(uint64_t rsp, long nr, uint64_t *rsp_after);
 /* Pushes with RSP = rsp (at user_push_rsp_fault); returns only if the push did. */
 void user_push_rsp(uint64_t rsp);
 extern const char user_push_rsp_fault[];
+/* One instruction with TF set: one single-step #DB from user mode. */
+void user_single_step(void);
 
 /* syscall-bad-rsp: the stack pointers SYSCALL is made with (a kernel address
  * that is mapped, but not writable and no stack: kernel text). */

@@ -14,7 +14,7 @@ static const struct rule rule_table[] = {
 	  "kernel code runs on a user CR3 only inside entry text",
 	  rule_user_cr3_only_in_entry },
 	{ "gs-base",
-	  "GS.base is this CPU's percpu in the kernel, never in user mode (KERNEL_GS_BASE holds it there)",
+	  "GS.base is this CPU's percpu in the kernel; in user mode KERNEL_GS_BASE holds it and GS.base does not (unless CR4.FSGSBASE lets user mode write it)",
 	  rule_gs_base },
 	{ "stack-bounds",
 	  "kernel RSP on a registered kernel stack, off guard pages, canary intact, >= 64 bytes above base",

@@ -156,6 +156,7 @@
 #define CPUID1_ECX_PCID        X86_BIT(17)
 #define CPUID1_ECX_X2APIC      X86_BIT(21)
 #define CPUID1_ECX_HYPERVISOR  X86_BIT(31)
+#define CPUID7_EBX_FSGSBASE    X86_BIT(0)    /* leaf 7 subleaf 0 */
 
 /* ---- the local APIC in xAPIC mode (SDM vol. 3 §11) ------------------------------------ */
 #define APIC_DEFAULT_PHYS   0xfee00000   /* its register page after reset */
