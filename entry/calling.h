@@ -128,12 +128,14 @@
 
 /* The hardware frame SYSCALL did not push, from what it left: SS RSP RFLAGS
  * CS RIP, with the user RSP parked at %gs:PCPU_USER_RSP.  What follows then
- * looks as after an interrupt from user mode. */
-.macro PUSH_SYSCALL_FRAME
+ * looks as after an interrupt from user mode.  `cs` is the code segment user
+ * mode ran in: GDT_USER_CS, or GDT_USER32_CS for a SYSCALL from compatibility
+ * mode (CSTAR). */
+.macro PUSH_SYSCALL_FRAME cs=$GDT_USER_CS
 	pushq $GDT_USER_SS
 	pushq %gs:PCPU_USER_RSP
 	pushq %r11
-	pushq $GDT_USER_CS
+	pushq \cs
 	pushq %rcx
 .endm
 
@@ -143,12 +145,12 @@
  * RSP can serve as scratch for the CR3 switch (the kernel stack is not mapped
  * in the user PGD), then the hardware frame SYSCALL did not push, so what
  * follows looks as after an interrupt: SS RSP RFLAGS CS RIP on the task stack. */
-.macro SYSCALL_TO_TASK_STACK mode
+.macro SYSCALL_TO_TASK_STACK mode, cs=$GDT_USER_CS
 	swapgs
 	movq %rsp, %gs:PCPU_USER_RSP
 	SWITCH_TO_KERNEL_CR3 \mode, %rsp
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	PUSH_SYSCALL_FRAME
+	PUSH_SYSCALL_FRAME \cs
 .endm
 
 /* From [saved RDI] [stub frame] on a per-CPU stack, on kernel CR3 and GS:

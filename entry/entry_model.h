@@ -81,6 +81,11 @@ struct entry_traits {
 	/* A timer tick taken in user mode may switch tasks: the interrupt's frame
 	 * (and C part) can be left while another task enters on this CPU. */
 	bool preempt_from_user;
+	/* 32-bit tasks: SYSCALL (MSR_CSTAR) and int $0x80 from a compatibility-
+	 * mode code segment reach the syscall table with the 32-bit register view
+	 * and return to that segment.  false: CSTAR is entry_ignore_sysret and
+	 * the model's return path refuses a 32-bit frame. */
+	bool compat_entry;
 	/* Tasks (lowest ids first) that are ring-0 applications, 0 for none. */
 	unsigned ring0_tasks;
 	enum entry_app_fault app_fault;
@@ -99,6 +104,7 @@ struct entry_variant {
 	uint64_t syscall_return;    /* address of the sysretq of the fast exit path */
 	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
+	uint64_t syscall32_entry;   /* MSR_CSTAR: SYSCALL from compatibility mode; 0: entry_ignore_sysret */
 	/* The model's traits for this mode: its row's, as select() left them. */
 	struct entry_traits traits;
 };
@@ -179,6 +185,16 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector);
 /* The IRET to user faulted in ring 0 and the entry code made regs the user
  * context it was returning to; called before trap_dispatch of that fault. */
 void entry_bad_iret_fixed(const struct ebx_pt_regs *regs, unsigned vector);
+
+/* A 32-bit task's registers as the kernel sees them after int $0x80 or a
+ * SYSCALL from compatibility mode: the 32-bit halves, zero-extended (the
+ * upper halves are whatever 64-bit code left there), R8-R15 zero (they do not
+ * exist in compatibility mode: nothing of the kernel's may come back in
+ * them), orig_rax = EAX, the syscall number.  compat.c. */
+void entry_compat_view(struct ebx_pt_regs *regs);
+/* True when SYSRETL may return to regs: as entry_sysret_allowed, for the
+ * 32-bit code segment and a 32-bit RIP (compat.c). */
+bool entry_sysretl_allowed(const struct ebx_pt_regs *regs);
 
 /* True when SYSRET may return to regs: it restores RIP from RCX and RFLAGS from
  * R11, forces the user selectors, and on Intel raises #GP in ring 0 (on the user

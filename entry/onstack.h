@@ -22,17 +22,22 @@
 
 #include "calling.h"
 
-/* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit. */
-.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c, syscall_c
+/* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit.
+ * `name` is the stub's (prefix_syscall_tag by default); a SYSCALL from
+ * compatibility mode passes its own with cs=$GDT_USER32_CS and sysret=sysretl. */
+.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c, syscall_c, name=, cs=$GDT_USER_CS, sysret=sysretq
+	.ifb \name
+	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall_c, \prefix\()_syscall_\tag, \cs, \sysret
+	.else
 	.balign 16
-	.globl \prefix\()_syscall_\tag
-	.type \prefix\()_syscall_\tag, @function
-\prefix\()_syscall_\tag:
+	.globl \name
+	.type \name, @function
+\name:
 	swapgs
 	movq %rsp, %gs:PCPU_USER_RSP
 	/* The entry stack is mapped in the user PGD: no CR3 switch needed to use it. */
 	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
-	PUSH_SYSCALL_FRAME
+	PUSH_SYSCALL_FRAME \cs
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 	.if \cr3_in_c == 0
@@ -48,10 +53,11 @@
 	popq %rdi
 	movq (PTR_RSP - PTR_ORIG_RAX)(%rsp), %rsp
 	swapgs
-	.globl \prefix\()_syscall_\tag\()_sysretq
-\prefix\()_syscall_\tag\()_sysretq:
-	sysretq
-	.size \prefix\()_syscall_\tag, . - \prefix\()_syscall_\tag
+	.globl \name\()_\sysret
+\name\()_\sysret:
+	\sysret
+	.size \name, . - \name
+	.endif
 .endm
 
 /* IRET exit from pt_regs on the entry stack (kernel CR3 and GS). */
@@ -170,9 +176,12 @@
 	.previous
 .endm
 
-/* A whole stub family for one mode. */
-.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c, syscall_c, exception_c
+/* A whole stub family for one mode: SYSCALL from 64-bit and from
+ * compatibility mode (\prefix\()_syscall32_\tag, with syscall32_c), the IRET
+ * exit, exceptions and interrupts. */
+.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c, syscall_c, exception_c, syscall32_c
 	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall_c
+	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall32_c, \prefix\()_syscall32_\tag, $GDT_USER32_CS, sysretl
 	ONSTACK_RETURN \prefix, \mode, \tag
 	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c, \exception_c
 	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \exception_c

@@ -124,7 +124,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	};
 	struct sched_config sched = {
 		.model = k->model, .cpus = k->cpus, .ncpus = k->opts.vcpus, .pcid = k->opts.pcid,
-		.pti = k->opts.pti, .preempt = sc->uses_timer,
+		.pti = k->opts.pti, .preempt = sc->uses_timer, .keep_null_ss = k->opts.bug == EBX_BUG_SYSRET_SS_NULL,
 	};
 
 	/* Our VMM models no PIC; every other machine may have one ticking. */

@@ -27,7 +27,7 @@
  * from STAR, RFLAGS masked by SFMASK (IF, TF, DF, AC, NT, IOPL clear).  No
  * register is free and the stack is the user's, so the order is forced.
  */
-.macro SYSCALL_ENTRY name, mode, tag, bug
+.macro SYSCALL_ENTRY name, mode, tag, bug, cs=$GDT_USER_CS, syscall_c=kpti_syscall_c, sysret=sysretq
 	.balign 16
 	.globl \name
 	.type \name, @function
@@ -38,12 +38,12 @@
 	pushq %rcx
 	popq %rcx
 	.endif
-	SYSCALL_TO_TASK_STACK \mode
+	SYSCALL_TO_TASK_STACK \mode, \cs
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 
 	movq %rsp, %rdi
-	call kpti_syscall_c              /* returns true when SYSRET is safe */
+	call \syscall_c                 /* returns true when SYSRET is safe */
 	testb %al, %al
 	jz kpti_return_to_user_\tag
 
@@ -64,9 +64,9 @@
 	/* After the last GS access and right before the privilege change. */
 	swapgs
 	.endif
-	.globl \name\()_sysretq
-\name\()_sysretq:
-	sysretq
+	.globl \name\()_\sysret
+\name\()_\sysret:
+	\sysret
 	.size \name, . - \name
 .endm
 
@@ -257,6 +257,11 @@ kpti_idt_stubs_\tag:
 	SYSCALL_ENTRY entry_SYSCALL_64_user_stack, PTI_ON, pti, BUG_USER_STACK
 	SYSCALL_ENTRY entry_SYSCALL_64_pcid_user_stack, PTI_PCID, pcid, BUG_USER_STACK
 	SYSCALL_ENTRY entry_SYSCALL_64_nopti_user_stack, PTI_OFF, nopti, BUG_USER_STACK
+/* SYSCALL from compatibility mode (MSR_CSTAR): the same path with a 32-bit
+ * frame, C's 32-bit view of the registers, and SYSRETL back. */
+	SYSCALL_ENTRY entry_SYSCALL_compat, PTI_ON, pti, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
+	SYSCALL_ENTRY entry_SYSCALL_compat_pcid, PTI_PCID, pcid, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
+	SYSCALL_ENTRY entry_SYSCALL_compat_nopti, PTI_OFF, nopti, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
 
 	MODE_STUBS PTI_ON, pti,
 	MODE_STUBS PTI_PCID, pcid, _pcid

@@ -15,6 +15,7 @@ DECLARE_SYSCALL(entry_SYSCALL_64_nopti_skip_swapgs)
 DECLARE_SYSCALL(entry_SYSCALL_64_user_stack)
 DECLARE_SYSCALL(entry_SYSCALL_64_pcid_user_stack)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti_user_stack)
+extern const char entry_SYSCALL_compat[], entry_SYSCALL_compat_pcid[], entry_SYSCALL_compat_nopti[];
 
 extern const uint64_t kpti_idt_stubs_pti[IDT_ENTRIES], kpti_idt_stubs_pcid[IDT_ENTRIES], kpti_idt_stubs_nopti[IDT_ENTRIES];
 extern const char kpti_return_to_user_pti[], kpti_return_to_user_pcid[], kpti_return_to_user_nopti[];
@@ -54,10 +55,11 @@ static const struct {
 	const uint64_t *idt;
 	const char *ret_to_user;
 	const entry_ist_bug_table *ist_bugs;
+	const char *syscall32;
 } family_stubs[FAM_COUNT] = {
-	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti, &kpti_ist_bugs_nopti },
-	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti, &kpti_ist_bugs_pti },
-	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid, &kpti_ist_bugs_pcid },
+	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti, &kpti_ist_bugs_nopti, entry_SYSCALL_compat_nopti },
+	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti, &kpti_ist_bugs_pti, entry_SYSCALL_compat },
+	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid, &kpti_ist_bugs_pcid, entry_SYSCALL_compat_pcid },
 };
 
 static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -78,6 +80,7 @@ static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, 
 	v->syscall_return = (uint64_t)syscall_stubs[fam][exit_bug].sysret;
 	v->idt_stubs = family_stubs[fam].idt;
 	v->return_to_user = (uint64_t)family_stubs[fam].ret_to_user;
+	v->syscall32_entry = (uint64_t)family_stubs[fam].syscall32;
 	entry_apply_ist_bug(v, mode->bug, family_stubs[fam].ist_bugs);
 	return true;
 }
@@ -120,6 +123,7 @@ const struct entry_model entry_model_kpti = {
 		.c_on_landing = false,          /* the stubs copy the frame to the task stack */
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		.compat_entry = true,
 	},
 	.select = kpti_select,
 	.switch_task = kpti_switch_task,

@@ -36,6 +36,7 @@ extern const uint64_t pervcpu_idt_pti[IDT_ENTRIES], pervcpu_idt_nopti[IDT_ENTRIE
 extern const entry_ist_bug_table pervcpu_ist_bugs_pti, pervcpu_ist_bugs_nopti;
 extern const char pervcpu_syscall_pti[], pervcpu_syscall_pti_sysretq[];
 extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
+extern const char pervcpu_syscall32_pti[], pervcpu_syscall32_nopti[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
 
 static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -56,6 +57,7 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 	v->traits.block_in_entry = state.policy->block_in_entry;
 	state.exit_from_copy = (uint64_t)(mode->pti ? pervcpu_return_from_copy_pti : pervcpu_return_from_copy_nopti);
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
+	v->syscall32_entry = (uint64_t)(mode->pti ? pervcpu_syscall32_pti : pervcpu_syscall32_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pervcpu_idt_pti : pervcpu_idt_nopti;
 	entry_apply_ist_bug(v, mode->bug, mode->pti ? &pervcpu_ist_bugs_pti : &pervcpu_ist_bugs_nopti);
@@ -113,6 +115,7 @@ const struct entry_model entry_model_pervcpu = {
 		/* A tick's C part runs on the vCPU stack: leaving it there would
 		 * let the next entry on this CPU overwrite the frame. */
 		.preempt_from_user = false,
+		.compat_entry = true,
 	},
 	.select = pervcpu_select,
 	.switch_task = pervcpu_switch_task,

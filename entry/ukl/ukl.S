@@ -133,6 +133,7 @@ ukl_exc_common:
 	.size ukl_exc_common, . - ukl_exc_common
 
 	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall_c
+	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall32_c, ukl_syscall32_nopti, $GDT_USER32_CS, sysretl
 	ONSTACK_RETURN ukl, PTI_OFF, nopti
 	PARANOID_ENTRY ukl_paranoid_nopti, PTI_OFF, ukl_exception_c
 	PARANOID_BUG_VARIANTS ukl, PTI_OFF, nopti, ukl_exception_c

@@ -35,7 +35,7 @@ static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
 extern const entry_ist_bug_table ukl_ist_bugs_nopti;
-extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
+extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[], ukl_syscall32_nopti[];
 
 static bool is_app(const struct task *t)
 {
@@ -57,6 +57,7 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 	v->traits.app_fault = state.df == UKL_DF_IST ? ENTRY_APP_FAULT_IST
 			    : state.df == UKL_DF_NONE ? ENTRY_APP_FAULT_FATAL : ENTRY_APP_FAULT_DF_FIXUP;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
+	v->syscall32_entry = (uint64_t)ukl_syscall32_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
 	entry_apply_ist_bug(v, mode->bug, &ukl_ist_bugs_nopti);
@@ -275,6 +276,7 @@ const struct entry_model entry_model_ukl = {
 		.c_on_landing = true,
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		.compat_entry = true,           /* its ring-3 tasks */
 	},
 	.select = ukl_select,
 	.switch_task = ukl_switch_task,

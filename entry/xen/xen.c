@@ -125,6 +125,9 @@ const struct entry_model entry_model_xen = {
 		.c_on_landing = false,          /* the bounce lands on the task stack */
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		/* The iret hypercall takes the 64-bit user CS only (abi.h) and
+		 * nothing bounces a SYSCALL from compatibility mode. */
+		.compat_entry = false,
 	},
 	.select = xen_select,
 	.switch_task = xen_switch_task,

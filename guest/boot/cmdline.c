@@ -23,6 +23,7 @@ static const char *const bug_names[] = {
 	[EBX_BUG_SYSCALL_USER_STACK] = "syscall-user-stack",
 	[EBX_BUG_UKL_TRUST_APP_RSP] = "ukl-trust-app-rsp",
 	[EBX_BUG_DIRTY_INITIAL_REGS] = "dirty-initial-regs",
+	[EBX_BUG_SYSRET_SS_NULL] = "sysret-ss-null",
 };
 
 static const char *const pervcpu_sleep_names[] = {

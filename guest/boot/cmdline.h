@@ -28,6 +28,7 @@ enum ebx_bug {
 	EBX_BUG_UKL_TRUST_APP_RSP,  /* ukl: an application's syscall is served whatever its RSP */
 	/* The kernel, whatever the model. */
 	EBX_BUG_DIRTY_INITIAL_REGS, /* a new task enters user mode with a kernel address in RBX */
+	EBX_BUG_SYSRET_SS_NULL,     /* a context switch keeps SS = 0 from an interrupt entry (AMD's SYSRET keeps it) */
 	EBX_BUG_COUNT
 };
 

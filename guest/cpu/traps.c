@@ -46,6 +46,13 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 {
 	uint64_t cr2 = vector == VEC_PF ? read_cr2() : 0;
 
+	if (vector == VEC_COMPAT_SYSCALL && (regs->cs & SEL_RPL_MASK) == 3) {
+		/* A 32-bit syscall: number in EAX, the same registers' low halves as arguments. */
+		regs->orig_rax = regs->rax;
+		entry_compat_view(regs);
+		syscall_dispatch(regs);
+		return;
+	}
 	if (vector >= IRQ_FIRST_VECTOR) {
 		irq_dispatch(regs, vector);
 		return;

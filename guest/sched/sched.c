@@ -19,7 +19,8 @@ struct cpu_sched {
 
 struct sched {
 	const struct entry_model *model;
-	bool pcid, pti, preempt;
+	bool pcid, pti, preempt, keep_null_ss;
+	unsigned ss_null_switches;
 	unsigned ncpus;
 	volatile bool started;        /* sched_run_all released the APs */
 	int lock;
@@ -68,6 +69,7 @@ void sched_init(const struct sched_config *cfg)
 	s->pcid = cfg->pcid;
 	s->pti = cfg->pti;
 	s->preempt = cfg->preempt;
+	s->keep_null_ss = cfg->keep_null_ss;
 	s->ncpus = cfg->ncpus;
 	s->cursor = task_count() ? task_count() - 1 : 0;   /* task 0 first */
 	for (unsigned c = 0; c < cfg->ncpus; c++)
@@ -231,6 +233,31 @@ void sched_ap_loop(void)
 	cpu_loop(s, this_sched());
 }
 
+/* An interrupt or exception from user mode loads SS with the null selector;
+ * SS is nobody's to switch, so the code that runs after the switch -- another
+ * task's syscall on its way to SYSRET -- would inherit it, and AMD's SYSRET
+ * keeps the hidden attributes of SS: the task returns with an unusable stack
+ * segment (fatal to 32-bit code).  Linux reloads SS at the switch
+ * (X86_BUG_SYSRET_SS_ATTRS); so does this, on every CPU, for every model. */
+static void switch_ss(struct sched *s)
+{
+	uint16_t ss;
+
+	__asm__ volatile("movw %%ss, %0" : "=r"(ss));
+	if ((ss & ~SEL_RPL_MASK) == 0) {
+		__atomic_fetch_add(&s->ss_null_switches, 1, __ATOMIC_RELAXED);
+		if (s->keep_null_ss)
+			return;
+	}
+	if (ss != GDT_KERNEL_SS)
+		__asm__ volatile("movw %w0, %%ss" : : "r"((uint16_t)GDT_KERNEL_SS));
+}
+
+unsigned sched_ss_null_switches(void)
+{
+	return __atomic_load_n(&sched_state.ss_null_switches, __ATOMIC_RELAXED);
+}
+
 void schedule(void)
 {
 	struct cpu_sched *cs = this_sched();
@@ -238,6 +265,7 @@ void schedule(void)
 
 	if (!t)
 		panic("schedule() in an idle context");
+	switch_ss(&sched_state);
 	cs->prev = t;
 	/* Resumes here when some CPU picks t again; cs is stale after this. */
 	sched_switch(&t->saved_rsp, cs->idle_rsp);

@@ -63,6 +63,9 @@ static void map_user_half(struct task *t)
 	mm_map(t->kernel_pgd, t->ustack_top - 4096, palloc_page(), 4096, PT_U | PT_W | PT_NX, PT_PAGE_SIZE,
 	       "user stack");
 	t->stack_pages = 1;
+	/* The page 32-bit code runs its stack on (compat-entry, sysret-ss-attrs). */
+	mm_map(t->kernel_pgd, USER_COMPAT_STACK0 + t->id * USER_COMPAT_STRIDE, palloc_page(), USER_COMPAT_STACK_SIZE,
+	       PT_U | PT_W | PT_NX, PT_PAGE_SIZE, "user compat stack");
 }
 
 /* PML4 slots of the init PGD's kernel half that hold anything: found once,

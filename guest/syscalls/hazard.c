@@ -84,6 +84,22 @@ static long sys_overflow_entry_stack(struct task *t)
 	return caught;
 }
 
+/* compat-entry: the frame a 32-bit syscall left must be the 32-bit task's view. */
+static long sys_compat_check(const struct ebx_pt_regs *r)
+{
+	if (r->cs != GDT_USER32_CS || r->ss != GDT_USER_SS)
+		return COMPAT_BAD_SEGMENTS;
+	if ((r->rip >> 32) || (r->rsp >> 32))
+		return COMPAT_BAD_RIP_RSP;
+	if (r->rdi != COMPAT_ARG_EDI || r->rsi != COMPAT_ARG_ESI || r->rbx != COMPAT_ARG_EBX)
+		return COMPAT_BAD_ARGS;
+	if (r->r8 | r->r9 | r->r10 | r->r12 | r->r13 | r->r14 | r->r15)
+		return COMPAT_BAD_R8_R15;
+	if (r->orig_rax != SYS_COMPAT_CHECK)
+		return COMPAT_BAD_NUMBER;
+	return 0;
+}
+
 static unsigned popcount32(uint32_t v)
 {
 	unsigned n = 0;
@@ -121,6 +137,8 @@ static long sys_task_stat(struct task *t, uint64_t which)
 		return (read_cr4() & CR4_FSGSBASE) != 0;
 	case TSTAT_PERCPU:
 		return (long)this_cpu()->self;
+	case TSTAT_TASKS:
+		return task_count();
 	default:
 		return -EINVAL;
 	}
@@ -141,6 +159,8 @@ long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 		return sys_task_stat(t, regs->rdi);
 	case SYS_SET_DEBUGREG:
 		return debug_set_task_reg(t, regs->rdi, regs->rsi);
+	case SYS_COMPAT_CHECK:
+		return sys_compat_check(regs);
 	default:
 		return -ENOSYS;
 	}

@@ -27,8 +27,22 @@
 #define SYS_OVERFLOW_ENTRY_STACK 19  /* debug knob: push on this CPU's entry stack into its guard page */
 #define SYS_TASK_STAT  20  /* rdi: TSTAT_*; returns the caller's counter */
 #define SYS_SET_DEBUGREG 21 /* rdi: 0..3 breakpoint address, 7 DR7 bits; rsi: value (cpu/debug.h) */
+#define SYS_COMPAT_CHECK 22 /* from 32-bit code: 0 when pt_regs holds the 32-bit view (COMPAT_*) */
 #define SYS_HAZARD_FIRST SYS_SET_RIP
-#define SYS_HAZARD_LAST  SYS_SET_DEBUGREG
+#define SYS_HAZARD_LAST  SYS_COMPAT_CHECK
+
+/* compat-entry: what 32-bit code passes to SYS_COMPAT_CHECK in EDI, ESI and
+ * EBX (their upper halves dirty from 64-bit code before the switch), and the
+ * kernel's verdicts. */
+#define COMPAT_ARG_EDI       0x32
+#define COMPAT_ARG_ESI       0x33
+#define COMPAT_ARG_EBX       0x34
+#define COMPAT_DIRTY_HIGH    0xdead000000000000
+#define COMPAT_BAD_SEGMENTS  1   /* CS or SS not the 32-bit user ones */
+#define COMPAT_BAD_RIP_RSP   2   /* RIP or RSP beyond 32 bits */
+#define COMPAT_BAD_ARGS      3   /* an argument register not zero-extended */
+#define COMPAT_BAD_R8_R15    4   /* R8-R15 (not in compatibility mode) not zero */
+#define COMPAT_BAD_NUMBER    5   /* orig_rax not the 32-bit EAX */
 
 #define SET_RIP_WITH_RCX 1
 
@@ -44,6 +58,7 @@
 #define TSTAT_BP_TRAPS        9   /* int3 from user mode */
 #define TSTAT_FSGSBASE        10  /* 1: CR4.FSGSBASE is set (user mode may write its FS/GS bases) */
 #define TSTAT_PERCPU          11  /* this CPU's per-CPU page: a kernel address, given out for user-gsbase */
+#define TSTAT_TASKS           12  /* how many tasks the run has */
 
 #define ENOSYS 38
 #define EFAULT 14

@@ -4,6 +4,7 @@
  * codes name the check that failed; the kernel's judges read its own
  * counters besides (scenarios/<name>.c).
  */
+#include <stdbool.h>
 #include "user/usys.h"
 #include "user/user_hazards.h"
 #include "entrybox/x86.h"
@@ -183,6 +184,44 @@ static USER_FN __attribute__((noreturn)) void user_gsbase(void)
 	usys_exit(0);
 }
 
+USYS_INLINE uint64_t compat_stack(uint64_t id)
+{
+	return USER_COMPAT_STACK0 + id * USER_COMPAT_STRIDE + USER_COMPAT_STACK_SIZE;
+}
+
+/* compat-entry: SYS_COMPAT_CHECK from 32-bit code, by SYSCALL and by int $0x80. */
+static USER_FN __attribute__((noreturn)) void compat_entry(uint64_t id)
+{
+	uint64_t r = user_compat_run((uint64_t)user_compat_syscall32, compat_stack(id));
+	bool enosys = r == COMPAT_ENOSYS_RESULT;
+
+	if (r && !enosys)
+		usys_exit((long)(HAZ_EXIT_COMPAT_SYSCALL | r));
+	r = user_compat_run((uint64_t)user_compat_int80, compat_stack(id));
+	if (r)
+		usys_exit((long)(HAZ_EXIT_COMPAT_INT80 | r));
+	usys_exit(enosys ? HAZ_EXIT_COMPAT_ENOSYS : 0);
+}
+
+/* sysret-ss-attrs (Linux's sysret_ss_attrs): syscalls that switch tasks
+ * (yield), each followed by a push in compatibility mode, while others spin
+ * in user mode and the timer enters the kernel over them (SS = 0 in the
+ * kernel).  The last task dies of a #UD early, which switches away from an
+ * exception entry (SS = 0 again) on every model. */
+static USER_FN __attribute__((noreturn)) void sysret_ss_attrs(uint64_t id)
+{
+	for (long round = 0; round < SS_ROUNDS; round++) {
+		usys_yield();
+		if (user_compat_run((uint64_t)user_compat_test_ss, compat_stack(id)) != 0)
+			usys_exit(HAZ_EXIT_TEST_SS | round);
+		/* Early, while the others still have syscalls to return from. */
+		if (round == 1 && id + 1 == (uint64_t)stat(TSTAT_TASKS))
+			__asm__ volatile("ud2");
+		user_spin(PREEMPT_SPIN / 8);
+	}
+	usys_exit(0);
+}
+
 /* Spin in user mode, asking the kernel between rounds whether the ticks
  * have done their work yet. */
 static USER_FN __attribute__((noreturn)) void preempt(void)
@@ -205,6 +244,10 @@ USER_FN void user_hazards(uint64_t id, uint64_t scenario)
 {
 	if (scenario == SCN_syscall_bad_rsp)
 		syscall_bad_rsp(id);
+	if (scenario == SCN_compat_entry)
+		compat_entry(id);
+	if (scenario == SCN_sysret_ss_attrs)
+		sysret_ss_attrs(id);
 	if (scenario == SCN_sysret_noncanonical)
 		sysret_noncanonical();
 	if (scenario == SCN_bad_iret)

@@ -39,6 +39,12 @@
 #define GSBASE_KERNEL_LOOKING   0xffff888000001000ull   /* a direct-map address: negative, like the kernel's */
 #define FSBASE_VALUE            0x0000123456789000ull
 #define GSBASE_SYSCALLS         8
+#define HAZ_EXIT_COMPAT_SYSCALL 0x1000000 /* | what user_compat_syscall32 returned */
+#define HAZ_EXIT_COMPAT_INT80   0x2000000 /* | what user_compat_int80 returned */
+#define HAZ_EXIT_COMPAT_ENOSYS  0x3000000 /* SYSCALL from compatibility mode got -ENOSYS, int $0x80 worked */
+#define HAZ_EXIT_TEST_SS        0x4000000 /* | round: the 32-bit push and pop went wrong */
+#define COMPAT_ENOSYS_RESULT    (0x10000 | (-ENOSYS & 0xffff))
+#define SS_ROUNDS               24
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 
@@ -54,6 +60,10 @@ long user_syscall_rsp(uint64_t rsp, long nr, uint64_t *rsp_after);
 /* Pushes with RSP = rsp (at user_push_rsp_fault); returns only if the push did. */
 void user_push_rsp(uint64_t rsp);
 extern const char user_push_rsp_fault[];
+/* user_compat.S: 32-bit routines, run with user_compat_run. */
+uint64_t user_compat_run(uint64_t routine32, uint64_t stack_top);
+extern const char user_compat_syscall32[], user_compat_int80[], user_compat_int80_insn[], user_compat_test_ss[];
+
 /* One instruction with TF set: one single-step #DB from user mode. */
 void user_single_step(void);
 

@@ -6,8 +6,10 @@
 
 #define MSR_STAR   0xc0000081u
 #define MSR_LSTAR  0xc0000082u
+#define MSR_CSTAR  0xc0000083u
 #define PF_VECTOR  14
 #define PF_ERR_USER_FETCH 0x14u   /* U/S | I/D: an instruction fetch from CPL 3 */
+#define PF_ERR_FETCH 0x10u        /* I/D: an instruction fetch */
 #define RFLAGS_RF  (1ull << 16)
 
 bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen)
@@ -35,8 +37,9 @@ bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err
 		snprintf(err, errlen, "IDT gate 14 is not present");
 		return false;
 	}
-	if (!kvm_get_msr(vcpu, MSR_LSTAR, &p->lstar) || !kvm_get_msr(vcpu, MSR_STAR, &p->star)) {
-		snprintf(err, errlen, "cannot read MSR_LSTAR/MSR_STAR");
+	if (!kvm_get_msr(vcpu, MSR_LSTAR, &p->lstar) || !kvm_get_msr(vcpu, MSR_CSTAR, &p->cstar) ||
+	    !kvm_get_msr(vcpu, MSR_STAR, &p->star)) {
+		snprintf(err, errlen, "cannot read MSR_LSTAR/MSR_CSTAR/MSR_STAR");
 		return false;
 	}
 	p->pf_handler = target;
@@ -78,9 +81,12 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, r->rsp, frame, sizeof(frame)))
 		return PVM_UNREADABLE;
 	bool from_user = (frame[2] & 3) == 3;
-	bool fetch_at_lstar = s->cr2 == p->lstar && frame[1] == p->lstar &&
+	bool fetch_at_lstar = from_user && s->cr2 == p->lstar && frame[1] == p->lstar &&
 			      (frame[0] & PF_ERR_USER_FETCH) == PF_ERR_USER_FETCH;
-	if (!from_user || !fetch_at_lstar) {
+	uint64_t cstar_low = p->cstar & 0xffffffffu;
+	bool fetch_at_cstar_low = !from_user && p->cstar > 0xffffffffu && s->cr2 == cstar_low &&
+				  frame[1] == cstar_low && (frame[0] & PF_ERR_USER_FETCH) == PF_ERR_FETCH;
+	if (!fetch_at_lstar && !fetch_at_cstar_low) {
 		p->genuine_faults++;
 		return PVM_GENUINE_FAULT;
 	}
@@ -90,7 +96,7 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	uint16_t kernel_cs = (uint16_t)((p->star >> 32) & 0xfffc);
 	code_segment(&s->cs, kernel_cs);
 	stack_segment(&s->ss, (uint16_t)(kernel_cs + 8));
-	r->rip = p->lstar;
+	r->rip = fetch_at_lstar ? p->lstar : p->cstar;
 	r->rsp = frame[4];
 	r->rflags = (frame[3] & ~RFLAGS_RF) | 2;
 	kvm_mark_regs_dirty(vcpu);

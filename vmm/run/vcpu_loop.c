@@ -172,6 +172,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	uint64_t syscall_return = s->layout.raw.syscall_return;
 	v->pvm.pf_handler = s->pf_handler;
 	v->pvm.lstar = s->lstar;
+	v->pvm.cstar = s->cstar;
 	v->pvm.star = s->star;
 	pthread_mutex_unlock(&s->lock);
 	struct debugctl *d = &v->dbg;

@@ -48,6 +48,7 @@
 #define VEC_HV      28   /* hypervisor injection (AMD) */
 #define VEC_VC      29   /* VMM communication (AMD) */
 #define VEC_SX      30   /* security exception (AMD) */
+#define VEC_COMPAT_SYSCALL 0x80  /* int $0x80: the 32-bit syscall gate (Linux's IA32_SYSCALL_VECTOR) */
 #define X86_EXCEPTIONS  32   /* vectors 0..31 are the CPU's; 32..255 are interrupts */
 #define IDT_ENTRIES     256
 

@@ -104,7 +104,7 @@ struct session {
 	/* Bumped under `lock` when breakpoints must be (re)armed; atomic because
 	 * each vCPU thread polls it without the lock before every KVM_RUN. */
 	atomic_uint layout_generation;
-	uint64_t pf_handler, lstar, star; /* from the publishing vCPU, the same on all */
+	uint64_t pf_handler, lstar, cstar, star; /* from the publishing vCPU, the same on all */
 	struct serial serial;
 	uint64_t mmio_exits;
 	struct observer_entry observers[SESSION_MAX_OBSERVERS];
