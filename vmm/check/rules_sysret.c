@@ -17,11 +17,11 @@ static bool at_sysret(const struct vcpu_snap *s, const struct layout *l)
 {
 	uint8_t code[3];
 
-	if (!snap_read(s, l, s->rip, code, sizeof(code)))
+	if (!snap_read(s, l, s->rip, code, 2))
 		return false;
 	if (code[0] == 0x0f && code[1] == 0x07)
 		return true;
-	return (code[0] & 0xf0) == 0x40 && code[1] == 0x0f && code[2] == 0x07;
+	return (code[0] & 0xf0) == 0x40 && code[1] == 0x0f && snap_read(s, l, s->rip, code, 3) && code[2] == 0x07;
 }
 
 bool rule_sysret_ss(const struct vcpu_snap *s, const struct layout *l, struct violation *v)
