@@ -49,9 +49,18 @@ ukl_entry_SYSCALL_64:
 	pushq %rcx
 	pushq %rax                       /* orig_rax */
 	PUSH_REGS rax=$-ENOSYS
+	/* Not trusting the application's RSP: the exit writes below it. */
+	movq PTR_RSP(%rsp), %rax
+	cmpq %gs:PCPU_UKL_APP_RSP_LO, %rax
+	jb 1f
+	cmpq %gs:PCPU_UKL_APP_RSP_HI, %rax
+	ja 1f
 	movq %rsp, %rdi
-	call ukl_app_syscall_c
+	call entry_syscall_c
 	jmp ukl_return_to_app
+1:	movq %rsp, %rdi
+	call ukl_app_bad_rsp_c           /* kills the application */
+	ud2
 	.size ukl_entry_SYSCALL_64, . - ukl_entry_SYSCALL_64
 
 /* RSP = pt_regs (kernel stack) of an application: back to it by its own

@@ -14,6 +14,7 @@
 #include "hv/layout.h"
 #include "mm/mm.h"
 #include "mm/palloc.h"
+#include "lib/panic.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
 #include "sched/task.h"
@@ -90,6 +91,14 @@ static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 	idt_set_ist(VEC_PF, PF_IST);
 }
 
+/* Where each application's stack lies, by its kernel stack (switch_task is
+ * handed the latter): the bounds its syscalls' RSP is checked against. */
+struct app_stack {
+	uint64_t kstack_top, rsp_lo, rsp_hi;
+};
+
+static struct app_stack app_stacks[EBX_MAX_TASKS];
+
 /* An application's first exit goes to ukl_app_entry in ring 0 on its stack. */
 static void ukl_task_setup(struct task *t, bool pti)
 {
@@ -98,15 +107,30 @@ static void ukl_task_setup(struct task *t, bool pti)
 	(void)pti;
 	if (!is_app(t))
 		return;
+	/* The RSP it had before `pushfq; call`: room for those 16 bytes below it. */
+	app_stacks[t->id] = (struct app_stack){ t->kstack_top, t->ustack_lo + CALL_FRAME, t->ustack_top };
 	regs->rip = (uint64_t)ukl_app_entry;
 	regs->cs = GDT_KERNEL_CS;
 	regs->ss = GDT_KERNEL_SS;
+}
+
+static void set_app_rsp_bounds(struct percpu *pc, uint64_t kstack_top)
+{
+	pc->ukl_app_rsp_lo = ~0ull;   /* nothing passes: a ring-3 task never enters here */
+	pc->ukl_app_rsp_hi = 0;
+	for (unsigned i = 0; i < state.napps && i < EBX_MAX_TASKS; i++) {
+		if (app_stacks[i].kstack_top == kstack_top) {
+			pc->ukl_app_rsp_lo = state.trust_app_rsp ? 0 : app_stacks[i].rsp_lo;
+			pc->ukl_app_rsp_hi = state.trust_app_rsp ? ~0ull : app_stacks[i].rsp_hi;
+		}
+	}
 }
 
 /* Ring-3 tasks enter on their kernel stack directly (TSS.RSP0); applications
  * find it in the per-CPU page. */
 static void ukl_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
+	set_app_rsp_bounds(pc, kstack_top);
 	tss->rsp[0] = kstack_top;
 	pc->entry_stack_top = kstack_top;
 	pc->top_of_stack = kstack_top;
@@ -211,28 +235,18 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	return true;
 }
 
-/* The application's stack pointer is its own business until it enters the
- * kernel with one outside its stack: then the exit's writes below it would
- * land wherever it points, so the application dies instead (as a ring-3 task
- * dies of a push on a bad RSP), and the kernel lives. */
-static bool app_stack_ok(const struct ebx_pt_regs *regs)
-{
-	struct task *t = current_task();
-
-	return !is_app(t) || (regs->rsp >= t->ustack_lo + CALL_FRAME && regs->rsp <= t->ustack_top);
-}
-
 /* Called from ukl.S (kernel CR3 and GS). */
 
-/* An application's syscall (ukl_entry_SYSCALL_64); ring-3 tasks' take glue.h's entry_syscall_c. */
-bool ukl_app_syscall_c(struct ebx_pt_regs *regs);
-bool ukl_app_syscall_c(struct ebx_pt_regs *regs)
+/* The application's stack pointer is its own business until it enters the
+ * kernel with one outside its stack (PCPU_UKL_APP_RSP_LO/HI, which
+ * ukl_entry_SYSCALL_64 compares): the exit's writes below it would land
+ * wherever it points, so the application dies instead -- as a ring-3 task
+ * dies of a push on a bad RSP -- and the kernel lives. */
+__attribute__((noreturn)) void ukl_app_bad_rsp_c(struct ebx_pt_regs *regs);
+__attribute__((noreturn)) void ukl_app_bad_rsp_c(struct ebx_pt_regs *regs)
 {
-	if (!state.trust_app_rsp && !app_stack_ok(regs)) {
-		as_app_event(regs, VEC_SS);
-		return false;
-	}
-	return entry_syscall_c(regs);
+	as_app_event(regs, VEC_SS);
+	panic("ukl: task killed for its stack pointer ran on");
 }
 
 /* An event in application code, already moved to the kernel stack. */
