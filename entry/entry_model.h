@@ -81,6 +81,9 @@ struct entry_traits {
 	/* A timer tick taken in user mode may switch tasks: the interrupt's frame
 	 * (and C part) can be left while another task enters on this CPU. */
 	bool preempt_from_user;
+	/* ... but the preempted task keeps its CPU: no other task runs there
+	 * until it is back, and it never moves to another CPU (pervcpu pin). */
+	bool preempt_keeps_cpu;
 	/* 32-bit tasks: SYSCALL (MSR_CSTAR) and int $0x80 from a compatibility-
 	 * mode code segment reach the syscall table with the 32-bit register view
 	 * and return to that segment.  false: CSTAR is entry_ignore_sysret and
@@ -135,6 +138,12 @@ struct entry_model {
 	 * the task's own kernel stack, so ordinary blocking is safe and
 	 * blocking in the entry context is refused (see entry_block()). */
 	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+	/* A timer tick from user mode (regs: its frame) is to switch tasks:
+	 * switch(arg) does it and returns when the task runs again.  Calls it
+	 * where the frame may stay, or moves the frame first (and may then
+	 * never return, leaving to user mode from the copy).  NULL: the frame
+	 * is on the task's own stack, switch in place. */
+	void (*preempt)(struct ebx_pt_regs *regs, void (*switch_fn)(void));
 	/* True when an event with this frame interrupted application code that
 	 * the kernel must treat as user mode although CS is ring 0 (UKL).
 	 * NULL: user mode is CPL 3 and nothing else. */
@@ -167,6 +176,9 @@ bool entry_user_context(const struct ebx_pt_regs *regs);
 /* The kernel's way to block inside a syscall, whatever the model: asks the
  * model's block hook (models.c). */
 long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+/* The kernel's way to switch away from a tick taken in user mode, whatever
+ * the model: its preempt hook, or switch_fn in place (models.c). */
+void entry_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void));
 /* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
 long entry_block_refused(void);
 /* Row `index` of models.def (the same index cmdline_parse returns), NULL past

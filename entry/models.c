@@ -66,6 +66,16 @@ long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, vo
 	return wait(arg);
 }
 
+void entry_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void))
+{
+	const struct entry_model *m = entry_model_active();
+
+	if (m->preempt)
+		m->preempt(regs, switch_fn);
+	else
+		switch_fn();
+}
+
 long entry_block_refused(void)
 {
 	return refuse(entry_model_active());

@@ -108,6 +108,12 @@ static bool canaries_intact(const struct kernel *k, char *detail, size_t len)
 	return true;
 }
 
+/* The timer runs where the scenario needs it or the command line asks. */
+static bool uses_timer(const struct kernel *k, const struct scenario *sc)
+{
+	return sc->uses_timer || k->opts.timer;
+}
+
 static void build_system(struct kernel *k, const struct scenario *sc)
 {
 	struct task_setup ts = {
@@ -120,11 +126,11 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	};
 	struct smp_setup smp = {
 		.model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
-		.pcid = k->opts.pcid, .timer = sc->uses_timer,
+		.pcid = k->opts.pcid, .timer = uses_timer(k, sc),
 	};
 	struct sched_config sched = {
 		.model = k->model, .cpus = k->cpus, .ncpus = k->opts.vcpus, .pcid = k->opts.pcid,
-		.pti = k->opts.pti, .preempt = sc->uses_timer, .keep_null_ss = k->opts.bug == EBX_BUG_SYSRET_SS_NULL,
+		.pti = k->opts.pti, .preempt = uses_timer(k, sc), .keep_null_ss = k->opts.bug == EBX_BUG_SYSRET_SS_NULL,
 	};
 
 	/* Our VMM models no PIC; every other machine may have one ticking. */
@@ -140,7 +146,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	lapic_enable();
 	/* The APs' delays use the boot CPU's timer: before it ticks. */
 	smp_boot_aps(&smp);
-	if (sc->uses_timer)
+	if (uses_timer(k, sc))
 		timer_start();
 	tasks_create(k->opts.tasks, &ts);
 	sched_init(&sched);

@@ -55,6 +55,8 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 	}
 	state.policy = policies[p];
 	v->traits.block_in_entry = state.policy->block_in_entry;
+	v->traits.preempt_from_user = state.policy->preempt != NULL;
+	v->traits.preempt_keeps_cpu = state.policy->preempt_keeps_cpu;
 	state.exit_from_copy = (uint64_t)(mode->pti ? pervcpu_return_from_copy_pti : pervcpu_return_from_copy_nopti);
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
 	v->syscall32_entry = (uint64_t)(mode->pti ? pervcpu_syscall32_pti : pervcpu_syscall32_nopti);
@@ -106,6 +108,12 @@ static long pervcpu_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn
 	return state.policy->block(regs, in_entry, wait, arg);
 }
 
+/* Called only where the policy preempts (preempt_from_user, from select). */
+static void pervcpu_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void))
+{
+	state.policy->preempt(regs, switch_fn);
+}
+
 const struct entry_model entry_model_pervcpu = {
 	.name = "pervcpu",
 	.traits = {
@@ -113,7 +121,8 @@ const struct entry_model entry_model_pervcpu = {
 		.c_on_landing = true,
 		.block_in_entry = ENTRY_BLOCK_REFUSED,  /* by policy: select() */
 		/* A tick's C part runs on the vCPU stack: leaving it there would
-		 * let the next entry on this CPU overwrite the frame. */
+		 * let the next entry on this CPU overwrite the frame; the policy
+		 * decides (select()). */
 		.preempt_from_user = false,
 		.compat_entry = true,
 	},
@@ -122,4 +131,5 @@ const struct entry_model entry_model_pervcpu = {
 	.cpu_setup = pervcpu_cpu_setup,
 	.publish = pervcpu_publish,
 	.block = pervcpu_block,
+	.preempt = pervcpu_preempt,
 };

@@ -183,14 +183,14 @@ static bool ukl_user_context(const struct ebx_pt_regs *regs)
  * hands the CPU back to it as it was. */
 static void as_app_event(struct ebx_pt_regs *regs, unsigned vector)
 {
-	struct percpu *pc = this_cpu();
-	uint32_t in_user = pc->ukl_in_user;
+	uint32_t in_user = this_cpu()->ukl_in_user;
 
-	pc->ukl_in_user = UKL_KERNEL;
-	pc->ukl_app_event = 1;
+	this_cpu()->ukl_in_user = UKL_KERNEL;
+	this_cpu()->ukl_app_event = 1;
 	trap_dispatch(regs, vector);
-	pc->ukl_app_event = 0;
-	pc->ukl_in_user = in_user;
+	/* A tick may have switched tasks: this may be another CPU by now. */
+	this_cpu()->ukl_app_event = 0;
+	this_cpu()->ukl_in_user = in_user;
 }
 
 static bool in_stack_vma(const struct task *t, uint64_t a)

@@ -149,19 +149,19 @@ static bool parse_onoff(struct span v, bool *out)
 
 enum key_id {
 	K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_BUG,
-	K_PERVCPU_SLEEP, K_HV, K_UKL_TASKS, K_UKL_DF, K_COUNT
+	K_PERVCPU_SLEEP, K_HV, K_UKL_TASKS, K_UKL_DF, K_TIMER, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "bug",
-	"pervcpu_sleep", "hv", "ukl_tasks", "ukl_df",
+	"pervcpu_sleep", "hv", "ukl_tasks", "ukl_df", "timer",
 };
 
 /* What a value must look like, for the error line. */
 static const char *const key_expect[K_COUNT] = {
 	"a model from models.def", "on|off", "on|off", "1..8", "1..8",
-	"a scenario from scenarios.def", "1..10000000", "none|skip-user-cr3|skip-swapgs",
-	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist|none",
+	"a scenario from scenarios.def", "1..10000000", "a bug from options.def",
+	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist|none", "on|off",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)
@@ -215,6 +215,8 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 		idx = lookup(v, ukl_df_names, COUNT(ukl_df_names));
 		o->ukl_df = (enum ukl_df)idx;
 		return idx >= 0;
+	case K_TIMER:
+		return parse_onoff(v, &o->timer);
 	case K_COUNT:
 		break;
 	}
@@ -235,6 +237,7 @@ static void set_defaults(struct boot_options *o)
 	o->hv = XEN_HV_SHIM;
 	o->ukl_tasks = 0;
 	o->ukl_df = UKL_DF_WORKAROUND;
+	o->timer = false;
 }
 
 static bool fail_token(struct msg *m, const char *what, struct span tok)

@@ -52,6 +52,7 @@ struct boot_options {
 	enum xen_hv hv;
 	unsigned ukl_tasks;    /* ring-0 applications (entry=ukl) */
 	enum ukl_df ukl_df;
+	bool timer;            /* the LAPIC timer ticks (and preempts) whatever the scenario */
 };
 
 /* Parses the NUL-terminated `line` into *out (defaults for absent keys).

@@ -24,6 +24,9 @@ struct scenario {
 	/* The plan is a ring-3 program (SYSRET/IRET to user, user-mode flags):
 	 * meaningless when every task is a ring-0 UKL application. */
 	bool needs_ring3;
+	/* The plan runs 32-bit code (any interrupt may return to it): meaningless
+	 * for a model without compatibility-mode entries (compat_entry trait). */
+	bool needs_compat;
 	/* After every task ended: what came of the scenario's plan; detail
 	 * (one line, no quotes or backslashes) says what was seen.  A judge
 	 * that depends on what the model does reads the same traits. */

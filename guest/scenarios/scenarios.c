@@ -28,10 +28,15 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, const struct entry_traits *t,
 			     char *detail, size_t len)
 {
-	if (!sc->needs_ring3 || t->ring0_tasks < o->tasks)
-		return false;
-	ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
-	return true;
+	if (sc->needs_ring3 && t->ring0_tasks >= o->tasks) {
+		ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
+		return true;
+	}
+	if (sc->needs_compat && !t->compat_entry) {
+		ksnprintf(detail, len, "needs 32-bit tasks, which the model does not return to (its compat_entry trait)");
+		return true;
+	}
+	return false;
 }
 
 enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o,

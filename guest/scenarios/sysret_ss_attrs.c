@@ -11,7 +11,9 @@
  * rule names at the sysretq on any backend, and an AMD CPU turns into #SS
  * (kvm_pvm on AMD runs the guest's SYSRET on the CPU: the task dies of
  * vector 12; QEMU's TCG loads full SS attributes and does not).  The judge
- * needs the hazard to have happened: SS = 0 at a switch. */
+ * needs the hazard to have happened: SS = 0 at a switch.  A model that does
+ * not return to 32-bit code (xen: its iret hypercall takes the 64-bit CS
+ * only) cannot run it: not applicable. */
 #include "scenarios/scenario.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
@@ -42,5 +44,5 @@ static enum scenario_outcome judge(const struct boot_options *o, char *detail, s
 }
 
 const struct scenario scenario_sysret_ss_attrs = {
-	.runs_tasks = true, .needs_ring3 = true, .uses_timer = true, .judge = judge,
+	.runs_tasks = true, .needs_ring3 = true, .needs_compat = true, .uses_timer = true, .judge = judge,
 };

@@ -271,14 +271,16 @@ void schedule(void)
 	sched_switch(&t->saved_rsp, cs->idle_rsp);
 }
 
-void sched_tick(const struct ebx_pt_regs *regs)
+void sched_tick(struct ebx_pt_regs *regs)
 {
 	struct cpu_sched *cs = this_sched();
 	struct task *t = cs->current;
 
 	cs->ticks++;
-	if (!t || (regs->cs & SEL_RPL_MASK) != 3)
-		return;   /* the kernel is not preempted */
+	/* The kernel is not preempted; user mode is CPL 3 or, for a model
+	 * with ring-0 applications, what the model says it is. */
+	if (!t || !entry_user_context(regs))
+		return;
 	struct task_stats *st = task_stats(t->id);
 	st->ticks_in_user++;
 	/* A model whose interrupt frames from user mode live on a stack
@@ -291,7 +293,8 @@ void sched_tick(const struct ebx_pt_regs *regs)
 	st->preemptions++;
 	cs->last_preempted = t;
 	cs->ticks_at_preempt = cs->ticks;
-	schedule();
+	/* The model moves the tick's frame first if it is not the task's to keep. */
+	entry_preempt(regs, schedule);
 }
 
 void sched_sleep(void)

@@ -36,7 +36,7 @@ void sched_ap_loop(void);
 void schedule(void);
 /* Timer tick on this CPU (interrupts off, after EOI): a task interrupted in
  * user mode is preempted. */
-void sched_tick(const struct ebx_pt_regs *regs);
+void sched_tick(struct ebx_pt_regs *regs);
 /* The task running on this CPU, NULL in its idle context. */
 struct task *current_task(void);
 /* CPUs taking part in scheduling. */

@@ -139,6 +139,8 @@ static long sys_task_stat(struct task *t, uint64_t which)
 		return (long)this_cpu()->self;
 	case TSTAT_TASKS:
 		return task_count();
+	case TSTAT_PREEMPT_KEEPS_CPU:
+		return entry_traits_active()->preempt_keeps_cpu;
 	default:
 		return -EINVAL;
 	}

@@ -65,8 +65,30 @@ static __attribute__((noreturn)) void bad_rsp_call(uint64_t id)
 	ukl_exit(HAZ_EXIT_PUSH_SURVIVED);
 }
 
+/* preempt: the application spins in its own code until ticks taken there
+ * (interrupts on, ring 0, in_user = 1) have switched it out often enough. */
+static __attribute__((noreturn)) void preempt_spin(void)
+{
+	for (long round = 0; round < PREEMPT_MAX_ROUNDS; round++) {
+		/* Ring 0 may be emulated (kvm_pvm): far fewer iterations than ring 3's. */
+		for (volatile long i = 0; i < PREEMPT_SPIN / 100; i++)
+			;
+		if (ukl_call(SYS_TASK_STAT, TSTAT_PREEMPTIONS, 0) < PREEMPT_TARGET) {
+			if (ukl_call(SYS_TASK_STAT, TSTAT_PREEMPT_REFUSED, 0) >= PREEMPT_TARGET)
+				ukl_exit(0);
+			continue;
+		}
+		if (ukl_call(SYS_TASK_STAT, TSTAT_ONLINE_CPUS, 0) < 2 || ukl_call(SYS_TASK_STAT, TSTAT_NCPUS_SEEN, 0) >= 2 ||
+		    ukl_call(SYS_TASK_STAT, TSTAT_PREEMPT_KEEPS_CPU, 0))
+			ukl_exit(0);
+	}
+	ukl_exit(HAZ_EXIT_NOT_PREEMPTED);
+}
+
 static void other_scenarios(uint64_t id, uint64_t scenario)
 {
+	if (scenario == SCN_preempt)
+		preempt_spin();
 	if (scenario == SCN_ukl_stack_df)
 		grow_stack();
 	if (scenario == SCN_syscall_bad_rsp)

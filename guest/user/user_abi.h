@@ -59,6 +59,7 @@
 #define TSTAT_FSGSBASE        10  /* 1: CR4.FSGSBASE is set (user mode may write its FS/GS bases) */
 #define TSTAT_PERCPU          11  /* this CPU's per-CPU page: a kernel address, given out for user-gsbase */
 #define TSTAT_TASKS           12  /* how many tasks the run has */
+#define TSTAT_PREEMPT_KEEPS_CPU 13 /* 1: a preempted task stays on its CPU (the model's trait) */
 
 #define ENOSYS 38
 #define EFAULT 14

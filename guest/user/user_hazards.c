@@ -234,7 +234,7 @@ static USER_FN __attribute__((noreturn)) void preempt(void)
 				usys_exit(0);
 			continue;
 		}
-		if (stat(TSTAT_ONLINE_CPUS) < 2 || stat(TSTAT_NCPUS_SEEN) >= 2)
+		if (stat(TSTAT_ONLINE_CPUS) < 2 || stat(TSTAT_NCPUS_SEEN) >= 2 || stat(TSTAT_PREEMPT_KEEPS_CPU))
 			usys_exit(0);
 	}
 	usys_exit(HAZ_EXIT_NOT_PREEMPTED);
