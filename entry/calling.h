@@ -252,6 +252,15 @@
 	.balign 16
 	.type \name, @function
 \name:
+	PARANOID_CALL \mode, \handler, \gs
+	addq $8, %rsp
+	iretq
+	.size \name, . - \name
+.endm
+
+/* PARANOID_ENTRY's body: from [vector] [error] on top of a hardware frame,
+ * everything up to the IRET, which leaves RSP at the error slot. */
+.macro PARANOID_CALL mode, handler, gs
 	xchgq %rdi, (%rsp)
 	PUSH_REGS push_rdi=0
 	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
@@ -275,18 +284,120 @@
 	movq %r14, %cr3
 	.endif
 	POP_REGS
-	addq $8, %rsp
+.endm
+
+/*
+ * NMI, after Linux's nested-NMI logic (entry_64.S), in its own words.  NMIs
+ * are blocked from the CPU's delivery until the next IRET -- but that may be
+ * the IRET of an exception the NMI handler took (a #DB, a #PF, the #UD the
+ * nested-nmi scenario provokes), after which a second NMI lands on the same
+ * IST stack and overwrites the first one's hardware frame and everything
+ * below it.  So the first NMI keeps its own copies, and a nested one only
+ * makes the first repeat its work.  The NMI stack, from its top T:
+ *
+ *   T-40..T-8    hardware frame (RIP CS RFLAGS RSP SS): rewritten by a nested NMI
+ *   T-48         RDX, saved while deciding
+ *   T-56         "NMI executing": 1 from the copy to the final IRET
+ *   T-96..T-64   the frame the final IRET uses; a nested NMI points it at
+ *                the repeat (kernel CS, IF off, RSP = T-136)
+ *   T-136..T-104 the outermost frame: the interrupted context, kept for good
+ *   below        [vector] [error] pt_regs, C; the error code is
+ *                NMI_REPEAT_ASKED in a round a nested NMI asked for
+ *
+ * A new NMI is nested when "NMI executing" is set, when what it interrupted
+ * ran on this NMI stack (the first one's prologue or epilogue), or when it
+ * interrupted the repeat's copy, which is about to run the handler anyway
+ * (then it only returns).  GS and CR3 are decided by the paranoid body each
+ * round, with the interrupted CR3 kept in a register the C handler preserves
+ * (R14), as the KAISER CR3 switch of the NMI path must.
+ */
+#define NMI_FRAME_RIP      (-40)
+#define NMI_TMP_RDX        (-48)
+#define NMI_EXECUTING      (-56)
+#define NMI_IRET_FRAME     (-96)
+#define NMI_OUTERMOST      (-136)
+
+.macro NMI_ENTRY name, mode, handler
+	.balign 16
+	.type \name, @function
+\name:
+	pushq %rdx                       /* RSP = T-48 */
+	cmpq $0, (NMI_EXECUTING - NMI_TMP_RDX)(%rsp)
+	jne .Lnmi_nested_\@
+	/* What it interrupted ran on this stack: [T - size, T]. */
+	leaq -NMI_TMP_RDX(%rsp), %rdx    /* T */
+	cmpq %rdx, (8 + IRET_RSP)(%rsp)
+	ja .Lnmi_first_\@
+	subq $NMI_STACK_SIZE, %rdx
+	cmpq %rdx, (8 + IRET_RSP)(%rsp)
+	jb .Lnmi_first_\@
+.Lnmi_nested_\@:
+	/* Interrupted the repeat's copy: the handler runs again anyway. */
+	leaq \name\()_repeat(%rip), %rdx
+	cmpq %rdx, (8 + IRET_RIP)(%rsp)
+	jb .Lnmi_redirect_\@
+	leaq \name\()_repeat_end(%rip), %rdx
+	cmpq %rdx, (8 + IRET_RIP)(%rsp)
+	jb .Lnmi_nested_out_\@
+.Lnmi_redirect_\@:
+	/* Make the first NMI's final IRET go to the repeat instead. */
+	leaq \name\()_repeat(%rip), %rdx
+	movq %rdx, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RIP)(%rsp)
+	movq $GDT_KERNEL_CS, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_CS)(%rsp)
+	movq $RFLAGS_FIXED, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RFLAGS)(%rsp)
+	leaq (NMI_OUTERMOST - NMI_TMP_RDX)(%rsp), %rdx
+	movq %rdx, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RSP)(%rsp)
+	movq $GDT_KERNEL_SS, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_SS)(%rsp)
+.Lnmi_nested_out_\@:
+	popq %rdx
+	.globl \name\()_nested_iretq
+\name\()_nested_iretq:
 	iretq
+
+.Lnmi_first_\@:
+	popq %rdx                        /* RSP = T-40 */
+	subq $(NMI_FRAME_RIP - NMI_IRET_FRAME), %rsp   /* over the saved RDX, the flag and the IRET frame */
+	.rept 5
+	pushq (NMI_FRAME_RIP - NMI_OUTERMOST - 8)(%rsp)  /* the hardware frame, SS first, as the outermost */
+	.endr
+	/* RSP = T-136.  The error code C sees: 0 for a first round. */
+	pushq $0
+	jmp .Lnmi_copy_\@
+
+	/* Where a nested NMI sends the first one's final IRET, RSP = T-136,
+	 * NMIs unblocked: a round C sees with error code NMI_REPEAT_ASKED. */
+	.globl \name\()_repeat
+\name\()_repeat:
+	pushq $NMI_REPEAT_ASKED
+.Lnmi_copy_\@:
+	/* RSP = T-144.  The IRET frame := the outermost, then "executing". */
+	pushq %rdx
+	.irp i, 0, 1, 2, 3, 4
+	movq (16 + \i * 8)(%rsp), %rdx
+	movq %rdx, (16 + NMI_IRET_FRAME - NMI_OUTERMOST + \i * 8)(%rsp)
+	.endr
+	movq $1, (16 + NMI_EXECUTING - NMI_OUTERMOST)(%rsp)
+	popq %rdx
+	.globl \name\()_repeat_end
+\name\()_repeat_end:
+	pushq $VEC_NMI
+	PARANOID_CALL \mode, \handler, PARANOID_GS_EXACT
+	addq $(8 + NMI_IRET_FRAME - NMI_OUTERMOST), %rsp   /* the error slot and the outermost frame */
+	movq $0, (NMI_EXECUTING - NMI_IRET_FRAME)(%rsp)
+	.globl \name\()_iretq
+\name\()_iretq:
+	iretq                            /* may go to the repeat: a nested NMI said so */
 	.size \name, . - \name
 .endm
 
 /* The paranoid entries of the bug= knobs that break the GS decision (cmdline.h's
  * enum ebx_bug), for one stub family: bug=db-trust-cs gives #DB alone an entry
  * that trusts CS, bug=paranoid-gs-sign gives every IST vector one that trusts
- * the sign of GS.base.  \prefix\()_ist_bugs_\tag is their gate targets, a row
+ * the sign of GS.base, bug=naive-nmi gives NMI the family's plain paranoid
+ * entry (`paranoid`) instead of NMI_ENTRY.  \prefix\()_ist_bugs_\tag is their gate targets, a row
  * per knob (ENTRY_IST_BUG_*), a column per IST vector (ENTRY_IST_VECTORS order:
  * #DB NMI #DF #MC), 0 where the knob keeps the family's own. */
-.macro PARANOID_BUG_VARIANTS prefix, mode, tag, handler
+.macro PARANOID_BUG_VARIANTS prefix, mode, tag, handler, paranoid
 	PARANOID_ENTRY \prefix\()_paranoid_trust_cs_\tag, \mode, \handler, PARANOID_GS_TRUST_CS
 	PARANOID_ENTRY \prefix\()_paranoid_gs_sign_\tag, \mode, \handler, PARANOID_GS_SIGN
 	.balign 16
@@ -295,6 +406,12 @@
 	pushq $-1
 	pushq $VEC_DB
 	jmp \prefix\()_paranoid_trust_cs_\tag
+	.balign 16
+	.type \prefix\()_ist_naive_nmi_\tag, @function
+\prefix\()_ist_naive_nmi_\tag:
+	pushq $-1
+	pushq $VEC_NMI
+	jmp \paranoid
 	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
 	.balign 16
 	.type \prefix\()_ist_gs_sign_\tag\()_\vec, @function
@@ -316,6 +433,8 @@
 	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
 	.quad \prefix\()_ist_gs_sign_\tag\()_\vec
 	.endr
+	/* ENTRY_IST_BUG_NAIVE_NMI */
+	.quad 0, \prefix\()_ist_naive_nmi_\tag, 0, 0
 	.previous
 .endm
 

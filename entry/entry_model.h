@@ -153,7 +153,7 @@ struct entry_model {
 /* The bug= knobs every model implements: its paranoid (IST) entries decide
  * about GS wrongly (calling.h's PARANOID_BUG_VARIANTS). */
 #define ENTRY_IST_VECTORS 4          /* #DB NMI #DF #MC, in this order */
-enum entry_ist_bug { ENTRY_IST_BUG_DB_TRUST_CS, ENTRY_IST_BUG_GS_SIGN, ENTRY_IST_BUGS };
+enum entry_ist_bug { ENTRY_IST_BUG_DB_TRUST_CS, ENTRY_IST_BUG_GS_SIGN, ENTRY_IST_BUG_NAIVE_NMI, ENTRY_IST_BUGS };
 /* A stub family's gate targets for those knobs, 0 where a knob keeps the family's own. */
 typedef uint64_t entry_ist_bug_table[ENTRY_IST_BUGS][ENTRY_IST_VECTORS];
 

@@ -83,7 +83,7 @@ long entry_block_refused(void)
 
 bool entry_bug_breaks_paranoid(enum ebx_bug bug)
 {
-	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN;
+	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN || bug == EBX_BUG_NAIVE_NMI;
 }
 
 bool entry_bug_breaks_kpti_syscall(enum ebx_bug bug)
@@ -111,7 +111,8 @@ void entry_apply_ist_bug(struct entry_variant *v, enum ebx_bug bug, const entry_
 
 	if (!entry_bug_breaks_paranoid(bug))
 		return;
-	row = (*table)[bug == EBX_BUG_DB_TRUST_CS ? ENTRY_IST_BUG_DB_TRUST_CS : ENTRY_IST_BUG_GS_SIGN];
+	row = (*table)[bug == EBX_BUG_DB_TRUST_CS ? ENTRY_IST_BUG_DB_TRUST_CS
+		       : bug == EBX_BUG_NAIVE_NMI ? ENTRY_IST_BUG_NAIVE_NMI : ENTRY_IST_BUG_GS_SIGN];
 	for (unsigned i = 0; i < IDT_ENTRIES; i++)
 		idt[i] = v->idt_stubs[i];
 	for (unsigned i = 0; i < ENTRY_IST_VECTORS; i++)

@@ -141,9 +141,10 @@
 .endm
 
 /* Vector stubs: IDT_ENTRIES of them, 16 bytes apart from \prefix\()_vectors_\tag,
- * each pushing the error code the CPU did not (-1) and its vector.  pf_ist=1
- * sends #PF to the paranoid path too (for a model that gives it an IST). */
-.macro ONSTACK_VECTORS prefix, tag, common, paranoid, pf_ist=0
+ * each pushing the error code the CPU did not (-1) and its vector, except
+ * NMI's, which goes to `nmi` (an NMI_ENTRY) as it is.  pf_ist=1 sends #PF to
+ * the paranoid path too (for a model that gives it an IST). */
+.macro ONSTACK_VECTORS prefix, tag, common, paranoid, nmi, pf_ist=0
 	.balign 16
 	.globl \prefix\()_vectors_\tag
 	.type \prefix\()_vectors_\tag, @function
@@ -151,14 +152,18 @@
 	.set vec, 0
 	.rept IDT_ENTRIES
 	.balign 16
+	.if vec == VEC_NMI
+	jmp \nmi                        /* NMI_ENTRY wants the bare hardware frame */
+	.else
 	.if VEC_HAS_ERROR(vec) == 0
 	pushq $-1
 	.endif
 	pushq $vec
-	.if (vec == VEC_DB) || (vec == VEC_NMI) || (vec == VEC_DF) || (vec == VEC_MC) || ((vec == VEC_PF) && \pf_ist)
+	.if (vec == VEC_DB) || (vec == VEC_DF) || (vec == VEC_MC) || ((vec == VEC_PF) && \pf_ist)
 	jmp \paranoid
 	.else
 	jmp \common
+	.endif
 	.endif
 	.set vec, vec + 1
 	.endr
@@ -185,8 +190,9 @@
 	ONSTACK_RETURN \prefix, \mode, \tag
 	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c, \exception_c
 	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \exception_c
-	PARANOID_BUG_VARIANTS \prefix, \mode, \tag, \exception_c
-	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag
+	NMI_ENTRY \prefix\()_nmi_\tag, \mode, \exception_c
+	PARANOID_BUG_VARIANTS \prefix, \mode, \tag, \exception_c, \prefix\()_paranoid_\tag
+	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag, \prefix\()_nmi_\tag
 .endm
 
 #endif

@@ -35,6 +35,8 @@
  * cpu_entry_area (guest/cpu/cea.h asserts it): code that may not trust GS
  * finds its CPU's page from SGDT alone (calling.h's PERCPU_FROM_GDT). */
 #define PCPU_GDT_DISTANCE      0x2000
+/* Bytes of each IST stack (the NMI's included: calling.h's NMI_ENTRY). */
+#define NMI_STACK_SIZE         0x2000
 
 /* PCPU_UKL_IN_USER values (abi.h's in_user_gva). */
 #define UKL_KERNEL   0   /* syscall or trap C code, on the task's kernel stack */

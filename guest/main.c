@@ -153,6 +153,15 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	layout_publish(&li);
 }
 
+__noreturn void scenario_failed_now(const char *detail)
+{
+	struct kernel *k = &kernel;
+	const struct scenario *sc = scenario_get(k->opts.scenario);
+
+	print_result(k, OUTCOME_FAIL, scenario_expected(sc, &k->opts, entry_traits_active()), detail);
+	guest_exit(EBX_GUEST_EXIT_FAIL);
+}
+
 __noreturn void kmain(uint32_t start_info_pa);
 __noreturn void kmain(uint32_t start_info_pa)
 {

@@ -160,10 +160,10 @@ kpti_exc_common_\tag:
 .endm
 
 /* The exception vectors by name, Linux's names. */
-.macro EXCEPTION_STUBS tag, sfx
+.macro EXCEPTION_STUBS mode, tag, sfx
 	VECTOR_STUB asm_exc_divide_error\sfx,                VEC_DE,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_debug\sfx,                       VEC_DB,     kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_nmi\sfx,                         VEC_NMI,    kpti_paranoid_common_\tag
+	NMI_ENTRY asm_exc_nmi\sfx, \mode, entry_exception_c
 	VECTOR_STUB asm_exc_int3\sfx,                        VEC_BP,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_overflow\sfx,                    VEC_OF,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_bounds\sfx,                      VEC_BR,     kpti_exc_common_\tag
@@ -239,8 +239,8 @@ kpti_idt_stubs_\tag:
 	RETURN_TO_USER \mode, \tag
 	EXC_COMMON \mode, \tag
 	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, entry_exception_c
-	PARANOID_BUG_VARIANTS kpti, \mode, \tag, entry_exception_c
-	EXCEPTION_STUBS \tag, \sfx
+	PARANOID_BUG_VARIANTS kpti, \mode, \tag, entry_exception_c, kpti_paranoid_common_\tag
+	EXCEPTION_STUBS \mode, \tag, \sfx
 	SPARE_STUBS \tag
 	IDT_TABLE \tag, \sfx
 .endm

@@ -145,6 +145,7 @@ ukl_exc_common:
 	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall32_c, ukl_syscall32_nopti, $GDT_USER32_CS, sysretl
 	ONSTACK_RETURN ukl, PTI_OFF, nopti
 	PARANOID_ENTRY ukl_paranoid_nopti, PTI_OFF, ukl_exception_c
-	PARANOID_BUG_VARIANTS ukl, PTI_OFF, nopti, ukl_exception_c
-	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0
-	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, 1
+	NMI_ENTRY ukl_nmi_nopti, PTI_OFF, ukl_exception_c
+	PARANOID_BUG_VARIANTS ukl, PTI_OFF, nopti, ukl_exception_c, ukl_paranoid_nopti
+	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, ukl_nmi_nopti, 0
+	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, ukl_nmi_nopti, 1

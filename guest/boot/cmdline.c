@@ -20,6 +20,7 @@ static const char *const bug_names[] = {
 	[EBX_BUG_SKIP_SWAPGS] = "skip-swapgs",
 	[EBX_BUG_DB_TRUST_CS] = "db-trust-cs",
 	[EBX_BUG_PARANOID_GS_SIGN] = "paranoid-gs-sign",
+	[EBX_BUG_NAIVE_NMI] = "naive-nmi",
 	[EBX_BUG_SYSCALL_USER_STACK] = "syscall-user-stack",
 	[EBX_BUG_UKL_TRUST_APP_RSP] = "ukl-trust-app-rsp",
 	[EBX_BUG_DIRTY_INITIAL_REGS] = "dirty-initial-regs",

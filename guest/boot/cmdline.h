@@ -24,6 +24,7 @@ enum ebx_bug {
 	/* Every model: its paranoid (IST) entries decide about GS wrongly. */
 	EBX_BUG_DB_TRUST_CS,    /* #DB swaps GS by the interrupted CS, not by what GS holds */
 	EBX_BUG_PARANOID_GS_SIGN, /* #DB, NMI, #DF, #MC take any negative GS.base for the kernel's */
+	EBX_BUG_NAIVE_NMI,      /* NMI takes the plain paranoid entry: a nested NMI overwrites the first */
 	EBX_BUG_SYSCALL_USER_STACK, /* kpti: the SYSCALL entry saves a register on the user's stack */
 	EBX_BUG_UKL_TRUST_APP_RSP,  /* ukl: an application's syscall is served whatever its RSP */
 	/* The kernel, whatever the model. */

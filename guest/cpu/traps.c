@@ -7,6 +7,7 @@
 #include "lib/printf.h"
 #include "sched/sched.h"
 #include "cpu/debug.h"
+#include "cpu/nmi.h"
 #include "syscalls/hazard.h"
 #include "cpu/irq.h"
 #include "sched/task_stats.h"
@@ -57,8 +58,12 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 		irq_dispatch(regs, vector);
 		return;
 	}
-	if (vector == VEC_NMI)
-		return;   /* nothing raises NMIs yet but an injector; survive them */
+	if (vector == VEC_NMI) {
+		nmi_handle(regs);
+		return;
+	}
+	if (vector == VEC_UD && !entry_user_context(regs) && nmi_probe_fixup(regs))
+		return;
 	if (vector == VEC_DF && hazard_double_fault(regs))
 		return;
 	if (!entry_user_context(regs)) {

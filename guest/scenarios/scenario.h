@@ -47,6 +47,11 @@ bool scenario_not_applicable(const struct scenario *sc, const struct boot_option
 
 const struct scenario *scenario_get(unsigned index);
 
+/* The kernel saw the scenario fail in a way it will not survive to judge
+ * (a stack about to be used after it was overwritten): the result line
+ * now, with outcome fail and this detail, and the run ends (main.c). */
+__noreturn void scenario_failed_now(const char *detail);
+
 /* Shared by judges: "task 1 exited 0x103 (rbx clobbered)" and the like. */
 void scenario_describe_end(const struct task *t, char *buf, size_t len);
 /* True when t exited with status 0; otherwise describes how it ended. */

@@ -3,6 +3,7 @@
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
+#include "cpu/nmi.h"
 #include "entry_model.h"
 #include "lib/panic.h"
 #include "lib/printf.h"
@@ -163,6 +164,8 @@ long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 		return debug_set_task_reg(t, regs->rdi, regs->rsi);
 	case SYS_COMPAT_CHECK:
 		return sys_compat_check(regs);
+	case SYS_NMI_NEST:
+		return nmi_nest_probe(t);
 	default:
 		return -ENOSYS;
 	}

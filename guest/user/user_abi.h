@@ -28,8 +28,14 @@
 #define SYS_TASK_STAT  20  /* rdi: TSTAT_*; returns the caller's counter */
 #define SYS_SET_DEBUGREG 21 /* rdi: 0..3 breakpoint address, 7 DR7 bits; rsi: value (cpu/debug.h) */
 #define SYS_COMPAT_CHECK 22 /* from 32-bit code: 0 when pt_regs holds the 32-bit view (COMPAT_*) */
+#define SYS_NMI_NEST     23 /* an NMI whose handler provokes a nested NMI (cpu/nmi.h): 0 or NMI_NEST_* */
 #define SYS_HAZARD_FIRST SYS_SET_RIP
-#define SYS_HAZARD_LAST  SYS_COMPAT_CHECK
+#define SYS_HAZARD_LAST  SYS_NMI_NEST
+
+#define NMI_NEST_NOT_SENT    1   /* the local APIC did not take the self-NMI */
+#define NMI_NEST_MISSING     2   /* not both NMIs ran their handler */
+#define NMI_NEST_OVERLAPPED  3   /* the second handler ran over the first one's stack */
+#define NMI_NEST_NOT_NESTED  4   /* the second NMI came only after the first one's IRET */
 
 /* compat-entry: what 32-bit code passes to SYS_COMPAT_CHECK in EDI, ESI and
  * EBX (their upper halves dirty from 64-bit code before the switch), and the

@@ -222,6 +222,17 @@ static USER_FN __attribute__((noreturn)) void sysret_ss_attrs(uint64_t id)
 	usys_exit(0);
 }
 
+/* nested-nmi: a few probes, each an NMI whose handler lets a second one nest. */
+static USER_FN __attribute__((noreturn)) void nested_nmi(void)
+{
+	for (int i = 0; i < NMI_NEST_ROUNDS; i++) {
+		long r = usys2(SYS_NMI_NEST, 0, 0);
+		if (r)
+			usys_exit(HAZ_EXIT_NMI_NEST + r);
+	}
+	usys_exit(0);
+}
+
 /* Spin in user mode, asking the kernel between rounds whether the ticks
  * have done their work yet. */
 static USER_FN __attribute__((noreturn)) void preempt(void)
@@ -246,6 +257,8 @@ USER_FN void user_hazards(uint64_t id, uint64_t scenario)
 		syscall_bad_rsp(id);
 	if (scenario == SCN_compat_entry)
 		compat_entry(id);
+	if (scenario == SCN_nested_nmi)
+		nested_nmi();
 	if (scenario == SCN_sysret_ss_attrs)
 		sysret_ss_attrs(id);
 	if (scenario == SCN_sysret_noncanonical)

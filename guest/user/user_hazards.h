@@ -45,6 +45,8 @@
 #define HAZ_EXIT_TEST_SS        0x4000000 /* | round: the 32-bit push and pop went wrong */
 #define COMPAT_ENOSYS_RESULT    (0x10000 | (-ENOSYS & 0xffff))
 #define SS_ROUNDS               24
+#define HAZ_EXIT_NMI_NEST       0x670   /* + the probe's NMI_NEST_* code */
+#define NMI_NEST_ROUNDS         4
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
 

@@ -179,6 +179,7 @@
 #define APIC_TIMER_DIV_16   0x3
 #define APIC_ICR_INIT       (X86_UL(5) << 8)
 #define APIC_ICR_STARTUP    (X86_UL(6) << 8)
+#define APIC_ICR_NMI        (X86_UL(4) << 8)
 #define APIC_ICR_PENDING    X86_BIT(12)
 #define APIC_ICR_ASSERT     X86_BIT(14)
 #define APIC_ICR_DEST_SHIFT 24
