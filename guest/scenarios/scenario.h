@@ -22,7 +22,7 @@ struct scenario {
 	bool runs_tasks;
 	bool uses_timer;   /* every CPU's LAPIC timer ticks while the tasks run */
 	/* The plan is a ring-3 program (SYSRET/IRET to user, user-mode flags):
-	 * meaningless when every task is a ring-0 UKL application. */
+	 * meaningless when any task is a ring-0 UKL application. */
 	bool needs_ring3;
 	/* The plan runs 32-bit code (any interrupt may return to it): meaningless
 	 * for a model without compatibility-mode entries (compat_entry trait). */

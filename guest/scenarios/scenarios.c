@@ -32,6 +32,12 @@ bool scenario_not_applicable(const struct scenario *sc, const struct boot_option
 		ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
 		return true;
 	}
+	if (sc->needs_ring3 && t->ring0_tasks) {
+		/* The plan and its judge speak of ring-3 tasks only: an application has no part to play. */
+		ksnprintf(detail, len, "needs ring-3 tasks only; %u of %u tasks are ring-0 applications (ukl_tasks=)",
+			  t->ring0_tasks, o->tasks);
+		return true;
+	}
 	if (sc->needs_compat && !t->compat_entry) {
 		ksnprintf(detail, len, "needs 32-bit tasks, which the model does not return to (its compat_entry trait)");
 		return true;
