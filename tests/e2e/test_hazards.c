@@ -31,7 +31,7 @@ static const char *const models[][3] = {
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
 static void run(struct e2e_run *r, const char *model, const char *opt, const char *scenario, bool loaded,
-		const char *extra)
+		const char *extra, const char *extra2)
 {
 	const char *args[24];
 	int n = 0;
@@ -59,6 +59,8 @@ static void run(struct e2e_run *r, const char *model, const char *opt, const cha
 		args[n++] = opt;
 	if (extra)
 		args[n++] = extra;
+	if (extra2)
+		args[n++] = extra2;
 	args[n] = NULL;
 	e2e_run(r, true, args);
 	ck_assert_msg(r->json != NULL, "%s %s %s: no JSON (status %d); stderr: %s", model, opt ? opt : "", scenario,
@@ -92,7 +94,7 @@ START_TEST(hazard_on_every_model)
 	struct e2e_run r;
 	if (!kvm && models[m][1] && strcmp(models[m][1], "hv=vmm") == 0)
 		return;
-	run(&r, models[m][0], models[m][1], scenario, false, NULL);
+	run(&r, models[m][0], models[m][1], scenario, false, NULL, NULL);
 	check_outcome(&r, models[m][0], scenario);
 	e2e_free(&r);
 }
@@ -105,7 +107,7 @@ START_TEST(hazard_under_preemption)
 	struct e2e_run r;
 	if (!kvm && models[m][1] && strcmp(models[m][1], "hv=vmm") == 0)
 		return;
-	run(&r, models[m][0], models[m][1], scenario, true, NULL);
+	run(&r, models[m][0], models[m][1], scenario, true, NULL, NULL);
 	check_outcome(&r, models[m][0], scenario);
 	ck_assert_int_eq(e2e_int(r.json, "vcpus"), 4);
 	e2e_free(&r);
@@ -115,22 +117,33 @@ END_TEST
 /* Each knob must make its scenario fail, never pass; under our VMM a rule says why. */
 static const struct {
 	const char *model, *scenario, *bug, *rule;   /* rule: our VMM must name it (NULL: the guest's verdict) */
+	const char *args;                            /* more of the command line */
+	bool vmm_only;   /* only our VMM's rule sees it: QEMU's TCG does not reproduce the CPU's part */
 } knobs[] = {
-	{ "kpti", "user-gsbase", "bug=paranoid-gs-sign", "gs-base" },
-	{ "pertask", "user-gsbase", "bug=paranoid-gs-sign", "gs-base" },
-	{ "kpti", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss" },
-	{ "pertask", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss" },
-	{ "kpti", "initial-regs", "bug=dirty-initial-regs", NULL },
-	{ "kpti", "syscall-bad-rsp", "bug=syscall-user-stack", NULL },
-	{ "ukl", "syscall-bad-rsp", "bug=ukl-trust-app-rsp", NULL },
-	{ "kpti", "nested-nmi", "bug=naive-nmi", NULL },
-	{ "pervcpu", "nested-nmi", "bug=naive-nmi", NULL },
+	{ "kpti", "user-gsbase", "bug=paranoid-gs-sign", "gs-base", NULL, false },
+	/* pertask's C half reads %gs in entry text before anything exits: the
+	 * faults recurse into a triple fault, which the VMM explains. */
+	{ "pertask", "user-gsbase", "bug=paranoid-gs-sign", NULL, NULL, false },
+	/* TCG's SYSRET loads full SS attributes, as Intel's does; AMD's keeps them
+	 * (kvm_pvm on an AMD host: the task dies of #SS).  The rule sees a SYSRET
+	 * only while its breakpoint is armed, which it may not be for one that
+	 * follows a switch without an exit in between: either shows it. */
+	{ "kpti", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
+	{ "pertask", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
+	{ "kpti", "initial-regs", "bug=dirty-initial-regs", NULL, NULL, false },
+	{ "kpti", "syscall-bad-rsp", "bug=syscall-user-stack", NULL, NULL, false },
+	/* Task 2 enters with a mapped kernel address in RSP: only the entry's check stops it. */
+	{ "ukl", "syscall-bad-rsp", "bug=ukl-trust-app-rsp", NULL, "--tasks=4", false },
+	{ "kpti", "nested-nmi", "bug=naive-nmi", NULL, NULL, false },
+	{ "pervcpu", "nested-nmi", "bug=naive-nmi", NULL, NULL, false },
 };
 
 START_TEST(knob_makes_the_check_fail)
 {
 	struct e2e_run r;
-	run(&r, knobs[_i].model, NULL, knobs[_i].scenario, false, knobs[_i].bug);
+	if (!kvm && knobs[_i].vmm_only)
+		return;
+	run(&r, knobs[_i].model, NULL, knobs[_i].scenario, false, knobs[_i].bug, knobs[_i].args);
 	if (r.status == 1 && e2e_str(r.json, "backend_deviation")[0]) {
 		/* The backend cannot provoke it at all (kvm_pvm and nested NMIs): the knob shows nothing there. */
 		printf("knob not provable on %s: %s %s %s: %s\n", e2e_str(r.json, "backend"), knobs[_i].model,
@@ -140,9 +153,15 @@ START_TEST(knob_makes_the_check_fail)
 	}
 	ck_assert_msg(r.status == 1, "%s %s %s: status %d (%s)", knobs[_i].model, knobs[_i].scenario, knobs[_i].bug,
 		      r.status, e2e_str(r.json, "detail"));
-	if (kvm && knobs[_i].rule)
-		ck_assert_msg(e2e_has_violation(r.json, knobs[_i].rule), "%s %s %s: no %s violation", knobs[_i].model,
-			      knobs[_i].scenario, knobs[_i].bug, knobs[_i].rule);
+	if (kvm && knobs[_i].rule) {
+		/* "RULE" or "RULE|DETAIL": the rule's violation, or the guest's own detail. */
+		char rule[32];
+		const char *bar = strchr(knobs[_i].rule, '|');
+		snprintf(rule, sizeof(rule), "%.*s", bar ? (int)(bar - knobs[_i].rule) : 31, knobs[_i].rule);
+		bool seen = e2e_has_violation(r.json, rule) || (bar && strstr(e2e_str(r.json, "detail"), bar + 1));
+		ck_assert_msg(seen, "%s %s %s: neither a %s violation nor '%s' (%s)", knobs[_i].model, knobs[_i].scenario,
+			      knobs[_i].bug, rule, bar ? bar + 1 : "-", e2e_str(r.json, "detail"));
+	}
 	e2e_free(&r);
 }
 END_TEST
@@ -151,7 +170,7 @@ END_TEST
 START_TEST(mov_ss_needs_the_deferral)
 {
 	struct e2e_run r;
-	run(&r, "kpti", NULL, "mov-ss-trap", false, NULL);
+	run(&r, "kpti", NULL, "mov-ss-trap", false, NULL, NULL);
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_str_eq(e2e_str(r.json, "outcome"), "unsupported");
 	ck_assert_ptr_nonnull(strstr(e2e_str(r.json, "detail"), kvm ? "#DB" : "does not hold it back"));

@@ -350,6 +350,27 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 	return d;
 }
 
+/* The sysretq breakpoint is parked after it fired (debugctl.h) until the vCPU
+ * is somewhere else: then the next SYSRET, which may come without a syscall
+ * entry in between (a task killed in user mode, the next one resuming in its
+ * syscall), is checked too. */
+static void unpark_when_elsewhere(struct vcpu_state *v)
+{
+	struct kvm_regs *regs = NULL;
+
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
+		if (!bp || !bp->parked || bp->owner != DBG_OWNER_BOUNDARY)
+			continue;
+		if (!regs && !(regs = kvm_regs(&v->vcpu)))
+			return;
+		if (regs->rip != bp->addr) {
+			debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
+			return;
+		}
+	}
+}
+
 /* ---- other exits ------------------------------------------------------------------------- */
 
 #define REPLAY_MAX_STEPS 100000u
@@ -556,6 +577,8 @@ void vcpu_loop_run(struct vcpu_state *v)
 			} else {
 				atomic_fetch_add(&s->exits, 1);
 				d = handle_exit(v);
+				if (d != EXIT_END)
+					unpark_when_elsewhere(v);
 				if (d != EXIT_END)
 					d = exit_decision_merge(d, notify(v, HOOK_EXIT));
 			}
