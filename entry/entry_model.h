@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An entry model (design.md §5): the code between a ring-3 event (SYSCALL,
+ * An entry model (docs/design.md §5): the code between a ring-3 event (SYSCALL,
  * exception, interrupt) and the kernel's C handlers, and the way back.  One
  * folder per model (entry/<name>/: its assembler stubs and their C side)
  * plus one row in models.def; the kernel picks the row from entry= at boot.
@@ -20,8 +20,19 @@ struct ebx_layout;   /* abi.h */
 /* What the command line asked of the model. */
 struct entry_mode {
 	bool pti, pcid;
-	enum ebx_bug bug;
-	const struct boot_options *opts;   /* model keys: pervcpu_sleep=, hv=, ukl_df=, ukl_tasks= */
+	/* Everything else, the model's own options included (its rows in
+	 * models.def): read them with ENTRY_OPT(mode->opts, model, key). */
+	const struct boot_options *opts;
+};
+
+/* A select hook's answer. */
+enum entry_select {
+	ENTRY_SELECTED = 0,
+	/* The model does not implement this mode or option combination: the
+	 * run is not applicable (the result says why). */
+	ENTRY_REFUSED,
+	/* The mode needs what this machine or hypervisor lacks (status 3). */
+	ENTRY_UNSUPPORTED,
 };
 
 /* How a blocking syscall waits (the kernel's part); returns the syscall's result. */
@@ -61,7 +72,7 @@ enum entry_app_fault {
 };
 
 /*
- * What a model declares about itself (design.md "Traits").  The model's row
+ * What a model declares about itself (docs/design.md §5).  The model's row
  * gives the defaults (struct entry_model.traits); its select hook may change
  * them for the selected mode (a policy, an option).  The kernel, the
  * scenarios' expectations and -- through the layout -- the VMM's rules read
@@ -116,9 +127,9 @@ struct entry_model {
 	const char *name;
 	/* What the model declares about itself in every mode (select may refine). */
 	struct entry_traits traits;
-	/* Fills *v for the mode (v->traits starts as .traits); false with *why
-	 * when the model cannot run it. */
-	bool (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
+	/* Fills *v for the mode (v->traits starts as .traits); anything but
+	 * ENTRY_SELECTED with *why (one line) when the model cannot run it. */
+	enum entry_select (*select)(const struct entry_mode *mode, struct entry_variant *v, const char **why);
 	/* Called at every context switch: make the entry code find the next
 	 * task's kernel stack (and TSS.RSP0 as the model's policy wants). */
 	void (*switch_task)(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top);
@@ -150,24 +161,17 @@ struct entry_model {
 	bool (*user_context)(const struct ebx_pt_regs *regs);
 };
 
-/* The bug= knobs every model implements: its paranoid (IST) entries decide
- * about GS wrongly (calling.h's PARANOID_BUG_VARIANTS). */
+/* The kernel_bug= knobs every model implements: its paranoid (IST) entries
+ * decide about GS wrongly (calling.h's PARANOID_BUG_VARIANTS). */
 #define ENTRY_IST_VECTORS 4          /* #DB NMI #DF #MC, in this order */
 enum entry_ist_bug { ENTRY_IST_BUG_DB_TRUST_CS, ENTRY_IST_BUG_GS_SIGN, ENTRY_IST_BUG_NAIVE_NMI, ENTRY_IST_BUGS };
 /* A stub family's gate targets for those knobs, 0 where a knob keeps the family's own. */
 typedef uint64_t entry_ist_bug_table[ENTRY_IST_BUGS][ENTRY_IST_VECTORS];
 
-/* True for the knobs above. */
-bool entry_bug_breaks_paranoid(enum ebx_bug bug);
-/* True for the knobs that break kpti's SYSCALL path (skip-user-cr3,
- * skip-swapgs, syscall-user-stack). */
-bool entry_bug_breaks_kpti_syscall(enum ebx_bug bug);
-/* For a model's select: any bug= but one model's own (kpti's SYSCALL knobs,
- * ukl's), false with *why; that model tests for its own first. */
-bool entry_bug_supported(enum ebx_bug bug, const char **why);
-/* v->idt_stubs with the gates `bug` replaces from the family's table; unchanged
- * for any other bug.  The result lives until the next call. */
-void entry_apply_ist_bug(struct entry_variant *v, enum ebx_bug bug, const entry_ist_bug_table *table);
+/* v->idt_stubs with the gates the mode's kernel_bug= replaces from the
+ * family's table; unchanged for any other kernel_bug.  The result lives until
+ * the next call. */
+void entry_apply_ist_bug(struct entry_variant *v, const struct entry_mode *mode, const entry_ist_bug_table *table);
 
 /* The trap handlers' test for "the event came from the application": CPL 3,
  * or what the model's user_context hook says (models.c). */

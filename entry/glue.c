@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The C half the stubs of kpti (compat SYSCALL), pervcpu, ukl and xen share (glue.h).  Called with
+/* The C half the stubs of pervcpu, ukl and xen share (glue.h), kpti's compat
+ * SYSCALL, and the SYSRET test every model and the kernel use.  Called with
  * interrupts off on kernel CR3 and GS. */
 #include "glue.h"
+
+bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
+{
+	return entry_sysret_ok(regs);
+}
 
 bool entry_syscall_c(struct ebx_pt_regs *regs)
 {

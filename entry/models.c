@@ -81,38 +81,25 @@ long entry_block_refused(void)
 	return refuse(entry_model_active());
 }
 
-bool entry_bug_breaks_paranoid(enum ebx_bug bug)
-{
-	return bug == EBX_BUG_DB_TRUST_CS || bug == EBX_BUG_PARANOID_GS_SIGN || bug == EBX_BUG_NAIVE_NMI;
-}
-
-bool entry_bug_breaks_kpti_syscall(enum ebx_bug bug)
-{
-	return bug == EBX_BUG_SKIP_USER_CR3 || bug == EBX_BUG_SKIP_SWAPGS || bug == EBX_BUG_SYSCALL_USER_STACK;
-}
-
-bool entry_bug_supported(enum ebx_bug bug, const char **why)
-{
-	if (bug == EBX_BUG_UKL_TRUST_APP_RSP) {
-		*why = "bug=ukl-trust-app-rsp is implemented by entry=ukl only";
-		return false;
-	}
-	if (!entry_bug_breaks_kpti_syscall(bug))
-		return true;
-	*why = "bug=skip-user-cr3|skip-swapgs|syscall-user-stack are implemented by entry=kpti only";
-	return false;
-}
-
-void entry_apply_ist_bug(struct entry_variant *v, enum ebx_bug bug, const entry_ist_bug_table *table)
+void entry_apply_ist_bug(struct entry_variant *v, const struct entry_mode *mode, const entry_ist_bug_table *table)
 {
 	static const unsigned vectors[ENTRY_IST_VECTORS] = { VEC_DB, VEC_NMI, VEC_DF, VEC_MC };
 	static uint64_t idt[IDT_ENTRIES];
 	const uint64_t *row;
 
-	if (!entry_bug_breaks_paranoid(bug))
+	switch (mode->opts->kernel_bug) {
+	case EBX_KBUG_db_trust_cs:
+		row = (*table)[ENTRY_IST_BUG_DB_TRUST_CS];
+		break;
+	case EBX_KBUG_paranoid_gs_sign:
+		row = (*table)[ENTRY_IST_BUG_GS_SIGN];
+		break;
+	case EBX_KBUG_naive_nmi:
+		row = (*table)[ENTRY_IST_BUG_NAIVE_NMI];
+		break;
+	default:
 		return;
-	row = (*table)[bug == EBX_BUG_DB_TRUST_CS ? ENTRY_IST_BUG_DB_TRUST_CS
-		       : bug == EBX_BUG_NAIVE_NMI ? ENTRY_IST_BUG_NAIVE_NMI : ENTRY_IST_BUG_GS_SIGN];
+	}
 	for (unsigned i = 0; i < IDT_ENTRIES; i++)
 		idt[i] = v->idt_stubs[i];
 	for (unsigned i = 0; i < ENTRY_IST_VECTORS; i++)

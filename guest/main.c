@@ -3,6 +3,7 @@
 #include "cpu/cea.h"
 #include "boot/cmdline.h"
 #include "lib/console.h"
+#include "lib/lib.h"
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
 #include "hv/hv.h"
@@ -34,16 +35,39 @@ struct kernel {
 
 static struct kernel kernel;   /* the boot info alone outgrows a comfortable stack frame */
 
+/* Text for a JSON string of the console: the guest's own messages may quote
+ * what the command line said, which may hold anything. */
+static void json_text(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < len; i++) {
+		char c = src[i];
+		dst[i] = c == '"' || c == '\\' || (unsigned char)c < 0x20 || (unsigned char)c > 0x7e ? '?' : c;
+	}
+	dst[i] = '\0';
+}
+
+/* The guest's reason for not running, for every engine's console reader
+ * (abi.h: the "refused" event) and for a person reading the console. */
+static __noreturn void refuse_run(const char *what, const char *human, const char *reason, enum ebx_guest_exit code)
+{
+	char text[200];
+
+	json_text(text, sizeof(text), reason);
+	kprintf("entrybox: %s: %s\n", human, reason);
+	kprintf("@entrybox {\"event\":\"refused\",\"what\":\"%s\",\"reason\":\"%s\"}\n", what, text);
+	guest_exit(code);
+}
+
 static __noreturn void bad_cmdline(const char *what)
 {
-	kprintf("entrybox: bad command line: %s\n", what);
-	guest_exit(EBX_GUEST_EXIT_BAD_CMDLINE);
+	refuse_run("cmdline", "bad command line", what, EBX_GUEST_EXIT_BAD_CMDLINE);
 }
 
 static __noreturn void unsupported(const char *what)
 {
-	kprintf("entrybox: unsupported: %s\n", what);
-	guest_exit(EBX_GUEST_EXIT_UNSUPPORTED);
+	refuse_run("unsupported", "unsupported", what, EBX_GUEST_EXIT_UNSUPPORTED);
 }
 
 static void parse_options(struct kernel *k)
@@ -56,34 +80,67 @@ static void parse_options(struct kernel *k)
 		bad_cmdline(err);
 }
 
-/* Everything the selection needs from the CPU and this version of the kernel. */
-static void check_support(struct kernel *k)
+/* The model's options, then the kernel's keys every model takes where they
+ * are not at their defaults: what the run was given beyond its selection. */
+static void run_options(const struct kernel *k, char *buf, size_t len)
 {
-	struct entry_mode mode = { .pti = k->opts.pti, .pcid = k->opts.pcid, .bug = k->opts.bug, .opts = &k->opts };
-	const char *why = "";
-	uint32_t r[4];
+	size_t used;
 
-	if (k->opts.vcpus > EBX_MAX_CPUS)
-		unsupported("more vCPUs than the layout can describe");
-	cpuid(1, 0, r);
-	if (k->opts.pcid && !(r[2] & CPUID1_ECX_PCID))
-		unsupported("pcid=on but the CPU has no PCID (CPUID.1:ECX[17] clear)");
-	k->model = entry_model_get(k->opts.model);
-	k->variant.traits = k->model->traits;
-	if (!k->model->select(&mode, &k->variant, &why))
-		unsupported(why);
-	entry_model_activate(k->model, &k->variant.traits);
+	cmdline_model_options(&k->opts, buf, len);
+	used = strlen(buf);
+	if (k->opts.timer && used < len)
+		used += (size_t)ksnprintf(buf + used, len - used, "%stimer=on", used ? " " : "");
+	if (k->opts.kernel_bug != EBX_KBUG_none && used < len)
+		ksnprintf(buf + used, len - used, "%skernel_bug=%s", used ? " " : "",
+			  cmdline_kernel_bug_name(k->opts.kernel_bug));
 }
 
 static void print_result(const struct kernel *k, enum scenario_outcome outcome, enum scenario_outcome expected,
 			 const char *detail)
 {
+	char options[160], text[200];
+
+	run_options(k, options, sizeof(options));
+	json_text(text, sizeof(text), detail);
 	kprintf("@entrybox {\"event\":\"result\",\"model\":\"%s\",\"pti\":\"%s\",\"pcid\":\"%s\",\"vcpus\":%u,"
-		"\"tasks\":%u,\"scenario\":\"%s\",\"bug\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
+		"\"tasks\":%u,\"scenario\":\"%s\",\"options\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
 		"\"kernel_db\":%u,\"detail\":\"%s\"}\n",
 		k->model->name, k->opts.pti ? "on" : "off", k->opts.pcid ? "on" : "off", k->opts.vcpus,
-		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), cmdline_bug_name(k->opts.bug),
-		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), detail);
+		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), options,
+		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), text);
+}
+
+/* Everything the selection needs from the CPU and this version of the kernel.
+ * A mode the model does not implement is no failure: the run is not
+ * applicable, with the model's reason. */
+static void check_support(struct kernel *k)
+{
+	struct entry_mode mode = { .pti = k->opts.pti, .pcid = k->opts.pcid, .opts = &k->opts };
+	const char *why = "";
+	char detail[200];
+	uint32_t r[4];
+
+	if (!entry_table_consistent())
+		panic("entry/models.def: an option outside its model's block, or a value apart from its option");
+	if (k->opts.vcpus > EBX_MAX_CPUS)
+		unsupported("more vCPUs than the layout can describe");
+	k->model = entry_model_get(k->opts.model);
+	k->variant.traits = k->model->traits;
+	switch (k->model->select(&mode, &k->variant, &why)) {
+	case ENTRY_SELECTED:
+		break;
+	case ENTRY_REFUSED:
+		ksnprintf(detail, sizeof(detail), "entry=%s refuses this mode: %s", k->model->name, why);
+		print_result(k, OUTCOME_NOT_APPLICABLE, OUTCOME_NOT_APPLICABLE, detail);
+		guest_exit(EBX_GUEST_EXIT_PASS);
+	default:
+		unsupported(why);
+	}
+	/* After the model: a mode it does not implement is n/a on any machine. */
+	cpuid(1, 0, r);
+	if (k->opts.pcid && !(r[2] & CPUID1_ECX_PCID))
+		unsupported("pcid=on but the CPU has no PCID (CPUID.1:ECX[17] clear)");
+	entry_model_activate(k->model, &k->variant.traits);
 }
 
 /* Every stack with a canary must still have it when the run ends. */
@@ -119,7 +176,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	struct task_setup ts = {
 		.pti = k->opts.pti, .pcid = k->opts.pcid, .scenario = k->opts.scenario,
 		.iters = k->opts.iters, .return_to_user = k->variant.return_to_user, .model = k->model,
-		.dirty_initial_regs = k->opts.bug == EBX_BUG_DIRTY_INITIAL_REGS,
+		.dirty_initial_regs = k->opts.kernel_bug == EBX_KBUG_dirty_initial_regs,
 	};
 	struct layout_input li = {
 		.opts = &k->opts, .model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
@@ -130,7 +187,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	};
 	struct sched_config sched = {
 		.model = k->model, .cpus = k->cpus, .ncpus = k->opts.vcpus, .pcid = k->opts.pcid,
-		.pti = k->opts.pti, .preempt = uses_timer(k, sc), .keep_null_ss = k->opts.bug == EBX_BUG_SYSRET_SS_NULL,
+		.pti = k->opts.pti, .preempt = uses_timer(k, sc), .keep_null_ss = k->opts.kernel_bug == EBX_KBUG_sysret_ss_null,
 	};
 
 	/* Our VMM models no PIC; every other machine may have one ticking. */
@@ -178,6 +235,10 @@ __noreturn void kmain(uint32_t start_info_pa)
 
 	enum scenario_outcome outcome;
 	const struct entry_traits *traits = entry_traits_active();
+	enum scenario_outcome expected = scenario_expected(sc, &k->opts, traits);
+	/* Said before anything runs, so a run that never reaches its result
+	 * line (a panic, a triple fault) is still judged against it. */
+	kprintf("@entrybox {\"event\":\"expect\",\"expected\":\"%s\"}\n", scenario_outcome_name(expected));
 	if (scenario_not_applicable(sc, &k->opts, traits, detail, sizeof(detail))) {
 		outcome = OUTCOME_NOT_APPLICABLE;
 	} else {
@@ -185,7 +246,6 @@ __noreturn void kmain(uint32_t start_info_pa)
 			sched_run_all();
 		outcome = sc->judge(&k->opts, detail, sizeof(detail));
 	}
-	enum scenario_outcome expected = scenario_expected(sc, &k->opts, traits);
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;
 	print_result(k, outcome, expected, detail);

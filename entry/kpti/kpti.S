@@ -14,7 +14,7 @@
  */
 #include "calling.h"
 
-/* The deliberate breakage of the SYSCALL exit (bug=, cmdline.h's enum ebx_bug). */
+/* The deliberate breakage of the SYSCALL exit: bug= values by number (kpti.c checks them). */
 #define BUG_NONE        0
 #define BUG_SKIP_CR3    1
 #define BUG_SKIP_SWAPGS 2

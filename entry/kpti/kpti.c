@@ -28,24 +28,33 @@ struct syscall_stub {
 
 #define STUB(name) { name, name##_sysretq }
 
+/* bug= values by number (models.def), as kpti.S's BUG_* assemble them. */
+#define BUG_NONE        ENTRY_VAL(kpti, bug, none)
+#define BUG_SKIP_CR3    ENTRY_VAL(kpti, bug, skip_user_cr3)
+#define BUG_SKIP_SWAPGS ENTRY_VAL(kpti, bug, skip_swapgs)
+#define BUG_USER_STACK  ENTRY_VAL(kpti, bug, syscall_user_stack)
+#define BUGS            4
+_Static_assert(BUG_NONE == 0 && BUG_SKIP_CR3 == 1 && BUG_SKIP_SWAPGS == 2 && BUG_USER_STACK == 3,
+	       "kpti.S numbers the bugs so");
+
 /* [family][bug]; a NULL entry is a combination the family cannot express. */
-static const struct syscall_stub syscall_stubs[FAM_COUNT][EBX_BUG_COUNT] = {
+static const struct syscall_stub syscall_stubs[FAM_COUNT][BUGS] = {
 	[FAM_NOPTI] = {
-		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_nopti),
-		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_nopti_skip_swapgs),
-		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_nopti_user_stack),
+		[BUG_NONE] = STUB(entry_SYSCALL_64_nopti),
+		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_nopti_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_nopti_user_stack),
 	},
 	[FAM_PTI] = {
-		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64),
-		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_skip_user_cr3),
-		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_skip_swapgs),
-		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_user_stack),
+		[BUG_NONE] = STUB(entry_SYSCALL_64),
+		[BUG_SKIP_CR3] = STUB(entry_SYSCALL_64_skip_user_cr3),
+		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_user_stack),
 	},
 	[FAM_PCID] = {
-		[EBX_BUG_NONE] = STUB(entry_SYSCALL_64_pcid),
-		[EBX_BUG_SKIP_USER_CR3] = STUB(entry_SYSCALL_64_pcid_skip_user_cr3),
-		[EBX_BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_pcid_skip_swapgs),
-		[EBX_BUG_SYSCALL_USER_STACK] = STUB(entry_SYSCALL_64_pcid_user_stack),
+		[BUG_NONE] = STUB(entry_SYSCALL_64_pcid),
+		[BUG_SKIP_CR3] = STUB(entry_SYSCALL_64_pcid_skip_user_cr3),
+		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_pcid_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_pcid_user_stack),
 	},
 };
 
@@ -62,27 +71,24 @@ static const struct {
 	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid, &kpti_ist_bugs_pcid, entry_SYSCALL_compat_pcid },
 };
 
-static bool kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
 	/* PCID without PTI needs no entry-time CR3 work: the nopti stubs serve;
 	 * the kernel still gives every task its own PCID at context switch. */
 	enum kpti_family fam = !mode->pti ? FAM_NOPTI : mode->pcid ? FAM_PCID : FAM_PTI;
-	/* Only the exit knobs change the SYSCALL path. */
-	enum ebx_bug exit_bug = entry_bug_breaks_kpti_syscall(mode->bug) ? mode->bug : EBX_BUG_NONE;
+	unsigned long bug = ENTRY_OPT(mode->opts, kpti, bug);
 
-	if (exit_bug == EBX_BUG_NONE && !entry_bug_supported(mode->bug, why))
-		return false;
-	if ((unsigned)exit_bug >= EBX_BUG_COUNT || !syscall_stubs[fam][exit_bug].entry) {
-		*why = "this bug= needs pti=on";
-		return false;
+	if (bug >= BUGS || !syscall_stubs[fam][bug].entry) {
+		*why = "bug=skip-user-cr3 needs pti=on (pti=off never switches CR3)";
+		return ENTRY_REFUSED;
 	}
-	v->syscall_entry = (uint64_t)syscall_stubs[fam][exit_bug].entry;
-	v->syscall_return = (uint64_t)syscall_stubs[fam][exit_bug].sysret;
+	v->syscall_entry = (uint64_t)syscall_stubs[fam][bug].entry;
+	v->syscall_return = (uint64_t)syscall_stubs[fam][bug].sysret;
 	v->idt_stubs = family_stubs[fam].idt;
 	v->return_to_user = (uint64_t)family_stubs[fam].ret_to_user;
 	v->syscall32_entry = (uint64_t)family_stubs[fam].syscall32;
-	entry_apply_ist_bug(v, mode->bug, family_stubs[fam].ist_bugs);
-	return true;
+	entry_apply_ist_bug(v, mode, family_stubs[fam].ist_bugs);
+	return ENTRY_SELECTED;
 }
 
 /* TSS.RSP0 stays at the top of the CPU's entry stack for good (set when the CPU
@@ -94,22 +100,7 @@ static void kpti_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t ks
 	pc->top_of_stack = kstack_top;
 }
 
-bool entry_sysret_allowed(const struct ebx_pt_regs *regs)
-{
-	if (regs->rcx != regs->rip || regs->r11 != regs->rflags)
-		return false;
-	if (regs->cs != GDT_USER_CS || regs->ss != GDT_USER_SS)
-		return false;
-	/* Only the lower canonical half: SYSRET to a kernel address is wrong too. */
-	if (regs->rip >> 47)
-		return false;
-	/* SYSRET cannot restore RF, and TF would trap on the instruction after
-	 * SYSRET in ring 3 with a kernel stack view Linux does not want to debug. */
-	return !(regs->rflags & (RFLAGS_TF | RFLAGS_RF));
-}
-
-/* Called from kpti.S: glue.h's syscall half, with the SYSRET check above
- * inlined (the measured kpti round trip is this code). */
+/* Called from kpti.S: glue.h's syscall half (the measured kpti round trip is this code). */
 bool kpti_syscall_c(struct ebx_pt_regs *regs);
 bool kpti_syscall_c(struct ebx_pt_regs *regs)
 {

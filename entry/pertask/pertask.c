@@ -29,24 +29,22 @@ extern const char pertask_syscall_nopti[], pertask_syscall_nopti_sysretq[];
 extern const char pertask_syscall32_pti[], pertask_syscall32_nopti[];
 extern const char pertask_return_from_copy_pti[], pertask_return_from_copy_nopti[];
 
-static bool pertask_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select pertask_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
 	if (mode->pcid) {
-		*why = "entry=pertask implements pti=on|off without PCID (pcid=on not supported)";
-		return false;
+		*why = "entry=pertask implements pti=on|off without PCID";
+		return ENTRY_REFUSED;
 	}
-	if (!entry_bug_supported(mode->bug, why))
-		return false;
 	v->traits.c_on_user_cr3 = mode->pti;
 	v->syscall_entry = (uint64_t)(mode->pti ? pertask_syscall_pti : pertask_syscall_nopti);
 	v->syscall32_entry = (uint64_t)(mode->pti ? pertask_syscall32_pti : pertask_syscall32_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pertask_syscall_pti_sysretq : pertask_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pertask_idt_pti : pertask_idt_nopti;
-	entry_apply_ist_bug(v, mode->bug, mode->pti ? &pertask_ist_bugs_pti : &pertask_ist_bugs_nopti);
+	entry_apply_ist_bug(v, mode, mode->pti ? &pertask_ist_bugs_pti : &pertask_ist_bugs_nopti);
 	/* A new task's pt_regs sits on its kernel stack, which the user PGD
 	 * does not map: the first exit copies it to the PTI stack. */
 	v->return_to_user = (uint64_t)(mode->pti ? pertask_return_from_copy_pti : pertask_return_from_copy_nopti);
-	return true;
+	return ENTRY_SELECTED;
 }
 
 /* Mapped into the init PGD's kernel-stack slot (whose tables every kernel

@@ -18,11 +18,11 @@ static uint64_t vcpu_stack_base(unsigned cpu)
 	return cea_base(cpu) + VCPU_STACK_OFFSET;
 }
 
-/* By pervcpu_sleep= value (guest/boot/cmdline.h): a fourth policy is one file and one row. */
+/* By pervcpu_sleep= value: a new policy is its file and its row in policies.def. */
 static const struct pervcpu_policy *const policies[] = {
-	[PERVCPU_SLEEP_FORBID] = &pervcpu_policy_forbid,
-	[PERVCPU_SLEEP_COPY] = &pervcpu_policy_copy,
-	[PERVCPU_SLEEP_PIN] = &pervcpu_policy_pin,
+#define ENTRY_VALUE(m, key, id, value, help) [ENTRY_VAL(m, key, id)] = &pervcpu_policy_##id,
+#include "pervcpu/policies.def"
+#undef ENTRY_VALUE
 };
 
 struct pervcpu_state {
@@ -39,19 +39,17 @@ extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
 extern const char pervcpu_syscall32_pti[], pervcpu_syscall32_nopti[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
 
-static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
-	unsigned p = mode->opts ? (unsigned)mode->opts->pervcpu_sleep : PERVCPU_SLEEP_FORBID;
+	unsigned long p = ENTRY_OPT(mode->opts, pervcpu, pervcpu_sleep);
 
 	if (mode->pcid) {
-		*why = "entry=pervcpu implements pti=on|off without PCID (pcid=on not supported)";
-		return false;
+		*why = "entry=pervcpu implements pti=on|off without PCID";
+		return ENTRY_REFUSED;
 	}
-	if (!entry_bug_supported(mode->bug, why))
-		return false;
 	if (p >= ARRAY_SIZE(policies)) {
 		*why = "pervcpu_sleep: no such policy";
-		return false;
+		return ENTRY_REFUSED;
 	}
 	state.policy = policies[p];
 	v->traits.block_in_entry = state.policy->block_in_entry;
@@ -62,10 +60,10 @@ static bool pervcpu_select(const struct entry_mode *mode, struct entry_variant *
 	v->syscall32_entry = (uint64_t)(mode->pti ? pervcpu_syscall32_pti : pervcpu_syscall32_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pervcpu_idt_pti : pervcpu_idt_nopti;
-	entry_apply_ist_bug(v, mode->bug, mode->pti ? &pervcpu_ist_bugs_pti : &pervcpu_ist_bugs_nopti);
+	entry_apply_ist_bug(v, mode, mode->pti ? &pervcpu_ist_bugs_pti : &pervcpu_ist_bugs_nopti);
 	/* A new task's pt_regs is on its kernel stack: exit through the copy. */
 	v->return_to_user = state.exit_from_copy;
-	return true;
+	return ENTRY_SELECTED;
 }
 
 uint64_t pervcpu_exit_from_copy(void)

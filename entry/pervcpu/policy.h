@@ -24,9 +24,10 @@ struct pervcpu_policy {
 	bool preempt_keeps_cpu;
 };
 
-extern const struct pervcpu_policy pervcpu_policy_forbid;
-extern const struct pervcpu_policy pervcpu_policy_copy;
-extern const struct pervcpu_policy pervcpu_policy_pin;
+/* One per row of policies.def, each defined in entry/pervcpu/<id>.c. */
+#define ENTRY_VALUE(m, key, id, value, help) extern const struct pervcpu_policy pervcpu_policy_##id;
+#include "pervcpu/policies.def"
+#undef ENTRY_VALUE
 
 /* For policies that move a syscall off the vCPU stack (pervcpu.S): RSP :=
  * `frame` (a pt_regs copy on the task's kernel stack), wait(arg), result into

@@ -26,6 +26,13 @@
 #define PF_IST_SIZE   0x2000
 _Static_assert(PF_IST_OFFSET + PF_IST_SIZE + 0x1000 <= CEA_STRIDE, "#PF IST outside its CEA");
 
+/* ukl_df= */
+enum ukl_df {
+	UKL_DF_WORKAROUND = ENTRY_VAL(ukl, ukl_df, workaround),
+	UKL_DF_IST = ENTRY_VAL(ukl, ukl_df, ist),
+	UKL_DF_NONE = ENTRY_VAL(ukl, ukl_df, none),
+};
+
 struct ukl_state {
 	enum ukl_df df;
 	unsigned napps;              /* task ids below this are applications */
@@ -36,24 +43,29 @@ static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
 extern const entry_ist_bug_table ukl_ist_bugs_nopti;
-extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[], ukl_syscall32_nopti[];
+extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[], ukl_entry_SYSCALL_64[];
+extern const char ukl_syscall32_nopti[];
 
 static bool is_app(const struct task *t)
 {
 	return t && t->id < state.napps;
 }
 
-static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select ukl_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
+	unsigned long apps = ENTRY_OPT(mode->opts, ukl, ukl_tasks);
+
 	if (mode->pti || mode->pcid) {
 		*why = "entry=ukl runs applications in the kernel's address space: pti=off and pcid=off only";
-		return false;
+		return ENTRY_REFUSED;
 	}
-	if (mode->bug != EBX_BUG_UKL_TRUST_APP_RSP && !entry_bug_supported(mode->bug, why))
-		return false;
-	state.trust_app_rsp = mode->bug == EBX_BUG_UKL_TRUST_APP_RSP;
-	state.df = mode->opts ? mode->opts->ukl_df : UKL_DF_WORKAROUND;
-	state.napps = !mode->opts ? 0 : mode->opts->ukl_tasks ? mode->opts->ukl_tasks : mode->opts->tasks;
+	if (apps > mode->opts->tasks) {
+		*why = "ukl_tasks= is more than tasks=";
+		return ENTRY_REFUSED;
+	}
+	state.trust_app_rsp = ENTRY_OPT_IS(mode->opts, ukl, bug, trust_app_rsp);
+	state.df = (enum ukl_df)ENTRY_OPT(mode->opts, ukl, ukl_df);
+	state.napps = apps ? (unsigned)apps : mode->opts->tasks;
 	v->traits.ring0_tasks = state.napps;
 	v->traits.app_fault = state.df == UKL_DF_IST ? ENTRY_APP_FAULT_IST
 			    : state.df == UKL_DF_NONE ? ENTRY_APP_FAULT_FATAL : ENTRY_APP_FAULT_DF_FIXUP;
@@ -61,9 +73,10 @@ static bool ukl_select(const struct entry_mode *mode, struct entry_variant *v, c
 	v->syscall32_entry = (uint64_t)ukl_syscall32_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
-	entry_apply_ist_bug(v, mode->bug, &ukl_ist_bugs_nopti);
+	entry_apply_ist_bug(v, mode, &ukl_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)ukl_first_return;
-	return true;
+	ukl_app_kernel_entry = (uint64_t)ukl_entry_SYSCALL_64;
+	return ENTRY_SELECTED;
 }
 
 static uint64_t pf_ist_base(unsigned cpu)

@@ -16,7 +16,7 @@ extern const char xen_entry_SYSCALL_64[], xen_return_to_user[];
 extern uint64_t xen_hypercall_iret;
 
 struct xen_state {
-	enum xen_hv hv;
+	bool hv_vmm;   /* hv=vmm: the entrybox VMM is the hypervisor; else the in-guest shim */
 };
 
 static struct xen_state state;
@@ -42,31 +42,29 @@ static bool vmm_offers_hypercalls(const char **why)
 	return true;
 }
 
-static bool xen_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
+static enum entry_select xen_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
 {
-	state.hv = mode->opts ? mode->opts->hv : XEN_HV_SHIM;
+	state.hv_vmm = ENTRY_OPT_IS(mode->opts, xen, hv, vmm);
 	if (mode->pcid) {
-		*why = "entry=xen implements pti=on|off without PCID (pcid=on not supported)";
-		return false;
+		*why = "entry=xen implements pti=on|off without PCID";
+		return ENTRY_REFUSED;
 	}
-	if (!entry_bug_supported(mode->bug, why))
-		return false;
-	if (state.hv == XEN_HV_VMM && !vmm_offers_hypercalls(why))
-		return false;
+	if (state.hv_vmm && !vmm_offers_hypercalls(why))
+		return ENTRY_UNSUPPORTED;
 	v->idt_stubs = mode->pti ? xen_idt_pti : xen_idt_nopti;
-	entry_apply_ist_bug(v, mode->bug, mode->pti ? &xen_ist_bugs_pti : &xen_ist_bugs_nopti);
+	entry_apply_ist_bug(v, mode, mode->pti ? &xen_ist_bugs_pti : &xen_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)xen_return_to_user;
-	if (state.hv == XEN_HV_VMM) {
+	if (state.hv_vmm) {
 		v->syscall_entry = (uint64_t)xen_vmm_syscall_trap;
 		v->syscall_return = 0;   /* no SYSRET: every exit is the iret hypercall */
 		xen_hypercall_iret = (uint64_t)xen_vmm_iret;
-		return true;
+		return ENTRY_SELECTED;
 	}
 	v->syscall_entry = (uint64_t)(mode->pti ? xen_shim_syscall_pti : xen_shim_syscall_nopti);
 	/* No SYSRET either: the one ring-3 return is the shim's IRETQ. */
 	v->syscall_return = (uint64_t)(mode->pti ? xen_shim_iret_pti_iretq : xen_shim_iret_nopti_iretq);
 	xen_hypercall_iret = (uint64_t)(mode->pti ? xen_shim_iret_pti : xen_shim_iret_nopti);
-	return true;
+	return ENTRY_SELECTED;
 }
 
 /* Where hv=vmm's bounces land, for the VMM to read (abi.h contract). */
@@ -109,7 +107,7 @@ __attribute__((noreturn)) void xen_iret_refused(const struct xen_iret_frame *f)
 	};
 
 	kprintf("entrybox: xen %s: iret hypercall refused: cs 0x%llx ss 0x%llx rip 0x%llx rflags 0x%llx\n",
-		state.hv == XEN_HV_VMM ? "vmm" : "shim", (unsigned long long)f->hw.cs, (unsigned long long)f->hw.ss,
+		state.hv_vmm ? "vmm" : "shim", (unsigned long long)f->hw.cs, (unsigned long long)f->hw.ss,
 		(unsigned long long)f->hw.rip, (unsigned long long)f->hw.rflags);
 	/* The hypervisor's refusal stands where a faulting IRET would. */
 	entry_bad_iret_fixed(&regs, VEC_GP);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PVH entry (design.md §2): 32-bit protected mode, paging off, %ebx = physical
+ * PVH entry (docs/design.md §2): 32-bit protected mode, paging off, %ebx = physical
  * address of struct hvm_start_info.  Builds the boot page tables, enters long
  * mode and calls kmain(start_info_pa) in the high half.
  *

@@ -2,49 +2,26 @@
 /* Command-line parser; freestanding and hosted alike, so it calls no library function. */
 #include "boot/cmdline.h"
 
-static const char *const model_names[] = {
-#define ENTRY_MODEL(id, name, summary) name,
-#include "models.def"
-#undef ENTRY_MODEL
-};
-
 static const char *const scenario_names[] = {
 #define SCENARIO(id, name, summary) name,
 #include "entrybox/scenarios.def"
 #undef SCENARIO
 };
 
-static const char *const bug_names[] = {
-	[EBX_BUG_NONE] = "none",
-	[EBX_BUG_SKIP_USER_CR3] = "skip-user-cr3",
-	[EBX_BUG_SKIP_SWAPGS] = "skip-swapgs",
-	[EBX_BUG_DB_TRUST_CS] = "db-trust-cs",
-	[EBX_BUG_PARANOID_GS_SIGN] = "paranoid-gs-sign",
-	[EBX_BUG_NAIVE_NMI] = "naive-nmi",
-	[EBX_BUG_SYSCALL_USER_STACK] = "syscall-user-stack",
-	[EBX_BUG_UKL_TRUST_APP_RSP] = "ukl-trust-app-rsp",
-	[EBX_BUG_DIRTY_INITIAL_REGS] = "dirty-initial-regs",
-	[EBX_BUG_SYSRET_SS_NULL] = "sysret-ss-null",
+static const char *const kernel_bug_names[] = {
+#define KERNEL_BUG(id, value, help) [EBX_KBUG_##id] = value,
+#include "entrybox/kernel_bugs.def"
+#undef KERNEL_BUG
 };
-
-static const char *const pervcpu_sleep_names[] = {
-	[PERVCPU_SLEEP_FORBID] = "forbid",
-	[PERVCPU_SLEEP_COPY] = "copy",
-	[PERVCPU_SLEEP_PIN] = "pin",
-};
-
-static const char *const hv_names[] = { [XEN_HV_SHIM] = "shim", [XEN_HV_VMM] = "vmm" };
-
-static const char *const ukl_df_names[] = { [UKL_DF_WORKAROUND] = "workaround", [UKL_DF_IST] = "ist", [UKL_DF_NONE] = "none" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-unsigned cmdline_model_count(void) { return (unsigned)COUNT(model_names); }
+unsigned cmdline_model_count(void) { return entry_table_model_count(); }
 unsigned cmdline_scenario_count(void) { return (unsigned)COUNT(scenario_names); }
 
 const char *cmdline_model_name(unsigned model)
 {
-	return model < COUNT(model_names) ? model_names[model] : NULL;
+	return entry_table_model_name(model);
 }
 
 const char *cmdline_scenario_name(unsigned scenario)
@@ -52,24 +29,9 @@ const char *cmdline_scenario_name(unsigned scenario)
 	return scenario < COUNT(scenario_names) ? scenario_names[scenario] : NULL;
 }
 
-const char *cmdline_bug_name(enum ebx_bug bug)
+const char *cmdline_kernel_bug_name(unsigned bug)
 {
-	return (unsigned)bug < COUNT(bug_names) ? bug_names[bug] : NULL;
-}
-
-const char *cmdline_pervcpu_sleep_name(enum pervcpu_sleep p)
-{
-	return (unsigned)p < COUNT(pervcpu_sleep_names) ? pervcpu_sleep_names[p] : NULL;
-}
-
-const char *cmdline_hv_name(enum xen_hv hv)
-{
-	return (unsigned)hv < COUNT(hv_names) ? hv_names[hv] : NULL;
-}
-
-const char *cmdline_ukl_df_name(enum ukl_df df)
-{
-	return (unsigned)df < COUNT(ukl_df_names) ? ukl_df_names[df] : NULL;
+	return bug < COUNT(kernel_bug_names) ? kernel_bug_names[bug] : NULL;
 }
 
 /* A token of the command line: [p, p + len). */
@@ -96,6 +58,22 @@ static void msg_put(struct msg *m, const char *s, size_t n)
 
 static void msg_str(struct msg *m, const char *s) { msg_put(m, s, (size_t)-1); }
 static void msg_span(struct msg *m, struct span s) { msg_put(m, s.p, s.len); }
+
+/* Decimal digits of n into buf (at least 21 bytes); returns buf. */
+static const char *ulong_str(unsigned long n, char *buf)
+{
+	char tmp[24];
+	size_t k = 0, j = 0;
+
+	do {
+		tmp[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n && k < sizeof(tmp));
+	while (k)
+		buf[j++] = tmp[--k];
+	buf[j] = '\0';
+	return buf;
+}
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -148,21 +126,18 @@ static bool parse_onoff(struct span v, bool *out)
 	return false;
 }
 
-enum key_id {
-	K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_BUG,
-	K_PERVCPU_SLEEP, K_HV, K_UKL_TASKS, K_UKL_DF, K_TIMER, K_COUNT
-};
+/* The keys every model takes (the selection and the kernel's); any other is
+ * an option of the selected model. */
+enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_TIMER, K_KERNEL_BUG, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
-	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "bug",
-	"pervcpu_sleep", "hv", "ukl_tasks", "ukl_df", "timer",
+	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "timer", "kernel_bug",
 };
 
 /* What a value must look like, for the error line. */
 static const char *const key_expect[K_COUNT] = {
-	"a model from models.def", "on|off", "on|off", "1..8", "1..8",
-	"a scenario from scenarios.def", "1..10000000", "a bug from options.def",
-	"forbid|copy|pin", "shim|vmm", "0..8", "workaround|ist|none", "on|off",
+	"a model from models.def", "on|off", "on|off", "1..8", "1..8", "a scenario from scenarios.def", "1..10000000",
+	"on|off", "a value from kernel_bugs.def",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)
@@ -172,16 +147,12 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 
 	switch (k) {
 	case K_ENTRY:
-		idx = lookup(v, model_names, COUNT(model_names));
+		idx = entry_table_model_find(v.p, v.len);
 		o->model = (unsigned)idx;
 		return idx >= 0;
 	case K_SCENARIO:
 		idx = lookup(v, scenario_names, COUNT(scenario_names));
 		o->scenario = (unsigned)idx;
-		return idx >= 0;
-	case K_BUG:
-		idx = lookup(v, bug_names, COUNT(bug_names));
-		o->bug = (enum ebx_bug)idx;
 		return idx >= 0;
 	case K_PTI:
 		return parse_onoff(v, &o->pti);
@@ -199,25 +170,12 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 		return true;
 	case K_ITERS:
 		return parse_number(v, 1, CMDLINE_MAX_ITERS, &o->iters);
-	case K_PERVCPU_SLEEP:
-		idx = lookup(v, pervcpu_sleep_names, COUNT(pervcpu_sleep_names));
-		o->pervcpu_sleep = (enum pervcpu_sleep)idx;
-		return idx >= 0;
-	case K_HV:
-		idx = lookup(v, hv_names, COUNT(hv_names));
-		o->hv = (enum xen_hv)idx;
-		return idx >= 0;
-	case K_UKL_TASKS:
-		if (!parse_number(v, 0, CMDLINE_MAX_TASKS, &n))
-			return false;
-		o->ukl_tasks = (unsigned)n;
-		return true;
-	case K_UKL_DF:
-		idx = lookup(v, ukl_df_names, COUNT(ukl_df_names));
-		o->ukl_df = (enum ukl_df)idx;
-		return idx >= 0;
 	case K_TIMER:
 		return parse_onoff(v, &o->timer);
+	case K_KERNEL_BUG:
+		idx = lookup(v, kernel_bug_names, COUNT(kernel_bug_names));
+		o->kernel_bug = (enum ebx_kernel_bug)idx;
+		return idx >= 0;
 	case K_COUNT:
 		break;
 	}
@@ -233,12 +191,10 @@ static void set_defaults(struct boot_options *o)
 	o->vcpus = 1;
 	o->tasks = 2;
 	o->iters = 200;
-	o->bug = EBX_BUG_NONE;
-	o->pervcpu_sleep = PERVCPU_SLEEP_FORBID;
-	o->hv = XEN_HV_SHIM;
-	o->ukl_tasks = 0;
-	o->ukl_df = UKL_DF_WORKAROUND;
 	o->timer = false;
+	o->kernel_bug = EBX_KBUG_none;
+	for (unsigned i = 0; i < ENTRY_OPTION_SLOTS; i++)
+		o->opt[i] = entry_table_option_default(i);
 }
 
 static bool fail_token(struct msg *m, const char *what, struct span tok)
@@ -250,7 +206,111 @@ static bool fail_token(struct msg *m, const char *what, struct span tok)
 	return false;
 }
 
-static bool parse_token(struct span tok, struct boot_options *o, unsigned *seen, struct msg *m)
+/* "a|b|c" or "lo..hi": what an option's value must be. */
+static void msg_expect(struct msg *m, unsigned option)
+{
+	const struct entry_option_desc *d = entry_table_option(option);
+	char num[24];
+
+	if (d->numeric) {
+		msg_str(m, ulong_str(d->lo, num));
+		msg_str(m, "..");
+		msg_str(m, ulong_str(d->hi, num));
+		return;
+	}
+	for (unsigned i = 0; i < entry_table_value_count(option); i++) {
+		if (i)
+			msg_str(m, "|");
+		msg_str(m, entry_table_value(option, i)->name);
+	}
+}
+
+/* "bug=, hv=" or "no option": the keys of a model, for the error line. */
+static void msg_model_keys(struct msg *m, unsigned model)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < entry_table_option_count(); i++) {
+		const struct entry_option_desc *d = entry_table_option(i);
+		if (d->model != model)
+			continue;
+		msg_str(m, any ? ", " : "");
+		msg_str(m, d->key);
+		msg_str(m, "=");
+		any = true;
+	}
+	if (!any)
+		msg_str(m, "no option");
+}
+
+/* The first model other than `model` that takes `key`, or -1. */
+static int other_model_with(unsigned model, struct span key)
+{
+	for (unsigned i = 0; i < entry_table_option_count(); i++) {
+		const struct entry_option_desc *d = entry_table_option(i);
+		if (d->model != model && span_is(key, d->key))
+			return (int)d->model;
+	}
+	return -1;
+}
+
+static bool fail_model_key(struct msg *m, unsigned model, struct span key)
+{
+	int other = other_model_with(model, key);
+
+	if (other >= 0) {
+		msg_str(m, "key '");
+		msg_span(m, key);
+		msg_str(m, "' is an option of entry=");
+		msg_str(m, entry_table_model_name((unsigned)other));
+		msg_str(m, ", not of entry=");
+		msg_str(m, entry_table_model_name(model));
+		msg_str(m, " (which takes ");
+	} else {
+		fail_token(m, "unknown key", key);
+		msg_str(m, " (entry=");
+		msg_str(m, entry_table_model_name(model));
+		msg_str(m, " takes ");
+	}
+	msg_model_keys(m, model);
+	msg_str(m, ")");
+	return false;
+}
+
+static bool apply_option(unsigned option, struct span v, struct boot_options *o)
+{
+	const struct entry_option_desc *d = entry_table_option(option);
+	unsigned long n;
+	int idx;
+
+	if (d->numeric) {
+		if (!parse_number(v, d->lo, d->hi, &n))
+			return false;
+		o->opt[option] = n;
+		return true;
+	}
+	idx = entry_table_value_find(option, v.p, v.len);
+	if (idx < 0)
+		return false;
+	o->opt[option] = (unsigned long)idx;
+	return true;
+}
+
+/* Keys already given: the selection keys, then the model's options. */
+struct seen {
+	unsigned keys;
+	bool option[ENTRY_OPTION_SLOTS];
+};
+
+static void bad_value(struct msg *m, struct span key, struct span val)
+{
+	fail_token(m, "bad value", val);
+	msg_str(m, " for ");
+	msg_span(m, key);
+	msg_str(m, " (expected ");
+}
+
+static bool parse_token(struct span tok, struct boot_options *o, struct seen *seen, struct msg *m)
 {
 	size_t eq = 0;
 	while (eq < tok.len && tok.p[eq] != '=')
@@ -260,76 +320,100 @@ static bool parse_token(struct span tok, struct boot_options *o, unsigned *seen,
 	struct span key = { tok.p, eq };
 	struct span val = { tok.p + eq + 1, tok.len - eq - 1 };
 	int k = lookup(key, key_names, K_COUNT);
-	if (k < 0)
-		return fail_token(m, "unknown key", key);
-	if (*seen & (1u << k))
-		return fail_token(m, "key given twice:", key);
-	*seen |= 1u << k;
-	if (!apply((enum key_id)k, val, o)) {
-		fail_token(m, "bad value", val);
-		msg_str(m, " for ");
-		msg_str(m, key_names[k]);
-		msg_str(m, " (expected ");
+	if (k >= 0) {
+		if (seen->keys & (1u << k))
+			return fail_token(m, "key given twice:", key);
+		seen->keys |= 1u << k;
+		if (apply((enum key_id)k, val, o))
+			return true;
+		bad_value(m, key, val);
 		msg_str(m, key_expect[k]);
 		msg_str(m, ")");
 		return false;
 	}
-	return true;
+	int opt = entry_table_option_find(o->model, key.p, key.len);
+	if (opt < 0)
+		return fail_model_key(m, o->model, key);
+	if (seen->option[opt])
+		return fail_token(m, "key given twice:", key);
+	seen->option[opt] = true;
+	if (apply_option((unsigned)opt, val, o))
+		return true;
+	bad_value(m, key, val);
+	msg_expect(m, (unsigned)opt);
+	msg_str(m, ")");
+	return false;
 }
 
-static bool str_eq(const char *a, const char *b)
+/* The next token at or after *i; empty at the end of the line. */
+static struct span next_token(const char *line, size_t *i)
 {
-	while (*a && *a == *b) {
-		a++;
-		b++;
+	while (line[*i] && is_space(line[*i]))
+		(*i)++;
+	struct span tok = { line + *i, 0 };
+	while (line[*i] && !is_space(line[*i])) {
+		(*i)++;
+		tok.len++;
 	}
-	return *a == *b;
+	return tok;
 }
 
-/* Combinations that parse but mean nothing: refuse rather than run something else. */
-static bool check_combination(const struct boot_options *o, struct msg *m)
+/* entry= decides which options the other keys may name, wherever it stands;
+ * the main pass reports a bad or repeated entry= in its place. */
+static void find_model(const char *line, struct boot_options *o)
 {
-	if (o->bug == EBX_BUG_SKIP_USER_CR3 && !o->pti) {
-		msg_str(m, "bug=skip-user-cr3 needs pti=on (pti=off never switches CR3)");
-		return false;
+	size_t i = 0;
+
+	for (struct span tok = next_token(line, &i); tok.len; tok = next_token(line, &i)) {
+		if (tok.len >= 6 && span_is((struct span){ tok.p, 6 }, "entry=")) {
+			int idx = entry_table_model_find(tok.p + 6, tok.len - 6);
+			if (idx >= 0)
+				o->model = (unsigned)idx;
+			return;
+		}
 	}
-	if (o->ukl_tasks && !str_eq(model_names[o->model], "ukl")) {
-		msg_str(m, "ukl_tasks= needs entry=ukl");
-		return false;
-	}
-	if (o->ukl_tasks > o->tasks) {
-		msg_str(m, "ukl_tasks= is more than tasks=");
-		return false;
-	}
-	return true;
 }
 
 bool cmdline_parse(const char *line, struct boot_options *out, char *err, size_t errlen)
 {
 	struct msg m = { err, errlen, 0 };
-	unsigned seen = 0;
+	struct seen seen = { 0, { false } };
 	size_t i = 0;
 
 	msg_put(&m, "", 0);
 	set_defaults(out);
 	if (!line)
 		return true;
-	while (line[i]) {
-		if (i >= CMDLINE_MAX_LEN) {
+	for (size_t n = 0; line[n]; n++) {
+		if (n >= CMDLINE_MAX_LEN) {
 			msg_str(&m, "longer than 1024 bytes");
 			return false;
 		}
-		if (is_space(line[i])) {
-			i++;
-			continue;
-		}
-		struct span tok = { line + i, 0 };
-		while (line[i] && !is_space(line[i]) && i < CMDLINE_MAX_LEN) {
-			i++;
-			tok.len++;
-		}
+	}
+	find_model(line, out);
+	for (struct span tok = next_token(line, &i); tok.len; tok = next_token(line, &i)) {
 		if (!parse_token(tok, out, &seen, &m))
 			return false;
 	}
-	return check_combination(out, &m);
+	return true;
+}
+
+void cmdline_model_options(const struct boot_options *o, char *buf, size_t len)
+{
+	struct msg m = { buf, len, 0 };
+	char num[24];
+	bool any = false;
+
+	msg_put(&m, "", 0);
+	for (unsigned i = 0; i < entry_table_option_count(); i++) {
+		const struct entry_option_desc *d = entry_table_option(i);
+		if (d->model != o->model)
+			continue;
+		const struct entry_value_desc *v = d->numeric ? NULL : entry_table_value(i, (unsigned)o->opt[i]);
+		msg_str(&m, any ? " " : "");
+		msg_str(&m, d->key);
+		msg_str(&m, "=");
+		msg_str(&m, v ? v->name : ulong_str(o->opt[i], num));
+		any = true;
+	}
 }

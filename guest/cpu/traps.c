@@ -11,6 +11,7 @@
 #include "syscalls/hazard.h"
 #include "cpu/irq.h"
 #include "sched/task_stats.h"
+#include "hv/layout.h"
 
 static const char *vector_name(unsigned v)
 {
@@ -21,9 +22,9 @@ static const char *vector_name(unsigned v)
 static __noreturn void kernel_fault(const struct ebx_pt_regs *r, unsigned vector, uint64_t cr2)
 {
 	kprintf("@entrybox {\"event\":\"panic\",\"vector\":%u,\"error\":\"0x%llx\",\"rip\":\"0x%llx\","
-		"\"cr2\":\"0x%llx\",\"rsp\":\"0x%llx\"}\n",
+		"\"cr2\":\"0x%llx\",\"rsp\":\"0x%llx\",\"stack\":\"%s\"}\n",
 		vector, (unsigned long long)r->orig_rax, (unsigned long long)r->rip, (unsigned long long)cr2,
-		(unsigned long long)r->rsp);
+		(unsigned long long)r->rsp, layout_stack_name(r->rsp));
 	panic("kernel exception vector %u (%s) error 0x%llx rip 0x%llx cr2 0x%llx rsp 0x%llx cs 0x%llx",
 	      vector, vector_name(vector), (unsigned long long)r->orig_rax, (unsigned long long)r->rip,
 	      (unsigned long long)cr2, (unsigned long long)r->rsp, (unsigned long long)r->cs);

@@ -14,6 +14,28 @@ extern const char boot_stack_base[], boot_stack_top[];
  * 7 KiB would cost thousands of emulated instructions on kvm_pvm). */
 static struct ebx_layout layout_buf;
 
+const char *layout_stack_name(uint64_t addr)
+{
+	const struct ebx_layout *l = &layout_buf;
+	unsigned n = l->nstacks < EBX_MAX_STACKS ? l->nstacks : EBX_MAX_STACKS;
+
+	if (!l->version)
+		return "unknown";
+	/* RSP at a stack's very top is that stack, empty. */
+	for (unsigned i = 0; i < n; i++) {
+		const struct ebx_stack_desc *s = &l->stacks[i];
+		if (addr >= s->base && addr <= s->base + s->size)
+			return s->name;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct ebx_stack_desc *s = &l->stacks[i];
+		if (addr >= s->base - (uint64_t)s->guard_below * 4096 &&
+		    addr < s->base + s->size + (uint64_t)s->guard_above * 4096)
+			return s->name;
+	}
+	return "unregistered";
+}
+
 struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,
 				       uint32_t owner, uint64_t base, uint64_t size, uint32_t flags)
 {
@@ -112,8 +134,7 @@ static void add_task(struct ebx_layout *l, const struct task *t)
 	struct ebx_stack_desc *s;
 
 	l->tasks[l->ntasks++] = (struct ebx_task_desc){
-		.kernel_pgd = t->kernel_pgd, .user_pgd = t->user_pgd, .saved_rsp_gva = (uint64_t)&t->saved_rsp,
-		.id = t->id, .ring = 3,
+		.kernel_pgd = t->kernel_pgd, .user_pgd = t->user_pgd, .id = t->id, .ring = 3,
 	};
 	strlcpy_k(l->tasks[l->ntasks - 1].name, t->name, EBX_NAME_LEN);
 	s = layout_add_stack(l, EBX_STACK_TASK, EBX_OWNER_TASK, t->id, t->kstack_base, KSTACK_SIZE,

@@ -19,6 +19,11 @@ struct layout_input {
  * any runs), sends EBX_EV_LAYOUT, prints the @entrybox layout line. */
 void layout_publish(const struct layout_input *in);
 
+/* The name of the published stack holding addr (its guard pages included),
+ * or "unregistered"; "unknown" before the layout is published.  For the
+ * panic report, so it trusts nothing but the layout record. */
+const char *layout_stack_name(uint64_t addr);
+
 /* One more stack descriptor with its EBX_STACKF_* flags (panics when the
  * table is full); for the entry models' publish hooks. */
 struct ebx_stack_desc *layout_add_stack(struct ebx_layout *l, uint32_t kind, uint32_t owner_kind,

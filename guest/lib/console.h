@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* COM1 output and the isa-debug-exit device (design.md §3). */
+/* COM1 output and the isa-debug-exit device (docs/design.md §3). */
 #ifndef ENTRYBOX_CONSOLE_H
 #define ENTRYBOX_CONSOLE_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest's virtual memory map (design.md §4), shared by C, assembler and
+ * The guest's virtual memory map (docs/design.md §4), shared by C, assembler and
  * the linker script, so it holds only #defines.  The values follow Linux's
  * x86-64 map so that addresses in reports read familiar.
  */

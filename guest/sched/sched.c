@@ -6,6 +6,7 @@
 #include "mm/mm.h"
 #include "lib/panic.h"
 #include "sched/task_stats.h"
+#include "hv/hv.h"
 
 struct cpu_sched {
 	const struct cpu_area *ca;
@@ -30,6 +31,15 @@ struct sched {
 };
 
 static struct sched sched_state;
+
+/* The VMM judges every context switch (abi.h EBX_EV_SWITCH) right before the
+ * stack switch, on the stack the switch leaves. */
+static void switch_checkpoint(const struct cpu_sched *cs, const struct task *t, uint32_t flags)
+{
+	struct ebx_ev_switch ev = { .task = t->id, .flags = flags };
+
+	hv_checkpoint(cs->ca->percpu->cpu, EBX_EV_SWITCH, &ev, sizeof(ev));
+}
 
 static void lock(struct sched *s)
 {
@@ -167,6 +177,7 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;
 	cs->current = next;
 	write_cr3(cr3);
+	switch_checkpoint(cs, next, 0);
 	sched_switch(&cs->idle_rsp, next->saved_rsp);
 	/* Back in the idle context: cs->prev says who left. */
 	if (cs->prev)
@@ -267,6 +278,8 @@ void schedule(void)
 		panic("schedule() in an idle context");
 	switch_ss(&sched_state);
 	cs->prev = t;
+	switch_checkpoint(cs, t, EBX_SWITCH_OUT | (cs->reserved == t ? EBX_SWITCH_RESERVED : 0) |
+			  (t->state == TASK_EXITED || t->state == TASK_KILLED ? EBX_SWITCH_ENDED : 0));
 	/* Resumes here when some CPU picks t again; cs is stale after this. */
 	sched_switch(&t->saved_rsp, cs->idle_rsp);
 }

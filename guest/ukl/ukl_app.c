@@ -3,13 +3,16 @@
  * The scenarios' programs as ring-0 UKL applications (entry=ukl):
  * user/programs.inc linked into the kernel, running on their task's own
  * stack with the kernel's GS and CR3, entering the kernel by
- * `pushfq; call ukl_entry_SYSCALL_64` (entry/ukl/ukl.S) where the ring-3
- * programs use SYSCALL.
+ * `pushfq; call *ukl_app_kernel_entry` (the model's entry, e.g.
+ * entry/ukl/ukl.S's ukl_entry_SYSCALL_64) where the ring-3 programs use
+ * SYSCALL.
  */
 #include "ukl/ukl_app.h"
 #include "mm/memlayout.h"
 #include "user/user_abi.h"
 #include "user/user_hazards.h"
+
+uint64_t ukl_app_kernel_entry;
 
 /* ukl_regs.S */
 uint64_t ukl_checked_null_syscall(uint64_t iteration);
@@ -23,7 +26,7 @@ static inline long ukl_call(long nr, long a0, long a1)
 {
 	long ret;
 
-	__asm__ volatile("pushfq\n\tcall ukl_entry_SYSCALL_64"
+	__asm__ volatile("pushfq\n\tcall *ukl_app_kernel_entry(%%rip)"
 			 : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "rcx", "r11", "memory", "cc");
 	return ret;
 }

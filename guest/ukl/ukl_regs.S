@@ -3,7 +3,7 @@
  * kernel text, and `pushfq; call` into the UKL entry instead of SYSCALL. */
 #define REGS_SECTION .text
 #define REGS_FN(name) ukl_##name
-#define ENTER_KERNEL pushfq; call ukl_entry_SYSCALL_64
+#define ENTER_KERNEL pushfq; call *ukl_app_kernel_entry(%rip)
 #define REGS_NO_ENTRY   /* applications start in C (ukl_app_entry) */
 #include "user/user_regs.S"
 
@@ -46,7 +46,7 @@ ukl_call_rsp:
 	movq %rdi, %rsp
 	movl $SYS_NULL, %eax
 	pushfq
-	call ukl_entry_SYSCALL_64
+	call *ukl_app_kernel_entry(%rip)
 	movq %rbx, %rsp
 	popq %rbx
 	ret

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "e2e_util.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -117,4 +118,35 @@ bool e2e_has_violation(json_object *o, const char *rule)
 			return true;
 	}
 	return false;
+}
+
+void e2e_hostile_guest(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("HOSTILE_GUEST_DIR");
+	ck_assert_msg(dir != NULL, "HOSTILE_GUEST_DIR is not set");
+	snprintf(buf, len, "%s/hostile-%s.elf", dir, name);
+	ck_assert_msg(access(buf, R_OK) == 0, "no guest %s", buf);
+}
+
+static void assert_hostile(const struct e2e_run *r, const char *engine, const char *reason)
+{
+	ck_assert_msg(r->json != NULL, "%s: no JSON; stderr: %s", engine, r->stderr_text);
+	ck_assert_msg(r->status == 1, "%s: status %d; stderr: %s", engine, r->status, r->stderr_text);
+	ck_assert_str_eq(e2e_str(r->json, "engine"), engine);
+	ck_assert_str_eq(e2e_str(r->json, "end"), "hostile");
+	ck_assert_str_eq(e2e_str(r->json, "outcome"), "hostile");
+	ck_assert_msg(strstr(e2e_str(r->json, "end_reason"), reason) != NULL, "%s: end_reason '%s'", engine,
+		      e2e_str(r->json, "end_reason"));
+}
+
+void e2e_assert_repeated_verdicts(const struct e2e_run *r, const char *engine)
+{
+	/* The CRLF line and the plain one count; the overlong one is cut, never parsed. */
+	assert_hostile(r, engine, "the guest printed 2 result lines (one expected)");
+	ck_assert_str_eq(e2e_str(r->json, "detail"), "second");
+}
+
+void e2e_assert_flood_stopped(const struct e2e_run *r, const char *engine)
+{
+	assert_hostile(r, engine, "the guest wrote more than 256 KiB to the console");
 }

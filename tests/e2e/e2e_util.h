@@ -27,6 +27,12 @@ long long e2e_int(json_object *o, const char *key);
 void e2e_require_kvm(void);
 /* Exits with status 77 (meson's SKIP) after printing "SKIP: reason" when QEMU is absent. */
 void e2e_require_qemu(void);
+/* The path of a hostile test guest (tests/guests/NAME.S) in $HOSTILE_GUEST_DIR. */
+void e2e_hostile_guest(const char *name, char *buf, size_t len);
+/* What every engine must make of the hostile guests: `verdicts` (two result
+ * lines that count, one too long to be one) and `flood` (the console limit). */
+void e2e_assert_repeated_verdicts(const struct e2e_run *r, const char *engine);
+void e2e_assert_flood_stopped(const struct e2e_run *r, const char *engine);
 /* True when the JSON's violations[] has an entry with this rule and a non-empty symbol and insn. */
 bool e2e_has_violation(json_object *o, const char *rule);
 

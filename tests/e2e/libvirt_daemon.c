@@ -37,6 +37,7 @@
 #define QEMU_GROUP_LINE "libvirt-qemu:x:64055:\n"
 #define SOCKET_WAIT_S   30.0
 #define STOP_GRACE_S    15.0
+#define TCP_PORT        16509
 
 /* Private folder (relative to d->dir) -> the place libvirt expects it. */
 static const struct {
@@ -129,21 +130,29 @@ static bool copy_with_entry(const struct libvirt_daemons *d, const char *name, c
 
 static bool write_configs(const struct libvirt_daemons *d)
 {
-	char text[3 * PATH_MAX];
-	/* No TCP or TLS listener (libvirtd runs without --listen); the socket
-	 * sits in our folder; no authentication on it: only root reaches it. */
+	char text[3 * PATH_MAX], tcp[256] = "listen_tcp = 0\n";
+	/* The socket sits in our folder; no authentication on it: only root
+	 * reaches it.  A test host also listens on plain TCP without
+	 * authentication, on an address inside a network namespace the test
+	 * made: nothing outside this machine can reach it. */
+	if (d->place.listen_addr)
+		snprintf(tcp, sizeof(tcp), "listen_tcp = 1\ntcp_port = \"%d\"\nlisten_addr = \"%s\"\nauth_tcp = \"none\"\n",
+			 TCP_PORT, d->place.listen_addr);
 	snprintf(text, sizeof(text),
 		 "unix_sock_dir = \"%s/sock\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n"
-		 "listen_tls = 0\nlisten_tcp = 0\nlog_outputs = \"3:file:%s/libvirtd.log\"\n", d->dir, d->dir);
+		 "listen_tls = 0\n%slog_outputs = \"3:file:%s/libvirtd.log\"\n", d->dir, tcp, d->dir);
 	if (!write_path(d, "libvirtd.conf", text))
 		return false;
 	snprintf(text, sizeof(text), "log_outputs = \"3:file:%s/virtlogd.log\"\n", d->dir);
 	if (!write_path(d, "virtlogd.conf", text))
 		return false;
 	/* QEMU runs as root so it can read the build tree's guest image as it is;
-	 * no relabelling of that image, no security driver to configure. */
+	 * no relabelling of that image, no security driver to configure.  No
+	 * private /dev either: libvirt's copy lacks /dev/kvm where /dev is a
+	 * devtmpfs of a nested VM (the SVM box). */
 	if (!write_path(d, "etc/qemu.conf",
-			"user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nsecurity_driver = \"none\"\n"))
+			"user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nsecurity_driver = \"none\"\n"
+			"namespaces = []\n"))
 		return false;
 	bool have_user = getpwnam("libvirt-qemu") != NULL;
 	return copy_with_entry(d, "passwd", QEMU_USER_LINE, have_user) &&
@@ -179,8 +188,25 @@ static bool bind_over(const char *src, const char *target, char *why, size_t why
 	return false;
 }
 
+static bool enter_network_namespace(const char *name, struct keeper_report *rep)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+		say(rep->why, sizeof(rep->why), "cannot enter network namespace %s: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static bool enter_private_namespace(const struct libvirt_daemons *d, struct keeper_report *rep)
 {
+	if (d->place.netns && !enter_network_namespace(d->place.netns, rep))
+		return false;
 	if (unshare(CLONE_NEWNS) != 0) {
 		rep->status = LIBVIRT_DAEMON_SKIP;
 		say(rep->why, sizeof(rep->why), "no private mount namespace (unshare: %s)", strerror(errno));
@@ -201,7 +227,13 @@ static bool enter_private_namespace(const struct libvirt_daemons *d, struct keep
 	if (!bind_over(src, "/etc/passwd", rep->why, sizeof(rep->why)))
 		return false;
 	snprintf(src, sizeof(src), "%s/group", d->dir);
-	return bind_over(src, "/etc/group", rep->why, sizeof(rep->why));
+	if (!bind_over(src, "/etc/group", rep->why, sizeof(rep->why)))
+		return false;
+	if (d->place.hide_dir && mount("tmpfs", d->place.hide_dir, "tmpfs", MS_NODEV | MS_NOSUID, "size=64k") != 0) {
+		say(rep->why, sizeof(rep->why), "hide %s: %s", d->place.hide_dir, strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 static pid_t spawn_daemon(const struct libvirt_daemons *d, const char *program, const char *name)
@@ -219,7 +251,10 @@ static pid_t spawn_daemon(const struct libvirt_daemons *d, const char *program, 
 	int out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (null_fd < 0 || out_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(126);
-	execl(program, program, "-f", conf, "-p", pidfile, (char *)NULL);
+	if (d->place.listen_addr && strcmp(name, "libvirtd") == 0)
+		execl(program, program, "-f", conf, "-p", pidfile, "--listen", (char *)NULL);
+	else
+		execl(program, program, "-f", conf, "-p", pidfile, (char *)NULL);
 	_exit(127);
 }
 
@@ -362,12 +397,24 @@ static int spawn_keeper(struct libvirt_daemons *d, const struct programs *p)
 
 int libvirt_daemons_start(struct libvirt_daemons *d)
 {
+	return libvirt_daemons_start_in(d, NULL);
+}
+
+int libvirt_daemons_start_in(struct libvirt_daemons *d, const struct libvirt_daemon_place *place)
+{
 	memset(d, 0, sizeof(*d));
+	if (place)
+		d->place = *place;
+	if (d->place.listen_addr)
+		snprintf(d->tcp_uri, sizeof(d->tcp_uri), "qemu+tcp://%s/system", d->place.listen_addr);
 	struct programs p;
 	int rc = prerequisites(d, &p);
 	if (rc != 0)
 		return rc;
-	snprintf(d->dir, sizeof(d->dir), "/tmp/entrybox-libvirt-XXXXXX");
+	/* Inside the SVM box /tmp is the host's, shared over 9p, where a unix
+	 * socket cannot be bound (ENXIO); the box's own /run is a local tmpfs. */
+	const char *base = getenv("ENTRYBOX_IN_BOX") ? "/run" : "/tmp";
+	snprintf(d->dir, sizeof(d->dir), "%s/entrybox-libvirt-XXXXXX", base);
 	if (!mkdtemp(d->dir)) {
 		say(d->why, sizeof(d->why), "mkdtemp: %s", strerror(errno));
 		d->dir[0] = '\0';

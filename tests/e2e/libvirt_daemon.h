@@ -11,9 +11,18 @@
 
 #define LIBVIRT_DAEMON_SKIP 77   /* meson's "skipped" exit status */
 
+/* Where the daemons run, for a test host of their own (NULL fields: as here). */
+struct libvirt_daemon_place {
+	const char *netns;        /* a network namespace (`ip netns` name) to run in */
+	const char *listen_addr;  /* libvirtd also listens on TCP there (port 16509, no authentication) */
+	const char *hide_dir;     /* an empty tmpfs over this folder: the host does not see what is in it */
+};
+
 struct libvirt_daemons {
 	char dir[PATH_MAX];       /* the private folder (removed by stop) */
 	char uri[PATH_MAX + 64];  /* qemu:///system?socket=<dir>/sock/libvirt-sock */
+	char tcp_uri[96];         /* qemu+tcp://<listen_addr>/system, "" without listen_addr */
+	struct libvirt_daemon_place place;
 	pid_t keeper;             /* holds the namespace and reaps every orphan in it */
 	pid_t libvirtd, virtlogd;
 	unsigned made_dirs;       /* mount points we had to create on the host, one bit each */
@@ -25,6 +34,8 @@ struct libvirt_daemons {
  * missing, no mount namespaces); or -1 when they were there but failed.  `why`
  * says which.  Call libvirt_daemons_stop in every case. */
 int libvirt_daemons_start(struct libvirt_daemons *d);
+/* The same in a place of their own (place may be NULL; its strings must outlive d). */
+int libvirt_daemons_start_in(struct libvirt_daemons *d, const struct libvirt_daemon_place *place);
 
 /* Stops both daemons by PID (SIGTERM, then SIGKILL after a grace period),
  * waits for the keeper and removes the private folder (kept, with the

@@ -1,26 +1,60 @@
 /* SPDX-License-Identifier: MIT */
-/* seccomp confinement of the VMM's vCPU threads: forbidden calls are refused, the run goes on. */
+/* seccomp confinement of the VMM: once set up, the whole process -- the main
+ * thread that reads the console and writes the results as well as the vCPU
+ * threads -- is refused what a run does not need, and the run goes on. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_run.h"
 #include "e2e_util.h"
 
-START_TEST(forbidden_calls_are_refused)
+static void assert_refused(const struct e2e_run *r, const char *who, const char *call)
+{
+	char want[160];
+	snprintf(want, sizeof(want), "confine selftest (%s): %s refused: Operation not permitted", who, call);
+	ck_assert_msg(strstr(r->stderr_text, want) != NULL, "no '%s' in stderr: %s", want, r->stderr_text);
+}
+
+START_TEST(forbidden_calls_are_refused_in_every_thread)
 {
 	setenv("ENTRYBOX_CONFINE_SELFTEST", "1", 1);
 	const char *args[] = { "run", "--scenario", "syscall-loop", "--iters", "5", NULL };
 	struct e2e_run r;
 	e2e_run(&r, true, args);
 	unsetenv("ENTRYBOX_CONFINE_SELFTEST");
-	ck_assert_msg(strstr(r.stderr_text, "confine selftest: execve refused: Operation not permitted") != NULL,
-		      "stderr: %s", r.stderr_text);
-	ck_assert_msg(strstr(r.stderr_text, "confine selftest: open refused: Operation not permitted") != NULL,
-		      "stderr: %s", r.stderr_text);
-	/* Confined, the run itself still does everything it needs. */
+	static const char *const everywhere[] = { "execve", "open", "socket" };
+	for (size_t i = 0; i < sizeof(everywhere) / sizeof(everywhere[0]); i++) {
+		assert_refused(&r, "main thread", everywhere[i]);
+		assert_refused(&r, "vCPU thread", everywhere[i]);
+	}
+	/* A terminal ioctl (TIOCSTI would type into the user's shell) and executable memory. */
+	assert_refused(&r, "main thread", "ioctl FIONREAD");
+	assert_refused(&r, "main thread", "mmap PROT_EXEC");
+	ck_assert_ptr_null(strstr(r.stderr_text, "was allowed"));
+	/* Confined, the run itself still does everything it needs, the JSON file included. */
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	ck_assert_ptr_nonnull(r.json);
 	ck_assert_str_eq(e2e_str(r.json, "outcome"), "pass");
+	ck_assert_str_eq(e2e_str(r.json, "confinement"), "process");
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(a_snapshot_sweep_runs_confined)
+{
+	/* A sweep restores the VM and starts the vCPU threads again, per point, confined. */
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--iters", "5", "--inject", "nmi@each:syscall",
+			       NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	ck_assert_str_eq(e2e_str(r.json, "confinement"), "process");
+	json_object *sweep;
+	ck_assert(json_object_object_get_ex(r.json, "sweep", &sweep));
+	ck_assert_int_gt(e2e_int(sweep, "points"), 50);
+	ck_assert_int_eq(e2e_int(sweep, "survived"), e2e_int(sweep, "points"));
 	e2e_free(&r);
 }
 END_TEST
@@ -34,6 +68,7 @@ START_TEST(no_confine_skips_the_filter)
 	unsetenv("ENTRYBOX_CONFINE_SELFTEST");
 	ck_assert_msg(strstr(r.stderr_text, "confine selftest") == NULL, "stderr: %s", r.stderr_text);
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	ck_assert_str_eq(e2e_str(r.json, "confinement"), "off");
 	e2e_free(&r);
 }
 END_TEST
@@ -43,7 +78,8 @@ int main(void)
 	e2e_require_kvm();
 	Suite *s = suite_create("confine");
 	TCase *tc = tcase_create("confine");
-	tcase_add_test(tc, forbidden_calls_are_refused);
+	tcase_add_test(tc, forbidden_calls_are_refused_in_every_thread);
+	tcase_add_test(tc, a_snapshot_sweep_runs_confined);
 	tcase_add_test(tc, no_confine_skips_the_filter);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -101,14 +101,43 @@ END_TEST
 
 START_TEST(refused_command_line_is_bad_input)
 {
-	/* The guest refuses the key; its refusal line is the only sign of the exit code. */
+	/* A key the model does not take never reaches a domain: the CLI refuses it first. */
 	const char *extra[] = { "--scenario", "boot", "nosuchkey=1", NULL };
 	struct e2e_run r;
 	run_libvirt(&r, "qemu", extra);
 	ck_assert_msg(r.status == 2, "status %d; stderr: %s", r.status, r.stderr_text);
-	ck_assert_ptr_nonnull(r.json);
+	ck_assert_ptr_null(r.json);
+	ck_assert_msg(strstr(r.stderr_text, "bad guest argument: unknown key 'nosuchkey'"), "stderr: %s", r.stderr_text);
+	ck_assert_int_eq(leftover_domains(), 0);
+	e2e_free(&r);
+	/* A guest that refuses its line itself: the refusal line is the only sign of
+	 * its exit code, and its reason is what the CLI says. */
+	char guest[600];
+	snprintf(guest, sizeof(guest), "%s/hostile-refuse.elf", getenv("HOSTILE_GUEST_DIR"));
+	const char *refuse[] = { "--guest", guest, NULL };
+	run_libvirt(&r, "qemu", refuse);
+	ck_assert_msg(r.status == 2 && r.json, "status %d; stderr: %s", r.status, r.stderr_text);
 	ck_assert_int_eq(e2e_int(r.json, "guest_exit_code"), 2);
 	ck_assert_str_eq(e2e_str(r.json, "outcome"), "no-result");
+	ck_assert_str_eq(e2e_str(r.json, "refused"), "key 'zap' is an option of entry=nobody ?[2J");
+	ck_assert_msg(strstr(r.stderr_text, "the guest refused its command line: key 'zap'"), "stderr: %s", r.stderr_text);
+	e2e_free(&r);
+}
+END_TEST
+
+/* The same hostile guests as under our VMM and QEMU, the same limits. */
+START_TEST(hostile_guests_are_bounded)
+{
+	static const char *const names[] = { "verdicts", "flood" };
+	char guest[512];
+	e2e_hostile_guest(names[_i], guest, sizeof(guest));
+	const char *extra[] = { "--guest", guest, "--timeout", "60", NULL };
+	struct e2e_run r;
+	run_libvirt(&r, "qemu", extra);
+	if (_i == 0)
+		e2e_assert_repeated_verdicts(&r, "libvirt");
+	else
+		e2e_assert_flood_stopped(&r, "libvirt");
 	e2e_free(&r);
 }
 END_TEST
@@ -229,6 +258,7 @@ static Suite *libvirt_suite(bool kvm)
 		tcase_add_test(tc, tcg_domain_boots);
 		tcase_add_loop_test(tc, tcg_domain_runs_syscalls, 0, 2);
 		tcase_add_test(tc, refused_command_line_is_bad_input);
+		tcase_add_loop_test(tc, hostile_guests_are_bounded, 0, 2);
 		tcase_add_test(tc, timeout_destroys_the_domain);
 		tcase_add_test(tc, killed_run_leaves_no_domain);
 		tcase_add_test(tc, unreachable_libvirt_is_environment);

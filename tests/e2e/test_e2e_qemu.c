@@ -107,6 +107,24 @@ START_TEST(other_models_under_tcg)
 }
 END_TEST
 
+/* A hostile guest gets no more out of QEMU than out of our VMM: the same
+ * console lines, the same limits (tests/guests/verdicts.S, flood.S). */
+START_TEST(hostile_guests_are_bounded_under_tcg)
+{
+	static const char *const names[] = { "verdicts", "flood" };
+	char guest[512];
+	e2e_hostile_guest(names[_i], guest, sizeof(guest));
+	const char *args[] = { "qemu", "--accel", "tcg", "--guest", guest, "--timeout", "60", NULL };
+	struct e2e_run q;
+	e2e_run(&q, true, args);
+	if (_i == 0)
+		e2e_assert_repeated_verdicts(&q, "qemu-tcg");
+	else
+		e2e_assert_flood_stopped(&q, "qemu-tcg");
+	e2e_free(&q);
+}
+END_TEST
+
 /* "tcg" (the default) runs the reference alone, on any host; "kvm" compares
  * it with our VMM and belongs to the kvm suite. */
 int main(int argc, char **argv)
@@ -124,6 +142,7 @@ int main(int argc, char **argv)
 		tcase_add_loop_test(tc, tcg_reaches_the_expected_outcome, 0, 8);
 		tcase_add_test(tc, pcid_follows_the_cpu_under_tcg);
 		tcase_add_loop_test(tc, other_models_under_tcg, 0, (int)(sizeof(subset) / sizeof(subset[0])));
+		tcase_add_loop_test(tc, hostile_guests_are_bounded_under_tcg, 0, 2);
 	}
 	suite_add_tcase(s, tc);
 	return check_run(s);

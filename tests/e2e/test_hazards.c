@@ -26,7 +26,7 @@ static const char *const hazards[] = {
 /* Model and its options; the TCG part leaves out what only our VMM plays (hv=vmm). */
 static const char *const models[][3] = {
 	{ "kpti", NULL }, { "pertask", NULL }, { "pervcpu", "pervcpu_sleep=copy", NULL }, { "xen", NULL },
-	{ "xen", "hv=vmm", NULL }, { "ukl", NULL },
+	{ "xen", "hv=vmm", NULL }, { "ukl", NULL }, { "kpti-cswitch", NULL },
 };
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
@@ -120,22 +120,22 @@ static const struct {
 	const char *args;                            /* more of the command line */
 	bool vmm_only;   /* only our VMM's rule sees it: QEMU's TCG does not reproduce the CPU's part */
 } knobs[] = {
-	{ "kpti", "user-gsbase", "bug=paranoid-gs-sign", "gs-base", NULL, false },
+	{ "kpti", "user-gsbase", "kernel_bug=paranoid-gs-sign", "gs-base", NULL, false },
 	/* pertask's C half reads %gs in entry text before anything exits: the
 	 * faults recurse into a triple fault, which the VMM explains. */
-	{ "pertask", "user-gsbase", "bug=paranoid-gs-sign", NULL, NULL, false },
+	{ "pertask", "user-gsbase", "kernel_bug=paranoid-gs-sign", NULL, NULL, false },
 	/* TCG's SYSRET loads full SS attributes, as Intel's does; AMD's keeps them
 	 * (kvm_pvm on an AMD host: the task dies of #SS).  The rule sees a SYSRET
 	 * only while its breakpoint is armed, which it may not be for one that
 	 * follows a switch without an exit in between: either shows it. */
-	{ "kpti", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
-	{ "pertask", "sysret-ss-attrs", "bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
-	{ "kpti", "initial-regs", "bug=dirty-initial-regs", NULL, NULL, false },
+	{ "kpti", "sysret-ss-attrs", "kernel_bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
+	{ "pertask", "sysret-ss-attrs", "kernel_bug=sysret-ss-null", "sysret-ss|vector 12", "--tasks=4", true },
+	{ "kpti", "initial-regs", "kernel_bug=dirty-initial-regs", NULL, NULL, false },
 	{ "kpti", "syscall-bad-rsp", "bug=syscall-user-stack", NULL, NULL, false },
 	/* Task 2 enters with a mapped kernel address in RSP: only the entry's check stops it. */
 	{ "ukl", "syscall-bad-rsp", "bug=ukl-trust-app-rsp", NULL, "--tasks=4", false },
-	{ "kpti", "nested-nmi", "bug=naive-nmi", NULL, NULL, false },
-	{ "pervcpu", "nested-nmi", "bug=naive-nmi", NULL, NULL, false },
+	{ "kpti", "nested-nmi", "kernel_bug=naive-nmi", NULL, NULL, false },
+	{ "pervcpu", "nested-nmi", "kernel_bug=naive-nmi", NULL, NULL, false },
 };
 
 START_TEST(knob_makes_the_check_fail)

@@ -4,7 +4,7 @@
  * paranoid (IST) entry, which decides GS by what the GS base holds.  The
  * hardest place is the first instruction of the SYSCALL entry (still the
  * user's GS: CVE-2018-8897's MOV SS; SYSCALL), and the last ones of its exit
- * (the user's GS again).  bug=db-trust-cs gives #DB an entry that trusts CS
+ * (the user's GS again).  kernel_bug=db-trust-cs gives #DB an entry that trusts CS
  * instead, and the same injections must then fail by a rule's name.
  */
 #include <check.h>
@@ -25,6 +25,7 @@ static const struct {
 	{ "xen", "on", "xen_shim_syscall_pti", NULL },
 	{ "xen", "off", "xen_vmm_syscall_trap", "hv=vmm" },
 	{ "ukl", "off", "ukl_syscall_nopti", "ukl_tasks=1" },
+	{ "kpti-cswitch", "on", "kpti_cswitch_syscall_pti", NULL },
 };
 #define NENTRIES (sizeof(entries) / sizeof(entries[0]))
 
@@ -78,15 +79,15 @@ START_TEST(trusting_cs_fails_at_the_syscall_entry)
 	char spec[96];
 	struct e2e_run r;
 	snprintf(spec, sizeof(spec), "db@%s", entries[i].entry);
-	run_db(&r, i, spec, "bug=db-trust-cs");
+	run_db(&r, i, spec, "kernel_bug=db-trust-cs");
 	json_object *in = first_injection(r.json);
 	ck_assert(json_object_get_boolean(json_object_object_get(in, "reached")));
-	ck_assert_msg(strcmp(e2e_str(in, "outcome"), "survived") != 0, "%s bug=db-trust-cs %s survived", entries[i].model,
+	ck_assert_msg(strcmp(e2e_str(in, "outcome"), "survived") != 0, "%s kernel_bug=db-trust-cs %s survived", entries[i].model,
 		      spec);
 	ck_assert_int_eq(r.status, 1);
 	if (strcmp(entries[i].model, "kpti") == 0 || strcmp(entries[i].model, "pervcpu") == 0 ||
 	    strcmp(entries[i].model, "xen") == 0)
-		ck_assert_msg(e2e_has_violation(r.json, "gs-base"), "%s bug=db-trust-cs %s: %s (%s), no gs-base",
+		ck_assert_msg(e2e_has_violation(r.json, "gs-base"), "%s kernel_bug=db-trust-cs %s: %s (%s), no gs-base",
 			      entries[i].model, spec, e2e_str(in, "outcome"), e2e_str(in, "detail"));
 	e2e_free(&r);
 }
@@ -126,7 +127,7 @@ START_TEST(db_sweep_with_trust_cs_fails_between_syscall_and_swapgs)
 {
 	struct e2e_run r;
 	long long n, failed = 0;
-	run_db(&r, 0, "db@each:syscall", "bug=db-trust-cs");
+	run_db(&r, 0, "db@each:syscall", "kernel_bug=db-trust-cs");
 	json_object *pp = sweep_points(r.json, &n);
 	for (long long k = 0; k < n; k++) {
 		json_object *p = json_object_array_get_idx(pp, (size_t)k);

@@ -173,9 +173,10 @@ static int check_table(const struct matrix_run *m)
 			continue;
 		int n = split(line, tok);
 		ck_assert_int_eq(n, nheader);
-		/* model pti pcid vcpus engine, the scenarios, insn/rt, exits/rt */
-		for (int s = 5; s < n - 2; s++) {
-			json_object *row = find_row(m->rows, tok[4], tok[0], tok[1], tok[2], tok[3], header[s]);
+		/* model [options] pti pcid vcpus engine, the scenarios, insn/rt, exits/rt */
+		int o = strcmp(header[1], "options") == 0;
+		for (int s = 5 + o; s < n - 2; s++) {
+			json_object *row = find_row(m->rows, tok[4 + o], tok[0], tok[1 + o], tok[2 + o], tok[3 + o], header[s]);
 			ck_assert_msg(row != NULL, "no JSON row for table cell %s %s", line, header[s]);
 			char want[40];
 			snprintf(want, sizeof(want), "%s%s", e2e_str(row, "matrix_category"), disagrees(row) ? "!" : "");
@@ -189,7 +190,11 @@ static int check_table(const struct matrix_run *m)
 				char buf[32];
 				snprintf(buf, sizeof(buf), "%.1f", per);
 				ck_assert_str_eq(tok[n - 2], buf);
-				check_exits_column(m->rows, row, tok[n - 1]);
+				/* Only the kvm engine has the cost runs exits/rt is taken from. */
+				if (strcmp(tok[4 + o], "kvm") == 0)
+					check_exits_column(m->rows, row, tok[n - 1]);
+				else
+					ck_assert_str_eq(tok[n - 1], "-");
 			}
 		}
 		checked++;
@@ -253,14 +258,46 @@ END_TEST
 
 START_TEST(refused_combination_is_na_not_a_failure)
 {
-	/* The guest refuses an unknown key: every cell is n/a, and n/a is not a failure. */
-	const char *args[] = { "--models", "kpti", "--scenarios", "boot", "--pti", "on", "--pcid", "off", "--vcpus", "1", "--no-plots",
-			       "nosuchkey=1", NULL };
+	/* pertask implements no PCID: the model refuses the mode, on any machine;
+	 * the cell is n/a with the model's reason, and n/a is not a failure. */
+	const char *args[] = { "--models", "pertask", "--scenarios", "boot", "--pti", "on", "--pcid", "on", "--vcpus", "1",
+			       "--no-plots", NULL };
 	struct matrix_run m;
 	run_matrix(&m, args);
 	ck_assert_msg(m.status == 0, "matrix status %d; stdout:\n%s", m.status, m.stdout_text);
 	ck_assert_int_eq(json_object_array_length(m.rows), 1);
-	ck_assert_str_eq(e2e_str(json_object_array_get_idx(m.rows, 0), "matrix_category"), "n/a");
+	json_object *row = json_object_array_get_idx(m.rows, 0);
+	ck_assert_str_eq(e2e_str(row, "matrix_category"), "n/a");
+	ck_assert_msg(strstr(e2e_str(row, "detail"), "entry=pertask refuses this mode"), "detail: %s", e2e_str(row, "detail"));
+	free_matrix(&m);
+}
+END_TEST
+
+START_TEST(extras_go_to_the_models_that_take_them)
+{
+	/* bug= is kpti's: pertask's row runs without it, and the table says which row took what. */
+	const char *args[] = { "--models", "kpti,pertask", "--scenarios", "boot", "--pti", "on", "--pcid", "off", "--vcpus", "1",
+			       "--no-plots", "--extra", "bug=skip-swapgs", NULL };
+	struct matrix_run m;
+	run_matrix(&m, args);
+	json_object *k = find_row(m.rows, "kvm", "kpti", "on", "off", "1", "boot");
+	json_object *p = find_row(m.rows, "kvm", "pertask", "on", "off", "1", "boot");
+	ck_assert(k != NULL && p != NULL);
+	ck_assert_str_eq(e2e_str(k, "options"), "bug=skip-swapgs");
+	ck_assert_str_eq(e2e_str(p, "options"), "");
+	ck_assert_str_eq(e2e_str(p, "matrix_category"), "pass");
+	ck_assert_ptr_nonnull(strstr(m.stdout_text, "\nkpti    bug=skip-swapgs on "));
+	ck_assert_ptr_nonnull(strstr(m.stdout_text, "\npertask -               on "));
+	/* The log holds what the run printed: its summary and the guest's console. */
+	char log[600];
+	snprintf(log, sizeof(log), "%s", e2e_str(p, "matrix_log"));
+	FILE *f = fopen(log, "r");
+	ck_assert_msg(f != NULL, "no log %s", log);
+	char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_msg(strstr(text, "status    0 OK") && strstr(text, "@entrybox {\"event\":\"result\""), "log: %s", text);
 	ck_assert_int_eq(check_table(&m), 1);
 	free_matrix(&m);
 }
@@ -293,7 +330,7 @@ START_TEST(bad_filters_are_usage_errors)
 {
 	const char *const bad[][3] = {
 		{ "--models", "nosuch", NULL }, { "--engine", "bochs", NULL }, { "--pti", "maybe", NULL },
-		{ "--vcpus", "0", NULL },        { "pti=off", NULL, NULL },
+		{ "--vcpus", "0", NULL },        { "pti=off", NULL, NULL },  { "nosuchkey=1", NULL, NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct matrix_run m;
@@ -305,6 +342,85 @@ START_TEST(bad_filters_are_usage_errors)
 }
 END_TEST
 
+/* A box that stands in for tools/svm-box.sh (tests/fixtures/fake-svm-box.sh). */
+static void fake_box(const char *mode)
+{
+	const char *dir = getenv("ENTRYBOX_FIXTURES");
+	ck_assert_msg(dir != NULL, "ENTRYBOX_FIXTURES is not set");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/fake-svm-box.sh", dir);
+	setenv("ENTRYBOX_SVM_BOX", path, 1);
+	setenv("FAKE_BOX", mode, 1);
+}
+
+/* The svm-box engine's queue: every cell taken once, its JSON and log where
+ * the matrix keeps them, judged and compared as the kvm engine's are. */
+START_TEST(svm_box_cells_run_through_the_shared_queue)
+{
+	fake_box("direct");
+	const char *args[] = { "--engine", "kvm,svm-box", "--models", "kpti", "--scenarios", "boot,syscall-loop",
+			       "--pti", "on", "--pcid", "off", "--vcpus", "1", "--box-jobs", "2", NULL };
+	struct matrix_run m;
+	run_matrix(&m, args);
+	ck_assert_msg(m.status == 0, "status %d: %s", m.status, m.stdout_text);
+	ck_assert_ptr_nonnull(m.rows);
+	json_object *boxed = find_row(m.rows, "svm-box", "kpti", "on", "off", "1", "syscall-loop");
+	json_object *host = find_row(m.rows, "kvm", "kpti", "on", "off", "1", "syscall-loop");
+	ck_assert_ptr_nonnull(boxed);
+	ck_assert_ptr_nonnull(host);
+	ck_assert_str_eq(e2e_str(boxed, "matrix_category"), "pass");
+	ck_assert(!disagrees(boxed));
+	json_object *mb, *mh;
+	ck_assert(json_object_object_get_ex(boxed, "measure", &mb) && json_object_object_get_ex(host, "measure", &mh));
+	ck_assert_int_eq(e2e_int(mb, "round_trip_median"), e2e_int(mh, "round_trip_median"));
+	struct stat st;
+	ck_assert_msg(stat(e2e_str(boxed, "matrix_log"), &st) == 0, "no log %s", e2e_str(boxed, "matrix_log"));
+	ck_assert(check_table(&m) == 2);
+	/* Costs from two engines, each labelled; svm-box rows have no exits per trip. */
+	assert_nonempty_file(&m, "cost.png");
+	assert_nonempty_file(&m, "outcomes.svg");
+	free_matrix(&m);
+}
+END_TEST
+
+/* A box whose kernel hangs finishes nothing: the matrix stops it and its
+ * cells end as runs that died, instead of waiting for ever. */
+START_TEST(a_hung_box_is_stopped_and_its_cells_fail)
+{
+	fake_box("hang");
+	setenv("ENTRYBOX_BOX_STALL_SECONDS", "2", 1);
+	const char *args[] = { "--engine", "svm-box", "--models", "kpti", "--scenarios", "boot", "--pti", "on",
+			       "--pcid", "off", "--vcpus", "1", "--no-plots", NULL };
+	struct matrix_run m;
+	run_matrix(&m, args);
+	unsetenv("ENTRYBOX_BOX_STALL_SECONDS");
+	ck_assert_int_eq(m.status, 1);
+	json_object *row = find_row(m.rows, "svm-box", "kpti", "on", "off", "1", "boot");
+	ck_assert_ptr_nonnull(row);
+	ck_assert_str_eq(e2e_str(row, "matrix_category"), "UNEXPECTED");
+	char log[256];
+	snprintf(log, sizeof(log), "%s/runs/svm-box-0.log", m.out_dir);
+	struct stat st;
+	ck_assert_msg(stat(log, &st) == 0, "the box's own log %s was not kept", log);
+	free_matrix(&m);
+}
+END_TEST
+
+/* A box that cannot start (no SVM in the CPU model) fails every cell it had. */
+START_TEST(a_box_that_cannot_start_fails_its_cells)
+{
+	fake_box("fail");
+	const char *args[] = { "--engine", "svm-box", "--models", "kpti", "--scenarios", "boot,syscall-loop", "--pti",
+			       "on", "--pcid", "off", "--vcpus", "1", "--no-plots", NULL };
+	struct matrix_run m;
+	run_matrix(&m, args);
+	ck_assert_int_eq(m.status, 1);
+	ck_assert_str_eq(e2e_str(find_row(m.rows, "svm-box", "kpti", "on", "off", "1", "boot"), "matrix_category"),
+			 "UNEXPECTED");
+	free_matrix(&m);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -313,8 +429,12 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, reduced_matrix_writes_rows_csv_plots_and_a_matching_table);
 	tcase_add_test(tc, refused_combination_is_na_not_a_failure);
+	tcase_add_test(tc, extras_go_to_the_models_that_take_them);
 	tcase_add_test(tc, vmm_violation_that_qemu_passes_is_a_disagreement);
 	tcase_add_test(tc, bad_filters_are_usage_errors);
+	tcase_add_test(tc, svm_box_cells_run_through_the_shared_queue);
+	tcase_add_test(tc, a_hung_box_is_stopped_and_its_cells_fail);
+	tcase_add_test(tc, a_box_that_cannot_start_fails_its_cells);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -6,9 +6,8 @@
  * are then driven over it with snapshots derived from the layout itself and a
  * guest memory reader that answers from the input bytes.
  *
- * Built for libFuzzer (clang -fsanitize=fuzzer), or with FUZZ_REPLAY defined as
- * a plain program that replays the files and directories named on its command
- * line, so the test suite runs the corpus with gcc.
+ * Built for libFuzzer by tools/fuzz.sh, and with fuzz_replay.c as a plain
+ * program that replays the corpus in the test suite.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,17 +16,10 @@
 
 #include "check/layout.h"
 #include "check/rules.h"
+#include "fuzz/fuzz_target.h"
 
 #define FUZZ_RAM (64ull << 20)
 
-#define FUZZ_ASSERT(cond)                                                            \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__,    \
-				__LINE__, #cond);                                    \
-			abort();                                                     \
-		}                                                                    \
-	} while (0)
 
 struct fuzz_mem {
 	const uint8_t *data;
@@ -141,8 +133,6 @@ static void drive_rules(const struct layout *l, const uint8_t *data, size_t size
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct layout l;
@@ -158,71 +148,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drive_rules(&l, data, size);
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-#include <dirent.h>
-
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 16];
-	size_t n;
-
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 1;
-}
-
-/* A directory is replayed file by file (the corpus layout libFuzzer writes). */
-static int replay_path(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int total = 0;
-
-	if (!d)
-		return replay_file(path);
-	while ((e = readdir(d))) {
-		char sub[4096];
-		int n;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		n = replay_file(sub);
-		if (n < 0) {
-			closedir(d);
-			return -1;
-		}
-		total += n;
-	}
-	closedir(d);
-	return total;
-}
-
-int main(int argc, char **argv)
-{
-	int total = 0;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		int n = replay_path(argv[i]);
-		if (n < 0)
-			return 1;
-		total += n;
-	}
-	if (total == 0) {
-		fprintf(stderr, "no inputs replayed\n");
-		return 1;
-	}
-	printf("replayed %d inputs\n", total);
-	return 0;
-}
-#endif

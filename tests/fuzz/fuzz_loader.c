@@ -4,11 +4,8 @@
  * guest RAM with a consistent result or be refused with one line of text,
  * and never touch memory outside guest RAM (the sanitizers watch that).
  *
- * Built two ways:
- *   clang -fsanitize=fuzzer,address      libFuzzer entry point only
- *   -DFUZZ_REPLAY (any compiler)         main() runs each file, or each file in
- *                                        each directory, named on the command
- *                                        line, so the corpus is a plain test
+ * Built for libFuzzer by tools/fuzz.sh, and with fuzz_replay.c as a plain
+ * program that replays the corpus in the test suite.
  *
  * Seeds (tests/fuzz/corpus/loader/): minimal.elf is the image test_loader.c builds
  * (one PT_LOAD with bss, one PT_NOTE); -note8 has an 8-byte entry descriptor;
@@ -22,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz_target.h"
 #include "machine/gmem.h"
 #include "machine/loader.h"
 
 #define FUZZ_RAM_SIZE (2ull << 20)
 #define FUZZ_CMDLINE  "console=ttyS0 entry=kpti scenario=boot"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void invariant(int ok, const char *what, const char *err)
 {
@@ -89,89 +86,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		  "result changed between identical runs", err);
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-#include <dirent.h>
-#include <sys/stat.h>
-
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long len;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		perror(path);
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	buf = malloc(len > 0 ? (size_t)len : 1);
-	if (buf == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		fprintf(stderr, "%s: read failed\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t)len);
-	free(buf);
-	return 0;
-}
-
-static int replay_dir(const char *dir, unsigned *count)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[4096];
-	int rc = 0;
-
-	if (d == NULL) {
-		perror(dir);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-			continue;
-		if (replay_file(path) < 0)
-			rc = -1;
-		else
-			++*count;
-	}
-	closedir(d);
-	return rc;
-}
-
-int main(int argc, char **argv)
-{
-	unsigned count = 0;
-	int rc = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat sb;
-
-		if (stat(argv[i], &sb) != 0) {
-			perror(argv[i]);
-			rc = 1;
-		} else if (S_ISDIR(sb.st_mode)) {
-			rc |= replay_dir(argv[i], &count) < 0;
-		} else if (replay_file(argv[i]) < 0) {
-			rc = 1;
-		} else {
-			count++;
-		}
-	}
-	/* An empty corpus would make this test pass without testing anything. */
-	if (count == 0) {
-		fprintf(stderr, "fuzz_loader: no inputs replayed\n");
-		return 1;
-	}
-	printf("fuzz_loader: %u inputs replayed\n", count);
-	return rc;
-}
-#endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every hostile test guest shares: the PVH note that makes it bootable
- * and the port numbers of the guest<->VMM channel (design.md §3).  The guests
+ * and the port numbers of the guest<->VMM channel (docs/design.md §3).  The guests
  * stay in 32-bit protected mode, as PVH starts them: none of their misdeeds
  * needs long mode.
  */

@@ -135,6 +135,16 @@ static const struct bad_usage bad_usages[] = {
 	{ { "run", "bug=none", "bug=skip-swapgs" }, "twice" },
 	{ { "run", "pti=off" }, "--pti" },
 	{ { "qemu", "scenario=boot" }, "--scenario" },
+	/* The guest's own parser, before anything boots: keys belong to their model. */
+	{ { "run", "hv=vmm" }, "bad guest argument: key 'hv' is an option of entry=xen, not of entry=kpti" },
+	{ { "qemu", "--entry", "pertask", "bug=skip-swapgs" }, "not of entry=pertask (which takes no option)" },
+	{ { "libvirt", "--entry", "pervcpu", "pervcpu_sleep=nap" }, "bad value 'nap' for pervcpu_sleep (expected forbid|copy|pin)" },
+	{ { "run", "--entry", "ukl", "ukl_tasks=9" }, "(expected 0..8)" },
+	{ { "run", "frobs=1" }, "unknown key 'frobs' (entry=kpti takes bug=)" },
+	{ { "matrix", "--extra", "frobs=1" }, "--extra frobs=1: no model takes it" },
+	{ { "matrix", "--extra", "bug=nosuch" }, "--extra bug=nosuch: no model takes it" },
+	{ { "new-model", "Bad", "--from", "kpti" }, "lower-case" },
+	{ { "new-model", "x" }, "--from" },
 	{ { "list", "models" }, "models" },
 	{ { "list", "--all" }, "--all" },
 };

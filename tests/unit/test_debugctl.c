@@ -104,14 +104,21 @@ START_TEST(apply_hands_kvm_what_the_owners_want)
 	debugctl_apply(&d, &vcpu);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP | HW_BP);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->dr7, (1u << 10) | 1u | 4u);
-	/* Who steps changes, whether it steps does not: KVM keeps its setting, the
-	 * record of who asked follows. */
+	/* Who steps changes, whether it steps does not: the record of who asked
+	 * follows.  While stepping, KVM is asked again before every run: it keeps
+	 * the guest's TF only at the RIP where stepping was asked for. */
 	calls = fk.ndebug;
 	debugctl_want_step(&d, DBG_OWNER_TRACE, true);
 	debugctl_want_step(&d, DBG_OWNER_MEASURE, false);
 	debugctl_apply(&d, &vcpu);
-	ck_assert_uint_eq(fk.ndebug, calls);
+	ck_assert_uint_eq(fk.ndebug, calls + 1);
+	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP | HW_BP);
 	ck_assert_uint_eq(d.live.step_owners, 1u << DBG_OWNER_TRACE);
+	debugctl_want_step(&d, DBG_OWNER_TRACE, false);
+	debugctl_apply(&d, &vcpu);
+	calls = fk.ndebug;
+	debugctl_apply(&d, &vcpu);
+	ck_assert_uint_eq(fk.ndebug, calls);
 }
 END_TEST
 

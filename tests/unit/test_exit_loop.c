@@ -89,14 +89,14 @@ static struct run_result result;
 static struct session *s;
 static struct recorder rec;
 static uint8_t *ram;
-static char lines[8][SERIAL_LINE_MAX];
+static char lines[8][CONSOLE_LINE_MAX];
 static unsigned nlines;
 
 static void on_line(void *ctx, const char *line)
 {
 	(void)ctx;
 	if (nlines < 8)
-		snprintf(lines[nlines++], SERIAL_LINE_MAX, "%s", line);
+		snprintf(lines[nlines++], CONSOLE_LINE_MAX, "%s", line);
 }
 
 static void setup(void)
@@ -351,8 +351,9 @@ START_TEST(measurement_counts_the_steps_it_asked_for)
 	ck_assert_uint_eq(result.measure_trips, 1);
 	ck_assert_uint_eq(result.measure_trip_median, 5);
 	ck_assert_uint_eq(result.measure_iterations, 1);
-	/* 2 + 1 (SYSRET) before the trip, 5 in it. */
-	ck_assert_uint_eq(result.measure_instructions, 8);
+	/* The begin checkpoint's OUT (counted at its exit), 2 + 1 (SYSRET)
+	 * before the trip, 5 in it; the end checkpoint's OUT closes the region. */
+	ck_assert_uint_eq(result.measure_instructions, 9);
 	ck_assert_uint_eq(rec.steps, 0); /* the recorder asked for none */
 }
 END_TEST
@@ -386,6 +387,28 @@ START_TEST(a_rewound_vcpu_handles_its_boundary_again)
 }
 END_TEST
 
+/* A kernel whose KVM never returns from KVM_RUN: the run still ends at its
+ * time limit, says which vCPU was left behind, and touches it no more. */
+START_TEST(a_vcpu_stuck_in_kvm_run_does_not_hold_the_run)
+{
+	cfg.timeout_seconds = 0.2;
+	atomic_store(&fk.wedged, true);
+	double start = session_now();
+	session_run_threads(s);
+	double took = session_now() - start;
+	ck_assert_msg(took < 8.0, "the run took %.1f s", took);
+	ck_assert(s->vcpus[0].stuck);
+	ck_assert(session_any_stuck(s));
+	ck_assert_int_eq(result.end, RUN_END_TIMEOUT);
+	ck_assert_msg(strstr(result.end_reason, "did not leave KVM_RUN") != NULL, "%s", result.end_reason);
+	/* Let the threads go so the fixture can free what they use. */
+	atomic_store(&fk.wedged, false);
+	for (unsigned i = 0; i < FX_NCPUS; i++)
+		if (s->vcpus[i].stuck)
+			pthread_join(s->vcpus[i].thread, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("exit-loop");
@@ -402,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, syscall_boundary_breakpoints_step_over_and_park);
 	tcase_add_test(tc, measurement_counts_the_steps_it_asked_for);
 	tcase_add_test(tc, a_rewound_vcpu_handles_its_boundary_again);
+	tcase_add_test(tc, a_vcpu_stuck_in_kvm_run_does_not_hold_the_run);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }

@@ -118,6 +118,19 @@ START_TEST(errors)
 }
 END_TEST
 
+/* Found by fuzz_inject_spec: the message quoted a newline of the spec and so spanned two lines. */
+START_TEST(errors_are_one_line_of_plain_text)
+{
+	struct inject_spec s;
+	char err[200];
+	ck_assert(!inject_spec_parse("db@c\n:egp@nxnope@x", &s, err, sizeof(err)));
+	ck_assert_str_eq(err, "--inject 'db@c?:egp@nxnope@x': 'c?' is not SYMBOL[+OFF] or 0xADDR");
+	ck_assert(!inject_spec_parse("nmi@\x1b[2Jx", &s, err, sizeof(err)));
+	for (const char *p = err; *p; p++)
+		ck_assert(*p >= 0x20 && *p <= 0x7e);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(inject_kind_name(INJ_NMI), "nmi");
@@ -136,6 +149,7 @@ int main(void)
 	tcase_add_test(tc, sweeps);
 	tcase_add_test(tc, user_stack);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, errors_are_one_line_of_plain_text);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return check_run(s);

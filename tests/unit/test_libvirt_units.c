@@ -11,33 +11,26 @@
 #include "entrybox/abi.h"
 #include "result/console_verdict.h"
 
-START_TEST(uri_list_round_robin)
+START_TEST(uri_list_counts)
 {
-	char uri[64];
-	const char *list = "qemu:///system,qemu+ssh://a/system,qemu+ssh://b/system";
-	ck_assert_uint_eq(libvirt_uri_count(list), 3);
-	ck_assert(libvirt_uri_pick(list, 0, uri, sizeof(uri)));
-	ck_assert_str_eq(uri, "qemu:///system");
-	ck_assert(libvirt_uri_pick(list, 4, uri, sizeof(uri)));
-	ck_assert_str_eq(uri, "qemu+ssh://a/system");
-	ck_assert(libvirt_uri_pick(list, 5, uri, sizeof(uri)));
-	ck_assert_str_eq(uri, "qemu+ssh://b/system");
-	ck_assert(libvirt_uri_pick("qemu:///session", 7, uri, sizeof(uri)));
-	ck_assert_str_eq(uri, "qemu:///session");
+	ck_assert_uint_eq(libvirt_uri_count("qemu:///system,qemu+ssh://a/system,qemu+tcp://b/system"), 3);
+	ck_assert_uint_eq(libvirt_uri_count("qemu:///session"), 1);
+	ck_assert(libvirt_uri_is_local("qemu:///system?socket=/x"));
+	ck_assert(libvirt_uri_is_local(NULL));
+	ck_assert(!libvirt_uri_is_local("qemu+tcp://10.0.0.2/system"));
 }
 END_TEST
 
 START_TEST(uri_list_rejects_empty_items)
 {
-	char uri[64] = "x";
 	ck_assert_uint_eq(libvirt_uri_count(""), 0);
 	ck_assert_uint_eq(libvirt_uri_count("a,,b"), 0);
 	ck_assert_uint_eq(libvirt_uri_count("a,"), 0);
 	ck_assert_uint_eq(libvirt_uri_count(NULL), 0);
-	ck_assert(!libvirt_uri_pick("a,", 0, uri, sizeof(uri)));
-	ck_assert_str_eq(uri, "");
-	char tiny[4];
-	ck_assert(!libvirt_uri_pick("qemu:///system", 0, tiny, sizeof(tiny)));
+	char many[4 * (LIBVIRT_URI_LIST_MAX + 1)] = "";
+	for (int i = 0; i <= LIBVIRT_URI_LIST_MAX; i++)
+		strcat(many, i ? ",u" : "u");
+	ck_assert_uint_eq(libvirt_uri_count(many), 0);
 }
 END_TEST
 
@@ -164,7 +157,7 @@ int main(void)
 {
 	Suite *s = suite_create("libvirt-units");
 	TCase *tc = tcase_create("units");
-	tcase_add_test(tc, uri_list_round_robin);
+	tcase_add_test(tc, uri_list_counts);
 	tcase_add_test(tc, uri_list_rejects_empty_items);
 	tcase_add_test(tc, xml_boots_the_guest_with_debug_exit);
 	tcase_add_test(tc, xml_escapes_every_text);

@@ -65,6 +65,57 @@ START_TEST(ignores_other_events)
 }
 END_TEST
 
+START_TEST(takes_the_guests_reasons)
+{
+	struct run_result *r = fresh();
+	/* Refusals, the expectation said up front, the options the model ran with. */
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"refused\",\"what\":\"cmdline\",\"reason\":\"bad value 'x'\"}", r));
+	ck_assert_str_eq(r->refused, "bad value 'x'");
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"expect\",\"expected\":\"refused\"}", r));
+	ck_assert_str_eq(r->expected, "refused");
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"options\":\"bug=none\",\"outcome\":\"pass\"}", r));
+	ck_assert_str_eq(r->options, "bug=none");
+	/* A kernel exception, then the human line. */
+	ck_assert(!result_parse_serial_line("@entrybox {\"event\":\"panic\",\"vector\":14,\"error\":\"0x2\","
+					     "\"rip\":\"0xffffffff80115159\",\"cr2\":\"0xffffc90000004ff8\",\"rsp\":\"0xfffffe0000005f38\","
+					     "\"stack\":\"entry0\"}", r));
+	ck_assert(!result_parse_serial_line("entrybox: panic: kernel exception vector 14 (#PF)\r\n", r));
+	ck_assert(r->panic.seen && r->panic.exception);
+	ck_assert_uint_eq(r->panic.vector, 14);
+	ck_assert_uint_eq(r->panic.error, 2);
+	ck_assert_uint_eq(r->panic.rip, 0xffffffff80115159ull);
+	ck_assert_uint_eq(r->panic.cr2, 0xffffc90000004ff8ull);
+	ck_assert_str_eq(r->panic.stack, "entry0");
+	ck_assert_str_eq(r->panic.message, "kernel exception vector 14 (#PF)");
+	free(r);
+}
+END_TEST
+
+START_TEST(panic_events_checked)
+{
+	static const char *const bad[] = {
+		"@entrybox {\"event\":\"panic\",\"vector\":300,\"rip\":\"0x1\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14,\"rip\":\"12\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":14,\"rip\":\"0x1zz\"}",
+		"@entrybox {\"event\":\"panic\",\"vector\":\"14\",\"rip\":\"0x1\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result *r = fresh();
+		ck_assert(!result_parse_serial_line(bad[i], r));
+		ck_assert_msg(!r->panic.seen, "%s", bad[i]);
+		free(r);
+	}
+	struct run_result *r = fresh();
+	ck_assert(!result_parse_serial_line("entrybox: panic: \x1b[31mred", r));
+	ck_assert_str_eq(r->panic.message, "?[31mred");
+	ck_assert_str_eq(result_vector_name(8), "#DF");
+	ck_assert_str_eq(result_vector_name(31), "reserved vector");
+	ck_assert_str_eq(result_vector_name(40), "interrupt");
+	free(r);
+}
+END_TEST
+
 /* Lines a broken or hostile guest may print: none of them is a result, and
  * none may touch r. */
 static const char *const garbage[] = {
@@ -221,6 +272,7 @@ START_TEST(names_run_ends)
 	ck_assert_str_eq(result_end_name(RUN_END_TIMEOUT), "timeout");
 	ck_assert_str_eq(result_end_name(RUN_END_INTERNAL_ERROR), "internal-error");
 	ck_assert_str_eq(result_end_name(RUN_END_HOSTILE), "hostile");
+	ck_assert_str_eq(result_end_name(RUN_END_HOST_LOST), "host-lost");
 }
 END_TEST
 
@@ -375,6 +427,72 @@ START_TEST(json_keeps_only_stored_violations)
 }
 END_TEST
 
+/* Every char array full of what json-c escapes longest (\u00XX). */
+static void fill_worst(void *dst, size_t size)
+{
+	memset(dst, 0x01, size - 1);
+	((char *)dst)[size - 1] = 0;
+}
+
+#define WORST(f) fill_worst((f), sizeof(f))
+
+static void fill_worst_result(struct run_result *r, struct sweep_report *sw, unsigned points)
+{
+	WORST(r->engine); WORST(r->backend); WORST(r->host); WORST(r->model); WORST(r->scenario);
+	WORST(r->pti); WORST(r->pcid); WORST(r->outcome); WORST(r->expected); WORST(r->detail);
+	WORST(r->measure_name); WORST(r->backend_deviation); WORST(r->end_reason); WORST(r->explanation);
+	r->nviolations = RESULT_MAX_VIOLATIONS;
+	for (size_t i = 0; i < RESULT_MAX_VIOLATIONS; i++) {
+		struct violation_report *v = &r->violations[i];
+		WORST(v->rule); WORST(v->symbol); WORST(v->insn); WORST(v->source); WORST(v->stack); WORST(v->detail);
+		v->rip = v->rsp = v->cr3 = v->gs_base = UINT64_MAX;
+	}
+	r->ninjections = RESULT_MAX_INJECTIONS;
+	for (size_t i = 0; i < RESULT_MAX_INJECTIONS; i++) {
+		struct injection_report *j = &r->injections[i];
+		WORST(j->spec); WORST(j->at); WORST(j->outcome); WORST(j->detail);
+		j->rip = UINT64_MAX;
+	}
+	WORST(sw->spec); WORST(sw->path); WORST(sw->mode);
+	sw->points = points;
+	for (unsigned i = 0; i < points; i++) {
+		struct sweep_point *p = &sw->per_point[i];
+		WORST(p->at); WORST(p->insn); WORST(p->outcome); WORST(p->detail);
+		p->rip = UINT64_MAX;
+	}
+	r->sweep = sw;
+}
+
+/* The largest run this program can describe still fits the limit, and a
+ * sweep that claims more points than the cap writes only the cap. */
+START_TEST(json_size_is_bounded)
+{
+	struct run_result *r = fresh();
+	unsigned points = RESULT_MAX_SWEEP_POINTS + 100;
+	struct sweep_report *sw = calloc(1, sizeof(*sw));
+	ck_assert_ptr_nonnull(sw);
+	sw->per_point = calloc(points, sizeof(*sw->per_point));
+	ck_assert_ptr_nonnull(sw->per_point);
+	fill_worst_result(r, sw, points);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(result_write_json_stream(r, f), 0);
+	fclose(f);
+	printf("worst-case JSON: %zu bytes (limit %u)\n", len, RESULT_JSON_MAX);
+	ck_assert_uint_le(len, RESULT_JSON_MAX);
+	struct json_object *o = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(o);
+	struct json_object *sweep = field(o, "sweep");
+	ck_assert_uint_eq(json_object_array_length(field(sweep, "per_point")), RESULT_MAX_SWEEP_POINTS);
+	json_object_put(o);
+	free(text);
+	result_release(r);
+	free(r);
+}
+END_TEST
+
 START_TEST(json_reports_write_errors)
 {
 	struct run_result *r = fresh();
@@ -394,6 +512,8 @@ static Suite *result_suite(void)
 	tcase_add_test(parse, parses_a_result_line);
 	tcase_add_test(parse, tolerates_line_endings);
 	tcase_add_test(parse, ignores_other_events);
+	tcase_add_test(parse, takes_the_guests_reasons);
+	tcase_add_test(parse, panic_events_checked);
 	tcase_add_loop_test(parse, rejects_garbage, 0, (int)(sizeof(garbage) / sizeof(garbage[0])));
 	tcase_add_test(parse, rejects_null);
 	tcase_add_test(parse, ignores_fields_of_the_wrong_type_or_value);
@@ -409,6 +529,7 @@ static Suite *result_suite(void)
 	tcase_add_test(json, json_without_measure_or_violations);
 	tcase_add_test(json, json_keeps_only_stored_violations);
 	tcase_add_test(json, json_reports_write_errors);
+	tcase_add_test(json, json_size_is_bounded);
 	suite_add_tcase(s, json);
 	return s;
 }

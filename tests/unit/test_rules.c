@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check/rules.h"
+#include "check/switch_check.h"
 #include "check_run.h"
 #include "fixtures/layout_fixture.h"
 #include "pagetables.h"
@@ -203,8 +204,9 @@ static void expect_clean(const struct vcpu_snap *s)
 
 START_TEST(table_rows)
 {
-	static const char *const names[] = { "cr3-user-mode", "user-cr3-only-in-entry", "gs-base",
-		"stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "stack-owner", "sysret-ss", "ukl-in-user" };
+	static const char *const names[] = { "cr3-user-mode", "user-cr3-only-in-entry", "user-cr3-kernel-access",
+		"gs-base", "stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "stack-owner", "sysret-ss",
+		"ukl-in-user" };
 	size_t n = 0;
 	const struct rule *t = rules_table(&n);
 
@@ -773,6 +775,130 @@ START_TEST(if_on_entry_stack)
 }
 END_TEST
 
+/* ---- user-cr3-kernel-access ---- */
+
+/* Kernel code in entry text on the user half of task 1's pair, on cpu 0's entry stack. */
+static struct vcpu_snap entry_on_user_cr3(void)
+{
+	struct vcpu_snap s = kernel_snap();
+	s.rip = FX_ENTRY_START + 0x40;
+	s.rsp = fx_top(&raw, FX_ST_ENTRY(0)) - 0x80;
+	s.rflags = 0x002;
+	s.cr3 = raw.tasks[1].user_pgd;
+	return s;
+}
+
+START_TEST(user_cr3_kernel_stack_as_rsp)
+{
+	struct vcpu_snap s = entry_on_user_cr3();
+	expect_pass("user-cr3-kernel-access", &s);
+	/* The PTI stack is mapped in the user PGD. */
+	s.rsp = fx_top(&raw, FX_ST_PTI(1)) - 0x80;
+	expect_pass("user-cr3-kernel-access", &s);
+	s.rsp = fx_top(&raw, FX_ST_TASK(1)) - 0x80;
+	expect_fail("user-cr3-kernel-access", &s, "RSP=0xffffc90000013f80 on kernel stack \"task1-kstack\", which the user PGD 0x103000 of task 1 does not map");
+	/* On the kernel half, or with pti=off, the kernel stack is where it belongs. */
+	s.cr3 = raw.tasks[1].kernel_pgd;
+	expect_pass("user-cr3-kernel-access", &s);
+	world(false);
+	s = entry_on_user_cr3();
+	s.cr3 = raw.tasks[1].kernel_pgd;
+	s.rsp = fx_top(&raw, FX_ST_TASK(1)) - 0x80;
+	expect_pass("user-cr3-kernel-access", &s);
+}
+END_TEST
+
+START_TEST(user_cr3_kernel_only_page_touched)
+{
+	struct vcpu_snap s = entry_on_user_cr3();
+	uint64_t kaddr = fx_top(&raw, FX_ST_TASK(1)) - 8;
+	uint64_t zero = 0;
+	mem_put(kaddr, &zero, sizeof(zero), true);
+	s.point = SNAP_FAULT;
+	s.fault_vector = 14;
+	s.fault_error = 0x2;
+	s.cr2 = kaddr;
+	expect_fail("user-cr3-kernel-access", &s,
+		    "CPL0 wrote 0xffffc90000013ff8 (\"task1-kstack\", kernel-only) with CR3=0x103000, the user PGD 0x103000 of task 1 (#PF error 0x2)");
+	/* A read, a fetch. */
+	s.fault_error = 0x0;
+	expect_fail("user-cr3-kernel-access", &s, "CPL0 read 0xffffc90000013ff8");
+	s.fault_error = 0x10;
+	expect_fail("user-cr3-kernel-access", &s, "CPL0 fetched");
+	/* A #PF on a page no half maps is no kernel-only page: not this rule's. */
+	s.cr2 = 0xffffc90000900000ull;
+	expect_pass("user-cr3-kernel-access", &s);
+	/* The same address in a #GP says nothing about CR2. */
+	s.cr2 = kaddr;
+	s.fault_vector = 13;
+	expect_pass("user-cr3-kernel-access", &s);
+	/* A user-mode fault is the user's business. */
+	s.fault_vector = 14;
+	s.cpl = 3;
+	expect_pass("user-cr3-kernel-access", &s);
+}
+END_TEST
+
+/* ---- switch-live-frame ---- */
+
+START_TEST(switch_leaving_with_frames_on_a_shared_stack)
+{
+	struct switch_cpu_state cpu = { 0 };
+	struct violation v = { .rule = SWITCH_RULE, .detail = "" };
+	struct vcpu_snap s = kernel_snap();
+	struct ebx_ev_switch out = { .task = 1, .flags = EBX_SWITCH_OUT };
+	s.point = SNAP_SWITCH;
+	/* On its own kernel stack: nothing to leave behind. */
+	ck_assert_msg(switch_check(&s, &lay, &out, &cpu, &v), "%s", v.detail);
+	/* On the CPU's entry stack: the next task lands there. */
+	s.rsp = fx_top(&raw, FX_ST_ENTRY(0)) - 0x200;
+	ck_assert(!switch_check(&s, &lay, &out, &cpu, &v));
+	ck_assert_msg(strstr(v.detail, "task 1 leaves cpu 0 with its live frames on shared stack \"cpu0-entry\""), "%s", v.detail);
+	/* Exited or killed: its frames are dead. */
+	out.flags |= EBX_SWITCH_ENDED;
+	ck_assert(switch_check(&s, &lay, &out, &cpu, &v));
+}
+END_TEST
+
+START_TEST(switch_pinned_cpu_takes_only_its_task)
+{
+	struct switch_cpu_state cpu = { 0 };
+	struct violation v = { .rule = SWITCH_RULE, .detail = "" };
+	struct vcpu_snap s = kernel_snap();
+	s.point = SNAP_SWITCH;
+	s.rsp = fx_top(&raw, FX_ST_VCPU(0)) - 0x200;
+	struct ebx_ev_switch out = { .task = 1, .flags = EBX_SWITCH_OUT | EBX_SWITCH_RESERVED };
+	ck_assert_msg(switch_check(&s, &lay, &out, &cpu, &v), "%s", v.detail);
+	ck_assert(cpu.pinned && cpu.task == 1);
+	/* Another task on the reserved CPU would enter on that stack. */
+	struct ebx_ev_switch in = { .task = 2, .flags = 0 };
+	s.rsp = raw.stacks[FX_ST_BOOT(0)].base + 0x1000;
+	ck_assert(!switch_check(&s, &lay, &in, &cpu, &v));
+	ck_assert_msg(strstr(v.detail, "task 2 comes in on cpu 0, reserved for task 1 whose live frames are on \"vcpu0-stack\""),
+		      "%s", v.detail);
+	/* The task it waits for ends the reservation. */
+	in.task = 1;
+	ck_assert(switch_check(&s, &lay, &in, &cpu, &v));
+	ck_assert(!cpu.pinned);
+	in.task = 2;
+	ck_assert(switch_check(&s, &lay, &in, &cpu, &v));
+}
+END_TEST
+
+START_TEST(switch_record_checked)
+{
+	struct switch_cpu_state cpu = { 0 };
+	struct violation v = { .rule = SWITCH_RULE, .detail = "" };
+	struct vcpu_snap s = kernel_snap();
+	struct ebx_ev_switch ev = { .task = 9, .flags = EBX_SWITCH_OUT };
+	ck_assert(!switch_check(&s, &lay, &ev, &cpu, &v));
+	ck_assert_msg(strstr(v.detail, "names task 9"), "%s", v.detail);
+	ev = (struct ebx_ev_switch){ .task = 1, .flags = 0x80 };
+	ck_assert(!switch_check(&s, &lay, &ev, &cpu, &v));
+	ck_assert_msg(strstr(v.detail, "unknown flags 0x80"), "%s", v.detail);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -780,6 +906,11 @@ static Suite *rules_suite(void)
 
 	tcase_add_checked_fixture(tc, setup_pti, NULL);
 	tcase_add_test(tc, table_rows);
+	tcase_add_test(tc, user_cr3_kernel_stack_as_rsp);
+	tcase_add_test(tc, user_cr3_kernel_only_page_touched);
+	tcase_add_test(tc, switch_leaving_with_frames_on_a_shared_stack);
+	tcase_add_test(tc, switch_pinned_cpu_takes_only_its_task);
+	tcase_add_test(tc, switch_record_checked);
 	tcase_add_test(tc, clean_states_pass_all_rules);
 	tcase_add_test(tc, check_all_counts_and_truncates);
 	tcase_add_test(tc, cr3_user_mode_kernel_pgd);

@@ -17,7 +17,7 @@
 
 /* ---- serial ---- */
 struct lines {
-	char got[8][SERIAL_LINE_MAX];
+	char got[8][CONSOLE_LINE_MAX];
 	int n;
 };
 
@@ -25,7 +25,7 @@ static void collect(void *ctx, const char *line)
 {
 	struct lines *l = ctx;
 	if (l->n < 8)
-		snprintf(l->got[l->n++], SERIAL_LINE_MAX, "%s", line);
+		snprintf(l->got[l->n++], CONSOLE_LINE_MAX, "%s", line);
 }
 
 static void put(struct serial *s, const char *text)
@@ -62,12 +62,12 @@ START_TEST(serial_truncates_long_lines_and_stops_floods)
 	struct serial s;
 	struct lines l = { .n = 0 };
 	serial_init(&s, NULL, collect, &l);
-	for (int i = 0; i < SERIAL_LINE_MAX * 2; i++)
+	for (int i = 0; i < CONSOLE_LINE_MAX * 2; i++)
 		serial_out(&s, 0, 'x');
 	serial_out(&s, 0, '\n');
 	/* A truncated line is never parsed as a result line. */
 	ck_assert_int_eq(l.n, 0);
-	s.total_bytes = SERIAL_BYTE_LIMIT;
+	s.console.total_bytes = SERIAL_BYTE_LIMIT;
 	ck_assert(!serial_out(&s, 0, 'y'));
 }
 END_TEST

@@ -228,7 +228,7 @@ static int measure_models(struct bench_report *r, const struct bench_options *o)
 	return rc ? EBX_STATUS_MISMATCH : 0;
 }
 
-/* Ring-0 cycles on kvm_pvm time the emulator (design.md §10); say so rather
+/* Ring-0 cycles on kvm_pvm time the emulator (docs/design.md §10); say so rather
  * than print numbers that look like entry costs. */
 static void cycles_note(struct bench_report *r)
 {
@@ -254,8 +254,9 @@ int cmd_bench(int argc, char **argv)
 	int rc = cli_parse("bench", argc, argv, opts, handle, &o);
 	if (rc != 0)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
-	if (access("/dev/kvm", R_OK | W_OK) != 0)
-		return cli_fail(EBX_STATUS_ENV, "bench: /dev/kvm is not usable (%s)", strerror(errno));
+	int kvm = cli_require_kvm("bench", NULL);
+	if (kvm != 0)
+		return kvm;
 	struct bench_report *r = calloc(1, sizeof(*r));
 	if (!r)
 		return cli_fail(EBX_STATUS_ENV, "out of memory");

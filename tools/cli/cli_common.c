@@ -3,11 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int cli_fail(int status, const char *fmt, ...)
 {
@@ -64,6 +67,35 @@ bool cli_parse_on_off(const char *flag, const char *text, bool *out)
 
 /* One hour: longer than any scenario needs even with ring 0 emulated. */
 #define RUN_TIMEOUT_MAX 3600.0
+
+int cli_check_output_path(const char *flag, const char *path)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (path[0] == '\0')
+		return cli_fail(EBX_STATUS_USAGE, "%s needs a file name", flag);
+	if (strlen(path) >= sizeof(dir))
+		return cli_fail(EBX_STATUS_USAGE, "%s %s: path too long", flag, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cli_fail(EBX_STATUS_USAGE, "%s %s: folder %s does not exist", flag, path, dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return cli_fail(EBX_STATUS_USAGE, "%s %s: cannot write in %s: %s", flag, path, dir, strerror(errno));
+	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || access(path, W_OK) != 0))
+		return cli_fail(EBX_STATUS_USAGE, "%s %s: %s", flag, path,
+				S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+	return 0;
+}
 
 int run_options_apply(struct run_options *o, int opt, const char *arg)
 {
@@ -124,4 +156,23 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct option *longo
 			return rc;
 	}
 	return 0;
+}
+
+#ifndef EBX_TOOLS_DIR
+#error "EBX_TOOLS_DIR: the source tree's tools/ folder, set by meson"
+#endif
+
+const char *cli_svm_box_script(void)
+{
+	const char *env = getenv("ENTRYBOX_SVM_BOX");
+	return env && env[0] ? env : EBX_TOOLS_DIR "/svm-box.sh";
+}
+
+int cli_require_kvm(const char *command, const char *alternative)
+{
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		return 0;
+	return cli_fail(EBX_STATUS_ENV, "%s: /dev/kvm is not usable (%s); this machine has no KVM of its own: run it in the "
+			"SVM box, %s ENTRYBOX-COMMAND...%s%s", command, strerror(errno), cli_svm_box_script(),
+			alternative ? ", or " : "", alternative ? alternative : "");
 }

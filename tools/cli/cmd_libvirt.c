@@ -12,19 +12,22 @@
 #include "run_output.h"
 
 /* Beyond the ids cli_common.h hands out to the shared options. */
-enum { OPT_CONNECT = 0x400, OPT_DOMAIN_TYPE, OPT_CONSOLE_HOST };
+enum { OPT_CONNECT = 0x400, OPT_DOMAIN_TYPE, OPT_CONSOLE_HOST, OPT_IMAGE };
 
 static const char libvirt_help[] =
 	"usage: entrybox libvirt [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N]\n"
 	"                        [--scenario S] [--iters N] [--connect URI] [--domain-type kvm|qemu]\n"
-	"                        [--console-host ADDR] [--timeout S] [--guest ELF] [--json FILE|-]\n"
-	"                        [--quiet|--verbose] [KEY=VALUE]...\n"
+	"                        [--console-host ADDR] [--image auto|upload|same-path] [--timeout S]\n"
+	"                        [--guest ELF] [--json FILE|-] [--quiet|--verbose] [KEY=VALUE]...\n"
 	"Boots the same guest as a transient libvirt domain through any libvirt URI (default: libvirt's own\n"
 	"default). --domain-type qemu (the default) is TCG on q35, the reference CPU; kvm is microvm with the\n"
-	"host CPU. The guest image must be at the same path on the libvirt host. The guest's serial port\n"
-	"connects over TCP to --console-host (an address of this machine the libvirt host reaches; default\n"
-	"127.0.0.1, right for local URIs). No per-exit checks.\n"
-	"Exit status: 0 outcome as expected; 1 mismatch; 2 bad input; 3 no libvirt connection or domain.\n";
+	"host CPU. --image: how the guest image reaches the libvirt host; auto (the default) boots it in place\n"
+	"on this machine's hypervisor and uploads it to another host (a volume of its storage pool 'entrybox'),\n"
+	"upload always uploads, same-path expects it at the same path there and checks that it is. The guest's\n"
+	"serial port connects over TCP to --console-host (an address of this machine the libvirt host reaches;\n"
+	"default 127.0.0.1, right for local URIs). No per-exit checks. A lost connection ends the run as\n"
+	"host-lost.\n"
+	"Exit status: 0 outcome as expected; 1 mismatch; 2 bad input; 3 no libvirt connection, image or domain.\n";
 
 static const struct option libvirt_long_options[] = {
 	SELECTION_LONG_OPTIONS,
@@ -32,6 +35,7 @@ static const struct option libvirt_long_options[] = {
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "domain-type", required_argument, NULL, OPT_DOMAIN_TYPE },
 	{ "console-host", required_argument, NULL, OPT_CONSOLE_HOST },
+	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -41,7 +45,20 @@ struct libvirt_args {
 	const char *uri;
 	const char *console_host;
 	enum libvirt_domain_type type;
+	enum libvirt_image_mode image;
 };
+
+static int set_image_mode(struct libvirt_args *a, const char *arg)
+{
+	static const char *const names[] = { [LIBVIRT_IMAGE_AUTO] = "auto", [LIBVIRT_IMAGE_UPLOAD] = "upload",
+					     [LIBVIRT_IMAGE_SAME_PATH] = "same-path" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			a->image = (enum libvirt_image_mode)i;
+			return 0;
+		}
+	return cli_fail(EBX_STATUS_USAGE, "--image takes auto, upload or same-path, not '%s'", arg);
+}
 
 static int set_domain_type(struct libvirt_args *a, const char *arg)
 {
@@ -70,6 +87,8 @@ static int handle(void *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_DOMAIN_TYPE:
 		return set_domain_type(a, arg);
+	case OPT_IMAGE:
+		return set_image_mode(a, arg);
 	case OPT_CONSOLE_HOST:
 		if (!*arg)
 			return cli_fail(EBX_STATUS_USAGE, "--console-host takes an address of this machine");
@@ -95,6 +114,7 @@ static int boot(const struct libvirt_args *a, const char *guest, const char *cmd
 	struct libvirt_config cfg = {
 		.uri = a->uri,
 		.guest_path = guest,
+		.image = a->image,
 		.cmdline = cmdline,
 		.type = a->type,
 		.vcpus = (unsigned)a->sel.vcpus,
@@ -103,13 +123,14 @@ static int boot(const struct libvirt_args *a, const char *guest, const char *cmd
 		.console_host = a->console_host,
 	};
 	enum ebx_status status = cli_status(libvirt_run(&cfg, r));
+	run_output_describe_panic(r, guest, "libvirt runs no per-exit checks");
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;
 }
 
 /* libvirt resolves <kernel> on the host that runs the domain: it needs an
- * absolute path, and a remote host needs the image at that same path. */
+ * absolute path (with --image same-path, the same one on a remote host). */
 static int absolute_guest(const char *guest, char *out, size_t outlen)
 {
 	char resolved[PATH_MAX];
@@ -130,6 +151,7 @@ int cmd_libvirt(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char found[PATH_MAX], guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, found, sizeof(found))) != 0 ||
 	    (rc = absolute_guest(found, guest, sizeof(guest))) != 0)
 		return rc;

@@ -35,6 +35,7 @@ static int boot(const struct run_args *a, const char *guest, const char *cmdline
 		.echo_serial = a->opts.verbosity > 0,
 	};
 	enum ebx_status status = cli_status(qemu_run(&cfg, r));
+	run_output_describe_panic(r, guest, "QEMU runs no per-exit checks");
 	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
 	free(r);
 	return rc;
@@ -49,6 +50,7 @@ int cmd_qemu(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, guest, sizeof(guest))) != 0)
 		return rc;
 	if (a.opts.verbosity > 0)

@@ -32,13 +32,33 @@ static const char run_help[] =
 
 static int check_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0)
-		return 0;
-	return cli_fail(EBX_STATUS_ENV, "/dev/kvm is not usable (%s): run needs KVM; 'entrybox qemu' runs without it",
-			strerror(errno));
+	return cli_require_kvm("run", "'entrybox qemu' (no per-exit checks)");
 }
 
-static int boot(const struct run_args *a, const struct vmm_args *va, const struct inject_args *ia, const char *guest,
+/* The run confines itself once set up and may open nothing after: the
+ * JSON file is opened first, and removed again when there was no run to
+ * write (an error before set-up, which is before confinement). */
+static int open_json(struct run_options *o)
+{
+	if (!o->json || strcmp(o->json, "-") == 0)
+		return 0;
+	o->json_stream = fopen(o->json, "w");
+	if (!o->json_stream)
+		return cli_fail(EBX_STATUS_USAGE, "cannot write JSON to '%s': %s", o->json, strerror(errno));
+	return 0;
+}
+
+static void close_json(struct run_options *o, bool written)
+{
+	if (!o->json_stream)
+		return;
+	fclose(o->json_stream);
+	o->json_stream = NULL;
+	if (!written)
+		unlink(o->json);
+}
+
+static int boot(struct run_args *a, const struct vmm_args *va, const struct inject_args *ia, const char *guest,
 		const char *cmdline)
 {
 	struct run_result *r = calloc(1, sizeof(*r));
@@ -58,8 +78,15 @@ static int boot(const struct run_args *a, const struct vmm_args *va, const struc
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
 	};
+	int rc = open_json(&a->opts);
+	if (rc != 0) {
+		free(r);
+		return rc;
+	}
 	enum ebx_status status = cli_status(vm_run(&cfg, r));
-	int rc = run_output_ran(r, status) ? run_output(&a->opts, &a->sel, r, status) : (int)status;
+	bool ran = run_output_ran(r, status);
+	rc = ran ? run_output(&a->opts, &a->sel, r, status) : (int)status;
+	close_json(&a->opts, ran);
 	result_release(r);
 	free(r);
 	return rc;
@@ -81,6 +108,8 @@ int cmd_run(int argc, char **argv)
 	char cmdline[LOADER_CMDLINE_MAX];
 	char guest[PATH_MAX];
 	if ((rc = selection_cmdline(&a.sel, cmdline, sizeof(cmdline))) != 0 ||
+	    (a.opts.json && (rc = cli_check_output_path("--json", a.opts.json)) != 0) ||
+	    (va.tracing && (rc = cli_check_output_path("--trace", va.trace.file)) != 0) ||
 	    (rc = guest_image_resolve(a.opts.guest, guest, sizeof(guest))) != 0 || (rc = check_kvm()) != 0)
 		return rc;
 	if (a.opts.verbosity > 0)

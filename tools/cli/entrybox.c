@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* entrybox: one command per subcommand function (design.md §8). */
+/* entrybox: one command per subcommand function (docs/design.md §8). */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +19,8 @@ static const char usage[] =
 	"        every model x mode x scenario in parallel: table, results.json/.csv, plots\n"
 	"  bench [--iterations N] [--models M,...] [--out FILE]\n"
 	"        cost per syscall round trip per model and mode, with references and ratios\n"
+	"  new-model NAME --from MODEL [--source DIR]\n"
+	"        start a new entry model as a renamed copy of MODEL (its folder and rows)\n"
 	"selection: [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N] [--scenario S] [--iters N]\n"
 	"'entrybox <command> --help' describes one command.\n"
 	"Exit status: 0 as expected; 1 mismatch or violation; 2 bad usage or input; 3 environment missing.\n";
@@ -33,12 +35,13 @@ static const struct {
 	{ "list", cmd_list },
 	{ "matrix", cmd_matrix },
 	{ "bench", cmd_bench },
+	{ "new-model", cmd_new_model },
 };
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(EBX_STATUS_USAGE, "missing command (run, qemu, libvirt, matrix, bench, list; see entrybox --help)");
+		return cli_fail(EBX_STATUS_USAGE, "missing command (run, qemu, libvirt, matrix, bench, list, new-model; see entrybox --help)");
 	const char *name = argv[1];
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
 		fputs(usage, stdout);
@@ -47,5 +50,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(name, commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	return cli_fail(EBX_STATUS_USAGE, "unknown command '%s' (run, qemu, libvirt, matrix, bench, list; see entrybox --help)", name);
+	return cli_fail(EBX_STATUS_USAGE, "unknown command '%s' (run, qemu, libvirt, matrix, bench, list, new-model; see entrybox --help)", name);
 }

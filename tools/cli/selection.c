@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot/cmdline.h"
 #include "entrybox/abi.h"
 #include "machine/loader.h"
 
@@ -11,12 +12,6 @@
 #define SELECTION_ITERS_MAX 10000000ul
 #define EXTRA_KEY_MAX 32
 #define EXTRA_VALUE_MAX 128
-
-static const char *const model_names[] = {
-#define ENTRY_MODEL(id, name, summary) name,
-#include "models.def"
-#undef ENTRY_MODEL
-};
 
 static const char *const scenario_names[] = {
 #define SCENARIO(id, name, summary) name,
@@ -39,7 +34,7 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 
 bool selection_known_model(const char *name)
 {
-	return in_list(model_names, COUNT(model_names), name);
+	return entry_table_model_find(name, strlen(name)) >= 0;
 }
 
 bool selection_known_scenario(const char *name)
@@ -154,6 +149,13 @@ int selection_cmdline(const struct selection *s, char *buf, size_t len)
 	}
 	if (used >= limit)
 		return cli_fail(EBX_STATUS_USAGE, "guest command line longer than %zu bytes", limit - 1);
+	/* The guest's own parser, on the host: an option the model does not
+	 * take, or a value it does not have, is refused before anything boots,
+	 * in the words the guest would use. */
+	struct boot_options opts;
+	char err[200];
+	if (!cmdline_parse(buf, &opts, err, sizeof(err)))
+		return cli_fail(EBX_STATUS_USAGE, "bad guest argument: %s (see entrybox list)", err);
 	return 0;
 }
 
@@ -173,4 +175,12 @@ void selection_fill_result(const struct selection *s, struct run_result *r)
 		r->vcpus = (unsigned)s->vcpus;
 	if (r->tasks == 0)
 		r->tasks = (unsigned)s->tasks;
+	/* A run that died before its result line still says the options it was given. */
+	if (r->options[0])
+		return;
+	size_t used = 0;
+	for (size_t i = 0; i < s->nextra && used < sizeof(r->options); i++) {
+		int n = snprintf(r->options + used, sizeof(r->options) - used, "%s%s", i ? " " : "", s->extra[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
 }

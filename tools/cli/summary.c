@@ -41,6 +41,38 @@ static void print_violations(FILE *out, const struct run_result *r)
 			RESULT_MAX_VIOLATIONS);
 }
 
+static void print_panic(FILE *out, const struct run_result *r)
+{
+	const struct guest_panic *p = &r->panic;
+	if (!p->seen)
+		return;
+	if (!p->exception) {
+		fprintf(out, "panic     %s\n", or_dash(p->message));
+		return;
+	}
+	fprintf(out, "panic     %s (vector %u) at %s", result_vector_name(p->vector), p->vector,
+		p->symbol[0] ? p->symbol : "?");
+	if (p->source[0])
+		fprintf(out, " (%s)", p->source);
+	fprintf(out, ", error 0x%llx, cr2 0x%llx\n", (unsigned long long)p->error, (unsigned long long)p->cr2);
+	fprintf(out, "          rsp 0x%llx on %s, cr3 ", (unsigned long long)p->rsp, or_dash(p->stack));
+	if (p->cr3_known)
+		fprintf(out, "0x%llx (%s)\n", (unsigned long long)p->cr3, p->cr3_kind);
+	else
+		fprintf(out, "%s\n", or_dash(p->cr3_kind));
+}
+
+static void print_fault_watch(FILE *out, const struct run_result *r)
+{
+	if (!r->faults_watched[0] && !r->faults_unwatched[0])
+		return;
+	fprintf(out, "faults    kernel-mode %s judged where they happen (%llu seen)", or_dash(r->faults_watched),
+		(unsigned long long)r->faults_judged);
+	if (r->faults_unwatched[0])
+		fprintf(out, "; no breakpoint left for %s", r->faults_unwatched);
+	fputc('\n', out);
+}
+
 static void print_measure(FILE *out, const struct run_result *r)
 {
 	if (!r->measure_name[0])
@@ -58,7 +90,7 @@ static void print_measure(FILE *out, const struct run_result *r)
 			(unsigned long long)r->measure_trip_max, (unsigned long long)r->measure_trips);
 }
 
-/* Facts about the engine that change how to read the outcome (design.md §10). */
+/* Facts about the engine that change how to read the outcome (docs/design.md §10). */
 static void print_engine_notes(FILE *out, const struct run_result *r)
 {
 	if (strcmp(r->engine, "qemu-kvm") == 0 && strcmp(r->backend, "pvm") == 0)
@@ -71,8 +103,11 @@ static void print_engine_notes(FILE *out, const struct run_result *r)
 
 void summary_print(FILE *out, const struct run_result *r, enum ebx_status status)
 {
-	fprintf(out, "run       entry=%s pti=%s pcid=%s vcpus=%u tasks=%u scenario=%s\n", or_dash(r->model),
-		or_dash(r->pti), or_dash(r->pcid), r->vcpus, r->tasks, or_dash(r->scenario));
+	fprintf(out, "run       entry=%s pti=%s pcid=%s vcpus=%u tasks=%u scenario=%s%s%s\n", or_dash(r->model),
+		or_dash(r->pti), or_dash(r->pcid), r->vcpus, r->tasks, or_dash(r->scenario), r->options[0] ? " " : "",
+		r->options);
+	if (r->refused[0])
+		fprintf(out, "refused   %s\n", r->refused);
 	fprintf(out, "engine    %s (backend %s)\n", or_dash(r->engine), or_dash(r->backend));
 	fprintf(out, "outcome   %s (expected %s)\n", or_dash(r->outcome), or_dash(r->expected));
 	if (r->detail[0])
@@ -91,6 +126,8 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 	if (r->backend_deviation[0])
 		fprintf(out, "deviation %s (a known %s behaviour, not the entry model's)\n", r->backend_deviation,
 			r->backend);
+	print_panic(out, r);
+	print_fault_watch(out, r);
 	print_measure(out, r);
 	result_inject_print(out, r);
 	print_violations(out, r);

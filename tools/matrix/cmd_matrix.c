@@ -14,7 +14,9 @@
 #include "engines/qemu.h"
 #include "matrix/matrix.h"
 #include "matrix/matrix_results.h"
+#include "matrix_box.h"
 #include "matrix_csv.h"
+#include "matrix_hosts.h"
 #include "matrix_plan.h"
 #include "matrix_plots.h"
 #include "matrix_progress.h"
@@ -22,8 +24,8 @@
 #include "matrix_table.h"
 
 static const char matrix_help[] =
-	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt[,...]]\n"
-	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm]\n"
+	"usage: entrybox matrix [--jobs N] [--out DIR] [--engine kvm|qemu-tcg|libvirt|svm-box[,...]] [--box-jobs N]\n"
+	"                       [--connect URI[,URI...]] [--domain-type qemu|kvm] [--console-host ADDR]\n"
 	"                       [--models M,...] [--scenarios S,...] [--pti on,off] [--pcid on,off]\n"
 	"                       [--vcpus N,...] [--iters N] [--timeout S] [--guest ELF] [--no-plots]\n"
 	"                       [--extra KEY=VALUE]... [KEY=VALUE]...\n"
@@ -32,18 +34,26 @@ static const char matrix_help[] =
 	"time (default: the number of cores). Writes DIR/results.json, DIR/results.csv, DIR/runs/ (each run's\n"
 	"JSON and log) and plots DIR/cost.{png,svg}, DIR/outcomes.{png,svg} (gnuplot); prints a table.\n"
 	"A combination the guest refuses is n/a, one the machine cannot run is unsupported.\n"
-	"With both engines, a selection on which kvm and qemu-tcg disagree is marked '!'.\n"
-	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells go round\n"
-	"robin over the hosts (the guest image must be at the same path on each).\n"
+	"With several engines, a selection whose runs disagree is marked '!' and listed as DISAGREE: a different\n"
+	"outcome, or (kvm vs svm-box, both under this VMM) different rules violated or instructions per round trip.\n"
+	"--engine svm-box runs the cells under this VMM inside SVM boxes (tools/svm-box.sh: kvm_amd nested in QEMU\n"
+	"TCG), --box-jobs boxes at once (default --jobs), so a machine without /dev/kvm runs them too.\n"
+	"--engine libvirt runs each cell as a libvirt domain; with several --connect URIs the cells are spread\n"
+	"over the hosts. Each host gets the guest image uploaded at the start (on another machine); a host that\n"
+	"cannot be reached is left out. A run whose host fails it (connection lost, domain not started) is\n"
+	"tried on another host; every cell is listed once, with its host and attempts. A remote host needs\n"
+	"--console-host: an address of this machine the hosts reach.\n"
 	"Exit status: 0 every run as expected and no disagreement; 1 otherwise; 2 bad usage; 3 no KVM/QEMU.\n";
 
 enum matrix_opt {
 	MOPT_JOBS = 0x200, MOPT_OUT, MOPT_ENGINE, MOPT_MODELS, MOPT_SCENARIOS, MOPT_PTI, MOPT_PCID, MOPT_VCPUS,
 	MOPT_ITERS, MOPT_TIMEOUT, MOPT_GUEST, MOPT_EXTRA, MOPT_NO_PLOTS, MOPT_HELP, MOPT_CONNECT, MOPT_DOMAIN_TYPE,
+	MOPT_BOX_JOBS, MOPT_CONSOLE_HOST,
 };
 
 /* Extras are checked by the same rules as run's, so a bad one stops the
- * matrix here instead of making every cell n/a. */
+ * matrix here instead of making every cell n/a.  Each goes to the models
+ * that take its key (their rows show it); a key no model takes is an error. */
 static int add_extra(struct matrix_options *o, const char *arg)
 {
 	struct selection s;
@@ -51,6 +61,8 @@ static int add_extra(struct matrix_options *o, const char *arg)
 	for (size_t i = 0; i < o->nextra; i++)
 		s.extra[s.nextra++] = o->extra[i];
 	int rc = selection_add_extra(&s, arg);
+	if (rc == 0)
+		rc = matrix_plan_check_extra(arg);
 	if (rc == 0)
 		o->extra[o->nextra++] = arg;
 	return rc;
@@ -71,6 +83,10 @@ static int handle(void *ctx, int opt, const char *arg)
 		rc = parse_number("--jobs", arg, 256, &n);
 		o->jobs = (unsigned)n;
 		return rc;
+	case MOPT_BOX_JOBS:
+		rc = parse_number("--box-jobs", arg, BOX_POOL_MAX, &n);
+		o->box_jobs = (unsigned)n;
+		return rc;
 	case MOPT_OUT: o->out_dir = arg; return 0;
 	case MOPT_ENGINE: return matrix_plan_engines(o, (char *)arg);
 	case MOPT_MODELS: return matrix_plan_models(o, (char *)arg);
@@ -86,6 +102,11 @@ static int handle(void *ctx, int opt, const char *arg)
 		if (libvirt_uri_count(arg) == 0)
 			return cli_fail(EBX_STATUS_USAGE, "--connect '%s': expects URI[,URI...] with no empty item", arg);
 		o->connect = arg;
+		return 0;
+	case MOPT_CONSOLE_HOST:
+		if (!*arg)
+			return cli_fail(EBX_STATUS_USAGE, "--console-host takes an address of this machine");
+		o->console_host = arg;
 		return 0;
 	case MOPT_DOMAIN_TYPE:
 		if (strcmp(arg, "qemu") != 0 && strcmp(arg, "kvm") != 0)
@@ -107,6 +128,7 @@ static int parse(int argc, char **argv, struct matrix_options *o)
 {
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, MOPT_JOBS },
+		{ "box-jobs", required_argument, NULL, MOPT_BOX_JOBS },
 		{ "out", required_argument, NULL, MOPT_OUT },
 		{ "engine", required_argument, NULL, MOPT_ENGINE },
 		{ "models", required_argument, NULL, MOPT_MODELS },
@@ -121,6 +143,7 @@ static int parse(int argc, char **argv, struct matrix_options *o)
 		{ "no-plots", no_argument, NULL, MOPT_NO_PLOTS },
 		{ "connect", required_argument, NULL, MOPT_CONNECT },
 		{ "domain-type", required_argument, NULL, MOPT_DOMAIN_TYPE },
+		{ "console-host", required_argument, NULL, MOPT_CONSOLE_HOST },
 		{ "help", no_argument, NULL, MOPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,9 +161,13 @@ static int check_environment(struct matrix_options *o, char *guest, size_t len)
 	if (rc != 0)
 		return rc;
 	o->guest = guest;
-	if (o->engines[MATRIX_ENGINE_KVM] && access("/dev/kvm", R_OK | W_OK) != 0)
-		return cli_fail(EBX_STATUS_ENV, "matrix: /dev/kvm is not usable (%s); '--engine qemu-tcg' runs without it",
-				strerror(errno));
+	int rc_kvm;
+	if (o->engines[MATRIX_ENGINE_KVM] &&
+	    (rc_kvm = cli_require_kvm("matrix", "'--engine svm-box' (the cells in SVM boxes) or '--engine qemu-tcg'")) != 0)
+		return rc_kvm;
+	char box[PATH_MAX];
+	if (o->engines[MATRIX_ENGINE_SVM_BOX] && !box_pool_script(box, sizeof(box)))
+		return cli_fail(EBX_STATUS_ENV, "matrix: --engine svm-box: no executable %s", box);
 	char qemu[PATH_MAX];
 	if (o->engines[MATRIX_ENGINE_QEMU_TCG] && !qemu_find_binary(NULL, qemu, sizeof(qemu)))
 		return cli_fail(EBX_STATUS_ENV, "matrix: no qemu-system-x86_64 (or $ENTRYBOX_QEMU) for --engine qemu-tcg");
@@ -199,6 +226,8 @@ static int run_matrix(struct matrix *m)
 	if ((rc = write_outputs(m)) != 0)
 		return rc;
 	matrix_table_print(stdout, m, disagreements);
+	if (m->hosts)
+		matrix_hosts_report(m->hosts, stdout);
 	if (m->opt.plots && matrix_plots_draw(m) == 0)
 		printf("plots: %s/cost.{png,svg} %s/outcomes.{png,svg}\n", m->opt.out_dir, m->opt.out_dir);
 	printf("results: %s/results.json %s/results.csv\n", m->opt.out_dir, m->opt.out_dir);
@@ -216,8 +245,23 @@ int cmd_matrix(int argc, char **argv)
 	char guest[PATH_MAX];
 	if ((rc = check_environment(&m.opt, guest, sizeof(guest))) != 0)
 		return rc;
+	struct matrix_hosts *hosts = NULL;
+	if (m.opt.engines[MATRIX_ENGINE_LIBVIRT]) {
+		hosts = calloc(1, sizeof(*hosts));
+		if (!hosts)
+			return cli_fail(EBX_STATUS_ENV, "matrix: out of memory");
+		if ((rc = matrix_hosts_open(hosts, m.opt.connect, m.opt.guest)) != 0) {
+			matrix_hosts_close(hosts);
+			free(hosts);
+			return rc;
+		}
+		m.hosts = hosts;
+	}
 	rc = run_matrix(&m);
 	matrix_results_free(&m);
 	free(m.cells);
+	if (hosts)
+		matrix_hosts_close(hosts);
+	free(hosts);
 	return rc;
 }

@@ -55,7 +55,10 @@ static void line(FILE *f, const struct matrix_cell *c)
 		fputs(",,", f);
 	fprintf(f, "%.3f,", c->wall_seconds);
 	quoted(f, c->json_path);
-	fputc('\n', f);
+	/* libvirt: the host that ran it and how many hosts it took */
+	fputc(',', f);
+	quoted(f, matrix_row_string(c, "matrix_host"));
+	fprintf(f, ",%u\n", c->nattempts);
 }
 
 int matrix_csv_write(const struct matrix *m, const char *path)
@@ -64,7 +67,7 @@ int matrix_csv_write(const struct matrix *m, const char *path)
 	if (!f)
 		return -1;
 	fputs("role,engine,model,pti,pcid,vcpus,scenario,category,outcome,expected,exit_status,disagrees,backend,"
-	      "exits,checks,violations,instructions_per_rt,exits_per_rt,wall_seconds,json\n", f);
+	      "exits,checks,violations,instructions_per_rt,exits_per_rt,wall_seconds,json,host,attempts\n", f);
 	for (size_t i = 0; i < m->ncells; i++)
 		line(f, &m->cells[i]);
 	int err = ferror(f) ? (errno ? errno : EIO) : 0;

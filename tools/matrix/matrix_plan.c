@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "matrix_plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "model_table.h"
 
 /* The catalogs, so a new model or scenario row appears in the matrix without
  * touching this file. */
@@ -27,6 +29,7 @@ const char *matrix_engine_name(enum matrix_engine e)
 	switch (e) {
 	case MATRIX_ENGINE_QEMU_TCG: return "qemu-tcg";
 	case MATRIX_ENGINE_LIBVIRT: return "libvirt";
+	case MATRIX_ENGINE_SVM_BOX: return "svm-box";
 	default: return "kvm";
 	}
 }
@@ -156,7 +159,7 @@ static int take_engine(void *ctx, const char *item)
 			engines[e] = true;
 			return 0;
 		}
-	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg, libvirt or several separated by commas, not '%s'",
+	return cli_fail(EBX_STATUS_USAGE, "--engine takes kvm, qemu-tcg, libvirt, svm-box or several separated by commas, not '%s'",
 			item);
 }
 
@@ -265,4 +268,49 @@ int matrix_plan_build(struct matrix *m)
 	m->ngrid = m->ncells;
 	add_cost_runs(m);
 	return 0;
+}
+
+/* The model has the option KEY and VALUE is one of its values. */
+static bool model_takes(unsigned model, const char *arg)
+{
+	size_t keylen = strcspn(arg, "=");
+	int opt = entry_table_option_find(model, arg, keylen);
+	if (opt < 0 || arg[keylen] != '=')
+		return false;
+	const struct entry_option_desc *d = entry_table_option((unsigned)opt);
+	const char *value = arg + keylen + 1;
+	if (!d->numeric)
+		return entry_table_value_find((unsigned)opt, value, strlen(value)) >= 0;
+	char *end;
+	unsigned long n = strtoul(value, &end, 10);
+	return value[0] >= '0' && value[0] <= '9' && *end == '\0' && n >= d->lo && n <= d->hi;
+}
+
+size_t matrix_plan_extras(const struct matrix_options *o, const char *model, const char **out, size_t max)
+{
+	int m = entry_table_model_find(model, strlen(model));
+	size_t n = 0;
+	for (size_t i = 0; m >= 0 && i < o->nextra && n < max; i++)
+		if (model_takes((unsigned)m, o->extra[i]))
+			out[n++] = o->extra[i];
+	return n;
+}
+
+void matrix_plan_extras_label(const struct matrix_options *o, const char *model, char *buf, size_t len)
+{
+	const char *ex[SELECTION_MAX_EXTRA];
+	size_t n = matrix_plan_extras(o, model, ex, SELECTION_MAX_EXTRA), used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "", ex[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+int matrix_plan_check_extra(const char *arg)
+{
+	for (unsigned m = 0; m < entry_table_model_count(); m++)
+		if (model_takes(m, arg))
+			return 0;
+	return cli_fail(EBX_STATUS_USAGE, "--extra %s: no model takes it (see entrybox list)", arg);
 }

@@ -21,6 +21,14 @@ int matrix_plan_engines(struct matrix_options *o, char *list);
  * engine, the scenarios along the row.  Returns 0 or -1 (out of memory). */
 int matrix_plan_build(struct matrix *m);
 
+/* The --extra KEY=VALUE arguments `model` takes (its own key with one of its
+ * values: kpti's bug= values are not kpti-cswitch's), at most max; how many. */
+size_t matrix_plan_extras(const struct matrix_options *o, const char *model, const char **out, size_t max);
+/* Those extras as one label, "key=value key=value" (empty when none). */
+void matrix_plan_extras_label(const struct matrix_options *o, const char *model, char *buf, size_t len);
+/* 0 when some model takes `arg` (KEY=VALUE), else EBX_STATUS_USAGE after one error line. */
+int matrix_plan_check_extra(const char *arg);
+
 /* The scenarios the plan runs, in catalog order (for the table's columns). */
 size_t matrix_plan_scenario_list(const struct matrix_options *o, const char **out, size_t max);
 

@@ -34,25 +34,48 @@ static bool cell_cycles(const struct matrix_cell *c, double *out)
 	return true;
 }
 
+struct cost_columns {
+	bool any_exits, any_cycles;
+};
+
+/* Whether cost rows come from more than one engine (kvm and svm-box): then
+ * each label names its engine. */
+static bool costs_from_several_engines(const struct matrix *m)
+{
+	int first = -1;
+	for (size_t i = 0; i < m->ncells; i++) {
+		if (!m->cells[i].has_cost)
+			continue;
+		if (first < 0)
+			first = (int)m->cells[i].engine;
+		else if (first != (int)m->cells[i].engine)
+			return true;
+	}
+	return false;
+}
+
 /* cost.dat: label, instructions, exits, cycles (or "?").  Returns the rows written. */
-static size_t write_cost_data(const struct matrix *m, FILE *f, bool *any_cycles)
+static size_t write_cost_data(const struct matrix *m, FILE *f, struct cost_columns *cols)
 {
 	size_t n = 0;
-	*any_cycles = false;
+	bool with_engine = costs_from_several_engines(m);
+	memset(cols, 0, sizeof(*cols));
 	for (size_t i = 0; i < m->ncells; i++) {
 		const struct matrix_cell *c = &m->cells[i];
 		if (!c->has_cost)
 			continue;
 		char label[96];
 		double cycles;
-		row_label(c, label, sizeof(label), false);
+		row_label(c, label, sizeof(label), with_engine);
 		bool has_cycles = cell_cycles(c, &cycles);
-		*any_cycles |= has_cycles;
+		cols->any_cycles |= has_cycles;
 		fprintf(f, "%zu \"%s\" %.3f ", n++, label, c->instructions_per_rt);
-		if (c->exits_per_rt >= 0)
+		if (c->exits_per_rt >= 0) {
 			fprintf(f, "%.3f ", c->exits_per_rt);
-		else
+			cols->any_exits = true;
+		} else {
 			fputs("? ", f);
+		}
 		if (has_cycles)
 			fprintf(f, "%.1f\n", cycles);
 		else
@@ -62,7 +85,7 @@ static size_t write_cost_data(const struct matrix *m, FILE *f, bool *any_cycles)
 }
 
 /* On kvm_pvm ring 0 is emulated, so its cycles measure the emulator, not the
- * entry code (design.md §10): the plot says so instead of drawing them. */
+ * entry code (docs/design.md §10): the plot says so instead of drawing them. */
 static void cycles_note(const struct matrix *m, bool any_cycles, char *buf, size_t len)
 {
 	bool hw = strcmp(m->backend, "vmx") == 0 || strcmp(m->backend, "svm") == 0;
@@ -85,20 +108,25 @@ static void emit_terminals(FILE *gp, const char *out_dir, const char *name, int 
 	fputs("unset output\n", gp);
 }
 
-static void cost_script(const struct matrix *m, FILE *gp, const char *dat, size_t nrows, bool any_cycles)
+/* A panel only for a column some row has: gnuplot refuses to plot one with
+ * every value missing (a matrix of svm-box cells has no exits per trip). */
+static void cost_script(const struct matrix *m, FILE *gp, const char *dat, size_t nrows, const struct cost_columns *cols)
 {
 	char note[160], cmds[3 * PATH_MAX];
+	bool any_cycles = cols->any_cycles;
 	cycles_note(m, any_cycles, note, sizeof(note));
-	int panels = any_cycles ? 3 : 2;
+	int panels = 1 + cols->any_exits + any_cycles;
 	int n = snprintf(cmds, sizeof(cmds),
-			 "set multiplot layout %d,1 title \"cost per syscall round trip (syscall-loop, engine kvm)\\n%s\"\n"
+			 "set multiplot layout %d,1 title \"cost per syscall round trip (syscall-loop, this VMM)\\n%s\"\n"
 			 "set datafile missing '?'\nset style fill solid 0.8\nset boxwidth 0.6\nset grid ytics\nset yrange [0:*]\n"
 			 "set xtics rotate by -20 left\nset bmargin 9\nunset key\nset offsets graph 0, graph 0, graph 0.15, 0\n"
 			 "set ylabel 'instructions'\nplot '%s' using 1:3:xtic(2) with boxes lc rgb '#1565c0', "
-			 "'' using 1:3:(sprintf('%%.1f',$3)) with labels offset 0,0.7\n"
-			 "set ylabel 'VM exits'\nplot '%s' using 1:4:xtic(2) with boxes lc rgb '#ef6c00', "
-			 "'' using 1:4:(sprintf('%%.2f',$4)) with labels offset 0,0.7\n",
-			 panels, note, dat, dat);
+			 "'' using 1:3:(sprintf('%%.1f',$3)) with labels offset 0,0.7\n",
+			 panels, note, dat);
+	if (cols->any_exits && n > 0 && (size_t)n < sizeof(cmds))
+		n += snprintf(cmds + n, sizeof(cmds) - (size_t)n,
+			      "set ylabel 'VM exits'\nplot '%s' using 1:4:xtic(2) with boxes lc rgb '#ef6c00', "
+			      "'' using 1:4:(sprintf('%%.2f',$4)) with labels offset 0,0.7\n", dat);
 	if (any_cycles && n > 0 && (size_t)n < sizeof(cmds))
 		snprintf(cmds + n, sizeof(cmds) - (size_t)n,
 			 "set ylabel 'cycles (median)'\nplot '%s' using 1:5:xtic(2) with boxes lc rgb '#6a1b9a'\n", dat);
@@ -197,11 +225,11 @@ int matrix_plots_draw(const struct matrix *m)
 	FILE *gp = open_in(dir, "plots.gp", script, sizeof(script));
 	int rc = -1;
 	if (fc && fg && gp) {
-		bool any_cycles;
-		size_t ncost = write_cost_data(m, fc, &any_cycles);
+		struct cost_columns cols;
+		size_t ncost = write_cost_data(m, fc, &cols);
 		grid_data(m, fg, nscen);
 		if (ncost)
-			cost_script(m, gp, cost, ncost, any_cycles);
+			cost_script(m, gp, cost, ncost, &cols);
 		grid_script(m, gp, grid, scen, nscen);
 		rc = 0;
 	} else {

@@ -7,6 +7,12 @@
 
 #include "cli/status.h"
 
+/* Engines that run this VMM and so report violations and measured costs. */
+static bool checks_every_exit(enum matrix_engine e)
+{
+	return e == MATRIX_ENGINE_KVM || e == MATRIX_ENGINE_SVM_BOX;
+}
+
 const char *matrix_row_string(const struct matrix_cell *c, const char *key)
 {
 	struct json_object *v;
@@ -26,8 +32,7 @@ static bool get_number(struct json_object *o, const char *key, double *out)
 	return true;
 }
 
-/* The last non-empty line of the cell's log: why a run that left no JSON ended. */
-static void last_log_line(const char *path, char *out, size_t len)
+void matrix_log_last_line(const char *path, char *out, size_t len)
 {
 	out[0] = '\0';
 	FILE *f = fopen(path, "r");
@@ -48,7 +53,10 @@ static void last_log_line(const char *path, char *out, size_t len)
 
 static const char *died_how(const struct matrix_cell *c, char *buf, size_t len)
 {
-	if (c->killed)
+	if (c->engine == MATRIX_ENGINE_LIBVIRT && c->exit_status == -1 && !c->term_signal && !c->killed)
+		snprintf(buf, len, "no libvirt host left to run it%s%.60s", c->nattempts ? "; the last failed it: " : "",
+			 c->nattempts ? c->attempts[c->nattempts - 1].result : "");
+	else if (c->killed)
 		snprintf(buf, len, "killed by the matrix after %.0f s", c->wall_seconds);
 	else if (c->term_signal)
 		snprintf(buf, len, "died by signal %d (%s)", c->term_signal, strsignal(c->term_signal));
@@ -63,9 +71,9 @@ static const char *died_how(const struct matrix_cell *c, char *buf, size_t len)
  * the same schema, so results.json still has one object per run. */
 static struct json_object *made_row(const struct matrix_cell *c)
 {
-	char how[128], last[256], reason[400];
+	char how[160], last[256], reason[440];
 	died_how(c, how, sizeof(how));
-	last_log_line(c->log_path, last, sizeof(last));
+	matrix_log_last_line(c->log_path, last, sizeof(last));
 	snprintf(reason, sizeof(reason), "%s%s%s", how, last[0] ? "; last output: " : "", last);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "model", json_object_new_string(c->model));
@@ -96,8 +104,6 @@ static enum matrix_category categorize(const struct matrix_cell *c, bool own_row
 		if (strcmp(matrix_row_string(c, "expected"), "not-applicable") == 0)
 			return MATRIX_NA;
 		return MATRIX_XFAIL;
-	case EBX_STATUS_USAGE:
-		return MATRIX_NA;
 	case EBX_STATUS_ENV:
 		return MATRIX_UNSUPPORTED;
 	default:
@@ -147,6 +153,27 @@ bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, dou
 	return true;
 }
 
+static struct json_object *uri_json(const char *uri)
+{
+	return json_object_new_string(uri ? uri : "");
+}
+
+/* Where a libvirt cell ran and every host it was tried on: each cell is one
+ * row, however many attempts it took. */
+static void add_hosts(struct matrix_cell *c)
+{
+	bool ran = c->nattempts > 0 && strcmp(c->attempts[c->nattempts - 1].result, "ran") == 0;
+	json_object_object_add(c->row, "matrix_host", ran ? uri_json(c->attempts[c->nattempts - 1].host) : NULL);
+	struct json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < c->nattempts; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "host", uri_json(c->attempts[i].host));
+		json_object_object_add(o, "result", json_object_new_string(c->attempts[i].result));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(c->row, "matrix_attempts", a);
+}
+
 void matrix_results_judge(struct matrix_cell *c)
 {
 	struct json_object *own = NULL;
@@ -158,14 +185,18 @@ void matrix_results_judge(struct matrix_cell *c)
 	}
 	c->row = own ? own : made_row(c);
 	c->category = categorize(c, own != NULL);
-	if (own && !c->cost_run && c->engine == MATRIX_ENGINE_KVM && strcmp(c->scenario, "syscall-loop") == 0)
+	if (own && !c->cost_run && checks_every_exit(c->engine) && strcmp(c->scenario, "syscall-loop") == 0)
 		c->has_cost = matrix_measure_insns(c->row, &c->instructions_per_rt);
 	c->exits_per_rt = -1;
+	/* The run calls itself kvm inside a box; the row names the matrix's engine. */
+	json_object_object_add(c->row, "engine", json_object_new_string(matrix_engine_name(c->engine)));
 	json_object_object_add(c->row, "matrix_category", json_object_new_string(matrix_category_name(c->category)));
 	json_object_object_add(c->row, "matrix_exit_status", json_object_new_int(c->exit_status));
 	json_object_object_add(c->row, "matrix_log", json_object_new_string(c->log_path));
 	if (c->cost_run)
 		json_object_object_add(c->row, "matrix_role", json_object_new_string("cost"));
+	if (c->engine == MATRIX_ENGINE_LIBVIRT)
+		add_hosts(c);
 }
 
 static bool ran_through(const struct matrix_cell *c)
@@ -196,25 +227,83 @@ static bool ran(const struct matrix_cell *c)
 	return c->category == MATRIX_PASS || c->category == MATRIX_XFAIL || c->category == MATRIX_UNEXPECTED;
 }
 
+/* The rules a run reported, sorted and comma-separated. */
+static void violated_rules(const struct matrix_cell *c, char *out, size_t len)
+{
+	out[0] = '\0';
+	struct json_object *arr, *v, *rule;
+	if (!c->row || !json_object_object_get_ex(c->row, "violations", &arr) || !json_object_is_type(arr, json_type_array))
+		return;
+	const char *names[16];
+	size_t n = 0;
+	for (size_t i = 0; i < json_object_array_length(arr) && n < 16; i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (!json_object_object_get_ex(v, "rule", &rule))
+			continue;
+		const char *name = json_object_get_string(rule);
+		size_t k = 0;
+		while (k < n && strcmp(names[k], name) != 0)
+			k++;
+		if (k == n)
+			names[n++] = name;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", names[i]);
+}
+
+bool matrix_results_differ(const struct matrix_cell *a, const struct matrix_cell *b, char *why, size_t len)
+{
+	why[0] = '\0';
+	/* A combination one engine cannot run at all is a fact about the
+	 * engine, not a disagreement about the outcome. */
+	if (!ran(a) || !ran(b))
+		return false;
+	if (a->category != b->category) {
+		snprintf(why, len, "%s %s (outcome '%s'), %s %s (outcome '%s')", matrix_engine_name(a->engine),
+			 matrix_category_name(a->category), matrix_row_string(a, "outcome"), matrix_engine_name(b->engine),
+			 matrix_category_name(b->category), matrix_row_string(b, "outcome"));
+		return true;
+	}
+	if (!checks_every_exit(a->engine) || !checks_every_exit(b->engine))
+		return false;
+	char ra[200], rb[200];
+	violated_rules(a, ra, sizeof(ra));
+	violated_rules(b, rb, sizeof(rb));
+	if (strcmp(ra, rb) != 0) {
+		snprintf(why, len, "violations: %s [%s], %s [%s]", matrix_engine_name(a->engine), ra,
+			 matrix_engine_name(b->engine), rb);
+		return true;
+	}
+	/* Instructions per round trip are architectural: every backend must count the same. */
+	double ia, ib;
+	if (matrix_measure_insns(a->row, &ia) && matrix_measure_insns(b->row, &ib) && ia != ib) {
+		snprintf(why, len, "instructions per round trip: %s %.2f, %s %.2f", matrix_engine_name(a->engine), ia,
+			 matrix_engine_name(b->engine), ib);
+		return true;
+	}
+	return false;
+}
+
 size_t matrix_results_compare(struct matrix *m)
 {
 	size_t n = 0;
+	char why[400];
 	for (size_t i = 0; i < m->ngrid; i++) {
-		struct matrix_cell *k = &m->cells[i];
-		if (k->engine != MATRIX_ENGINE_KVM)
-			continue;
-		for (size_t j = 0; j < m->ngrid; j++) {
-			struct matrix_cell *q = &m->cells[j];
-			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !same_selection(k, q))
+		struct matrix_cell *a = &m->cells[i];
+		for (size_t j = i + 1; j < m->ngrid; j++) {
+			struct matrix_cell *b = &m->cells[j];
+			if (a->engine == b->engine || !same_selection(a, b) || !matrix_results_differ(a, b, why, sizeof(why)))
 				continue;
-			/* A combination one engine cannot run at all is a fact about
-			 * the engine, not a disagreement about the outcome. */
-			if (ran(k) && ran(q) && k->category != q->category) {
-				k->disagrees = q->disagrees = true;
-				json_object_object_add(k->row, "matrix_disagrees", json_object_new_boolean(1));
-				json_object_object_add(q->row, "matrix_disagrees", json_object_new_boolean(1));
-				n++;
-			}
+			a->disagrees = b->disagrees = true;
+			json_object_object_add(a->row, "matrix_disagrees", json_object_new_boolean(1));
+			json_object_object_add(b->row, "matrix_disagrees", json_object_new_boolean(1));
+			n++;
 		}
 	}
 	return n;
@@ -225,7 +314,7 @@ void matrix_results_backend(struct matrix *m)
 	m->backend[0] = '\0';
 	for (size_t i = 0; i < m->ncells && !m->backend[0]; i++) {
 		const char *b = matrix_row_string(&m->cells[i], "backend");
-		if (m->cells[i].engine == MATRIX_ENGINE_KVM && b[0])
+		if (checks_every_exit(m->cells[i].engine) && b[0])
 			snprintf(m->backend, sizeof(m->backend), "%s", b);
 	}
 }

@@ -29,9 +29,39 @@ static int model_width(const struct matrix *m)
 	return w;
 }
 
+/* The options column, when the matrix has --extra options: the ones a row's
+ * model took, comma-separated ("-" for none), so a row reads as one run. */
+static void options_label(const struct matrix *m, const char *model, char *buf, size_t len)
+{
+	matrix_plan_extras_label(&m->opt, model, buf, len);
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int options_width(const struct matrix *m)
+{
+	int w = 7;
+	if (m->opt.nextra == 0)
+		return 0;
+	for (size_t i = 0; i < m->ncells; i++) {
+		char label[200];
+		options_label(m, m->cells[i].model, label, sizeof(label));
+		int n = (int)strlen(label);
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
 static void header(FILE *out, const struct matrix *m, const char **scen, size_t nscen, int mw)
 {
-	fprintf(out, "%-*s %-4s %-4s %-5s %-8s", mw, "model", "pti", "pcid", "vcpus", "engine");
+	int ow = options_width(m);
+	fprintf(out, "%-*s", mw, "model");
+	if (ow)
+		fprintf(out, " %-*s", ow, "options");
+	fprintf(out, " %-4s %-4s %-5s %-8s", "pti", "pcid", "vcpus", "engine");
 	for (size_t s = 0; s < nscen; s++)
 		fprintf(out, " %-*s", column_width(scen[s]), scen[s]);
 	fprintf(out, " %9s %8s\n", "insn/rt", "exits/rt");
@@ -47,11 +77,19 @@ static const struct matrix_cell *cost_cell(const struct matrix_cell *row, size_t
 	return NULL;
 }
 
-static void row_line(FILE *out, const struct matrix_cell *row, const char **scen, size_t nscen, int mw)
+static void row_line(FILE *out, const struct matrix *m, const struct matrix_cell *row, const char **scen,
+		     size_t nscen, int mw)
 {
 	const struct matrix_cell *c0 = &row[0];
-	fprintf(out, "%-*s %-4s %-4s %-5u %-8s", mw, c0->model, c0->pti ? "on" : "off", c0->pcid ? "on" : "off",
-		c0->vcpus, matrix_engine_name(c0->engine));
+	int ow = options_width(m);
+	fprintf(out, "%-*s", mw, c0->model);
+	if (ow) {
+		char label[200];
+		options_label(m, c0->model, label, sizeof(label));
+		fprintf(out, " %-*s", ow, label);
+	}
+	fprintf(out, " %-4s %-4s %-5u %-8s", c0->pti ? "on" : "off", c0->pcid ? "on" : "off", c0->vcpus,
+		matrix_engine_name(c0->engine));
 	for (size_t s = 0; s < nscen; s++) {
 		char word[32];
 		matrix_table_word(&row[s], word, sizeof(word));
@@ -113,22 +151,26 @@ static void unexpected_lines(FILE *out, const struct matrix *m)
 		fprintf(out, "... and %zu more UNEXPECTED runs: see results.csv\n", total - shown);
 }
 
+static bool same_selection(const struct matrix_cell *a, const struct matrix_cell *b)
+{
+	return strcmp(a->model, b->model) == 0 && strcmp(a->scenario, b->scenario) == 0 && a->pti == b->pti &&
+	       a->pcid == b->pcid && a->vcpus == b->vcpus;
+}
+
 static void disagreement_lines(FILE *out, const struct matrix *m)
 {
+	char why[400];
 	for (size_t i = 0; i < m->ngrid; i++) {
-		const struct matrix_cell *k = &m->cells[i];
-		if (!k->disagrees || k->engine != MATRIX_ENGINE_KVM)
+		const struct matrix_cell *a = &m->cells[i];
+		if (!a->disagrees)
 			continue;
-		for (size_t j = 0; j < m->ngrid; j++) {
-			const struct matrix_cell *q = &m->cells[j];
-			if (q->engine != MATRIX_ENGINE_QEMU_TCG || !q->disagrees || strcmp(q->model, k->model) ||
-			    strcmp(q->scenario, k->scenario) || q->pti != k->pti || q->pcid != k->pcid ||
-			    q->vcpus != k->vcpus)
+		for (size_t j = i + 1; j < m->ngrid; j++) {
+			const struct matrix_cell *b = &m->cells[j];
+			if (!b->disagrees || a->engine == b->engine || !same_selection(a, b) ||
+			    !matrix_results_differ(a, b, why, sizeof(why)))
 				continue;
-			fprintf(out, "DISAGREE %s pti=%s pcid=%s vcpus=%u %s: kvm %s (outcome '%s'), qemu-tcg %s (outcome '%s')\n",
-				k->model, k->pti ? "on" : "off", k->pcid ? "on" : "off", k->vcpus, k->scenario,
-				matrix_category_name(k->category), matrix_row_string(k, "outcome"),
-				matrix_category_name(q->category), matrix_row_string(q, "outcome"));
+			fprintf(out, "DISAGREE %s pti=%s pcid=%s vcpus=%u %s: %s\n", a->model, a->pti ? "on" : "off",
+				a->pcid ? "on" : "off", a->vcpus, a->scenario, why);
 		}
 	}
 }
@@ -158,12 +200,12 @@ void matrix_table_print(FILE *out, const struct matrix *m, size_t disagreements)
 			hidden++;
 			continue;
 		}
-		row_line(out, &m->cells[i], scen, nscen, mw);
+		row_line(out, m, &m->cells[i], scen, nscen, mw);
 	}
 	if (hidden)
 		fprintf(out, "(%zu rows not shown: every cell unsupported on this machine; they are in results.csv)\n", hidden);
 	fprintf(out, "pass = as expected; xfail = expected failure shown; n/a = refused by the guest or not applicable; "
-		     "unsupported = this machine cannot run it; ! = kvm and qemu-tcg disagree;\n"
+		     "unsupported = this machine cannot run it; ! = two engines disagree (outcome, or rules and cost under this VMM);\n"
 		     "deviation = the KVM backend is known to differ from the architecture here (backend_deviation in results.json)\n"
 		     "insn/rt: guest kernel instructions of one SYSCALL..SYSRET round trip (median of the single-stepped ones, kvm;\n"
 		     "         ukl, which enters by call: the measured region's instructions per round trip);\n"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The rule table (design.md §6): one row per named invariant, in the order
- * they are evaluated and listed. */
+/* The rule table (docs/design.md §6): one row per
+ * named invariant, in the order they are evaluated and listed.  The rules
+ * judge stacks by the flags the model's traits give them, never by a model's
+ * name or a stack's kind. */
 #include "check/rules.h"
 
 #include <string.h>
@@ -13,6 +15,9 @@ static const struct rule rule_table[] = {
 	{ "user-cr3-only-in-entry",
 	  "kernel code runs on a user CR3 only inside entry text",
 	  rule_user_cr3_only_in_entry },
+	{ "user-cr3-kernel-access",
+	  "while CR3 is a user PGD no kernel-only page is touched (#PF address) and RSP is on no stack it does not map",
+	  rule_user_cr3_kernel_access },
 	{ "gs-base",
 	  "GS.base is this CPU's percpu in the kernel; in user mode KERNEL_GS_BASE holds it and GS.base does not (unless CR4.FSGSBASE lets user mode write it)",
 	  rule_gs_base },
@@ -20,16 +25,16 @@ static const struct rule rule_table[] = {
 	  "kernel RSP on a registered kernel stack, off guard pages, canary intact, >= 64 bytes above base",
 	  rule_stack_bounds },
 	{ "tss-rsp0",
-	  "TR is this CPU's TSS and TSS.RSP0 is the top of the stack the model's rsp0 policy names",
+	  "TR is this CPU's TSS and TSS.RSP0 is the top of the landing stack (the CPU's, or the running task's)",
 	  rule_tss_rsp0 },
 	{ "ist",
 	  "every IST slot the IDT uses points at the top of this CPU's IST stack of that index",
 	  rule_ist },
 	{ "if-off-on-entry-stack",
-	  "interrupts are off while RSP is on a per-CPU entry or IST stack",
+	  "interrupts are off while RSP is on a stack every task of the CPU shares (entry, per-vCPU, IST)",
 	  rule_if_off_on_entry_stack },
 	{ "stack-owner",
-	  "a task's stack is used only while it runs, a CPU's only by that CPU; no other task's live frame on a per-vCPU stack",
+	  "a task's stack is used only while it runs, a CPU's only by that CPU; a shared stack the C part of entry runs on holds no other task's live frame",
 	  rule_stack_owner },
 	{ "sysret-ss",
 	  "at the SYSRET of the fast exit SS is a data segment, not the null selector an interrupt from user mode leaves (AMD keeps SS's attributes)",

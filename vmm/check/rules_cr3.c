@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include "pagetables.h"
+#include <stdio.h>
 
 /* With PCID, Linux keeps kernel and user TLB entries apart by giving the user
  * half the kernel PCID with bit 11 set; PCID 0 would share entries with
@@ -89,4 +90,69 @@ bool rule_user_cr3_only_in_entry(const struct vcpu_snap *s, const struct layout 
 	return rule_fail(v, "CPL%u RIP=0x%" PRIx64 " outside entry text [0x%" PRIx64 ", 0x%" PRIx64
 			 ") with CR3=0x%" PRIx64 " (user PGD of task %" PRIu32 ")", s->cpl, s->rip,
 			 l->raw.entry_text_start, l->raw.entry_text_end, s->cr3, l->raw.tasks[t].id);
+}
+
+/* ---- user-cr3-kernel-access ------------------------------------------------------------------- */
+
+#define PF_ERR_WRITE (1u << 1)
+#define PF_ERR_FETCH (1u << 4)
+#define VEC_PF 14
+
+static const char *pf_access(uint64_t error)
+{
+	return (error & PF_ERR_FETCH) ? "fetched" : (error & PF_ERR_WRITE) ? "wrote" : "read";
+}
+
+/* What lives at `addr`, for the detail: a registered stack's name, else kernel memory. */
+static void name_address(const struct layout *l, uint64_t addr, char *buf, size_t len)
+{
+	bool guard;
+	const struct ebx_stack_desc *st = layout_find_stack(l, addr, &guard);
+	if (st)
+		snprintf(buf, len, "%s\"%s\"", guard ? "a guard page of " : "", st->name);
+	else if (layout_in_entry_text(l, addr))
+		snprintf(buf, len, "entry text");
+	else if (addr >= l->raw.kernel_text_start && addr < l->raw.kernel_text_end)
+		snprintf(buf, len, "kernel text");
+	else
+		snprintf(buf, len, "kernel memory");
+}
+
+static bool mapped_under(const struct vcpu_snap *s, uint64_t pgd, uint64_t addr)
+{
+	uint8_t byte;
+	return s->read_virt && s->read_virt(s->read_ctx, pgd, addr, &byte, 1);
+}
+
+/* While CR3 is a user PGD only what that PGD maps may be used: the entry code
+ * and its data in the cpu_entry_area, the stacks flagged user-mapped.  A
+ * kernel stack as RSP, or a #PF on an address only the task's kernel PGD
+ * maps, is the kernel reaching for its half before the CR3 switch. */
+bool rule_user_cr3_kernel_access(const struct vcpu_snap *s, const struct layout *l, struct violation *v)
+{
+	bool user_half, guard;
+	int t;
+
+	if (!rule_have_layout(s, l, false, v))
+		return false;
+	if (snap_user_mode(s) || !l->raw.pti)
+		return true;
+	t = layout_task_of_pgd(l, snap_pgd(s), &user_half);
+	if (t < 0 || !user_half)
+		return true;
+	const struct ebx_task_desc *task = &l->raw.tasks[t];
+	if (s->point == SNAP_FAULT && s->fault_vector == VEC_PF && s->cr2 >= RULE_USER_LIMIT &&
+	    !mapped_under(s, task->user_pgd, s->cr2) && mapped_under(s, task->kernel_pgd, s->cr2)) {
+		char what[64];
+		name_address(l, s->cr2, what, sizeof(what));
+		return rule_fail(v, "CPL%u %s 0x%" PRIx64 " (%s, kernel-only) with CR3=0x%" PRIx64 ", the user PGD 0x%"
+				 PRIx64 " of task %" PRIu32 " (#PF error 0x%" PRIx64 ")", s->cpl, pf_access(s->fault_error),
+				 s->cr2, what, s->cr3, task->user_pgd, task->id, s->fault_error);
+	}
+	const struct ebx_stack_desc *st = snap_stack_of_rsp(l, s->rsp, &guard);
+	if (st && !guard && stack_is_kernel(st) && !(st->flags & EBX_STACKF_USER_MAPPED))
+		return rule_fail(v, "CPL%u RSP=0x%" PRIx64 " on kernel stack \"%s\", which the user PGD 0x%" PRIx64
+				 " of task %" PRIu32 " does not map (CR3=0x%" PRIx64 ")", s->cpl, s->rsp, st->name,
+				 task->user_pgd, task->id, s->cr3);
+	return true;
 }

@@ -46,6 +46,7 @@ bool stack_is_user(const struct ebx_stack_desc *st);
 
 bool rule_cr3_user_mode(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_user_cr3_only_in_entry(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
+bool rule_user_cr3_kernel_access(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_gs_base(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_stack_bounds(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct violation *v);

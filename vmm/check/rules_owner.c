@@ -4,7 +4,7 @@
  * task runs, a stack that belongs to a CPU only by that CPU, and a shared
  * stack the C part of entry runs on never holds the live frame of one task
  * while another runs -- the hazard of sleeping on a shared entry stack
- * (docs/design.md, "Traits").  The owner of a frame is told by its saved user
+ * (docs/design.md §5, §6).  The owner of a frame is told by its saved user
  * RSP: every task has its own user stack.
  */
 #include "rules_impl.h"

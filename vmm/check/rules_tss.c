@@ -82,7 +82,7 @@ static const struct ebx_stack_desc *ist_stack(const struct layout *l, uint32_t c
 {
 	for (uint32_t i = 0; i < l->raw.nstacks; i++) {
 		const struct ebx_stack_desc *st = &l->raw.stacks[i];
-		if (st->kind == EBX_STACK_IST && st->ist_index == n && st->owner_id == cpu &&
+		if (st->ist_index == n && st->owner_id == cpu &&
 		    st->owner_kind != EBX_OWNER_TASK)
 			return st;
 	}

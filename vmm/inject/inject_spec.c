@@ -35,11 +35,21 @@ const char *inject_kind_summary(enum inject_kind k)
 	return (unsigned)k < INJ_KIND_COUNT ? kinds[k].summary : "?";
 }
 
+/* The message quotes the spec and the part at fault as the user typed them,
+ * except that a control character is shown as '?': one line, always. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 static bool fail(char *err, size_t errlen, const char *spec, const char *fmt, const char *what)
 {
 	char msg[320];
 	snprintf(msg, sizeof(msg), fmt, what);
 	snprintf(err, errlen, "--inject '%s': %s", spec, msg);
+	printable(err);
 	return false;
 }
 

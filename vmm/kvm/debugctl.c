@@ -15,6 +15,7 @@ static const char *const owner_names[DBG_OWNERS] = {
 	[DBG_OWNER_BOUNDARY] = "boundary", [DBG_OWNER_STEP_OVER] = "step-over",
 	[DBG_OWNER_STEP_CATCH] = "step-catch", [DBG_OWNER_MEASURE] = "measure",
 	[DBG_OWNER_TRACE] = "trace", [DBG_OWNER_INJECT] = "inject", [DBG_OWNER_DEBUGGER] = "debugger",
+	[DBG_OWNER_FAULTS] = "faults",
 };
 
 const char *debugctl_owner_name(enum dbg_owner o)
@@ -163,7 +164,12 @@ bool debugctl_stepping_over(const struct debugctl *d)
 
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
-	if (!d->changed && d->live.valid) {
+	/* While stepping, KVM_SET_GUEST_DEBUG goes again before every run: KVM
+	 * keeps the guest's TF set only while RIP is where it was when stepping
+	 * was asked for, and an instruction KVM completes itself (the OUT of a
+	 * port-I/O exit, the string I/O of the console) rewrites RFLAGS without
+	 * it, so on kvm_amd the steps after such an exit would silently stop. */
+	if (!d->changed && d->live.valid && !d->step_owners) {
 		/* Who wants the next step may change without KVM seeing a difference. */
 		d->live.step_owners = d->step_owners;
 		return 0;

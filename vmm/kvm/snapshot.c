@@ -34,6 +34,7 @@ bool snapshot_take_registers(struct kvm_vcpu *vcpu, enum snap_point point, struc
 	out->cs_sel = s->cs.selector;
 	out->ss_sel = s->ss.selector;
 	out->cpl = (uint8_t)(s->cs.dpl & 3);
+	out->fault_vector = -1;
 	out->read_virt = read_guest_virt;
 	out->read_ctx = &vcpu->vm->mem;
 	return true;

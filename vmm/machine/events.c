@@ -12,6 +12,7 @@ static size_t payload_size(uint32_t kind)
 	case EBX_EV_MEASURE_BEGIN:
 	case EBX_EV_MEASURE_END: return sizeof(struct ebx_ev_measure);
 	case EBX_EV_INJECT_POINT: return sizeof(struct ebx_ev_inject_point);
+	case EBX_EV_SWITCH: return sizeof(struct ebx_ev_switch);
 	default: return 0;
 	}
 }
@@ -24,6 +25,7 @@ const char *event_kind_name(uint32_t kind)
 	case EBX_EV_MEASURE_BEGIN: return "measure-begin";
 	case EBX_EV_MEASURE_END: return "measure-end";
 	case EBX_EV_INJECT_POINT: return "inject-point";
+	case EBX_EV_SWITCH: return "switch";
 	default: return "unknown";
 	}
 }

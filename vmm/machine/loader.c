@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PVH loader (design.md §2): the guest ELF's PT_LOAD segments go to their
+ * PVH loader (docs/design.md §2): the guest ELF's PT_LOAD segments go to their
  * physical addresses, the entry point comes from the Xen PHYS32_ENTRY note, and
  * the boot data (hvm_start_info, memory map, command line) goes below 1 MiB,
  * where QEMU's PVH boot puts the same things.

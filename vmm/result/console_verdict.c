@@ -42,10 +42,8 @@ static int exit_event(const char *line)
 
 void console_verdict_line(struct console_verdict *v, const char *line, struct run_result *r)
 {
-	if (result_parse_serial_line(line, r)) {
-		v->result_lines++;
+	if (result_parse_serial_line(line, r))
 		return;
-	}
 	int code = exit_event(line);
 	if (code >= 0) {
 		v->announced = code;
@@ -66,7 +64,7 @@ int console_verdict_exit_code(const struct console_verdict *v, const struct run_
 	/* A panic after a result line means the guest never got to exit with that verdict. */
 	if (v->last_words == EBX_GUEST_EXIT_PANIC)
 		return EBX_GUEST_EXIT_PANIC;
-	if (v->result_lines > 0) {
+	if (r->result_lines > 0) {
 		/* guest/main.c exits with PASS exactly when the outcome is the expected one. */
 		bool as_expected = r->outcome[0] && strcmp(r->outcome, r->expected) == 0;
 		return as_expected ? EBX_GUEST_EXIT_PASS : EBX_GUEST_EXIT_FAIL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Run results: the verdict they come to, the guest's "@entrybox" result
- * line, and the JSON object of design.md §8.
+ * line, and the JSON object of docs/design.md §8.
  *
  * The serial line comes from the guest, which this project treats as hostile:
  * the parser bounds the line, ignores fields of the wrong type or shape, and
@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "entrybox/abi.h"
@@ -32,6 +33,7 @@ const char *result_end_name(enum run_end end)
 	case RUN_END_TIMEOUT: return "timeout";
 	case RUN_END_INTERNAL_ERROR: return "internal-error";
 	case RUN_END_HOSTILE: return "hostile";
+	case RUN_END_HOST_LOST: return "host-lost";
 	}
 	return "internal-error";
 }
@@ -40,7 +42,7 @@ const char *result_end_name(enum run_end end)
  * when the scenario announced exactly this end (e.g. "triple-fault"). */
 static bool abnormal_end_expected(const struct run_result *r)
 {
-	if (r->end == RUN_END_HOSTILE)
+	if (r->end == RUN_END_HOSTILE || r->end == RUN_END_HOST_LOST)
 		return false;
 	return strcmp(r->expected, result_end_name(r->end)) == 0;
 }
@@ -52,7 +54,7 @@ enum run_verdict result_verdict(const struct run_result *r)
 	if (r->end != RUN_END_GUEST_EXIT)
 		return abnormal_end_expected(r) ? RUN_VERDICT_OK : RUN_VERDICT_MISMATCH;
 	/* The guest refused its command line or lacks a CPU feature: that is the
-	 * input or the machine, not a wrong outcome (design.md §8 statuses). */
+	 * input or the machine, not a wrong outcome (docs/design.md §8 statuses). */
 	if (r->guest_exit_code == EBX_GUEST_EXIT_BAD_CMDLINE)
 		return RUN_VERDICT_BAD_INPUT;
 	if (r->guest_exit_code == EBX_GUEST_EXIT_UNSUPPORTED)
@@ -103,11 +105,42 @@ static void take_count(struct json_object *obj, const char *key, unsigned *dst)
 		*dst = (unsigned)n;
 }
 
-static bool is_result_event(struct json_object *obj)
+static bool take_hex(struct json_object *obj, const char *key, uint64_t *dst)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	const char *s = json_object_get_string(v);
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 16);
+	if (strncmp(s, "0x", 2) != 0 || *end != '\0' || errno)
+		return false;
+	*dst = n;
+	return true;
+}
+
+/* The guest's "panic" event: an unexpected kernel exception and its frame. */
+static void fill_panic(struct json_object *obj, struct run_result *r)
+{
+	struct guest_panic *p = &r->panic;
+	unsigned vector = 256;
+	take_count(obj, "vector", &vector);
+	if (vector > 255 || !take_hex(obj, "rip", &p->rip))
+		return;
+	p->seen = p->exception = true;
+	p->vector = vector;
+	take_hex(obj, "error", &p->error);
+	take_hex(obj, "cr2", &p->cr2);
+	take_hex(obj, "rsp", &p->rsp);
+	take_string(obj, "stack", p->stack, sizeof(p->stack));
+}
+
+static bool is_event(struct json_object *obj, const char *name)
 {
 	struct json_object *ev;
 	return json_object_object_get_ex(obj, "event", &ev) && json_object_is_type(ev, json_type_string) &&
-	       strcmp(json_object_get_string(ev), "result") == 0;
+	       strcmp(json_object_get_string(ev), name) == 0;
 }
 
 static void fill_from_result(struct json_object *obj, struct run_result *r)
@@ -118,6 +151,7 @@ static void fill_from_result(struct json_object *obj, struct run_result *r)
 	take_on_off(obj, "pcid", r->pcid, sizeof(r->pcid));
 	take_count(obj, "vcpus", &r->vcpus);
 	take_count(obj, "tasks", &r->tasks);
+	take_string(obj, "options", r->options, sizeof(r->options));
 	take_string(obj, "outcome", r->outcome, sizeof(r->outcome));
 	take_string(obj, "expected", r->expected, sizeof(r->expected));
 	take_string(obj, "detail", r->detail, sizeof(r->detail));
@@ -147,14 +181,35 @@ void result_json_prepare(void)
 	json_object_put(o);
 }
 
+/* The guest's human panic line, "entrybox: panic: <what>", printable ASCII only. */
+static void take_panic_line(const char *line, size_t len, struct run_result *r)
+{
+	static const char prefix[] = "entrybox: panic: ";
+	size_t n = sizeof(prefix) - 1, i = 0;
+	if (len <= n || strncmp(line, prefix, n) != 0)
+		return;
+	for (; n + i < len && i + 1 < sizeof(r->panic.message); i++) {
+		unsigned char c = (unsigned char)line[n + i];
+		r->panic.message[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	r->panic.message[i] = '\0';
+	while (i > 0 && r->panic.message[i - 1] == '?')
+		r->panic.message[--i] = '\0';   /* the line's own CR/LF */
+	r->panic.seen = true;
+}
+
 bool result_parse_serial_line(const char *line, struct run_result *r)
 {
 	static const char prefix[] = EBX_SERIAL_PREFIX;
 	if (!line || !r)
 		return false;
 	size_t len = strnlen(line, RESULT_LINE_MAX + 1);
-	if (len > RESULT_LINE_MAX || strncmp(line, prefix, sizeof(prefix) - 1) != 0)
+	if (len > RESULT_LINE_MAX)
 		return false;
+	if (strncmp(line, prefix, sizeof(prefix) - 1) != 0) {
+		take_panic_line(line, len, r);
+		return false;
+	}
 	const char *json = line + sizeof(prefix) - 1;
 	size_t jlen = len - (sizeof(prefix) - 1);
 	while (jlen > 0 && (json[jlen - 1] == '\n' || json[jlen - 1] == '\r' || json[jlen - 1] == ' '))
@@ -162,11 +217,39 @@ bool result_parse_serial_line(const char *line, struct run_result *r)
 	struct json_object *obj = parse_object(json, jlen);
 	if (!obj)
 		return false;
-	bool is_result = is_result_event(obj);
-	if (is_result)
+	bool is_result = is_event(obj, "result");
+	if (is_result) {
 		fill_from_result(obj, r);
+		if (r->result_lines < UINT_MAX)
+			r->result_lines++;
+	} else if (is_event(obj, "refused")) {
+		take_string(obj, "reason", r->refused, sizeof(r->refused));
+	} else if (is_event(obj, "expect")) {
+		take_string(obj, "expected", r->expected, sizeof(r->expected));
+	} else if (is_event(obj, "panic")) {
+		fill_panic(obj, r);
+	}
 	json_object_put(obj);
 	return is_result;
+}
+
+const char *result_vector_name(unsigned vector)
+{
+	static const char *const names[32] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "coprocessor overrun", "#TS", "#NP",
+		"#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	};
+	return vector < 32 && names[vector] ? names[vector] : vector < 32 ? "reserved vector" : "interrupt";
+}
+
+void result_reject_repeated_verdicts(struct run_result *r)
+{
+	if (r->result_lines <= 1 || r->end == RUN_END_HOSTILE)
+		return;
+	r->end = RUN_END_HOSTILE;
+	snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
+	snprintf(r->end_reason, sizeof(r->end_reason), "the guest printed %u result lines (one expected)",
+		 r->result_lines);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -234,8 +317,11 @@ static void add_identity(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "vcpus", json_object_new_int64(r->vcpus));
 	json_object_object_add(o, "tasks", json_object_new_int64(r->tasks));
 	json_object_object_add(o, "scenario", json_object_new_string(r->scenario));
+	json_object_object_add(o, "options", json_object_new_string(r->options));
 	json_object_object_add(o, "engine", json_object_new_string(r->engine));
 	json_object_object_add(o, "backend", json_object_new_string(r->backend));
+	json_object_object_add(o, "host", r->host[0] ? json_object_new_string(r->host) : NULL);
+	json_object_object_add(o, "confinement", r->confinement[0] ? json_object_new_string(r->confinement) : NULL);
 }
 
 static void add_outcome(struct json_object *o, const struct run_result *r)
@@ -246,11 +332,49 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "kernel_db", json_object_new_int64(r->kernel_db));
 	json_object_object_add(o, "end", json_object_new_string(result_end_name(r->end)));
 	json_object_object_add(o, "end_reason", json_object_new_string(r->end_reason));
+	if (r->refused[0])
+		json_object_object_add(o, "refused", json_object_new_string(r->refused));
 	json_object_object_add(o, "guest_exit_code", json_object_new_int(r->guest_exit_code));
+}
+
+static struct json_object *panic_json(const struct run_result *r)
+{
+	const struct guest_panic *p = &r->panic;
+	if (!p->seen)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(p->message));
+	if (!p->exception)
+		return o;
+	json_object_object_add(o, "vector", json_object_new_int((int)p->vector));
+	json_object_object_add(o, "vector_name", json_object_new_string(result_vector_name(p->vector)));
+	json_object_object_add(o, "rip", hex(p->rip));
+	json_object_object_add(o, "symbol", json_object_new_string(p->symbol));
+	json_object_object_add(o, "source", json_object_new_string(p->source));
+	json_object_object_add(o, "error", hex(p->error));
+	json_object_object_add(o, "cr2", hex(p->cr2));
+	json_object_object_add(o, "rsp", hex(p->rsp));
+	json_object_object_add(o, "stack", json_object_new_string(p->stack));
+	json_object_object_add(o, "cr3", p->cr3_known ? hex(p->cr3) : NULL);
+	json_object_object_add(o, "cr3_kind", json_object_new_string(p->cr3_kind));
+	return o;
+}
+
+static struct json_object *fault_watch_json(const struct run_result *r)
+{
+	if (!r->faults_watched[0] && !r->faults_unwatched[0])
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "watched", json_object_new_string(r->faults_watched));
+	json_object_object_add(o, "unwatched", json_object_new_string(r->faults_unwatched));
+	json_object_object_add(o, "judged", json_object_new_uint64(r->faults_judged));
+	return o;
 }
 
 static void add_counters(struct json_object *o, const struct run_result *r)
 {
+	json_object_object_add(o, "panic", panic_json(r));
+	json_object_object_add(o, "fault_watch", fault_watch_json(r));
 	if (r->hv_bounces || r->hv_irets || r->hv_refused) {
 		json_object *hc = json_object_new_object();
 		json_object_object_add(hc, "syscall_bounces", json_object_new_uint64(r->hv_bounces));
@@ -279,18 +403,11 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "status", json_object_new_int(result_verdict(r)));
 }
 
-static int write_text(const char *text, const char *path)
+static int write_text(const char *text, FILE *f)
 {
-	bool to_stdout = strcmp(path, "-") == 0;
-	FILE *f = to_stdout ? stdout : fopen(path, "w");
-	if (!f)
-		return -1;
 	int err = 0;
 	errno = 0;
-	if (fputs(text, f) < 0 || fputc('\n', f) == EOF)
-		err = errno ? errno : EIO;
-	int end_rc = to_stdout ? fflush(f) : fclose(f);
-	if (end_rc != 0 && err == 0)
+	if (fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
 		err = errno ? errno : EIO;
 	if (err) {
 		errno = err;
@@ -299,9 +416,9 @@ static int write_text(const char *text, const char *path)
 	return 0;
 }
 
-int result_write_json(const struct run_result *r, const char *path)
+int result_write_json_stream(const struct run_result *r, FILE *f)
 {
-	if (!r || !path) {
+	if (!r || !f) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -313,9 +430,35 @@ int result_write_json(const struct run_result *r, const char *path)
 	add_identity(o, r);
 	add_outcome(o, r);
 	add_counters(o, r);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
-	int rc = text ? write_text(text, path) : -1;
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	int rc = -1;
+	if (!text)
+		errno = ENOMEM;
+	else if (len > RESULT_JSON_MAX)
+		errno = EFBIG;
+	else
+		rc = write_text(text, f);
 	json_object_put(o);
+	return rc;
+}
+
+int result_write_json(const struct run_result *r, const char *path)
+{
+	if (!r || !path) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strcmp(path, "-") == 0)
+		return result_write_json_stream(r, stdout);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = result_write_json_stream(r, f);
+	int saved = errno;
+	if (fclose(f) != 0 && rc == 0)
+		return -1;
+	errno = saved;
 	return rc;
 }

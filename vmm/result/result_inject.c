@@ -58,7 +58,7 @@ static struct json_object *sweep_json(const struct sweep_report *s)
 	json_object_object_add(o, "wall_seconds", json_object_new_double(s->wall_seconds));
 	json_object_object_add(o, "restore_seconds", json_object_new_double(s->restore_seconds));
 	struct json_object *a = json_object_new_array();
-	for (unsigned i = 0; s->per_point && i < s->points; i++)
+	for (unsigned i = 0; s->per_point && i < s->points && i < RESULT_MAX_SWEEP_POINTS; i++)
 		json_object_array_add(a, point_json(&s->per_point[i]));
 	json_object_object_add(o, "per_point", a);
 	return o;

@@ -165,6 +165,44 @@ static void watch(struct session *s)
 		session_end(s, RUN_END_TIMEOUT, "watchdog: no end after %.1f s", limit);
 }
 
+/* A kicked vCPU leaves KVM_RUN within microseconds, unless the kernel's KVM
+ * itself is stuck (seen with kvm_amd nested under TCG).  The run's time limit
+ * must hold even then: the kick is repeated for this long, then the thread is
+ * left where it is and the run ends without it. */
+#define JOIN_GRACE_S  5.0
+#define JOIN_POLL_S   0.1
+
+static void join_threads(struct session *s)
+{
+	double give_up = session_now() + JOIN_GRACE_S;
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct vcpu_state *v = &s->vcpus[i];
+		if (!v->thread_started)
+			continue;
+		int rc;
+		do {
+			session_kick_all(s);
+			struct timespec wait;
+			clock_gettime(CLOCK_REALTIME, &wait);
+			double t = (double)wait.tv_sec + (double)wait.tv_nsec / 1e9 + JOIN_POLL_S;
+			wait = timespec_at(t);
+			rc = pthread_timedjoin_np(v->thread, NULL, &wait);
+		} while (rc == ETIMEDOUT && session_now() < give_up);
+		if (rc != 0) {
+			v->stuck = true;
+			session_end(s, RUN_END_INTERNAL_ERROR, "vCPU %u never left KVM_RUN", i);
+			pthread_mutex_lock(&s->lock);
+			size_t len = strlen(s->r->end_reason);
+			snprintf(s->r->end_reason + len, sizeof(s->r->end_reason) - len,
+				 "; vCPU %u did not leave KVM_RUN within %.0f s of the run's end (the kernel's KVM is stuck)",
+				 i, JOIN_GRACE_S);
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		v->thread_started = false;
+	}
+}
+
 void session_run_threads(struct session *s)
 {
 	install_kick_handler();
@@ -177,10 +215,13 @@ void session_run_threads(struct session *s)
 		v->thread_started = true;
 	}
 	watch(s);
-	session_kick_all(s);
-	for (unsigned i = 0; i < s->nvcpus; i++) {
-		if (s->vcpus[i].thread_started)
-			pthread_join(s->vcpus[i].thread, NULL);
-		s->vcpus[i].thread_started = false;
-	}
+	join_threads(s);
+}
+
+bool session_any_stuck(const struct session *s)
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		if (s->vcpus[i].stuck)
+			return true;
+	return false;
 }

@@ -334,9 +334,15 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 		return redeliver_guest_debug(v, c.guest_dr6_payload);
 	enum exit_decision d = EXIT_CONTINUE;
 	if (c.step) {
+		if (!step_hygiene_after_step(&v->hygiene, &v->vcpu))
+			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot take the VMM's TF out of the RFLAGS "
+					"the instruction at 0x%llx saved", v->vcpu.index,
+					(unsigned long long)v->hygiene.from_rip);
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
-		d = notify_step(v, rip, c.step_owners);
+		/* Between two iterations of a REP string instruction nothing retired. */
+		if (v->hygiene.retired)
+			d = notify_step(v, rip, c.step_owners);
 	}
 	/* A step can land on a breakpoint address, e.g. on the sysretq while
 	 * measuring.  Whether the breakpoint then fires before that instruction
@@ -556,6 +562,7 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 	catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	step_hygiene_before_run(&v->hygiene, &v->vcpu, debugctl_stepping(&v->dbg));
 	return d;
 }
 

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "explain/deviations.h"
+#include "host/confine.h"
 #include "inject/inject.h"
 #include "inject/sweep.h"
 #include "machine/loader.h"
 #include "kvm/ram_journal.h"
+#include "run/fault_watch.h"
 #include "run/measure.h"
+#include "run/switch_watch.h"
 #include "run/session.h"
 #include "trace/trace.h"
 
@@ -188,6 +191,29 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 	return RUN_VERDICT_OK;
 }
 
+/* ---- confinement ------------------------------------------------------------------------------ */
+
+/* From here on the run needs no new file, socket or process: the whole
+ * process is confined (host/confine.h).  A reboot sweep boots a fresh VM per
+ * point, which opens /dev/kvm and the image again: there, and in those point
+ * runs, only the vCPU threads are. */
+static enum run_verdict confine_after_setup(struct session *s, const struct sweep *sweep)
+{
+	const struct vm_config *cfg = s->cfg;
+	const char *how = cfg->no_confine ? "off" : "vcpu-threads";
+	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
+		char err[160];
+		if (!confine_process(err, sizeof(err))) {
+			fprintf(stderr, "entrybox: %s\n", err);
+			return RUN_VERDICT_ENVIRONMENT;
+		}
+		how = "process";
+		confine_selftest();
+	}
+	snprintf(s->r->confinement, sizeof(s->r->confinement), "%s", how);
+	return RUN_VERDICT_OK;
+}
+
 /* Where each vCPU stood when a run ended other than by the guest's own exit. */
 static void describe_end_state(struct session *s)
 {
@@ -196,6 +222,8 @@ static void describe_end_state(struct session *s)
 		return;
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		struct kvm_vcpu *vc = &s->vcpus[i].vcpu;
+		if (s->vcpus[i].stuck)
+			continue;
 		vc->regs_valid = vc->sregs_valid = false;
 		struct kvm_regs *regs = kvm_regs(vc);
 		struct kvm_sregs *sr = kvm_sregs(vc);
@@ -212,10 +240,54 @@ static void describe_end_state(struct session *s)
 	}
 }
 
+/* What kind of PGD a CR3 names, for a reader of the panic report. */
+static void cr3_kind(const struct layout *l, uint64_t cr3, char *buf, size_t len)
+{
+	bool user_half;
+	int t = layout_task_of_pgd(l, cr3 & PT_CR3_PGD_MASK, &user_half);
+	if (t >= 0)
+		snprintf(buf, len, "%s PGD of task %u", user_half && l->raw.pti ? "user" : "kernel", l->raw.tasks[t].id);
+	else
+		snprintf(buf, len, "no task's PGD (the kernel's own)");
+}
+
+/* The guest's panic report completed with what the VMM knows: where RIP is,
+ * the stack RSP was on, and the CR3 the exception was taken on -- from the
+ * fault watch, which saw the exception before the guest's handler ran. */
+static void describe_panic(struct session *s)
+{
+	struct guest_panic *p = &s->r->panic;
+	if (!p->exception)
+		return;
+	if (s->syms) {
+		symtab_describe(s->syms, p->rip, p->symbol, sizeof(p->symbol));
+		symtab_source_line(s->syms, p->rip, p->source, sizeof(p->source));
+	}
+	bool guard = false;
+	const struct ebx_stack_desc *st = s->layout.valid ? layout_stack_of_rsp(&s->layout, p->rsp, &guard) : NULL;
+	if (st)
+		snprintf(p->stack, sizeof(p->stack), "%s%s", st->name, guard ? " (guard page)" : "");
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct fault_seen f;
+		if (fault_watch_last(s, i, &f) && f.vector == p->vector && f.rip == p->rip) {
+			p->cr3 = f.cr3;
+			p->cr3_known = true;
+			cr3_kind(&s->layout, f.cr3, p->cr3_kind, sizeof(p->cr3_kind));
+			return;
+		}
+	}
+	if (strstr(s->r->faults_unwatched, result_vector_name(p->vector)))
+		snprintf(p->cr3_kind, sizeof(p->cr3_kind), "not known: no breakpoint was left to watch %s (that check did not run)",
+			 result_vector_name(p->vector));
+	else
+		snprintf(p->cr3_kind, sizeof(p->cr3_kind), "not known: the VMM did not see this exception");
+}
+
 static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	serial_flush(&s->serial);
+	result_reject_repeated_verdicts(r);
 	r->wall_seconds = session_now() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {
@@ -236,6 +308,8 @@ static void finish_result(struct session *s)
 	if (why)
 		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
 	inject_finish(s);
+	fault_watch_finish(s);
+	describe_panic(s);
 	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
 		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
 	if (r->end != RUN_END_GUEST_EXIT && s->cfg->echo_serial) {
@@ -255,6 +329,8 @@ static void teardown(struct session *s)
 		kvm_close_vm(&s->vm);
 	inject_teardown(s);
 	measure_teardown(s);
+	fault_watch_teardown(s);
+	switch_watch_teardown(s);
 	if (s->syms)
 		symtab_close(s->syms);
 	session_destroy(s);
@@ -268,6 +344,9 @@ static enum run_verdict add_observers(struct session *s)
 		ok = session_observe(s, &trace_observer, s->trace);
 	if (ok && s->inj)
 		ok = session_observe(s, &inject_observer, s->inj);
+	/* Last: the fault watch arms what slots the others leave. */
+	if (ok)
+		ok = switch_watch_setup(s) && fault_watch_setup(s);
 	if (ok)
 		return RUN_VERDICT_OK;
 	fprintf(stderr, "entrybox: cannot set up the run's observers\n");
@@ -299,17 +378,24 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		st = setup_injection(s, &sweep);
 	if (st == RUN_VERDICT_OK)
 		st = add_observers(s);
+	/* json-c takes its seed (it may open a file) before nothing can be opened. */
 	if (st == RUN_VERDICT_OK) {
 		result_json_prepare();
+		st = confine_after_setup(s, sweep);
+	}
+	if (st == RUN_VERDICT_OK) {
 		session_run_threads(s);
-		if (sweep)
+		if (sweep && !session_any_stuck(s))
 			sweep_execute(sweep, s);
-		sweep_free(sweep);
 		finish_result(s);
 		trace_finish(s->trace, s);
 		s->trace = NULL;
 		st = result_verdict(r);
 	}
-	teardown(s);
+	sweep_free(sweep);
+	/* A thread still in KVM_RUN owns its vCPU and the session: leave both to
+	 * the process's exit rather than free them under it. */
+	if (!session_any_stuck(s))
+		teardown(s);
 	return st;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest <-> VMM contract (design.md §2-§3).  Included by the freestanding
+ * The guest <-> VMM contract (docs/design.md §2-§3).  Included by the freestanding
  * guest and by the hosted VMM, so it uses only fixed-width types and no libc.
  *
  * Every structure here is read by the VMM from guest memory: the VMM must
@@ -100,6 +100,8 @@ enum ebx_event_kind {
 	EBX_EV_MEASURE_BEGIN = 3, /* payload: struct ebx_ev_measure; VMM starts counting instructions and exits */
 	EBX_EV_MEASURE_END   = 4, /* payload: struct ebx_ev_measure */
 	EBX_EV_INJECT_POINT  = 5, /* payload: struct ebx_ev_inject_point; the scenario asks for an injection now */
+	EBX_EV_SWITCH        = 6, /* payload: struct ebx_ev_switch; a task leaves or takes this CPU, right
+				     before the stack switch (RSP is the leaving task's own) */
 	EBX_EV_MAX
 };
 
@@ -138,6 +140,22 @@ struct ebx_ev_inject_point {
 	uint32_t pad;
 	uint64_t user_rsp;     /* the task's stack pointer at the request */
 	char what[32];         /* NUL-terminated, e.g. "pf-user-stack" */
+};
+
+/* The context-switch checkpoint, twice per switch: when a task leaves its
+ * CPU (EBX_SWITCH_OUT, from the leaving task's stack: its live frames are
+ * wherever RSP is) and when the next one is switched in.  RESERVED: the CPU
+ * runs no other task until the leaving one is back (a model that keeps its
+ * frame on a shared stack while it waits, pinning the CPU).  ENDED: the
+ * leaving task exited or was killed, so its frames are dead wherever they are. */
+#define EBX_SWITCH_OUT          (1u << 0)
+#define EBX_SWITCH_RESERVED     (1u << 1)
+#define EBX_SWITCH_ENDED        (1u << 2)
+#define EBX_SWITCH_FLAGS        (EBX_SWITCH_OUT | EBX_SWITCH_RESERVED | EBX_SWITCH_ENDED)
+
+struct ebx_ev_switch {
+	uint32_t task;         /* the task leaving (OUT) or coming in */
+	uint32_t flags;        /* EBX_SWITCH_* */
 };
 
 /* ---- layout ----------------------------------------------------------------------------- */
@@ -194,7 +212,6 @@ struct ebx_stack_desc {
 struct ebx_task_desc {
 	uint64_t kernel_pgd;    /* guest-physical, 8 KiB aligned: kernel half of the pair */
 	uint64_t user_pgd;      /* guest-physical: kernel_pgd + 4096 with pti=on, == kernel_pgd with pti=off */
-	uint64_t saved_rsp_gva; /* address of the u64 holding the task's kernel RSP while it is switched out */
 	uint32_t id;
 	uint32_t ring;          /* 3: ring-3 task, 0: kernel thread or UKL application */
 	char     name[EBX_NAME_LEN];

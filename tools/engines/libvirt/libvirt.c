@@ -13,6 +13,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console/console.h"
 #include "engines/common.h"
 #include "engines/libvirt_xml.h"
 #include "entrybox/abi.h"
 #include "host/backend.h"
-#include "machine/serial.h"
+#include "image.h"
 #include "result/console_verdict.h"
 #include "tcp_listen.h"
 
@@ -37,10 +39,12 @@
 #define LIBVIRT_DRAIN_MS        2000
 #define LIBVIRT_NAME_MAX        64
 #define LIBVIRT_CONSOLE_HOST    "127.0.0.1"
+#define LIBVIRT_KEEPALIVE_S     3
+#define LIBVIRT_KEEPALIVE_COUNT 3
 
 /* Everything learnt while the domain runs; the event callbacks fill it. */
 struct libvirt_watch {
-	struct serial console;
+	struct console console;
 	struct console_verdict verdict;
 	struct run_result *r;
 	int drain_timer;
@@ -89,40 +93,6 @@ unsigned libvirt_uri_count(const char *list)
 	return uri_items(list, count_item, &n) ? n : 0;
 }
 
-struct uri_pick {
-	unsigned want, seen;
-	char *out;
-	size_t outlen;
-	bool fits;
-};
-
-static bool pick_item(const char *item, size_t len, void *ctx)
-{
-	struct uri_pick *p = ctx;
-	if (p->seen++ == p->want) {
-		p->fits = len < p->outlen;
-		if (p->fits)
-			snprintf(p->out, p->outlen, "%.*s", (int)len, item);
-	}
-	return true;
-}
-
-bool libvirt_uri_pick(const char *list, unsigned index, char *out, size_t outlen)
-{
-	if (!out || outlen == 0)
-		return false;
-	out[0] = '\0';
-	unsigned n = libvirt_uri_count(list);
-	if (n == 0)
-		return false;
-	struct uri_pick p = { .want = index % n, .out = out, .outlen = outlen };
-	if (!uri_items(list, pick_item, &p) || !p.fits) {
-		out[0] = '\0';
-		return false;
-	}
-	return true;
-}
-
 /* ---- libvirt set-up ------------------------------------------------------------------ */
 
 /* libvirt prints every error to stderr by default; we print one line of our own. */
@@ -150,7 +120,7 @@ static bool event_loop_ready(void)
 }
 
 /* A URI without a host names this machine's hypervisor. */
-static bool uri_is_local(const char *uri)
+bool libvirt_uri_is_local(const char *uri)
 {
 	return !uri || strstr(uri, ":///") != NULL;
 }
@@ -200,12 +170,10 @@ static void on_console(int watch, int fd, int events, void *opaque)
 			console_finished(w);
 			return;
 		}
-		for (ssize_t i = 0; i < n; i++) {
-			if (!serial_out(&w->console, 0, (uint8_t)buf[i])) {
-				w->flooded = true;
-				console_finished(w);
-				return;
-			}
+		if (!console_feed(&w->console, buf, (size_t)n)) {
+			w->flooded = true;
+			console_finished(w);
+			return;
 		}
 	}
 	if (events & (VIR_EVENT_HANDLE_ERROR | VIR_EVENT_HANDLE_HANGUP))
@@ -289,7 +257,7 @@ static void explain_own_exit(struct run_result *r, const struct libvirt_watch *w
 	}
 	r->end = RUN_END_GUEST_EXIT;
 	r->guest_exit_code = v;
-	if (w->verdict.result_lines > 0) {
+	if (r->result_lines > 0) {
 		snprintf(r->end_reason, sizeof(r->end_reason), "guest exited with %d (%s), as its console says", v,
 			 engine_guest_exit_name(v));
 		return;
@@ -326,8 +294,8 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 {
 	if (w->flooded) {
 		engine_end_as(r, RUN_END_HOSTILE);
-		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u MiB to the console",
-			 SERIAL_BYTE_LIMIT >> 20);
+		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u KiB to the console",
+			 CONSOLE_BYTE_LIMIT >> 10);
 	} else if (w->stopped) {
 		explain_stop(r, w);
 	} else if (w->timed_out) {
@@ -335,17 +303,12 @@ static void explain_end(struct run_result *r, const struct libvirt_watch *w, dou
 		snprintf(r->end_reason, sizeof(r->end_reason), "no end after %.1f s; last console line: '%s'",
 			 timeout, w->verdict.last_console);
 	} else {
-		engine_end_as(r, RUN_END_INTERNAL_ERROR);
-		snprintf(r->end_reason, sizeof(r->end_reason), "%s",
-			 w->conn_lost ? "the connection to libvirt was lost" : "the libvirt event loop failed");
+		engine_end_as(r, w->conn_lost ? RUN_END_HOST_LOST : RUN_END_INTERNAL_ERROR);
+		snprintf(r->end_reason, sizeof(r->end_reason), "%s%.200s",
+			 w->conn_lost ? "the connection to the libvirt host was lost: " : "the libvirt event loop failed",
+			 w->conn_lost ? r->host : "");
 	}
-	/* The contract is one result line per run; a guest that prints several may
-	 * have printed the verdict it wanted us to see, not the one it reached. */
-	if (w->verdict.result_lines > 1) {
-		engine_end_as(r, RUN_END_HOSTILE);
-		snprintf(r->end_reason, sizeof(r->end_reason), "the guest printed %u result lines (one expected)",
-			 w->verdict.result_lines);
-	}
+	result_reject_repeated_verdicts(r);
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -385,7 +348,12 @@ static void session_release(struct libvirt_session *s, struct libvirt_watch *w)
 
 static bool start_domain(struct libvirt_session *s, const struct libvirt_config *cfg, struct libvirt_watch *w)
 {
-	char name[LIBVIRT_NAME_MAX], err[160];
+	char name[LIBVIRT_NAME_MAX], err[PATH_MAX + 200], image[PATH_MAX];
+	if (!libvirt_image_place(s->conn, cfg->uri, cfg->guest_path, cfg->image, libvirt_uri_is_local(cfg->uri), image,
+				 sizeof(image), err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return false;
+	}
 	domain_name(name, sizeof(name));
 	const char *console_host = cfg->console_host ? cfg->console_host : LIBVIRT_CONSOLE_HOST;
 	unsigned port = 0;
@@ -401,12 +369,12 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	}
 	struct libvirt_domain_spec spec = {
 		.name = name,
-		.guest_path = cfg->guest_path,
+		.guest_path = image,
 		.cmdline = cfg->cmdline,
 		.kvm = cfg->type == LIBVIRT_DOMAIN_KVM,
 		/* kvm_pvm refuses KVM_SET_MSRS of IA32_ARCH_CAPABILITIES, and QEMU
 		 * aborts on that; only a local backend can be looked up. */
-		.no_arch_capabilities = uri_is_local(cfg->uri) && backend_detect("/sys") == BACKEND_PVM,
+		.no_arch_capabilities = libvirt_uri_is_local(cfg->uri) && backend_detect("/sys") == BACKEND_PVM,
 		.vcpus = cfg->vcpus ? cfg->vcpus : 1,
 		.memory_mib = LIBVIRT_MEMORY_MIB,
 		.console_host = console_host,
@@ -422,7 +390,7 @@ static bool start_domain(struct libvirt_session *s, const struct libvirt_config 
 	s->dom = virDomainCreateXML(s->conn, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
 	free(xml);
 	if (!s->dom) {
-		bool hint = !cfg->console_host && !uri_is_local(cfg->uri);
+		bool hint = !cfg->console_host && !libvirt_uri_is_local(cfg->uri);
 		fprintf(stderr, "entrybox: cannot start the libvirt domain: %s%s\n", last_error(),
 			hint ? " (a remote host needs --console-host: an address of this machine it can reach)" : "");
 		return false;
@@ -448,7 +416,7 @@ static bool run_domain(struct libvirt_session *s, struct libvirt_watch *w, doubl
 	while (!run_over(w))
 		if (virEventRunDefaultImpl() < 0)
 			w->loop_failed = true;
-	serial_flush(&w->console);
+	console_flush(&w->console);
 	return true;
 }
 
@@ -456,19 +424,29 @@ static void identify_engine(const struct libvirt_config *cfg, struct run_result 
 {
 	snprintf(r->engine, sizeof(r->engine), "libvirt");
 	/* Only a local hypervisor's backend can be looked up here. */
-	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM ? "tcg"
-			      : uri_is_local(cfg->uri)          ? backend_name(backend_detect("/sys"))
-								: "unknown";
+	const char *backend = cfg->type != LIBVIRT_DOMAIN_KVM   ? "tcg"
+			      : libvirt_uri_is_local(cfg->uri) ? backend_name(backend_detect("/sys"))
+								 : "unknown";
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
+}
+
+/* The URI as given, or the one libvirt's default resolved to. */
+static void name_host(virConnectPtr conn, const struct libvirt_config *cfg, struct run_result *r)
+{
+	char *resolved = cfg->uri ? NULL : virConnectGetURI(conn);
+	snprintf(r->host, sizeof(r->host), "%s", cfg->uri ? cfg->uri : resolved ? resolved : "");
+	free(resolved);
 }
 
 static void reset_run_fields(struct run_result *r)
 {
+	r->host[0] = '\0';
 	r->end = RUN_END_INTERNAL_ERROR;
 	r->guest_exit_code = -1;
 	r->exits = r->checks = r->syscall_repairs = 0;
 	r->nviolations = 0;
 	r->violation_occurrences = 0;
+	r->result_lines = 0;
 	r->measure_name[0] = '\0';
 	r->measure_iterations = r->measure_instructions = r->measure_exits = 0;
 	r->outcome[0] = r->expected[0] = r->detail[0] = r->end_reason[0] = '\0';
@@ -482,6 +460,10 @@ static enum run_verdict run_on(virConnectPtr conn, const struct libvirt_config *
 	double start = now_seconds();
 	bool ran = start_domain(&s, cfg, w) && run_domain(&s, w, timeout);
 	session_release(&s, w);
+	/* A host that goes away while the domain is being set up lost the run
+	 * as much as one that goes away while it runs. */
+	if (!ran && virConnectIsAlive(conn) != 1)
+		w->conn_lost = ran = true;
 	if (!ran)
 		return RUN_VERDICT_ENVIRONMENT;
 	explain_end(r, w, timeout);
@@ -504,7 +486,7 @@ enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result
 	}
 	w->r = r;
 	w->drain_timer = w->listen_fd = w->listen_watch = w->console_fd = w->console_watch = -1;
-	serial_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
+	console_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
 	console_verdict_init(&w->verdict);
 	virConnectPtr conn = virConnectOpen(cfg->uri);
 	enum run_verdict status;
@@ -513,9 +495,46 @@ enum run_verdict libvirt_run(const struct libvirt_config *cfg, struct run_result
 			last_error());
 		status = RUN_VERDICT_ENVIRONMENT;
 	} else {
+		name_host(conn, cfg, r);
+		/* A remote host that vanishes without closing the connection is
+		 * noticed within seconds, not when TCP gives up. */
+		if (!libvirt_uri_is_local(cfg->uri))
+			virConnectSetKeepAlive(conn, LIBVIRT_KEEPALIVE_S, LIBVIRT_KEEPALIVE_COUNT);
 		status = run_on(conn, cfg, r, w);
 		virConnectClose(conn);
 	}
 	free(w);
 	return status;
+}
+
+bool libvirt_host_reachable(const char *uri, char *err, size_t errlen)
+{
+	if (!event_loop_ready()) {
+		snprintf(err, errlen, "cannot set up the libvirt event loop: %s", last_error());
+		return false;
+	}
+	virConnectPtr conn = virConnectOpen(uri);
+	bool alive = conn && virConnectIsAlive(conn) == 1;
+	if (!alive)
+		snprintf(err, errlen, "%s", last_error());
+	if (conn)
+		virConnectClose(conn);
+	return alive;
+}
+
+bool libvirt_prepare_image(const char *uri, const char *local_path, enum libvirt_image_mode mode, char *out,
+			   size_t outlen, char *err, size_t errlen)
+{
+	if (!event_loop_ready()) {
+		snprintf(err, errlen, "cannot set up the libvirt event loop: %s", last_error());
+		return false;
+	}
+	virConnectPtr conn = virConnectOpen(uri);
+	if (!conn) {
+		snprintf(err, errlen, "cannot connect to libvirt at %s: %s", uri ? uri : "the default URI", last_error());
+		return false;
+	}
+	bool ok = libvirt_image_place(conn, uri, local_path, mode, libvirt_uri_is_local(uri), out, outlen, err, errlen);
+	virConnectClose(conn);
+	return ok;
 }

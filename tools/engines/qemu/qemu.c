@@ -21,30 +21,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console/console.h"
 #include "engines/common.h"
 #include "entrybox/abi.h"
 #include "host/backend.h"
+#include "result/console_verdict.h"
 
 #define QEMU_BINARY          "qemu-system-x86_64"
 #define QEMU_DEFAULT_TIMEOUT 30.0
-/* A console line longer than this is cut; our guest's lines are far shorter. */
-#define QEMU_LINE_MAX        4096
-/* More console output than this is a flood, not a test run. */
-#define QEMU_SERIAL_MAX      (16u << 20)
 #define QEMU_STDERR_KEEP     512
-
-struct line_buf {
-	char text[QEMU_LINE_MAX + 1];
-	size_t len;
-	bool cut;                 /* the current line overflowed; drop it at its newline */
-};
 
 /* Everything learnt while QEMU runs. */
 struct qemu_watch {
-	struct line_buf line;
-	size_t serial_bytes;
-	unsigned result_lines;
-	char last_console[160];   /* last plain console line: explains early exits */
+	struct console console;   /* the guest's console: QEMU's stdout */
+	struct console_verdict verdict;
+	struct run_result *r;
 	char qemu_err[QEMU_STDERR_KEEP];
 	size_t qemu_err_len;
 	bool timed_out, flooded;
@@ -176,56 +167,10 @@ static pid_t spawn(const struct qemu_argv *a, int *serial_fd, int *err_fd, char 
 
 /* ---- reading what QEMU and the guest say --------------------------------------------- */
 
-/* Guest text may reach a terminal: nothing but printable ASCII and tabs. */
-static void sanitize(char *s)
+static void console_line(void *ctx, const char *line)
 {
-	for (; *s; s++)
-		if ((*s < 0x20 && *s != '\t') || *s == 0x7f)
-			*s = '?';
-}
-
-static void take_line(struct qemu_watch *w, char *line, const struct qemu_config *cfg, struct run_result *r)
-{
-	size_t n = strlen(line);
-	if (n > 0 && line[n - 1] == '\r')
-		line[n - 1] = '\0';
-	sanitize(line);
-	if (cfg->echo_serial)
-		fprintf(stderr, "%s\n", line);
-	if (result_parse_serial_line(line, r))
-		w->result_lines++;
-	else if (strncmp(line, EBX_SERIAL_PREFIX, strlen(EBX_SERIAL_PREFIX)) != 0 && line[0])
-		snprintf(w->last_console, sizeof(w->last_console), "%s", line);
-}
-
-static void feed_serial(struct qemu_watch *w, const char *buf, size_t n, const struct qemu_config *cfg,
-			struct run_result *r)
-{
-	struct line_buf *lb = &w->line;
-	for (size_t i = 0; i < n; i++) {
-		char c = buf[i];
-		if (c == '\n') {
-			lb->text[lb->len] = '\0';
-			if (!lb->cut)
-				take_line(w, lb->text, cfg, r);
-			lb->len = 0;
-			lb->cut = false;
-		} else if (lb->len < QEMU_LINE_MAX) {
-			lb->text[lb->len++] = c;
-		} else {
-			lb->cut = true;
-		}
-	}
-}
-
-/* The guest's last words may lack a newline. */
-static void flush_serial(struct qemu_watch *w, const struct qemu_config *cfg, struct run_result *r)
-{
-	if (w->line.len > 0 && !w->line.cut && !w->flooded) {
-		w->line.text[w->line.len] = '\0';
-		take_line(w, w->line.text, cfg, r);
-	}
-	w->line.len = 0;
+	struct qemu_watch *w = ctx;
+	console_verdict_line(&w->verdict, line, w->r);
 }
 
 static void keep_stderr(struct qemu_watch *w, const char *buf, size_t n)
@@ -238,8 +183,7 @@ static void keep_stderr(struct qemu_watch *w, const char *buf, size_t n)
 }
 
 /* Reads one chunk from fd; returns false at EOF or error (the fd is then done). */
-static bool drain(int fd, bool is_serial, struct qemu_watch *w, const struct qemu_config *cfg,
-		  struct run_result *r)
+static bool drain(int fd, bool is_serial, struct qemu_watch *w)
 {
 	char buf[4096];
 	ssize_t n = read(fd, buf, sizeof(buf));
@@ -251,18 +195,15 @@ static bool drain(int fd, bool is_serial, struct qemu_watch *w, const struct qem
 		keep_stderr(w, buf, (size_t)n);
 		return true;
 	}
-	w->serial_bytes += (size_t)n;
-	if (w->serial_bytes > QEMU_SERIAL_MAX) {
+	if (!console_feed(&w->console, buf, (size_t)n)) {
 		w->flooded = true;
 		return false;
 	}
-	feed_serial(w, buf, (size_t)n, cfg, r);
 	return true;
 }
 
 /* Pumps both pipes until QEMU closes them, the deadline passes, or the guest floods. */
-static void pump(int serial_fd, int err_fd, double deadline, struct qemu_watch *w,
-		 const struct qemu_config *cfg, struct run_result *r)
+static void pump(int serial_fd, int err_fd, double deadline, struct qemu_watch *w)
 {
 	struct pollfd p[2] = { { .fd = serial_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
 	while ((p[0].fd >= 0 || p[1].fd >= 0) && !w->flooded) {
@@ -276,7 +217,7 @@ static void pump(int serial_fd, int err_fd, double deadline, struct qemu_watch *
 			return;
 		for (int i = 0; i < 2 && rc > 0; i++) {
 			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    !drain(p[i].fd, i == 0, w, cfg, r))
+			    !drain(p[i].fd, i == 0, w))
 				p[i].fd = -1;
 		}
 	}
@@ -284,24 +225,27 @@ static void pump(int serial_fd, int err_fd, double deadline, struct qemu_watch *
 
 /* ---- how it ended -------------------------------------------------------------------- */
 
+/* QEMU's own messages may quote guest-controlled text (the command line). */
 static void first_line(const char *text, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%.*s", (int)strcspn(text, "\n"), text);
-	sanitize(out);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 }
 
 static void explain_guest_exit(struct run_result *r, const struct qemu_watch *w, int v)
 {
 	r->end = RUN_END_GUEST_EXIT;
 	r->guest_exit_code = v;
-	if (w->result_lines > 0) {
+	if (r->result_lines > 0) {
 		snprintf(r->end_reason, sizeof(r->end_reason), "guest exited with %d (%s)", v, engine_guest_exit_name(v));
 		return;
 	}
 	snprintf(r->outcome, sizeof(r->outcome), "no-result");
 	snprintf(r->end_reason, sizeof(r->end_reason),
 		 "guest exited with %d (%s) without a result line; last console line: '%s'", v,
-		 engine_guest_exit_name(v), w->last_console);
+		 engine_guest_exit_name(v), w->verdict.last_console);
 }
 
 /* QEMU's exit status carries the guest's isa-debug-exit value as (v << 1) | 1.
@@ -316,7 +260,7 @@ static void map_exit_status(int status, struct run_result *r, const struct qemu_
 		return;
 	}
 	int code = WEXITSTATUS(status);
-	if (code == 1 && w->serial_bytes == 0 && w->qemu_err_len > 0) {
+	if (code == 1 && w->console.total_bytes == 0 && w->qemu_err_len > 0) {
 		engine_end_as(r, RUN_END_INTERNAL_ERROR);
 		snprintf(r->end_reason, sizeof(r->end_reason), "QEMU failed: %s", qerr);
 	} else if (code & 1) {
@@ -326,22 +270,11 @@ static void map_exit_status(int status, struct run_result *r, const struct qemu_
 		 * one, so it is the CPU's shutdown after a triple fault. */
 		engine_end_as(r, RUN_END_TRIPLE_FAULT);
 		snprintf(r->end_reason, sizeof(r->end_reason),
-			 "the guest reset the machine (triple fault); last console line: '%s'", w->last_console);
+			 "the guest reset the machine (triple fault); last console line: '%s'", w->verdict.last_console);
 	} else {
 		engine_end_as(r, RUN_END_INTERNAL_ERROR);
 		snprintf(r->end_reason, sizeof(r->end_reason), "QEMU exited with %d: %s", code, qerr);
 	}
-}
-
-/* The contract is one result line per run; a guest that prints several may
- * have printed the verdict it wanted us to see, not the one it reached. */
-static void reject_repeated_verdicts(struct run_result *r, const struct qemu_watch *w)
-{
-	if (w->result_lines <= 1)
-		return;
-	engine_end_as(r, RUN_END_HOSTILE);
-	snprintf(r->end_reason, sizeof(r->end_reason), "the guest printed %u result lines (one expected)",
-		 w->result_lines);
 }
 
 static void finish(pid_t pid, const struct qemu_watch *w, double timeout, struct run_result *r)
@@ -354,14 +287,14 @@ static void finish(pid_t pid, const struct qemu_watch *w, double timeout, struct
 	if (w->timed_out) {
 		engine_end_as(r, RUN_END_TIMEOUT);
 		snprintf(r->end_reason, sizeof(r->end_reason), "no end after %.1f s; last console line: '%s'",
-			 timeout, w->last_console);
+			 timeout, w->verdict.last_console);
 	} else if (w->flooded) {
 		engine_end_as(r, RUN_END_HOSTILE);
-		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u MiB to the console",
-			 QEMU_SERIAL_MAX >> 20);
+		snprintf(r->end_reason, sizeof(r->end_reason), "the guest wrote more than %u KiB to the console",
+			 CONSOLE_BYTE_LIMIT >> 10);
 	} else {
 		map_exit_status(status, r, w);
-		reject_repeated_verdicts(r, w);
+		result_reject_repeated_verdicts(r);
 	}
 }
 
@@ -394,6 +327,7 @@ static void reset_run_fields(struct run_result *r)
 	r->guest_exit_code = -1;
 	r->exits = r->checks = r->syscall_repairs = 0;
 	r->nviolations = 0;
+	r->result_lines = 0;
 	r->measure_name[0] = '\0';
 	r->measure_iterations = r->measure_instructions = r->measure_exits = 0;
 	r->outcome[0] = r->expected[0] = r->detail[0] = r->end_reason[0] = '\0';
@@ -414,6 +348,9 @@ enum run_verdict qemu_run(const struct qemu_config *cfg, struct run_result *r)
 		fprintf(stderr, "entrybox: out of memory\n");
 		return RUN_VERDICT_ENVIRONMENT;
 	}
+	w->r = r;
+	console_init(&w->console, cfg->echo_serial ? stderr : NULL, console_line, w);
+	console_verdict_init(&w->verdict);
 	double timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : QEMU_DEFAULT_TIMEOUT;
 	double start = now_seconds();
 	int serial_fd = -1, err_fd = -1;
@@ -424,8 +361,8 @@ enum run_verdict qemu_run(const struct qemu_config *cfg, struct run_result *r)
 		free(w);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
-	pump(serial_fd, err_fd, start + timeout, w, cfg, r);
-	flush_serial(w, cfg, r);
+	pump(serial_fd, err_fd, start + timeout, w);
+	console_flush(&w->console);
 	close(serial_fd);
 	close(err_fd);
 	finish(pid, w, timeout, r);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The guest selection shared by every engine: model, modes, counts, scenario
  * and extra KEY=VALUE arguments, validated and turned into the guest command
- * line (design.md §2: everything a run selects travels on the command line). */
+ * line (docs/design.md §2: everything a run selects travels on the command line). */
 #ifndef ENTRYBOX_SELECTION_H
 #define ENTRYBOX_SELECTION_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The exit statuses of entrybox (design.md §8), and how a run's verdict maps
+/* The exit statuses of entrybox (docs/design.md §8), and how a run's verdict maps
  * onto them. */
 #ifndef ENTRYBOX_STATUS_H
 #define ENTRYBOX_STATUS_H

@@ -15,7 +15,11 @@
 
 #include "cli/selection.h"
 
-enum matrix_engine { MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_LIBVIRT, MATRIX_ENGINE_COUNT };
+/* kvm: this machine's /dev/kvm; qemu-tcg: QEMU's TCG, the reference CPU;
+ * libvirt: libvirt domains; svm-box: this VMM inside SVM boxes (kvm_amd). */
+enum matrix_engine {
+	MATRIX_ENGINE_KVM = 0, MATRIX_ENGINE_QEMU_TCG, MATRIX_ENGINE_LIBVIRT, MATRIX_ENGINE_SVM_BOX, MATRIX_ENGINE_COUNT
+};
 
 /* How a cell came out, as the table shows it. */
 enum matrix_category {
@@ -27,6 +31,17 @@ enum matrix_category {
 	MATRIX_DEVIATION,       /* a mismatch the backend is known to cause (backend_deviation) */
 	MATRIX_CATEGORY_COUNT,
 };
+
+/* A cell is tried on at most this many libvirt hosts. */
+#define MATRIX_MAX_ATTEMPTS 8
+
+/* One attempt of a cell on a libvirt host. */
+struct matrix_attempt {
+	const char *host;         /* URI, NULL: libvirt's default */
+	char result[200];         /* "ran", or how the host failed it */
+};
+
+struct matrix_host;
 
 /* One run of the matrix. */
 struct matrix_cell {
@@ -46,6 +61,10 @@ struct matrix_cell {
 	bool killed;              /* the runner killed it after its deadline */
 	double wall_seconds;
 	char json_path[PATH_MAX], log_path[PATH_MAX];
+	/* --engine libvirt: the hosts it was tried on, the last one ran it (matrix_hosts.h) */
+	struct matrix_host *host;
+	unsigned nattempts;
+	struct matrix_attempt attempts[MATRIX_MAX_ATTEMPTS];
 	/* the verdict (matrix_results.c) */
 	enum matrix_category category;
 	struct json_object *row;  /* the run's JSON object (owned), or one made for a run that left none */
@@ -58,6 +77,7 @@ struct matrix_cell {
 
 struct matrix_options {
 	unsigned jobs;
+	unsigned box_jobs;        /* SVM boxes at once, 0: --jobs */
 	const char *out_dir;
 	bool engines[MATRIX_ENGINE_COUNT];
 	const char *models[MATRIX_MAX_LIST];
@@ -73,14 +93,19 @@ struct matrix_options {
 	const char *extra[SELECTION_MAX_EXTRA];
 	size_t nextra;
 	bool plots;
-	/* --engine libvirt: cells go round robin over these libvirt URIs (NULL:
-	 * libvirt's default), as domains of this type. */
+	/* --engine libvirt: cells go to these libvirt URIs (NULL: libvirt's
+	 * default), as domains of this type, their consoles connecting back to
+	 * console_host (NULL: the run's default). */
 	const char *connect;
 	const char *domain_type;
+	const char *console_host;
 };
+
+struct matrix_hosts;
 
 struct matrix {
 	struct matrix_options opt;
+	struct matrix_hosts *hosts;  /* --engine libvirt */
 	struct matrix_cell *cells;
 	size_t ncells;            /* every run: the grid, then the cost runs */
 	size_t ngrid;             /* the table's cells: cells[0, ngrid) */

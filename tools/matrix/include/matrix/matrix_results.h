@@ -33,7 +33,14 @@ bool matrix_exits_per_rt(struct json_object *base, struct json_object *more, dou
 /* Fills the grid's exits per round trip from the cost runs (after all ran). */
 void matrix_results_costs(struct matrix *m);
 
+/* The last non-empty line of a run's log: why a run that left no JSON ended. */
+void matrix_log_last_line(const char *path, char *out, size_t len);
+
 /* Helpers for the other outputs. */
 const char *matrix_row_string(const struct matrix_cell *c, const char *key);
+/* Whether two runs of the same selection on different engines disagree: both
+ * ran and came out differently, or (both under this VMM) reported different
+ * rules or a different instruction count per round trip.  `why` says how. */
+bool matrix_results_differ(const struct matrix_cell *a, const struct matrix_cell *b, char *why, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Named invariants checked at every VM exit (design.md §6).  A rule sees a
+ * Named invariants checked at every VM exit (docs/design.md §6).  A rule sees a
  * snapshot of one vCPU plus the validated layout and may read guest memory
  * through the snapshot's reader; it never touches KVM itself, so the rules are
  * unit-tested on synthetic states.
@@ -16,7 +16,7 @@
 
 struct violation {
 	const char *rule;     /* the rule's name */
-	char detail[192];     /* one line: what was expected and what was seen */
+	char detail[320];     /* one line: what was expected and what was seen */
 };
 
 struct rule {

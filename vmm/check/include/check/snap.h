@@ -16,6 +16,12 @@ enum snap_point {
 	SNAP_PLAIN = 0,
 	SNAP_USER_BOUNDARY,  /* just entered from CPL 3: cr3/gs are the user's */
 	SNAP_RETURN_POINT,   /* at the sysretq/iretq that goes back to CPL 3 */
+	/* The instruction that raised a kernel-mode exception, as it stood: RIP,
+	 * RSP, RFLAGS and CS from the exception frame at the handler's first
+	 * instruction, everything else as the handler found it (fault_vector,
+	 * fault_error and, for #PF, cr2 say what happened). */
+	SNAP_FAULT,
+	SNAP_SWITCH,         /* the guest's context-switch checkpoint (rules_switch) */
 };
 
 struct vcpu_snap {
@@ -28,6 +34,8 @@ struct vcpu_snap {
 	uint64_t tr_base;
 	uint16_t cs_sel, ss_sel;
 	uint8_t cpl;
+	int fault_vector;         /* SNAP_FAULT: the exception's vector; else -1 */
+	uint64_t fault_error;     /* SNAP_FAULT: its error code (0 when it has none) */
 	/* RSP as user mode left it at this vCPU's last SYSCALL (when the VMM saw
 	 * one): entry code may still run on exactly that value, whatever it is. */
 	bool user_rsp_known;

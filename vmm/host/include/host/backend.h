@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Which KVM vendor module serves /dev/kvm (design.md §10): it decides how SYSCALL
+/* Which KVM vendor module serves /dev/kvm (docs/design.md §10): it decides how SYSCALL
  * from ring 3 behaves, whether cycle counts of ring-0 code mean anything, and
  * which breakpoints fire. */
 #ifndef ENTRYBOX_BACKEND_H

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * seccomp confinement of the threads that handle a guest.  Each vCPU thread
- * confines itself before its first KVM_RUN, after set-up is complete (guest
- * loaded, vCPUs created, trace file and symbols opened): from then on it may
- * only run the guest, read and write descriptors it already has, and manage
- * memory, locks and signals.  Anything else -- opening files, exec, sockets,
- * ptrace -- fails with EPERM.
+ * seccomp confinement of the VMM.  A run confines the whole process once
+ * set-up is complete (guest loaded, VM and vCPUs created, the trace file,
+ * the symbols and the JSON output opened): from then on, in every thread,
+ * it may only run the guest through ioctls on /dev/kvm's objects, read and
+ * write descriptors it already has, start threads (the vCPUs), and manage
+ * memory that is never executable, locks and signals.  Each vCPU thread
+ * confines itself further before its first KVM_RUN.  Anything else --
+ * opening files, exec, a new process, sockets, terminal ioctls, ptrace --
+ * fails with EPERM.
  *
  * EPERM rather than killing the process: whatever is refused has already
  * been prevented, and a refused call on a rare path (libdw loading line
  * tables, a sanitizer runtime) then ends as a reported error with the run's
  * result intact instead of a SIGSYS that loses it.
+ *
+ * Under AddressSanitizer the leak check that would run at exit needs ptrace
+ * and a helper process; confine_process() runs it at confinement instead.
  */
 #ifndef ENTRYBOX_CONFINE_H
 #define ENTRYBOX_CONFINE_H
@@ -18,11 +24,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Installs the filter on the calling thread.  False with a reason in err. */
+/* Installs the vCPU thread's filter on the calling thread.  False with a reason in err. */
 bool confine_thread(char *err, size_t errlen);
 
-/* With ENTRYBOX_CONFINE_SELFTEST=1 in the environment: tries an execve and an
- * open that confinement must refuse and prints one line about each to stderr. */
+/* Installs the process filter on every thread of the process, and on every
+ * thread it starts later.  False with a reason in err. */
+bool confine_process(char *err, size_t errlen);
+
+/* With ENTRYBOX_CONFINE_SELFTEST=1 in the environment: tries calls that
+ * confinement must refuse (execve, open, socket; from the main thread also a
+ * terminal ioctl and executable memory) and prints one line about each to
+ * stderr, naming the thread. */
 void confine_selftest(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fault injection at an exact instruction (design.md §7).  Where the backend
+ * Fault injection at an exact instruction (docs/design.md §7).  Where the backend
  * lets a hardware breakpoint fire (ring-0 code everywhere) a free DR slot
  * stops the vCPU at LOC; elsewhere the vCPU is single-stepped to it.  The
  * event is then queued with KVM_SET_VCPU_EVENTS (NMI pending, exceptions with

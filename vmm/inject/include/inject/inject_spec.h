@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The --inject grammar (design.md §7), parsed without touching KVM or the
+ * The --inject grammar (docs/design.md §7), parsed without touching KVM or the
  * guest image so every form and every error is unit-tested:
  *
  *   pf-user-stack[@TASK]             unmap the page below the task's user RSP when

@@ -36,6 +36,7 @@ enum dbg_owner {
 	DBG_OWNER_TRACE,        /* --trace */
 	DBG_OWNER_INJECT,       /* --inject at a location, sweep points */
 	DBG_OWNER_DEBUGGER,     /* an attached debugger */
+	DBG_OWNER_FAULTS,       /* the handlers of kernel-mode exceptions the rules judge (run/fault_watch.c) */
 	DBG_OWNERS
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Loading the guest ELF as PVH (design.md §2): segments at their physical
+/* Loading the guest ELF as PVH (docs/design.md §2): segments at their physical
  * addresses, the XEN_ELFNOTE_PHYS32_ENTRY entry point, and hvm_start_info. */
 #ifndef ENTRYBOX_LOADER_H
 #define ENTRYBOX_LOADER_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The COM1 subset the guest uses: a transmit register and a line-status
- * register that always says "ready".  Output is assembled into lines with a
- * hard cap, so a guest that floods the console costs bounded memory. */
+ * register that always says "ready".  What the guest transmits goes to the
+ * console line assembler every engine shares (console/console.h). */
 #ifndef ENTRYBOX_SERIAL_H
 #define ENTRYBOX_SERIAL_H
 
@@ -10,24 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SERIAL_LINE_MAX     2048
-#define SERIAL_TAIL_LINES   16
-/* Far above what any scenario prints (a few KiB), low enough that a flooding
- * guest is stopped in about a second even where every byte is an exit. */
-#define SERIAL_BYTE_LIMIT   (256u << 10)
+#include "console/console.h"
 
-typedef void (*serial_line_fn)(void *ctx, const char *line);
+#define SERIAL_BYTE_LIMIT CONSOLE_BYTE_LIMIT
+
+typedef console_line_fn serial_line_fn;
 
 struct serial {
-	char line[SERIAL_LINE_MAX];
-	size_t len;
-	bool truncated;
-	uint64_t total_bytes;
-	char tail[SERIAL_TAIL_LINES][160];   /* last lines, for error reports */
-	unsigned tail_next;
-	FILE *echo;                          /* NULL: keep quiet */
-	serial_line_fn on_line;
-	void *ctx;
+	struct console console;
 };
 
 void serial_init(struct serial *s, FILE *echo, serial_line_fn on_line, void *ctx);

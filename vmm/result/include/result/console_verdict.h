@@ -8,7 +8,6 @@
 #include "result/result.h"
 
 struct console_verdict {
-	unsigned result_lines;    /* "@entrybox" result lines seen */
 	int last_words;           /* exit value announced by a panic or refusal line, -1 if none */
 	int announced;            /* value of the guest's own exit event line, -1 if none */
 	char last_console[160];   /* last plain console line: explains early ends */
@@ -17,7 +16,7 @@ struct console_verdict {
 void console_verdict_init(struct console_verdict *v);
 
 /* Takes one console line (already free of control characters); a result
- * line fills the outcome fields of r. */
+ * line fills the outcome fields of r and counts in r->result_lines. */
 void console_verdict_line(struct console_verdict *v, const char *line, struct run_result *r);
 
 /* The isa-debug-exit value that the guest writes after what it printed

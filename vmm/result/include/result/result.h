@@ -6,12 +6,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RESULT_MAX_VIOLATIONS 64
 #define RESULT_MAX_INJECTIONS 8
+/* A sweep reports at most this many points (longer paths are cut by the
+ * sweep itself); with every other array and string bounded, the JSON object
+ * of any run stays below RESULT_JSON_MAX, which the writer enforces. */
+#define RESULT_MAX_SWEEP_POINTS 4096
+#define RESULT_JSON_MAX (16u << 20)
 
 /* How a finished run is judged, whatever engine ran it.  The values are the
- * JSON's "status" and the CLI's exit statuses of design.md §8 (the CLI maps
+ * JSON's "status" and the CLI's exit statuses of docs/design.md §8 (the CLI maps
  * them in tools/cli/status.h and asserts that they agree). */
 enum run_verdict {
 	RUN_VERDICT_OK = 0,          /* outcome matched expectation, no violation */
@@ -27,6 +33,7 @@ enum run_end {
 	RUN_END_TIMEOUT,          /* watchdog */
 	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+	RUN_END_HOST_LOST,        /* the engine lost the machine that ran the guest (a libvirt host) */
 };
 
 struct violation_report {
@@ -35,7 +42,7 @@ struct violation_report {
 	char insn[96];            /* disassembly of the instruction at RIP */
 	char source[128];         /* file:line when DWARF has it */
 	char stack[48];           /* name of the stack region RSP is in, or "unregistered" */
-	char detail[192];
+	char detail[320];
 	uint64_t rip, rsp, cr3, gs_base;
 	uint32_t cpu;
 	uint8_t cpl;
@@ -68,16 +75,35 @@ struct sweep_report {
 	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
 };
 
+/* A guest panic, from its console ("panic" event and panic line), with what
+ * the engine adds: where RIP is in the image, the stack RSP was on, and the
+ * CR3 the exception was taken on when the VMM watched it. */
+struct guest_panic {
+	bool seen;                /* the guest said it panics */
+	bool exception;           /* an unexpected kernel-mode exception: the fields below */
+	unsigned vector;
+	uint64_t error, rip, cr2, rsp, cr3;
+	bool cr3_known;
+	char message[200];        /* the guest's own panic line */
+	char symbol[96], source[128], stack[48];
+	char cr3_kind[96];        /* "user PGD of task 0", ..., or why it is not known */
+};
+
 struct run_result {
 	char engine[16];          /* "kvm", "qemu-tcg", "qemu-kvm", "libvirt" */
 	char backend[8];          /* "vmx", "svm", "pvm", "tcg", "unknown" */
+	char host[256];           /* the libvirt URI that ran it; "" for engines on this machine */
+	char confinement[16];     /* our VMM: "process", "vcpu-threads" or "off"; "" for other engines */
 	char model[32], scenario[32];  /* a model name is at most 31 characters (abi.h) */
 	char pti[4], pcid[4];
 	unsigned vcpus, tasks;
+	char options[160];        /* the model's options as the guest ran them, "key=value ..." */
+	char refused[200];        /* the guest's own reason for not running: its command line, or unsupported */
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
 	char expected[32];
 	char detail[256];
 	unsigned kernel_db;       /* #DBs the guest kernel took in kernel mode and survived (its result line) */
+	unsigned result_lines;    /* "@entrybox" result lines the guest printed (one is the contract) */
 	enum run_end end;
 	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
 	uint64_t exits;           /* KVM exits taken (0 under other engines) */
@@ -98,8 +124,13 @@ struct run_result {
 	uint64_t measure_trips, measure_trip_min, measure_trip_median, measure_trip_max;
 	double wall_seconds;
 	char backend_deviation[160]; /* a known backend deviation explains the mismatch (deviations.h) */
+	/* Kernel-mode exceptions the rules judge where they happen: the vectors
+	 * watched, those no breakpoint was left for, how many were judged. */
+	char faults_watched[32], faults_unwatched[32];
+	uint64_t faults_judged;
 	char end_reason[256];     /* one line: how the run ended and why */
 	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	struct guest_panic panic;
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
 	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
@@ -108,8 +139,8 @@ struct run_result {
 /* Frees what a result owns (the sweep's points); r stays usable. */
 void result_release(struct run_result *r);
 
-/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile": the
- * name of a run end in JSON, summaries and outcomes. */
+/* "guest-exit", "triple-fault", "timeout", "internal-error", "hostile",
+ * "host-lost": the name of a run end in JSON, summaries and outcomes. */
 const char *result_end_name(enum run_end end);
 
 /* The verdict on a finished run. */
@@ -122,10 +153,21 @@ enum run_verdict result_verdict(const struct run_result *r);
 void result_json_prepare(void);
 
 /* Parse one serial line; if it is an "@entrybox" result line, fill the outcome
- * fields of r and return true. */
+ * fields of r, count it in r->result_lines and return true. */
 bool result_parse_serial_line(const char *line, struct run_result *r);
 
-/* Write r as the one JSON object of design.md §8 (json-c). */
+/* "#PF" and the like for an exception vector, "vector N" past the named ones. */
+const char *result_vector_name(unsigned vector);
+
+/* The contract is one result line per run: a guest that printed several may
+ * have printed the verdict it wanted us to see, not the one it reached.  Ends
+ * such a run as hostile (every engine calls this once the run is over). */
+void result_reject_repeated_verdicts(struct run_result *r);
+
+/* Write r as the one JSON object of docs/design.md §8 (json-c), to a file or to
+ * an open stream.  Returns 0, or -1 with errno (EFBIG: the object would exceed
+ * RESULT_JSON_MAX, which no run of this program can reach). */
 int result_write_json(const struct run_result *r, const char *path /* "-" = stdout */);
+int result_write_json_stream(const struct run_result *r, FILE *f);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kvm_pvm SYSCALL repair (design.md §10).  On kvm_pvm a ring-3 SYSCALL
+ * The kvm_pvm SYSCALL repair (docs/design.md §10).  On kvm_pvm a ring-3 SYSCALL
  * jumps to MSR_LSTAR but stays at CPL 3; since the guest keeps LSTAR's page
  * supervisor-only, that becomes a #PF (instruction fetch from user mode,
  * CR2 = RIP = LSTAR).  A hardware breakpoint on the guest's #PF handler lets us

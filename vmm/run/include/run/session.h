@@ -22,6 +22,7 @@
 #include "kvm/debugctl.h"
 #include "kvm/kvm.h"
 #include "kvm/shutdown_replay.h"
+#include "run/step_hygiene.h"
 #include "machine/serial.h"
 #include "result/result.h"
 #include "roles/pvm_syscall.h"
@@ -67,9 +68,13 @@ struct vcpu_state {
 	struct kvm_vcpu vcpu;
 	pthread_t thread;
 	bool thread_started;
+	/* Its thread never came back from KVM_RUN after the run ended: nothing
+	 * may touch the vCPU (its fd's ioctls would wait on the same lock). */
+	bool stuck;
 	struct debugctl dbg;
 	struct pvm_syscall pvm;
 	struct replay_msrs replay_msrs;   /* read when breakpoints are armed, for a triple-fault replay */
+	struct step_hygiene hygiene;      /* TF the VMM's steps leave in the guest, undone */
 	unsigned armed_generation;    /* which layout this vCPU's breakpoints follow */
 	/* Registers at the most recent SYSCALL boundary: the truth pt_regs is compared with. */
 	uint64_t boundary_gpr[16];
@@ -89,6 +94,8 @@ struct observer_entry {
 struct measure;
 struct trace;
 struct inject_state;
+struct fault_watch;
+struct switch_watch;
 
 struct session {
 	const struct vm_config *cfg;
@@ -112,6 +119,8 @@ struct session {
 	struct measure *measure;       /* the guest-marked region (measure.c) */
 	struct inject_state *inj;      /* --inject state (inject.c) */
 	struct trace *trace;           /* --trace, NULL when off */
+	struct fault_watch *faults;    /* kernel-mode exceptions judged where they happen (fault_watch.c) */
+	struct switch_watch *switches; /* the context-switch checkpoints (switch_watch.c) */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
 	double start;
@@ -126,6 +135,8 @@ bool session_observe(struct session *s, const struct exit_observer *o, void *ctx
 void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Runs every vCPU thread until the run ends (sweeps call it once per point). */
 void session_run_threads(struct session *s);
+/* Whether a vCPU thread was left in KVM_RUN (see vcpu_state.stuck). */
+bool session_any_stuck(const struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 double session_now(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Single-step traces of one entry path (design.md §7).  The path starts at the
+ * Single-step traces of one entry path (docs/design.md §7).  The path starts at the
  * first user->kernel boundary the VMM sees after the layout (the SYSCALL
  * boundary by default) and ends at the instruction that returns to ring 3.
  * Every instruction becomes one JSON line in the trace file with the state the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Running the same guest image and command line as a transient libvirt
- * domain (design.md §1, §8): any libvirt host, local or remote, becomes one
+ * domain (docs/design.md §1, §8): any libvirt host, local or remote, becomes one
  * more machine for the experiment. */
 #ifndef ENTRYBOX_ENGINE_LIBVIRT_H
 #define ENTRYBOX_ENGINE_LIBVIRT_H
@@ -12,9 +12,17 @@
 /* kvm boots microvm with the host CPU; qemu is TCG on q35, the reference CPU. */
 enum libvirt_domain_type { LIBVIRT_DOMAIN_QEMU = 0, LIBVIRT_DOMAIN_KVM };
 
+/* How the guest image reaches the libvirt host. */
+enum libvirt_image_mode {
+	LIBVIRT_IMAGE_AUTO = 0,   /* this machine's hypervisor: the path as it is; another host: upload */
+	LIBVIRT_IMAGE_UPLOAD,     /* a volume of the host's storage pool "entrybox", uploaded unless there */
+	LIBVIRT_IMAGE_SAME_PATH,  /* the host has the image at the same path (checked) */
+};
+
 struct libvirt_config {
 	const char *uri;          /* any libvirt URI; NULL: libvirt's default ($LIBVIRT_DEFAULT_URI, ...) */
-	const char *guest_path;   /* guest ELF: a path on the libvirt host, booted as <kernel> */
+	const char *guest_path;   /* guest ELF on this machine (absolute path) */
+	enum libvirt_image_mode image;
 	const char *cmdline;      /* complete guest command line, passed as <cmdline> */
 	enum libvirt_domain_type type;
 	unsigned vcpus;
@@ -27,19 +35,29 @@ struct libvirt_config {
 
 #define LIBVIRT_URI_LIST_MAX 64
 
-/* Picks the URI for run number `index` from a comma-separated list, round
- * robin, so runs spread evenly over several hosts.  False (out = "") when the
- * list is empty, has an empty item, or an item does not fit outlen. */
-bool libvirt_uri_pick(const char *list, unsigned index, char *out, size_t outlen);
-
-/* Number of URIs in a comma-separated list as libvirt_uri_pick reads it
- * (0 when the list is malformed). */
+/* Number of URIs in a comma-separated list, at most LIBVIRT_URI_LIST_MAX
+ * (0 when the list is malformed: empty, an empty item, or too many). */
 unsigned libvirt_uri_count(const char *list);
 
-/* Defines a transient domain that direct-boots the guest, takes its serial
- * console over TCP, and waits for the domain to stop.  The
- * domain is destroyed on timeout or error, and libvirt destroys it too if this
- * process dies (it is started with VIR_DOMAIN_START_AUTODESTROY).
+/* Whether a URI names this machine's hypervisor (no host part). */
+bool libvirt_uri_is_local(const char *uri);
+
+/* Connects to uri, answers, and disconnects: false with libvirt's reason in
+ * err when the host cannot be reached (a matrix asks before and after runs). */
+bool libvirt_host_reachable(const char *uri, char *err, size_t errlen);
+
+/* Connects to uri and makes the guest image bootable there, as a run would
+ * (libvirt_image_mode); the path on the host goes to out.  False with one
+ * line in err.  A matrix does it once per host before spreading its runs. */
+bool libvirt_prepare_image(const char *uri, const char *local_path, enum libvirt_image_mode mode, char *out,
+			   size_t outlen, char *err, size_t errlen);
+
+/* Places the guest image on the host (libvirt_image_mode), defines a
+ * transient domain that direct-boots it, takes its serial console over TCP,
+ * and waits for the domain to stop.  The domain is destroyed on timeout or
+ * error, and libvirt destroys it too if this process dies (it is started with
+ * VIR_DOMAIN_START_AUTODESTROY).  r->host names the URI; a connection lost
+ * while the domain runs ends the run as RUN_END_HOST_LOST.
  *
  * libvirt does not report QEMU's exit status, so the isa-debug-exit value is
  * recovered from what the guest printed before writing it: the result line

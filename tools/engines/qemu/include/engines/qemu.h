@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Running the same guest image and command line under qemu-system-x86_64
- * (design.md §1): TCG is the reference CPU, KVM gives boot timing. */
+ * (docs/design.md §1): TCG is the reference CPU, KVM gives boot timing. */
 #ifndef ENTRYBOX_ENGINE_QEMU_H
 #define ENTRYBOX_ENGINE_QEMU_H
 
