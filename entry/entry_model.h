@@ -116,6 +116,8 @@ static inline bool entry_traits_may_block_in_entry(const struct entry_traits *t)
 struct entry_variant {
 	uint64_t syscall_entry;     /* MSR_LSTAR */
 	uint64_t syscall_return;    /* address of the sysretq of the fast exit path */
+	uint64_t app_syscall_entry; /* ring-0 applications (ukl): their syscall's entry and return, else 0 */
+	uint64_t app_syscall_return;
 	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
 	uint64_t syscall32_entry;   /* MSR_CSTAR: SYSCALL from compatibility mode; 0: entry_ignore_sysret */

@@ -20,6 +20,7 @@
 #include "sched/sched.h"
 #include "boot/smp.h"
 #include "sched/task.h"
+#include "sched/task_stats.h"
 #include "sched/timer.h"
 
 extern const char __kernel_phys_end[];
@@ -95,19 +96,31 @@ static void run_options(const struct kernel *k, char *buf, size_t len)
 			  cmdline_kernel_bug_name(k->opts.kernel_bug));
 }
 
+/* "n0,n1,...": system calls per task id, for the VMM's coverage check (abi.h). */
+static void task_syscalls(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned id = 0; id < task_count() && at < len; id++)
+		at += (size_t)ksnprintf(buf + at, len - at, "%s%u", id ? "," : "", task_stats(id)->syscalls);
+}
+
 static void print_result(const struct kernel *k, enum scenario_outcome outcome, enum scenario_outcome expected,
 			 const char *detail)
 {
-	char options[160], text[200];
+	char options[160], text[200], syscalls[EBX_MAX_TASKS * 11 + 1];
 
 	run_options(k, options, sizeof(options));
 	json_text(text, sizeof(text), detail);
+	task_syscalls(syscalls, sizeof(syscalls));
 	kprintf("@entrybox {\"event\":\"result\",\"model\":\"%s\",\"pti\":\"%s\",\"pcid\":\"%s\",\"vcpus\":%u,"
 		"\"tasks\":%u,\"scenario\":\"%s\",\"options\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
-		"\"kernel_db\":%u,\"detail\":\"%s\"}\n",
+		"\"kernel_db\":%u,\"detail\":\"%s\",\"task_syscalls\":[%s]}\n",
 		k->model->name, k->opts.pti ? "on" : "off", k->opts.pcid ? "on" : "off", k->opts.vcpus,
 		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), options,
-		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), text);
+		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), text,
+		syscalls);
 }
 
 /* Everything the selection needs from the CPU and this version of the kernel.

@@ -396,6 +396,66 @@ enum pt_status pt_protect(const struct pt_env *env, uint64_t pml4_pa, uint64_t v
 	return PT_OK;
 }
 
+/* The level-1 entry for `va`, present or not; NULL with the reason otherwise. */
+static uint64_t *page_slot(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, enum pt_status *st)
+{
+	uint64_t *slot = NULL;
+	int stop = 0;
+
+	*st = pt_canonical(va) ? descend(env, pml4_pa, va, 1, NULL, &slot, &stop) : PT_NON_CANONICAL;
+	return *st == PT_OK ? slot : NULL;
+}
+
+enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
+{
+	enum pt_status st;
+	uint64_t *slot = page_slot(env, pml4_pa, va, &st);
+	uint64_t entry;
+
+	if (!slot)
+		return st;
+	entry = read_entry(slot);
+	if (!(entry & PT_P))
+		return PT_NOT_PRESENT;
+	write_entry(slot, (entry & ~PT_P) | PT_TAKEN);
+	return PT_OK;
+}
+
+enum pt_status pt_give_back(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
+{
+	enum pt_status st;
+	uint64_t *slot = page_slot(env, pml4_pa, va, &st);
+	uint64_t entry;
+
+	if (!slot)
+		return st;
+	entry = read_entry(slot);
+	if ((entry & PT_P) || !(entry & PT_TAKEN))
+		return PT_NOT_PRESENT;
+	write_entry(slot, (entry & ~PT_TAKEN) | PT_P);
+	return PT_OK;
+}
+
+static void visit_table(const struct pt_env *env, uint64_t table_pa, int level,
+			bool (*fn)(void *ctx, uint64_t table_pa), void *ctx)
+{
+	uint64_t *table;
+
+	if (!fn(ctx, table_pa) || level == 1 || !(table = table_at(env, table_pa)))
+		return;
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t entry = read_entry(&table[i]);
+
+		if ((entry & PT_P) && !is_large_leaf(entry, level) && !is_reserved_pml4e(entry, level))
+			visit_table(env, entry & PT_ADDR_MASK, level - 1, fn, ctx);
+	}
+}
+
+void pt_visit_tables(const struct pt_env *env, uint64_t pml4_pa, bool (*fn)(void *ctx, uint64_t table_pa), void *ctx)
+{
+	visit_table(env, pml4_pa & PT_CR3_PGD_MASK, PT_TOP_LEVEL, fn, ctx);
+}
+
 /* An empty or out-of-table index range is a caller error: PT_MISALIGNED. */
 enum pt_status pt_share_pml4_range(const struct pt_env *env, uint64_t dst_pml4_pa,
 				   uint64_t src_pml4_pa, unsigned first, unsigned last)

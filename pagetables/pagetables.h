@@ -36,6 +36,11 @@
 #define PT_PS       (PT_UL(1) << 7)
 #define PT_G        (PT_UL(1) << 8)
 #define PT_NX       (PT_UL(1) << 63)
+/* Software bit (the CPU ignores bit 9 of a leaf, and every bit but P of a
+ * not-present one): a 4 KiB page taken away with its frame and flags kept,
+ * to be given back at the fault it causes, as a kernel brings back a page
+ * whose PTE it made not present (pt_take, pt_give_back). */
+#define PT_TAKEN    (PT_UL(1) << 9)
 #define PT_ADDR_MASK PT_UL(0x000ffffffffff000)
 
 /* CR3 fields: low 12 bits are the PCID when CR4.PCIDE=1; bit 63 (NOFLUSH)
@@ -107,6 +112,20 @@ enum pt_status pt_unmap(const struct pt_env *env, uint64_t pml4_pa, uint64_t va,
 
 /* Replace the leaf flags (bits outside PT_ADDR_MASK) of the entry mapping `va`. */
 enum pt_status pt_protect(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, uint64_t flags);
+
+/* Makes the 4 KiB page at `va` not present, keeping its frame and flags and
+ * marking it PT_TAKEN.  PT_CONFLICT for a large page, PT_NOT_PRESENT when
+ * nothing is mapped there. */
+enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va);
+/* Maps a page pt_take() took exactly as it was; PT_NOT_PRESENT when the entry
+ * for `va` is not a taken page. */
+enum pt_status pt_give_back(const struct pt_env *env, uint64_t pml4_pa, uint64_t va);
+
+/* Calls fn for the PML4 at `pml4_pa` and every table reachable from it (page
+ * tables included, pages mapped by leaves not); it descends into a table only
+ * when fn returns true for it, so fn can skip tables it has seen (the kernel
+ * half every PGD shares, a hostile guest's loops). */
+void pt_visit_tables(const struct pt_env *env, uint64_t pml4_pa, bool (*fn)(void *ctx, uint64_t table_pa), void *ctx);
 
 /* Copy PML4 entries [first, last] from one PML4 to another (how a KPTI pair shares
  * the user half, and how every task shares the kernel half). */

@@ -78,7 +78,7 @@ declare -A sources=(
 	[layout]="$check"
 	[loader]="$v/machine/loader.c $v/machine/gmem.c $src/pagetables/pagetables.c"
 	[console]="$v/console/console.c"
-	[result]="$v/result/result.c $v/result/result_inject.c $v/result/console_verdict.c $v/console/console.c"
+	[result]="$v/result/result.c $v/result/result_inject.c $v/result/result_coverage.c $v/result/console_verdict.c $v/console/console.c"
 	[inject_spec]="$v/inject/inject_spec.c"
 	[xen_hv]="$src/tests/fuzz/fake_kvm.c $v/roles/xen_hv.c $v/machine/gmem.c $src/pagetables/pagetables.c $check $src/tests/fixtures/layout_fixture.c"
 )

@@ -43,8 +43,8 @@ static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
 extern const entry_ist_bug_table ukl_ist_bugs_nopti;
-extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[], ukl_entry_SYSCALL_64[];
-extern const char ukl_syscall32_nopti[];
+extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
+extern const char ukl_entry_SYSCALL_64[], ukl_return_to_app_ret[], ukl_syscall32_nopti[];
 
 static bool is_app(const struct task *t)
 {
@@ -72,6 +72,8 @@ static enum entry_select ukl_select(const struct entry_mode *mode, struct entry_
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
 	v->syscall32_entry = (uint64_t)ukl_syscall32_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
+	v->app_syscall_entry = (uint64_t)ukl_entry_SYSCALL_64;
+	v->app_syscall_return = (uint64_t)ukl_return_to_app_ret;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
 	entry_apply_ist_bug(v, mode, &ukl_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)ukl_first_return;
@@ -225,9 +227,10 @@ static void note_fixup(struct task *t, const struct ebx_pt_regs *regs, uint64_t 
 	t->fixup_cr2 = cr2;
 }
 
-/* ukl_df=workaround: a #DF whose frame says application code, with RSP in the
- * application's stack VMA, is the #PF the CPU could not deliver on that very
- * stack.  Map the page(s) it needed (RSP's and CR2's, the failed push) and
+/* ukl_df=workaround: a #DF whose frame says application code -- the
+ * application itself, or entry/exit code still on its stack (in_user 1 or 2)
+ * -- with RSP in the application's stack VMA, is the #PF the CPU could not
+ * deliver on that very stack.  Map the page(s) it needed (RSP's and CR2's, the failed push) and
  * resume: the frame's RIP is the faulting instruction on the CPUs this runs
  * on (the SDM leaves it undefined for #DF; UKL relies on the same). */
 static bool df_workaround(struct ebx_pt_regs *regs)
@@ -236,7 +239,7 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	uint64_t cr2 = read_cr2();
 	bool mapped;
 
-	if (state.df != UKL_DF_WORKAROUND || this_cpu()->ukl_in_user != UKL_APP || !is_app(t) ||
+	if (state.df != UKL_DF_WORKAROUND || this_cpu()->ukl_in_user == UKL_KERNEL || !is_app(t) ||
 	    regs->cs != GDT_KERNEL_CS || !in_stack_vma(t, regs->rsp))
 		return false;
 	mapped = map_if_absent(t, regs->rsp);
@@ -275,7 +278,8 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
 	struct task *t = current_task();
-	bool app = this_cpu()->ukl_in_user == UKL_APP && (regs->cs & SEL_RPL_MASK) == 0;
+	/* Entry/exit code on the application stack faults there as the application does. */
+	bool app = this_cpu()->ukl_in_user != UKL_KERNEL && (regs->cs & SEL_RPL_MASK) == 0;
 	unsigned v = entry_vector(regs, vector);
 
 	if (v == VEC_DF && df_workaround(regs))

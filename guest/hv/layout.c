@@ -163,6 +163,8 @@ static void fill(struct ebx_layout *l, const struct layout_input *in)
 	l->kernel_text_end = (uint64_t)_etext;
 	l->syscall_entry = in->variant->syscall_entry;
 	l->syscall_return = in->variant->syscall_return;
+	l->app_syscall_entry = in->variant->app_syscall_entry;
+	l->app_syscall_return = in->variant->app_syscall_return;
 	l->user_cs = GDT_USER_CS;
 	l->user_ss = GDT_USER_SS;
 	l->kernel_cs = GDT_KERNEL_CS;

@@ -178,6 +178,13 @@ bool task_grow_stack(struct task *t, uint64_t addr, uint64_t error)
 	if (addr < t->ustack_lo || addr >= t->ustack_top)
 		return false;
 	uint64_t page = ALIGN_DOWN(addr, 4096);
+	/* A page the VMM took with its contents (pf-user-stack at an instruction,
+	 * abi.h) comes back as it was, as a kernel brings back a page whose PTE
+	 * it had made not present. */
+	if (pt_give_back(mm_env(), t->kernel_pgd, page) == PT_OK) {
+		t->stack_pages_returned++;
+		return true;
+	}
 	/* The lower tables were created with the top page and are shared by the
 	 * user PGD, so one mapping serves both halves of the pair. */
 	mm_map(t->kernel_pgd, page, palloc_page(), 4096, PT_U | PT_W | PT_NX, PT_PAGE_SIZE, "user stack growth");

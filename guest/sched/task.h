@@ -22,6 +22,7 @@ struct task {
 	uint64_t ustack_lo, ustack_top;   /* the user stack VMA */
 	unsigned stack_pages;             /* user stack pages mapped so far */
 	unsigned stack_pages_taken;       /* mapped stack pages the VMM took away at an inject point */
+	unsigned stack_pages_returned;    /* pages the VMM took with their contents, given back at the fault */
 	unsigned regs_checks, regs_bad;   /* regs-roundtrip, seen by the kernel */
 	unsigned sleeps, woken;           /* sleep-in-entry: sleeps begun, ended by another task's wake */
 	unsigned block_refusals;          /* syscalls whose blocking the entry model refused */

@@ -27,6 +27,7 @@ struct task_stats {
 	unsigned kflags_nt;        /* SYS_KFLAGS calls that saw NT set in the kernel's RFLAGS */
 	unsigned kflags_calls;
 	unsigned df_caught;        /* entry stack overflows turned into #DF and recovered */
+	unsigned syscalls;         /* system calls dispatched for the task (the result line's task_syscalls) */
 };
 
 /* The counters of task `id` (< EBX_MAX_TASKS); panics on a bad id. */

@@ -9,6 +9,7 @@
 #include "lib/printf.h"
 #include "cpu/cpu.h"
 #include "sched/sched.h"
+#include "sched/task_stats.h"
 #include "syscalls/hazard.h"
 #include "user/user_abi.h"
 
@@ -145,6 +146,7 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 
 	if (!t)
 		panic("syscall %llu with no current task", (unsigned long long)regs->orig_rax);
+	task_stats(t->id)->syscalls++;
 	switch (regs->orig_rax) {
 	case SYS_NULL:
 		ret = 0;

@@ -73,6 +73,24 @@ START_TEST(bench_reports_every_reference_with_a_ratio)
 	ck_assert_str_eq(json_object_get_string(field(boot, "ratio_to")), "boot_qemu_kvm_s");
 	assert_goal(boot, 1.0 / 3.0);
 
+	/* Sweeps: the reboot sweep is measured once, the snapshot sweep per
+	 * iteration and judged against it (goal: at least 30 times faster). */
+	json_object *reboot = field(refs, "sweep_reboot_ms_per_point");
+	ck_assert(json_object_get_boolean(field(reboot, "available")));
+	ck_assert_int_eq(json_object_get_int(field(reboot, "samples")), 1);
+	json_object *snap = field(refs, "sweep_snapshot_ms_per_point");
+	ck_assert_int_eq(json_object_get_int(field(snap, "samples")), 2);
+	ck_assert_str_eq(json_object_get_string(field(snap, "ratio_to")), "sweep_reboot_ms_per_point");
+	ck_assert_double_eq_tol(positive(snap, "ratio"), positive(snap, "median") / positive(reboot, "median"), 1e-6);
+	assert_goal(snap, 1.0 / 30.0);
+	/* Trace steps with every rule against bare stepping in the same runs. */
+	json_object *traced = field(refs, "traced_step_us");
+	ck_assert_int_eq(json_object_get_int(field(traced, "samples")), 2);
+	ck_assert_str_eq(json_object_get_string(field(traced, "ratio_to")), "bare_step_us");
+	ck_assert_int_eq(json_object_get_int(field(field(refs, "bare_step_us"), "samples")), 2);
+	ck_assert_double_eq_tol(positive(traced, "ratio"),
+				positive(traced, "median") / positive(field(refs, "bare_step_us"), "median"), 1e-6);
+
 	json_object *models = field(b, "models");
 	ck_assert(json_object_array_length(models) >= 1);
 	json_object *first = json_object_array_get_idx(models, 0);

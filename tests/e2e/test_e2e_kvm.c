@@ -182,6 +182,69 @@ START_TEST(ukl_without_any_ist_triple_faults_and_is_explained)
 }
 END_TEST
 
+/* ---- the VMM's checks of its own coverage ---- */
+
+static json_object *coverage_check(json_object *run, const char *name)
+{
+	json_object *cov = NULL;
+	ck_assert(json_object_object_get_ex(run, "coverage", &cov));
+	for (size_t i = 0; i < json_object_array_length(cov); i++) {
+		json_object *c = json_object_array_get_idx(cov, i);
+		if (strcmp(e2e_str(c, "check"), name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static const char *const coverage_selections[][4] = {
+	{ "kpti", "on", NULL }, { "kpti", "off", NULL }, { "pertask", "on", NULL }, { "pervcpu", "on", NULL },
+	{ "xen", "on", NULL }, { "xen", "on", "hv=vmm" }, { "ukl", "off", NULL },
+};
+
+/* Every syscall the guest counted was stopped at, every round trip of the
+ * measured region stepped: on every model, a ring-0 application's included. */
+START_TEST(coverage_is_checked_on_every_model)
+{
+	const char *const *sel = coverage_selections[_i];
+	const char *args[] = { "run", "--entry", sel[0], "--pti", sel[1], "--scenario", "syscall-loop", sel[2], NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.json && r.status == 0, "%s pti=%s %s: status %d; stderr: %s", sel[0], sel[1],
+		      sel[2] ? sel[2] : "", r.status, r.stderr_text);
+	json_object *b = coverage_check(r.json, "syscall-boundary");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_gt(e2e_int(b, "expected"), 0);
+	ck_assert_int_eq(e2e_int(b, "observed"), e2e_int(b, "expected"));
+	json_object *t = coverage_check(r.json, "stepped-round-trips");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_gt(e2e_int(t, "expected"), 0);
+	ck_assert_int_eq(e2e_int(t, "observed"), e2e_int(t, "expected"));
+	ck_assert(json_object_get_boolean(json_object_object_get(coverage_check(r.json, "measured-region"), "ok")));
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(a_trace_that_never_started_fails_the_run)
+{
+	char path[] = "/tmp/entrybox-notrace-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	const char *args[] = { "run", "--scenario", "boot", "--trace", path, NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	unlink(path);
+	ck_assert_msg(r.json != NULL, "no JSON; stderr: %s", r.stderr_text);
+	ck_assert_str_eq(e2e_str(r.json, "outcome"), "pass");
+	ck_assert_int_eq(r.status, 1);
+	json_object *t = coverage_check(r.json, "trace");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(e2e_int(t, "observed"), 0);
+	ck_assert_ptr_nonnull(strstr(e2e_str(t, "what"), "no-boundary"));
+	e2e_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -197,6 +260,9 @@ int main(void)
 	tcase_add_test(tc, pcid_needs_the_cpu_feature);
 	tcase_add_loop_test(tc, xen_with_the_vmm_as_hypervisor, 0, 10);
 	tcase_add_test(tc, ukl_without_any_ist_triple_faults_and_is_explained);
+	tcase_add_loop_test(tc, coverage_is_checked_on_every_model, 0,
+			    (int)(sizeof(coverage_selections) / sizeof(coverage_selections[0])));
+	tcase_add_test(tc, a_trace_that_never_started_fails_the_run);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `entrybox run --trace` end to end: one kpti SYSCALL round trip with pti=on,
- * stepped instruction by instruction with every rule, and its picture.
+ * `entrybox run --trace` end to end: kpti SYSCALL round trips with pti=on,
+ * stepped instruction by instruction with every rule and every step checked,
+ * the traced count against the bare loop and the measured region on every
+ * model, a step dropped on purpose, and the picture.
  */
 #include <check.h>
 #include <json-c/json.h>
@@ -93,7 +95,7 @@ static int stack_kind(json_object *summary, const char *name)
 static void trace_syscall(const char *file, struct trace_file *t)
 {
 	const char *args[] = { "run", "--scenario", "syscall-loop", "--pti", "on", "--iters", "5", "--trace", file,
-			       "--trace-path", "syscall:2", NULL };
+			       "--trace-path", "null-syscall", NULL };
 	struct e2e_run r;
 	e2e_run(&r, true, args);
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
@@ -127,6 +129,137 @@ START_TEST(null_syscall_round_trip)
 		(void)get(l, "gs");
 		(void)get(l, "if");
 	}
+	free_trace(&t);
+}
+END_TEST
+
+static const char *const models[][4] = {
+	{ "kpti", "on", NULL }, { "kpti", "off", NULL }, { "pertask", "on", NULL }, { "pertask", "off", NULL },
+	{ "pervcpu", "on", NULL }, { "pervcpu", "off", NULL }, { "xen", "on", NULL }, { "xen", "off", NULL },
+	{ "xen", "on", "hv=vmm" }, { "ukl", "off", NULL },
+};
+
+static json_object *run_traced(const char *const *model, const char *path, const char *file, struct trace_file *t,
+			       struct e2e_run *r)
+{
+	const char *args[] = { "run", "--entry", model[0], "--pti", model[1], "--scenario", "syscall-loop",
+			       "--trace", file, "--trace-path", path, model[2], NULL };
+	e2e_run(r, true, args);
+	ck_assert_msg(r->json && r->status == 0, "%s pti=%s %s, trace %s: status %d; stderr: %s", model[0], model[1],
+		      model[2] ? model[2] : "", path, r->status, r->stderr_text);
+	read_trace(file, t);
+	return r->json;
+}
+
+static int64_t num(json_object *o, const char *key)
+{
+	return json_object_get_int64(get(o, key));
+}
+
+/* A whole, checked trace: every step landed where its instruction allows. */
+static void assert_whole(const struct trace_file *t, const char *what)
+{
+	json_object *lost = NULL;
+	ck_assert_msg(!json_object_object_get_ex(t->summary, "lost_step", &lost), "%s: lost step %s", what,
+		      json_object_to_json_string(lost));
+	ck_assert_str_eq(str(t->summary, "ended"), "returned-to-user");
+	ck_assert_int_eq(num(t->summary, "unvalidated"), 0);
+	ck_assert_int_eq(num(t->summary, "steps"), (int64_t)t->n);
+}
+
+/* The first round trip of the run and the first null one, on every model:
+ * whole, and the null one as long as every bare round trip of the same
+ * syscall and as the measured region's round trips less their SYSCALL. */
+START_TEST(traced_count_equals_bare_and_measured_on_every_model)
+{
+	const char *const *model = models[_i];
+	struct trace_file t;
+	struct e2e_run r;
+	run_traced(model, "syscall", trace_path("first.jsonl"), &t, &r);
+	assert_whole(&t, "first round trip");
+	e2e_free(&r);
+	free_trace(&t);
+
+	json_object *run = run_traced(model, "null-syscall", trace_path("first-null.jsonl"), &t, &r);
+	assert_whole(&t, "first null round trip");
+	int64_t traced = num(t.summary, "instructions");
+	json_object *bare = get(t.summary, "bare");
+	ck_assert_int_gt(num(bare, "round_trips"), 0);
+	ck_assert_int_eq(num(bare, "lost_round_trips"), 0);
+	ck_assert_msg(num(bare, "min") == traced && num(bare, "max") == traced, "%s pti=%s: traced %lld, bare %lld..%lld",
+		      model[0], model[1], (long long)traced, (long long)num(bare, "min"), (long long)num(bare, "max"));
+	json_object *m = get(run, "measure");
+	ck_assert_msg(num(m, "round_trip_min") == traced + 1 && num(m, "round_trip_max") == traced + 1,
+		      "%s pti=%s: traced %lld + the SYSCALL, measured %lld..%lld", model[0], model[1],
+		      (long long)traced, (long long)num(m, "round_trip_min"), (long long)num(m, "round_trip_max"));
+	printf("%s pti=%s%s%s: %lld instructions from the syscall entry to the return, %.0f traced steps/s with "
+	       "every rule, %.0f bare\n", model[0], model[1], model[2] ? " " : "", model[2] ? model[2] : "",
+	       (long long)traced, json_object_get_double(get(t.summary, "steps_per_second")),
+	       json_object_get_double(get(bare, "steps_per_second")));
+	e2e_free(&r);
+	free_trace(&t);
+}
+END_TEST
+
+/* The checker checks: a step dropped on purpose, as a backend that loses one
+ * would, ends the trace right there as lost-step, and the run fails. */
+START_TEST(a_dropped_step_is_a_lost_step)
+{
+	const char *file = trace_path("dropped.jsonl");
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--trace", file, "--trace-path", "null-syscall",
+			       "--trace-drop-step", "5", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.json != NULL, "no JSON: %s", r.stderr_text);
+	ck_assert_int_eq(r.status, 1);
+	struct trace_file t;
+	read_trace(file, &t);
+	ck_assert_str_eq(str(t.summary, "ended"), "lost-step");
+	ck_assert_int_eq(num(t.summary, "dropped_step"), 5);
+	json_object *lost = get(t.summary, "lost_step");
+	ck_assert_int_eq(num(lost, "i"), 5);
+	ck_assert_int_eq((int64_t)t.n, 5);
+	/* Both addresses: the instruction before, and where the step arrived instead. */
+	ck_assert_str_eq(str(lost, "after"), str(t.lines[4], "rip"));
+	ck_assert_int_ge(json_object_array_length(get(lost, "expected")), 1);
+	ck_assert_str_ne(str(lost, "got"), json_object_get_string(json_object_array_get_idx(get(lost, "expected"), 0)));
+	ck_assert_msg(strlen(str(lost, "got_sym")) > 0, "no symbol for the arrival");
+	free_trace(&t);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(several_round_trips_and_a_step_limit)
+{
+	const char *file = trace_path("trips.jsonl");
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--trace", file, "--trace-path", "null-syscall",
+			       "--trace-trips", "3", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	e2e_free(&r);
+	struct trace_file t;
+	read_trace(file, &t);
+	json_object *trips = get(t.summary, "trips");
+	ck_assert_int_eq(json_object_array_length(trips), 3);
+	int64_t each = num(json_object_array_get_idx(trips, 0), "instructions");
+	for (int i = 0; i < 3; i++) {
+		json_object *trip = json_object_array_get_idx(trips, i);
+		ck_assert_str_eq(str(trip, "ended"), "returned-to-user");
+		ck_assert_int_eq(num(trip, "instructions"), each);
+		ck_assert_int_eq(num(trip, "first"), i * each);
+		ck_assert_int_eq(num(t.lines[i * each], "trip"), i);
+		ck_assert_str_eq(str(t.lines[i * each], "event"), "syscall-boundary");
+	}
+	free_trace(&t);
+
+	const char *limited[] = { "run", "--scenario", "syscall-loop", "--trace", file, "--trace-max-steps", "10", NULL };
+	e2e_run(&r, true, limited);
+	ck_assert_int_eq(r.status, 1);
+	e2e_free(&r);
+	read_trace(file, &t);
+	ck_assert_str_eq(str(t.summary, "ended"), "step-limit");
+	ck_assert_int_eq((int64_t)t.n, 10);
 	free_trace(&t);
 }
 END_TEST
@@ -229,6 +362,56 @@ START_TEST(renders_svg_and_png)
 }
 END_TEST
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	static char buf[1 << 20];
+	size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The picture alone tells where the CR3 switch and the stack switch happen,
+ * marks an injection, and draws each round trip. */
+START_TEST(picture_labels_transitions_and_marks_injections)
+{
+	char file[256], svg[256];
+	snprintf(file, sizeof(file), "%s", trace_path("picture.jsonl"));
+	snprintf(svg, sizeof(svg), "%s", trace_path("picture.svg"));
+	/* The first syscall, with an NMI in its entry after the stack switch, and the next one. */
+	const char *args[] = { "run", "--scenario", "syscall-loop", "--trace", file, "--trace-trips", "2",
+			       "--inject", "nmi@entry_SYSCALL_64+0x24", NULL };
+	struct e2e_run r;
+	e2e_run(&r, true, args);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.stderr_text);
+	e2e_free(&r);
+	struct trace_file t;
+	read_trace(file, &t);
+	assert_whole(&t, "two round trips with an NMI");
+	bool injected = false;
+	for (size_t i = 0; i < t.n; i++) {
+		json_object *ev = NULL;
+		if (json_object_object_get_ex(t.lines[i], "event", &ev) && strcmp(json_object_get_string(ev), "injected") == 0) {
+			injected = true;
+			ck_assert_int_eq(json_object_get_int(get(t.lines[i], "vector")), 2);
+			ck_assert_ptr_nonnull(strstr(str(t.lines[i], "sym"), "nmi"));
+		}
+	}
+	ck_assert_msg(injected, "the NMI's handler was not traced");
+	free_trace(&t);
+	ck_assert_int_eq(render(file, svg, NULL), 0);
+	const char *pic = slurp(svg);
+	ck_assert_ptr_nonnull(strstr(pic, "round trip 1:"));
+	ck_assert_ptr_nonnull(strstr(pic, "round trip 2:"));
+	ck_assert_ptr_nonnull(strstr(pic, "CR3 user-&gt;kernel by entry_SYSCALL_64+0x"));
+	ck_assert_ptr_nonnull(strstr(pic, "%cr3"));
+	ck_assert_ptr_nonnull(strstr(pic, "stack-&gt;kstack-task"));
+	ck_assert_ptr_nonnull(strstr(pic, "injected #2 at "));
+}
+END_TEST
+
 START_TEST(render_rejects_garbage)
 {
 	char file[256], svg[256];
@@ -247,8 +430,10 @@ START_TEST(trace_usage_errors)
 	const char *bad_path[] = { "run", "--trace", trace_path("x.jsonl"), "--trace-path", "sysenter", NULL };
 	const char *bare_alone[] = { "run", "--trace-bare", "3", NULL };
 	const char *zeroth[] = { "run", "--trace", trace_path("x.jsonl"), "--trace-path", "syscall:0", NULL };
-	const char *const *cases[] = { bad_path, bare_alone, zeroth };
-	for (size_t i = 0; i < 3; i++) {
+	const char *no_trips[] = { "run", "--trace", trace_path("x.jsonl"), "--trace-trips", "0", NULL };
+	const char *limit_alone[] = { "run", "--trace-max-steps", "10", NULL };
+	const char *const *cases[] = { bad_path, bare_alone, zeroth, no_trips, limit_alone };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct e2e_run r;
 		e2e_run(&r, false, cases[i]);
 		ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
@@ -269,8 +454,13 @@ int main(void)
 	TCase *tc = tcase_create("trace");
 	tcase_add_test(tc, null_syscall_round_trip);
 	tcase_add_test(tc, cr3_and_stack_transitions);
+	tcase_add_loop_test(tc, traced_count_equals_bare_and_measured_on_every_model, 0,
+			    (int)(sizeof(models) / sizeof(models[0])));
+	tcase_add_test(tc, a_dropped_step_is_a_lost_step);
+	tcase_add_test(tc, several_round_trips_and_a_step_limit);
 	tcase_add_test(tc, renders_svg_and_png);
 	tcase_add_test(tc, render_rejects_garbage);
+	tcase_add_test(tc, picture_labels_transitions_and_marks_injections);
 	tcase_add_test(tc, trace_usage_errors);
 	suite_add_tcase(s, tc);
 	int status = check_run(s);

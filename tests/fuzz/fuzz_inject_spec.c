@@ -35,9 +35,8 @@ static void check_spec(const char *text, const struct inject_spec *s)
 		FUZZ_ASSERT(s->path_from[0] && s->path_to[0]);
 	if (s->path == PATH_SYMBOL)
 		FUZZ_ASSERT(s->path_from[0]);
-	if (s->kind == INJ_PF_USER_STACK)
-		FUZZ_ASSERT(s->path == PATH_NONE);
-	else if (s->path == PATH_NONE)
+	/* Only pf-user-stack may stand alone (at the next syscall). */
+	if (s->path == PATH_NONE && s->kind != INJ_PF_USER_STACK)
 		FUZZ_ASSERT(s->loc.is_addr || s->loc.symbol[0]);
 }
 

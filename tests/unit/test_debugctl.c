@@ -157,6 +157,18 @@ START_TEST(classify_steps_breakpoints_and_the_guests_own)
 	c = debugctl_classify(&d, DR6_IDLE | DR6_B(slot), 0x1000);
 	ck_assert(c.step);
 	ck_assert_uint_eq(c.slots, 1u << slot);
+	/* A step-over turns every breakpoint off for its step, yet the step that
+	 * lands on one stands before it. */
+	int later = debugctl_bp_add(&d, DBG_OWNER_INJECT, 0x1003, 0);
+	debugctl_begin_step_over(&d);
+	debugctl_apply(&d, &vcpu);
+	c = debugctl_classify(&d, DR6_IDLE | DR6_BS, 0x1003);
+	ck_assert(c.step);
+	ck_assert_uint_eq(c.step_owners, (1u << DBG_OWNER_TRACE) | (1u << DBG_OWNER_STEP_OVER));
+	ck_assert_uint_eq(c.slots, 1u << later);
+	debugctl_end_step_over(&d);
+	debugctl_bp_remove(&d, later);
+	debugctl_apply(&d, &vcpu);
 	/* What counts is what the vCPU ran with, not what is wanted since. */
 	debugctl_want_step(&d, DBG_OWNER_TRACE, false);
 	c = debugctl_classify(&d, DR6_IDLE | DR6_BS, 0x2000);

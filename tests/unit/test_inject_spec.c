@@ -82,9 +82,24 @@ START_TEST(user_stack)
 	struct inject_spec s = parse_ok("pf-user-stack");
 	ck_assert_int_eq(s.kind, INJ_PF_USER_STACK);
 	ck_assert(!s.has_task);
+	ck_assert(!inject_spec_has_loc(&s));
 	s = parse_ok("pf-user-stack@3");
 	ck_assert(s.has_task);
 	ck_assert_uint_eq(s.task, 3);
+	ck_assert(!inject_spec_has_loc(&s));
+	/* Anything but a number is a location, or a sweep. */
+	s = parse_ok("pf-user-stack@ukl_entry_SYSCALL_64+0x4");
+	ck_assert(inject_spec_has_loc(&s));
+	ck_assert(!s.has_task);
+	ck_assert_str_eq(s.loc.symbol, "ukl_entry_SYSCALL_64");
+	ck_assert_uint_eq(s.loc.offset, 4);
+	s = parse_ok("pf-user-stack@0xffffffff80106000");
+	ck_assert(s.loc.is_addr);
+	s = parse_ok("pf-user-stack@each:ukl_entry_SYSCALL_64");
+	ck_assert(inject_spec_is_sweep(&s));
+	ck_assert_str_eq(s.path_from, "ukl_entry_SYSCALL_64");
+	s = parse_ok("nmi@foo");
+	ck_assert(inject_spec_has_loc(&s));
 }
 END_TEST
 
@@ -109,8 +124,10 @@ START_TEST(errors)
 	parse_bad("nmi@each:", "needs a PATH");
 	parse_bad("nmi@each:a..", "SYMBOL..SYMBOL");
 	parse_bad("nmi@each:9x", "not SYMBOL");
-	parse_bad("pf-user-stack@x", "task number");
-	parse_bad("pf-user-stack@", "task number");
+	parse_bad("pf-user-stack@1x", "SYMBOL[+OFF]");
+	parse_bad("pf-user-stack@", "empty TASK or LOC");
+	parse_bad("pf-user-stack@each:", "needs a PATH");
+	parse_bad("pf-user-stack@99999999999", "task number");
 	char longspec[200];
 	memset(longspec, 'a', sizeof(longspec) - 1);
 	longspec[sizeof(longspec) - 1] = '\0';

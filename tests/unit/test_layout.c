@@ -114,6 +114,8 @@ M(m_etext_noncanon, r->entry_text_end = 0x8000000000001000ull)
 M(m_etext_outside, r->entry_text_end = FX_KTEXT_END + 0x1000)
 M(m_syscall_entry, r->syscall_entry = FX_ENTRY_END)
 M(m_syscall_return, r->syscall_return = FX_KERNEL_RIP)
+M(m_app_half, r->app_syscall_entry = FX_SYSCALL_ENTRY)
+M(m_app_outside, (r->app_syscall_entry = FX_SYSCALL_ENTRY, r->app_syscall_return = FX_KERNEL_RIP))
 M(m_user_cs, r->user_cs = 0x30)
 M(m_kernel_cs, r->kernel_cs = 0)
 M(m_user_ss_wide, r->user_ss = 0x1002b)
@@ -184,6 +186,8 @@ static const struct reject_case reject_cases[] = {
 	{ "entry text outside kernel text", m_etext_outside, "not inside kernel_text", 0 },
 	{ "syscall_entry", m_syscall_entry, "syscall_entry", 0 },
 	{ "syscall_return", m_syscall_return, "syscall_return", 0 },
+	{ "app syscall entry alone", m_app_half, "set together", 0 },
+	{ "app syscall return outside", m_app_outside, "app_syscall_entry/return", 0 },
 	{ "user_cs RPL", m_user_cs, "user_cs", 0 },
 	{ "kernel_cs null", m_kernel_cs, "kernel_cs", 0 },
 	{ "user_ss > 16 bits", m_user_ss_wide, "user_ss", 0 },

@@ -437,6 +437,33 @@ START_TEST(test_protect)
 }
 END_TEST
 
+START_TEST(test_take_and_give_back)
+{
+	const uint64_t va = 0x7ffffff00000ull;
+	struct pt_walk w;
+
+	ck_assert_int_eq(pt_map(&env, pml4, va, DATA_PAGE(2), 4096, PT_W | PT_U | PT_NX, 4096), PT_OK);
+	ck_assert_int_eq(pt_take(&env, pml4, va + 0x123), PT_OK);
+	/* Not present to the CPU, frame and flags kept. */
+	ck_assert_int_eq(pt_walk(&env, pml4, va, &w), PT_NOT_PRESENT);
+	ck_assert_uint_eq(w.leaf, DATA_PAGE(2) | PT_W | PT_U | PT_NX | PT_TAKEN);
+	ck_assert_int_eq(pt_take(&env, pml4, va), PT_NOT_PRESENT);
+	ck_assert_int_eq(pt_give_back(&env, pml4, va), PT_OK);
+	ck_assert_int_eq(pt_walk(&env, pml4, va, &w), PT_OK);
+	ck_assert_uint_eq(w.leaf, DATA_PAGE(2) | PT_P | PT_W | PT_U | PT_NX);
+	/* Only a taken page comes back: not a present one, not an empty slot. */
+	ck_assert_int_eq(pt_give_back(&env, pml4, va), PT_NOT_PRESENT);
+	ck_assert_int_eq(pt_unmap(&env, pml4, va, 4096), PT_OK);
+	ck_assert_int_eq(pt_give_back(&env, pml4, va), PT_NOT_PRESENT);
+	ck_assert_int_eq(pt_take(&env, pml4, va), PT_NOT_PRESENT);
+	/* No tables on the way, a large page, a non-canonical address. */
+	ck_assert_int_eq(pt_take(&env, pml4, 0x100000000000ull), PT_NOT_PRESENT);
+	ck_assert_int_eq(pt_map(&env, pml4, 0x40000000ull, 0x600000, PT_LARGE_SIZE, PT_W, PT_LARGE_SIZE), PT_OK);
+	ck_assert_int_eq(pt_take(&env, pml4, 0x40000000ull), PT_CONFLICT);
+	ck_assert_int_eq(pt_take(&env, pml4, 0x0000800000000000ull), PT_NON_CANONICAL);
+}
+END_TEST
+
 START_TEST(test_share_range)
 {
 	uint64_t other = sim_alloc_page(sim);
@@ -709,6 +736,7 @@ static Suite *pagetables_suite(void)
 	tcase_add_test(edit, test_unmap);
 	tcase_add_test(edit, test_unmap_large_conflict);
 	tcase_add_test(edit, test_protect);
+	tcase_add_test(edit, test_take_and_give_back);
 	tcase_add_test(edit, test_share_range);
 	tcase_add_test(edit, test_kpti_pair);
 	suite_add_tcase(s, edit);

@@ -12,6 +12,7 @@
 #include "check_run.h"
 #include "entrybox/abi.h"
 #include "result/result.h"
+#include "result/result_coverage.h"
 
 #define GOOD_LINE                                                                                          \
 	"@entrybox {\"event\":\"result\",\"model\":\"kpti\",\"pti\":\"on\",\"pcid\":\"off\",\"vcpus\":1,"  \
@@ -505,6 +506,91 @@ START_TEST(json_reports_write_errors)
 }
 END_TEST
 
+/* ---- coverage ------------------------------------------------------------------------ */
+
+START_TEST(parses_task_syscalls)
+{
+	struct run_result *r = fresh();
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"task_syscalls\":[0,235,213]}", r));
+	ck_assert_uint_eq(r->ntask_syscalls, 3);
+	ck_assert_uint_eq(r->task_syscalls[1], 235);
+	ck_assert_uint_eq(r->task_syscalls[2], 213);
+	/* Too many tasks, a negative or a non-integer count: the field is ignored whole. */
+	struct run_result *bad = fresh();
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"task_syscalls\":[1,-2]}", bad));
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"task_syscalls\":[1,\"x\"]}", bad));
+	ck_assert(result_parse_serial_line("@entrybox {\"event\":\"result\",\"task_syscalls\":"
+					   "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}", bad));
+	ck_assert_uint_eq(bad->ntask_syscalls, 0);
+	free(bad);
+	free(r);
+}
+END_TEST
+
+START_TEST(a_check_seen_less_often_than_needed_fails_the_run)
+{
+	struct run_result *r = fresh();
+	r->end = RUN_END_GUEST_EXIT;
+	r->guest_exit_code = 0;
+	snprintf(r->outcome, sizeof(r->outcome), "pass");
+	snprintf(r->expected, sizeof(r->expected), "pass");
+	ck_assert(result_coverage_add(r, "syscall-boundary", 402, 402, "syscalls stopped at"));
+	ck_assert_int_eq(result_verdict(r), RUN_VERDICT_OK);
+	/* The same check again replaces it: a run with dead breakpoints. */
+	ck_assert(result_coverage_add(r, "syscall-boundary", 402, 0, "syscalls stopped at"));
+	ck_assert_uint_eq(r->ncoverage, 1);
+	ck_assert(!result_coverage_ok(r));
+	ck_assert_int_eq(result_verdict(r), RUN_VERDICT_MISMATCH);
+	ck_assert_uint_eq(result_coverage_find(r, "syscall-boundary")->observed, 0);
+	ck_assert_ptr_null(result_coverage_find(r, "trace"));
+	/* Seen more often than the guest counted is fine. */
+	ck_assert(result_coverage_add(r, "syscall-boundary", 2, 3, "syscalls stopped at"));
+	ck_assert(result_coverage_ok(r));
+	for (int i = 1; i < RESULT_MAX_COVERAGE; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "c%d", i);
+		ck_assert(result_coverage_add(r, name, 0, 0, "x"));
+	}
+	ck_assert(!result_coverage_add(r, "one-too-many", 0, 0, "x"));
+	free(r);
+}
+END_TEST
+
+START_TEST(coverage_in_json_and_summary)
+{
+	struct run_result *r = fresh();
+	result_coverage_add(r, "stepped-round-trips", 20, 0, "round trips stepped");
+	result_coverage_add(r, "syscall-boundary", 448, 448, "syscalls stopped at");
+	char path[] = "/tmp/entrybox-coverage-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(result_write_json(r, path), 0);
+	struct json_object *o = json_object_from_file(path);
+	unlink(path);
+	ck_assert_ptr_nonnull(o);
+	struct json_object *cov = json_object_object_get(o, "coverage");
+	ck_assert_uint_eq(json_object_array_length(cov), 2);
+	struct json_object *first = json_object_array_get_idx(cov, 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(first, "check")), "stepped-round-trips");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(first, "expected")), 20);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(first, "observed")), 0);
+	ck_assert(!json_object_get_boolean(json_object_object_get(first, "ok")));
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "status")), RUN_VERDICT_MISMATCH);
+	json_object_put(o);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	result_coverage_print(f, r);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "coverage  stepped-round-trips 0/20, syscall-boundary 448/448\n"));
+	ck_assert_ptr_nonnull(strstr(text, "NOT RUN   stepped-round-trips: 0 of 20 times (round trips stepped)\n"));
+	ck_assert_ptr_null(strstr(text, "NOT RUN   syscall-boundary"));
+	free(text);
+	free(r);
+}
+END_TEST
+
 static Suite *result_suite(void)
 {
 	Suite *s = suite_create("result");
@@ -531,6 +617,11 @@ static Suite *result_suite(void)
 	tcase_add_test(json, json_reports_write_errors);
 	tcase_add_test(json, json_size_is_bounded);
 	suite_add_tcase(s, json);
+	TCase *coverage = tcase_create("coverage");
+	tcase_add_test(coverage, parses_task_syscalls);
+	tcase_add_test(coverage, a_check_seen_less_often_than_needed_fails_the_run);
+	tcase_add_test(coverage, coverage_in_json_and_summary);
+	suite_add_tcase(s, coverage);
 	return s;
 }
 

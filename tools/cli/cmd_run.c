@@ -21,6 +21,7 @@ static const char run_help[] =
 	"                    [--scenario S] [--iters N] [--timeout S] [--guest ELF] [--json FILE|-]\n"
 	"                    [--quiet|--verbose] [--trace FILE [--trace-path syscall|user-fault[:N]]\n"
 	"                    [--trace-bare N]] [--no-confine] [--inject SPEC]... [--sweep-mode snapshot|reboot]\n"
+	"                    [--sweep-horizon return|end]\n"
 	"                    [KEY=VALUE]...\n"
 	"Boots the guest under entrybox's VMM on /dev/kvm and checks every rule at every exit.\n"
 	"--trace single-steps one entry path (default: the first SYSCALL round trip) and writes one\n"
@@ -77,6 +78,7 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		.inject = ia->specs,
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
+		.sweep_to_end = ia->sweep_to_end,
 	};
 	int rc = open_json(&a->opts);
 	if (rc != 0) {

@@ -52,6 +52,11 @@ int inject_args_extract(int *argc, char **argv, struct inject_args *out)
 				return cli_fail(EBX_STATUS_USAGE, "--sweep-mode takes snapshot or reboot, not '%s'", v);
 			out->sweep_reboot = strcmp(v, "reboot") == 0;
 			mode_given = true;
+		} else if ((v = value_of(*argc, argv, i, "--sweep-horizon", &used))) {
+			if (strcmp(v, "return") != 0 && strcmp(v, "end") != 0)
+				return cli_fail(EBX_STATUS_USAGE, "--sweep-horizon takes return or end, not '%s'", v);
+			out->sweep_to_end = strcmp(v, "end") == 0;
+			mode_given = true;
 		} else {
 			argv[w++] = argv[i++];
 			continue;
@@ -66,6 +71,6 @@ int inject_args_extract(int *argc, char **argv, struct inject_args *out)
 	for (size_t k = 0; k < out->n; k++)
 		any_sweep |= inject_spec_is_sweep(&out->specs[k]);
 	if (mode_given && !any_sweep)
-		return cli_fail(EBX_STATUS_USAGE, "--sweep-mode needs an --inject KIND@each:PATH");
+		return cli_fail(EBX_STATUS_USAGE, "--sweep-mode and --sweep-horizon need an --inject KIND@each:PATH");
 	return 0;
 }

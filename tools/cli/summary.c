@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "result/result_coverage.h"
 #include "result/result_inject.h"
 
 static const char *status_word(enum ebx_status s)
@@ -129,6 +130,7 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 	print_panic(out, r);
 	print_fault_watch(out, r);
 	print_measure(out, r);
+	result_coverage_print(out, r);
 	result_inject_print(out, r);
 	print_violations(out, r);
 	print_engine_notes(out, r);

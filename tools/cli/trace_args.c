@@ -5,7 +5,10 @@
 
 #include "cli/cli_common.h"
 
-enum vmm_opt { VOPT_NONE, VOPT_TRACE, VOPT_TRACE_PATH, VOPT_TRACE_BARE, VOPT_NO_CONFINE };
+enum vmm_opt {
+	VOPT_NONE, VOPT_TRACE, VOPT_TRACE_PATH, VOPT_TRACE_BARE, VOPT_TRACE_TRIPS, VOPT_TRACE_MAX_STEPS,
+	VOPT_TRACE_DROP_STEP, VOPT_NO_CONFINE,
+};
 
 static const struct {
 	const char *name;
@@ -15,6 +18,9 @@ static const struct {
 	{ "--trace", VOPT_TRACE, true },
 	{ "--trace-path", VOPT_TRACE_PATH, true },
 	{ "--trace-bare", VOPT_TRACE_BARE, true },
+	{ "--trace-trips", VOPT_TRACE_TRIPS, true },
+	{ "--trace-max-steps", VOPT_TRACE_MAX_STEPS, true },
+	{ "--trace-drop-step", VOPT_TRACE_DROP_STEP, true },
 	{ "--no-confine", VOPT_NO_CONFINE, false },
 };
 
@@ -48,13 +54,28 @@ static int apply(struct vmm_args *out, enum vmm_opt id, const char *value)
 		return 0;
 	case VOPT_TRACE_PATH:
 		if (!trace_path_parse(value, &out->trace.path, &out->trace.occurrence))
-			return cli_fail(EBX_STATUS_USAGE, "--trace-path takes syscall[:N] or user-fault[:N], not '%s'",
-					value);
+			return cli_fail(EBX_STATUS_USAGE,
+					"--trace-path takes syscall[:N], null-syscall[:N] or user-fault[:N], not '%s'", value);
 		return 0;
 	case VOPT_TRACE_BARE:
 		if (!cli_parse_uint("--trace-bare", value, 0, 100000, &n))
 			return EBX_STATUS_USAGE;
 		out->trace.bare_round_trips = (unsigned)n;
+		return 0;
+	case VOPT_TRACE_TRIPS:
+		if (!cli_parse_uint("--trace-trips", value, 1, TRACE_MAX_TRIPS, &n))
+			return EBX_STATUS_USAGE;
+		out->trace.trips = (unsigned)n;
+		return 0;
+	case VOPT_TRACE_MAX_STEPS:
+		if (!cli_parse_uint("--trace-max-steps", value, 1, TRACE_MAX_MAX_STEPS, &n))
+			return EBX_STATUS_USAGE;
+		out->trace.max_steps = n;
+		return 0;
+	case VOPT_TRACE_DROP_STEP:
+		if (!cli_parse_uint("--trace-drop-step", value, 1, TRACE_MAX_MAX_STEPS, &n))
+			return EBX_STATUS_USAGE;
+		out->trace.drop_step = n;
 		return 0;
 	case VOPT_NO_CONFINE:
 		out->no_confine = true;
@@ -70,6 +91,8 @@ int vmm_args_extract(int *argc, char **argv, struct vmm_args *out)
 	out->trace.path = TRACE_PATH_SYSCALL;
 	out->trace.occurrence = 1;
 	out->trace.bare_round_trips = TRACE_DEFAULT_BARE_ROUND_TRIPS;
+	out->trace.trips = 1;
+	out->trace.max_steps = TRACE_DEFAULT_MAX_STEPS;
 	int kept = 1;
 	bool path_or_bare = false;
 	for (int i = 1; i < *argc; i++) {
@@ -91,7 +114,7 @@ int vmm_args_extract(int *argc, char **argv, struct vmm_args *out)
 				return cli_fail(EBX_STATUS_USAGE, "%s needs a value", argv[i]);
 			value = argv[++i];
 		}
-		path_or_bare |= id == VOPT_TRACE_PATH || id == VOPT_TRACE_BARE;
+		path_or_bare |= id != VOPT_TRACE && id != VOPT_NO_CONFINE;
 		int rc = apply(out, id, value);
 		if (rc != 0)
 			return rc;
@@ -99,6 +122,7 @@ int vmm_args_extract(int *argc, char **argv, struct vmm_args *out)
 	argv[kept] = NULL;
 	*argc = kept;
 	if (path_or_bare && !out->tracing)
-		return cli_fail(EBX_STATUS_USAGE, "--trace-path and --trace-bare need --trace FILE");
+		return cli_fail(EBX_STATUS_USAGE, "--trace-path, --trace-bare, --trace-trips, --trace-max-steps and "
+						  "--trace-drop-step need --trace FILE");
 	return 0;
 }

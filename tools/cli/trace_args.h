@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The options only `entrybox run` has (--trace, --trace-path, --trace-bare,
- * --no-confine).  They are taken out of argv before the shared run/qemu
+ * --trace-trips, --trace-max-steps, --trace-drop-step, --no-confine).  They are taken out of argv before the shared run/qemu
  * parser sees it, so that parser and its option table stay common to both.
  */
 #ifndef ENTRYBOX_TRACE_ARGS_H

@@ -58,6 +58,15 @@ static void load_summary(struct trace_model *m, json_object *o)
 	snprintf(m->path, sizeof(m->path), "%s", path ? path : "?");
 	snprintf(m->ended, sizeof(m->ended), "%s", ended ? ended : "?");
 	m->steps_per_second = double_field(o, "steps_per_second");
+	json_object *lost;
+	int64_t at = -1;
+	if (json_object_object_get_ex(o, "lost_step", &lost) && int_field(lost, "i", &at) && at >= 0) {
+		const char *after = field(lost, "after_sym"), *got = field(lost, "got_sym");
+		m->lost.set = true;
+		m->lost.index = (size_t)at;
+		snprintf(m->lost.after, sizeof(m->lost.after), "%s", after ? after : "?");
+		snprintf(m->lost.got, sizeof(m->lost.got), "%s", got ? got : "?");
+	}
 	json_object *bare;
 	if (json_object_object_get_ex(o, "bare", &bare))
 		m->bare_steps_per_second = double_field(bare, "steps_per_second");
@@ -66,7 +75,7 @@ static void load_summary(struct trace_model *m, json_object *o)
 static bool load_point(struct trace_model *m, json_object *o, struct trace_point *p, char *err, size_t errlen)
 {
 	const char *pgd = field(o, "pgd"), *stack = field(o, "stack"), *event = field(o, "event");
-	int64_t cpl = -1, vector = -1;
+	int64_t cpl = -1, vector = -1, trip = 0;
 	json_object *failed;
 	if (!pgd || !stack || !int_field(o, "cpl", &cpl) || cpl < 0 || cpl > 3 ||
 	    !json_object_object_get_ex(o, "failed", &failed) || !json_object_is_type(failed, json_type_array)) {
@@ -86,7 +95,13 @@ static bool load_point(struct trace_model *m, json_object *o, struct trace_point
 	p->failed = json_object_array_length(failed) > 0;
 	p->event = event != NULL;
 	p->vector = int_field(o, "vector", &vector) && vector >= 0 && vector < 256 ? (int)vector : -1;
+	p->trip = int_field(o, "trip", &trip) && trip >= 0 && trip < 1000 ? (unsigned)trip : 0;
+	if (p->trip + 1 > m->ntrips)
+		m->ntrips = p->trip + 1;
 	snprintf(p->event_name, sizeof(p->event_name), "%s", event ? event : "");
+	const char *sym = field(o, "sym"), *insn = field(o, "insn");
+	snprintf(p->sym, sizeof(p->sym), "%s", sym ? sym : "?");
+	snprintf(p->insn, sizeof(p->insn), "%s", insn ? insn : "?");
 	return true;
 }
 

@@ -19,7 +19,17 @@ struct trace_point {
 	bool failed;              /* a rule failed at this instruction */
 	bool event;               /* the step was reached by an event (boundary, exception) */
 	int vector;               /* exception vector, -1 none */
+	unsigned trip;            /* which traced round trip */
 	char event_name[24];
+	char sym[48];             /* symbol+offset */
+	char insn[40];            /* the instruction */
+};
+
+/* Where the trace stopped matching its instructions (summary "lost_step"). */
+struct trace_lost {
+	bool set;
+	size_t index;
+	char after[48], got[48];
 };
 
 struct trace_model {
@@ -31,6 +41,8 @@ struct trace_model {
 	bool has_summary;
 	char path[24], ended[32];
 	double steps_per_second, bare_steps_per_second;
+	struct trace_lost lost;
+	unsigned ntrips;          /* 1 + the highest trip number seen */
 };
 
 extern const char *const pgd_row_names[PGD_ROWS];

@@ -108,6 +108,13 @@ static bool check_text(const struct ebx_layout *r, struct verr *e)
 	if (r->syscall_return != 0 &&
 	    (r->syscall_return < r->entry_text_start || r->syscall_return >= r->entry_text_end))
 		return reject(e, "syscall_return 0x%" PRIx64 " not inside entry_text", r->syscall_return);
+	if ((r->app_syscall_entry == 0) != (r->app_syscall_return == 0))
+		return reject(e, "app_syscall_entry and app_syscall_return must be set together");
+	if (r->app_syscall_entry != 0 &&
+	    (r->app_syscall_entry < r->entry_text_start || r->app_syscall_entry >= r->entry_text_end ||
+	     r->app_syscall_return < r->entry_text_start || r->app_syscall_return >= r->entry_text_end))
+		return reject(e, "app_syscall_entry/return 0x%" PRIx64 "/0x%" PRIx64 " not inside entry_text",
+			      r->app_syscall_entry, r->app_syscall_return);
 	return true;
 }
 

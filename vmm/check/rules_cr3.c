@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include "pagetables.h"
 #include <stdio.h>
+#include "entrybox/x86.h"
 
 /* With PCID, Linux keeps kernel and user TLB entries apart by giving the user
  * half the kernel PCID with bit 11 set; PCID 0 would share entries with
@@ -94,9 +95,6 @@ bool rule_user_cr3_only_in_entry(const struct vcpu_snap *s, const struct layout 
 
 /* ---- user-cr3-kernel-access ------------------------------------------------------------------- */
 
-#define PF_ERR_WRITE (1u << 1)
-#define PF_ERR_FETCH (1u << 4)
-#define VEC_PF 14
 
 static const char *pf_access(uint64_t error)
 {

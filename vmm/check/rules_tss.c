@@ -5,10 +5,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "entrybox/x86.h"
 
 /* 64-bit TSS (SDM vol. 3 §8.7): RSP0 at 4, IST1..IST7 from 36. */
-#define TSS_RSP0_OFF 4u
-#define TSS_IST_OFF(n) (36u + 8u * ((n) - 1u))
 
 struct rsp0_expect {
 	uint64_t top;
@@ -70,8 +69,8 @@ bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct vio
 		return false;
 	if (x.top == 0)
 		return true;
-	if (!snap_read(s, l, s->tr_base + TSS_RSP0_OFF, &rsp0, sizeof(rsp0)))
-		return rule_fail(v, "TSS.RSP0 at 0x%" PRIx64 " unreadable", s->tr_base + TSS_RSP0_OFF);
+	if (!snap_read(s, l, s->tr_base + TSS_RSP0, &rsp0, sizeof(rsp0)))
+		return rule_fail(v, "TSS.RSP0 at 0x%" PRIx64 " unreadable", s->tr_base + TSS_RSP0);
 	if (rsp0 != x.top)
 		return rule_fail(v, "TSS.RSP0=0x%" PRIx64 ": expects 0x%" PRIx64 " (top of %s)", rsp0, x.top,
 				 x.what);
@@ -93,7 +92,7 @@ static bool check_ist_slot(const struct vcpu_snap *s, const struct layout *l, ui
 			   unsigned vector, struct violation *v)
 {
 	const struct ebx_stack_desc *st = ist_stack(l, s->cpu, n);
-	uint64_t gva = s->tr_base + TSS_IST_OFF(n), val;
+	uint64_t gva = s->tr_base + TSS_IST(n), val;
 
 	if (!st)
 		return rule_fail(v, "vector %u uses IST%" PRIu32 " but cpu %" PRIu32 " has no IST%" PRIu32

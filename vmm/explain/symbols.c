@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cs_thread.h"
+
 /* An unsized label (asm entry points often have no .size) describes at most
  * this far past itself; beyond it the guess is more likely wrong than right. */
 #define LABEL_REACH (64ull << 10)
@@ -392,45 +394,6 @@ bool symtab_source_line(const struct symtab *st, uint64_t addr, char *buf, size_
 /* Opening a capstone handle costs about 10 us, as much as a single-step exit,
  * so each thread keeps one for its lifetime (traces disassemble every step).
  * Thread-specific data closes it when the thread ends. */
-static pthread_key_t cs_key;
-static pthread_once_t cs_key_once = PTHREAD_ONCE_INIT;
-static bool cs_key_ok;
-
-static void cs_handle_free(void *p)
-{
-	csh cs = (csh)(uintptr_t)p;
-
-	cs_close(&cs);
-}
-
-static void cs_key_create(void)
-{
-	cs_key_ok = pthread_key_create(&cs_key, cs_handle_free) == 0;
-}
-
-static bool thread_capstone(csh *out)
-{
-	void *p;
-	csh cs;
-
-	if (pthread_once(&cs_key_once, cs_key_create) != 0 || !cs_key_ok)
-		return false;
-	p = pthread_getspecific(cs_key);
-	if (p != NULL) {
-		*out = (csh)(uintptr_t)p;
-		return true;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return false;
-	if (cs_option(cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT) != CS_ERR_OK ||
-	    pthread_setspecific(cs_key, (void *)(uintptr_t)cs) != 0) {
-		cs_close(&cs);
-		return false;
-	}
-	*out = cs;
-	return true;
-}
-
 size_t disasm_one(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t buflen)
 {
 	csh cs;
@@ -439,7 +402,7 @@ size_t disasm_one(const uint8_t *code, size_t len, uint64_t addr, char *buf, siz
 
 	if (buf != NULL && buflen > 0)
 		buf[0] = '\0';
-	if (code == NULL || len == 0 || !thread_capstone(&cs))
+	if (code == NULL || len == 0 || !cs_thread_handle(false, &cs))
 		return 0;
 	if (cs_disasm(cs, code, len, addr, 1, &insn) != 1)
 		return 0;

@@ -8,16 +8,11 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "result/result_coverage.h"
 #include "run/measure.h"
 #include "run/session.h"
+#include "entrybox/x86.h"
 
-#define VEC_DB 1
-#define VEC_PF 14
-#define VEC_GP 13
-#define VEC_NMI 2
-#define DR6_BS (1ull << 14)
-#define PF_ERR_USER 0x4u
-#define MSI_ADDR_BASE 0xfee00000u
 #define KERNEL_HALF 0xffff800000000000ull
 
 /* One KIND@LOC of the command line, resolved. */
@@ -48,6 +43,15 @@ struct inject_state {
 	/* discovery */
 	enum inject_trigger discover;
 	bool discovering, discovered;
+	bool path_claimed;
+	bool baseline_returned, point_returned;
+	/* A ring-0 application's `ret` can still fault: the return is complete
+	 * at the step after it (SYSRET and the iret hypercall are at once). */
+	bool discover_returning, point_returning;
+	uint64_t baseline_gpr[16];  /* at the discovered path's return */
+	uint64_t baseline_rip;      /* where its `ret` landed, 0 for a SYSRET-like return */
+	unsigned path_vcpu;       /* the vCPU that discovered the path */
+	int path_task;            /* in the syscall of this task */
 	uint64_t *path;
 	size_t npath;
 	int last_vector;
@@ -71,6 +75,7 @@ static bool queue_exception(struct vcpu_state *v, int vector, bool has_error, ui
 		return false;
 	}
 	inject_note_delivery(v->s, vector);
+	vcpu_event_queued(v, vector);
 	return true;
 }
 
@@ -81,6 +86,7 @@ static bool queue_nmi(struct vcpu_state *v, char *err, size_t errlen)
 		return false;
 	}
 	inject_note_delivery(v->s, VEC_NMI);
+	vcpu_event_queued(v, VEC_NMI);
 	/* If the event ends in a triple fault, the state it went into explains it. */
 	atomic_store(&v->vcpu.replay_point_wanted, true);
 	return true;
@@ -98,6 +104,83 @@ static bool send_msi(struct vcpu_state *v, uint64_t vector, char *err, size_t er
 	 * to the hardware, not to the guest -- say so rather than claim it landed. */
 	snprintf(err, errlen, "%s", rc > 0 ? "accepted by the LAPIC" : "blocked by the guest's LAPIC (disabled?)");
 	inject_note_delivery(v->s, (int)vector);
+	vcpu_event_queued(v, (int)vector);
+	return true;
+}
+
+/* ---- pf-user-stack at an instruction ---------------------------------------------------------- */
+
+/* The stack pointer of the code the kernel entered from: RSP itself while on
+ * a user or application stack (ring-3 code, a syscall entry before its stack
+ * switch, a UKL application), else the one the last syscall boundary saw. */
+static bool user_stack_pointer(struct vcpu_state *v, uint64_t rsp, uint8_t cpl, uint64_t *out)
+{
+	bool guard = false;
+	const struct ebx_stack_desc *st = layout_stack_of_rsp(&v->s->layout, rsp, &guard);
+	if (cpl == 3 || (st && (st->kind == EBX_STACK_USER || st->kind == EBX_STACK_UKL))) {
+		*out = rsp;
+		return true;
+	}
+	if (!v->boundary_valid)
+		return false;
+	*out = v->boundary_gpr[4];
+	return true;
+}
+
+/* Takes one page from both halves of the task's PGD pair: under KPTI they
+ * share the user half's tables, so the second finds it taken already. */
+static enum pt_status take_page(struct pt_env *env, const struct ebx_task_desc *t, uint64_t page)
+{
+	enum pt_status rc = pt_take(env, t->kernel_pgd, page);
+	if (t->user_pgd != t->kernel_pgd) {
+		enum pt_status rc2 = pt_take(env, t->user_pgd, page);
+		if (rc != PT_OK)
+			rc = rc2;
+	}
+	return rc;
+}
+
+/*
+ * The stack page the code uses next, whatever it does next: the page RSP is
+ * in (a pop, a `ret`, a read of the frame at RSP) and the one below it if
+ * that differs (a push at a page boundary).  Each is taken with its contents
+ * (pagetables.h, PT_TAKEN), and KVM drops every translation it built, the
+ * guest's TLB entries included, so the next touch faults.
+ */
+static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
+{
+	struct session *s = v->s;
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint64_t rsp = 0;
+	if (!regs || !sr || !s->layout.valid) {
+		snprintf(err, errlen, "no vCPU state or layout to find the stack");
+		return false;
+	}
+	bool user_half = false;
+	int task = layout_task_of_pgd(&s->layout, sr->cr3 & PT_CR3_PGD_MASK, &user_half);
+	if (task < 0 || !user_stack_pointer(v, regs->rsp, (uint8_t)(sr->cs.dpl & 3), &rsp) || rsp >= KERNEL_HALF) {
+		snprintf(err, errlen, "no user or application stack in use at RSP 0x%llx", (unsigned long long)regs->rsp);
+		return false;
+	}
+	const struct ebx_task_desc *t = &s->layout.raw.tasks[task];
+	struct pt_env env = gmem_pt_env_for_writes(&s->vm.mem);
+	uint64_t pages[2] = { rsp & ~(PT_PAGE_SIZE - 1), (rsp - 8) & ~(PT_PAGE_SIZE - 1) };
+	unsigned taken = 0;
+	for (unsigned i = 0; i < 2; i++)
+		if ((i == 0 || pages[1] != pages[0]) && take_page(&env, t, pages[i]) == PT_OK)
+			taken |= 1u << i;
+	if (!taken) {
+		snprintf(err, errlen, "task %u: no stack page mapped at RSP 0x%llx", t->id, (unsigned long long)rsp);
+		return false;
+	}
+	if (kvm_forget_translations(&s->vm) < 0) {
+		snprintf(err, errlen, "reloading the memory slot: %s", strerror(errno));
+		return false;
+	}
+	snprintf(err, errlen, "task %u: stack page%s 0x%llx%s taken at RSP 0x%llx", t->id,
+		 taken == 3 ? "s" : "", (unsigned long long)pages[taken & 1 ? 0 : 1],
+		 taken == 3 ? (pages[1] == pages[0] ? "" : " and the one below") : "", (unsigned long long)rsp);
 	return true;
 }
 
@@ -112,6 +195,7 @@ bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, c
 	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
 	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
 	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
+	case INJ_PF_USER_STACK: return take_user_stack(v, err, errlen);
 	default: break;
 	}
 	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
@@ -154,7 +238,7 @@ bool inject_setup(struct session *s, char *err, size_t errlen)
 	unsigned kernel_locs = 0;
 	for (size_t i = 0; i < cfg->ninject; i++) {
 		const struct inject_spec *spec = &cfg->inject[i];
-		if (spec->kind == INJ_PF_USER_STACK) {
+		if (spec->kind == INJ_PF_USER_STACK && !inject_spec_has_loc(spec) && !inject_spec_is_sweep(spec)) {
 			st->user_stack = true;
 			st->user_stack_spec = *spec;
 			continue;
@@ -197,7 +281,7 @@ void inject_set_point(struct session *s, const struct inject_point *p)
 {
 	struct inject_state *st = s->inj;
 	st->point = *p;
-	st->point_started = st->point_delivered = false;
+	st->point_started = st->point_delivered = st->point_returned = st->point_returning = false;
 	st->point_steps = 0;
 	st->point_why[0] = '\0';
 	st->last_vector = -1;
@@ -214,11 +298,20 @@ void inject_set_path_start_hook(struct session *s, void (*fn)(void *, struct vcp
 	s->inj->path_ctx = ctx;
 }
 
-size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete)
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu, int *task)
 {
 	*rips = s->inj->path;
 	*complete = s->inj->discovered;
+	*vcpu = s->inj->path_vcpu;
+	*task = s->inj->path_task;
 	return s->inj->npath;
+}
+
+bool inject_discovered_return(const struct session *s, uint64_t gpr[16], uint64_t *rip)
+{
+	memcpy(gpr, s->inj->baseline_gpr, sizeof(s->inj->baseline_gpr));
+	*rip = s->inj->baseline_rip;
+	return s->inj->baseline_returned;
 }
 
 bool inject_point_delivered(const struct session *s, char *why, size_t len)
@@ -238,9 +331,17 @@ int inject_last_vector(const struct session *s)
 
 /* ---- hooks --------------------------------------------------------------------------------------- */
 
-static bool need_stepping(const struct inject_state *st)
+/* Sweeps follow one vCPU: the one that found the path, and the point on it. */
+static bool on_path_vcpu(const struct inject_state *st, const struct vcpu_state *v)
 {
-	if (st->discovering || (st->point.active && st->point_started && !st->point_delivered))
+	unsigned on = st->point.active ? st->point.vcpu : st->path_vcpu;
+	return on == INJECT_ANY_VCPU || v->vcpu.index == on;
+}
+
+static bool need_stepping(const struct inject_state *st, const struct vcpu_state *v)
+{
+	if (on_path_vcpu(st, v) && (st->discovering || st->point_returning ||
+				     (st->point.active && st->point_started && !st->point_delivered)))
 		return true;
 	if (st->step_to_user_loc)
 		for (size_t i = 0; i < st->nlocs; i++)
@@ -251,7 +352,7 @@ static bool need_stepping(const struct inject_state *st)
 
 static void update_stepping(struct inject_state *st, struct vcpu_state *v)
 {
-	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st));
+	debugctl_want_step(&v->dbg, DBG_OWNER_INJECT, need_stepping(st, v));
 }
 
 static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *what)
@@ -260,6 +361,31 @@ static enum exit_decision arm(struct vcpu_state *v, uint64_t addr, const char *w
 		return EXIT_CONTINUE;
 	return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: no hardware breakpoint slot is left for 0x%" PRIx64,
 			what, addr);
+}
+
+/* A point fires once, on the first vCPU that reaches it; it stays on that one. */
+static bool claim_point(struct inject_state *st, struct vcpu_state *v)
+{
+	pthread_mutex_lock(&v->s->lock);
+	bool mine = !st->point_started;
+	st->point_started = true;
+	if (mine)
+		st->point.vcpu = v->vcpu.index;
+	pthread_mutex_unlock(&v->s->lock);
+	return mine;
+}
+
+/* The first vCPU to get here finds the path; the others leave it to it. */
+static bool claim_path(struct inject_state *st, struct vcpu_state *v)
+{
+	pthread_mutex_lock(&v->s->lock);
+	bool mine = !st->path_claimed;
+	if (mine) {
+		st->path_claimed = true;
+		st->path_vcpu = v->vcpu.index;
+	}
+	pthread_mutex_unlock(&v->s->lock);
+	return mine;
 }
 
 static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
@@ -272,7 +398,7 @@ static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
 			d = arm(v, st->locs[i].addr, st->locs[i].spec.text);
 	if (d != EXIT_END && st->point.active && st->point.trigger == TRIGGER_ADDR && !st->point_delivered)
 		d = arm(v, st->point.trigger_addr, "sweep point");
-	if (d != EXIT_END && st->discover == TRIGGER_ADDR && !st->discovered && st->on_path_start) {
+	if (d != EXIT_END && st->discover == TRIGGER_ADDR && st->on_path_start && claim_path(st, v)) {
 		/* A static path (a symbol's instructions): everything after the
 		 * layout can reach it, so that is where the snapshot goes. */
 		st->discovered = true;
@@ -331,8 +457,7 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	debugctl_bp_remove(&v->dbg, slot);
 	enum exit_decision d = EXIT_CONTINUE;
 	if (st->point.active && st->point.trigger == TRIGGER_ADDR && rip == st->point.trigger_addr &&
-	    !st->point_delivered) {
-		st->point_started = true;
+	    claim_point(st, v)) {
 		d = fire_point(st, v, rip);
 	}
 	for (size_t i = 0; i < st->nlocs && d != EXIT_END; i++) {
@@ -346,22 +471,101 @@ static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slo
 	return d;
 }
 
-static void discover_step(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
+/* The path ends at the instruction that returns (on_syscall_return). */
+static void discover_step(struct inject_state *st, uint64_t rip)
 {
 	if (st->npath < INJECT_PATH_MAX)
 		st->path[st->npath++] = rip;
-	if (rip == v->s->layout.raw.syscall_return || st->npath >= INJECT_PATH_MAX) {
+	else
 		st->discovering = false;
-		st->discovered = rip == v->s->layout.raw.syscall_return;
+}
+
+static bool gprs_of(struct vcpu_state *v, uint64_t gpr[16])
+{
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	if (!r)
+		return false;
+	const uint64_t g[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				 r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(gpr, g, sizeof(g));
+	return true;
+}
+
+/* The point's path came back: the run has shown what it had to show. */
+static enum exit_decision point_returned(struct inject_state *st, struct vcpu_state *v)
+{
+	static const char *const names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					       "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+	uint64_t gpr[16];
+	st->point_returned = true;
+	if (!st->point.compare_return)
+		return vcpu_end(v, RUN_END_HORIZON, "the path returned");
+	if (!gprs_of(v, gpr))
+		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "cannot read registers at the path's return");
+	for (unsigned i = 0; i < 16; i++) {
+		if (gpr[i] != st->point.return_gpr[i]) {
+			pthread_mutex_lock(&v->s->lock);
+			v->s->r->point_return_differs = true;
+			pthread_mutex_unlock(&v->s->lock);
+			return vcpu_end(v, RUN_END_HORIZON, "the path returned with %s 0x%" PRIx64 " where it returns 0x%" PRIx64,
+					names[i], gpr[i], st->point.return_gpr[i]);
+		}
 	}
+	return vcpu_end(v, RUN_END_HORIZON, "the path returned as it does without the injection");
+}
+
+static bool returns_by_ret(struct vcpu_state *v)
+{
+	struct kvm_regs *r = kvm_regs(&v->vcpu);
+	return r && v->s->layout.raw.app_syscall_return && r->rip == v->s->layout.raw.app_syscall_return;
+}
+
+static void discovery_returned(struct inject_state *st, struct vcpu_state *v, uint64_t landed)
+{
+	st->discovering = st->discover_returning = false;
+	st->discovered = true;
+	st->baseline_returned = gprs_of(v, st->baseline_gpr);
+	st->baseline_rip = landed;
+	update_stepping(st, v);
+}
+
+static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
+{
+	struct inject_state *st = ctx;
+	if (!on_path_vcpu(st, v))
+		return EXIT_CONTINUE;
+	bool by_ret = returns_by_ret(v);
+	if (st->discovering) {
+		if (by_ret)
+			st->discover_returning = true;
+		else
+			discovery_returned(st, v, 0);
+	} else if (st->point.active && st->point.stop_at_return && st->point_delivered && !st->point_returned) {
+		if (!by_ret)
+			return point_returned(st, v);
+		st->point_returning = true;
+		update_stepping(st, v);
+	}
+	return EXIT_CONTINUE;
 }
 
 static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
 	struct inject_state *st = ctx;
 	enum exit_decision d = EXIT_CONTINUE;
-	if (st->discovering) {
-		discover_step(st, v, rip);
+	if (!on_path_vcpu(st, v)) {
+		/* another vCPU's step: a --inject LOC in ring 3 below */
+	} else if (st->discover_returning) {
+		discovery_returned(st, v, rip);
+	} else if (st->point_returning) {
+		/* An exception on the way (a fault of the `ret` itself) is
+		 * stepped through until the return lands where it did before. */
+		if (!st->point.return_rip || rip == st->point.return_rip) {
+			st->point_returning = false;
+			d = point_returned(st, v);
+		}
+	} else if (st->discovering) {
+		discover_step(st, rip);
 	} else if (st->point.active && st->point_started && !st->point_delivered) {
 		if (++st->point_steps == st->point.steps)
 			d = fire_point(st, v, rip);
@@ -375,9 +579,40 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 	return d;
 }
 
+/* The id of the task whose page tables the vCPU runs on, or -1. */
+static int current_task_id(struct vcpu_state *v)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	bool user_half = false;
+	int t = sr ? layout_task_of_pgd(&v->s->layout, sr->cr3 & PT_CR3_PGD_MASK, &user_half) : -1;
+	return t < 0 ? -1 : (int)v->s->layout.raw.tasks[t].id;
+}
+
+/* Plain pf-user-stack: at the task's first syscall entry, the stack it came from. */
+static enum exit_decision user_stack_at_boundary(struct inject_state *st, struct vcpu_state *v)
+{
+	if (!st->user_stack || st->user_stack_done)
+		return EXIT_CONTINUE;
+	int task = current_task_id(v);
+	if (task < 0 || (st->user_stack_spec.has_task && (uint32_t)task != st->user_stack_spec.task))
+		return EXIT_CONTINUE;
+	char detail[sizeof(st->user_stack_detail)];
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	bool ok = take_user_stack(v, detail, sizeof(detail));
+	pthread_mutex_lock(&v->s->lock);
+	st->user_stack_done = ok;
+	st->user_stack_rip = regs ? regs->rip : 0;
+	snprintf(st->user_stack_detail, sizeof(st->user_stack_detail), "%s", detail);
+	pthread_mutex_unlock(&v->s->lock);
+	return ok ? EXIT_CONTINUE : vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", st->user_stack_spec.text,
+						    detail);
+}
+
 static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 {
 	struct inject_state *st = ctx;
+	if (user_stack_at_boundary(st, v) == EXIT_END)
+		return EXIT_END;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	/* The named path is that of a null syscall (number 0 in the guest's ABI),
 	 * taken outside a measured region so nothing else is stepping it. */
@@ -385,16 +620,17 @@ static enum exit_decision on_syscall_boundary(void *ctx, struct vcpu_state *v)
 	if (!null_syscall)
 		return EXIT_CONTINUE;
 	enum exit_decision d = EXIT_CONTINUE;
-	if (st->discover == TRIGGER_SYSCALL && !st->discovered && !st->discovering && !st->path) {
+	if (st->discover == TRIGGER_SYSCALL && !st->path_claimed && claim_path(st, v)) {
 		st->path = calloc(INJECT_PATH_MAX, sizeof(*st->path));
 		if (!st->path)
 			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "out of memory");
+		st->path_task = current_task_id(v);
 		if (st->on_path_start)
 			st->on_path_start(st->path_ctx, v);
 		st->discovering = true;
-		discover_step(st, v, regs->rip);
-	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && !st->point_started) {
-		st->point_started = true;
+		discover_step(st, regs->rip);
+	} else if (st->point.active && st->point.trigger == TRIGGER_SYSCALL && on_path_vcpu(st, v) &&
+		   (st->point.task < 0 || st->point.task == current_task_id(v)) && claim_point(st, v)) {
 		if (st->point.steps == 0)
 			d = fire_point(st, v, regs->rip);
 	}
@@ -419,7 +655,7 @@ static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_
 	if (page >= KERNEL_HALF || !pt_canonical(page))
 		return vcpu_end(v, RUN_END_HOSTILE, "inject point with a non-user stack pointer 0x%" PRIx64,
 				p->user_rsp);
-	struct pt_env env = gmem_pt_env(&s->vm.mem);
+	struct pt_env env = gmem_pt_env_for_writes(&s->vm.mem);
 	uint64_t pgds[2] = { l->tasks[p->task].kernel_pgd, l->tasks[p->task].user_pgd };
 	enum pt_status rc = PT_OK;
 	for (int i = 0; i < 2 && rc == PT_OK; i++)
@@ -460,21 +696,28 @@ static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const s
 	return unmap_user_stack(st, v, &p);
 }
 
+static void inject_finish(void *ctx, struct session *s);
+
 const struct exit_observer inject_observer = {
 	.name = "inject",
 	.owner = DBG_OWNER_INJECT,
 	.on_arm = on_arm,
 	.on_syscall_boundary = on_syscall_boundary,
+	.on_syscall_return = on_syscall_return,
 	.on_step = on_step,
 	.on_breakpoint = on_breakpoint,
 	.on_checkpoint = on_checkpoint,
+	.on_finish = inject_finish,
 };
 
 /* ---- the end ------------------------------------------------------------------------------------- */
 
 static void judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
 {
-	if (r->end == RUN_END_TRIPLE_FAULT) {
+	if (r->end == RUN_END_HORIZON && r->nviolations == 0) {
+		snprintf(outcome, olen, "%s", r->point_return_differs ? "failed" : "survived");
+		snprintf(detail, dlen, "%s", r->point_return_differs ? r->end_reason : "");
+	} else if (r->end == RUN_END_TRIPLE_FAULT) {
 		snprintf(outcome, olen, "triple-fault");
 		snprintf(detail, dlen, "%s", r->explanation[0] ? r->explanation : r->end_reason);
 	} else if (r->nviolations > 0) {
@@ -516,28 +759,48 @@ static void add_report(struct session *s, const char *spec, bool reached, uint64
 	}
 }
 
-void inject_finish(struct session *s)
+/* Where no boundary breakpoint fired, a LOC not reached says nothing about the guest. */
+static const char *why_not_reached(const struct run_result *r, bool kernel)
 {
-	struct inject_state *st = s->inj;
-	if (!st)
-		return;
+	const struct coverage_check *b = result_coverage_find(r, "syscall-boundary");
+	if (b && b->observed < b->expected)
+		return " (breakpoints did not fire on this machine: see coverage)";
+	return kernel ? " (the guest never executed it)"
+		      : " (ring-3 LOC: found by single-stepping, which SYSRET interrupts)";
+}
+
+static void inject_finish(void *ctx, struct session *s)
+{
+	struct inject_state *st = ctx;
+	unsigned armed = 0, delivered = 0;
 	for (size_t i = 0; i < st->nlocs; i++) {
 		struct loc_injection *li = &st->locs[i];
 		char note[160];
 		if (li->fired)
 			snprintf(note, sizeof(note), "%s", li->delivery);
 		else
-			snprintf(note, sizeof(note), "the guest never executed 0x%" PRIx64 "%s", li->addr,
-				 li->kernel ? "" : " (ring-3 LOC: found by single-stepping, which SYSRET interrupts)");
+			snprintf(note, sizeof(note), "no stop at 0x%" PRIx64 "%s", li->addr,
+				 why_not_reached(s->r, li->kernel));
 		add_report(s, li->spec.text, li->fired, li->rip, note);
+		armed++;
+		delivered += li->fired;
 	}
 	if (st->point.active) {
 		char at[32];
 		snprintf(at, sizeof(at), "sweep point %" PRIu64, st->point.steps);
 		add_report(s, at, st->point_delivered, st->point.expect_rip, st->point_why);
+		armed++;
+		delivered += st->point_delivered;
 	}
-	if (st->user_stack)
+	if (st->user_stack) {
 		add_report(s, st->user_stack_spec.text, st->user_stack_done, st->user_stack_rip,
 			   st->user_stack_detail[0] ? st->user_stack_detail
-						    : "the scenario never sent an inject point (EBX_EV_INJECT_POINT)");
+						    : "no task made a syscall (the point is a task's first syscall entry, or "
+						      "where the scenario asks)");
+		armed++;
+		delivered += st->user_stack_done;
+	}
+	if (armed)
+		result_coverage_add(s->r, "inject-armed", armed, delivered,
+				    "injections armed on the command line that reached their point and were delivered");
 }

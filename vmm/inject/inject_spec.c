@@ -7,7 +7,9 @@
 #include <string.h>
 
 const char inject_grammar[] =
-	"  pf-user-stack[@TASK]     unmap the page below TASK's user RSP when the scenario asks\n"
+	"  pf-user-stack[@TASK]     take the stack page(s) around TASK's user or application RSP: where the\n"
+	"                           scenario asks, else at the task's first syscall entry\n"
+	"  pf-user-stack@LOC        the same when the guest reaches LOC (also @each:PATH)\n"
 	"  KIND@LOC[:ARG]           deliver KIND once, when the guest reaches LOC\n"
 	"  KIND@each:PATH[:ARG]     sweep: one run per instruction of PATH (--sweep-mode snapshot|reboot)\n"
 	"  KIND = nmi | irq | db | pf | gp;  LOC = SYMBOL[+OFF] | 0xADDR\n"
@@ -22,7 +24,7 @@ static const struct {
 	[INJ_DB] = { "db", "#DB exception, DR6 payload BS" },
 	[INJ_PF] = { "pf", "#PF exception, CR2 payload, error code not-present read" },
 	[INJ_GP] = { "gp", "#GP exception, error code 0" },
-	[INJ_PF_USER_STACK] = { "pf-user-stack", "unmap the user stack page below RSP (scenario-triggered)" },
+	[INJ_PF_USER_STACK] = { "pf-user-stack", "take the user/application stack page(s) at RSP: #PF at the next touch" },
 };
 
 const char *inject_kind_name(enum inject_kind k)
@@ -151,14 +153,38 @@ static bool parse_arg(const char *spec, const char *arg, struct inject_spec *out
 	return true;
 }
 
+static bool all_digits(const char *text)
+{
+	if (!text[0])
+		return false;
+	for (; *text; text++)
+		if (*text < '0' || *text > '9')
+			return false;
+	return true;
+}
+
+/* pf-user-stack[@TASK], pf-user-stack@LOC, pf-user-stack@each:PATH: a plain
+ * number is a task, anything else a location. */
 static bool parse_user_stack(const char *spec, const char *at, struct inject_spec *out, char *err, size_t errlen)
 {
 	out->kind = INJ_PF_USER_STACK;
 	if (!at)
 		return true;
+	const char *where = at + 1;
+	if (!where[0])
+		return fail(err, errlen, spec, "%sempty TASK or LOC after pf-user-stack@", "");
+	if (strncmp(where, "each:", 5) == 0) {
+		if (!where[5])
+			return fail(err, errlen, spec, "%seach: needs a PATH", "");
+		return parse_path(spec, where + 5, out, err, errlen);
+	}
+	if (!all_digits(where)) {
+		out->has_loc = true;
+		return parse_loc(spec, where, &out->loc, err, errlen);
+	}
 	uint64_t task = 0;
-	if (!parse_number(at + 1, &task) || task > UINT32_MAX)
-		return fail(err, errlen, spec, "pf-user-stack@TASK needs a task number, not '%s'", at + 1);
+	if (!parse_number(where, &task) || task > UINT32_MAX)
+		return fail(err, errlen, spec, "pf-user-stack@TASK needs a task number, not '%s'", where);
 	out->has_task = true;
 	out->task = (uint32_t)task;
 	return true;
@@ -214,6 +240,7 @@ bool inject_spec_parse(const char *text, struct inject_spec *out, char *err, siz
 		return fail(err, errlen, text, "%sempty LOC", "");
 	if (colon && !colon[1])
 		return fail(err, errlen, text, "%sempty :ARG", "");
+	out->has_loc = true;
 	return parse_loc(text, where, &out->loc, err, errlen) &&
 	       parse_arg(text, colon ? colon + 1 : NULL, out, err, errlen);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "inject/sweep.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,14 @@ struct sweep {
 	char snap_err[160];
 	struct run_result *r_at_snap;
 	struct serial serial_at_snap;
-	struct vcpu_rewind vcpu_at_snap;
+	struct vcpu_rewind vcpu_at_snap[SESSION_MAX_VCPUS];
 	uint64_t mmio_at_snap;
 	double restore_seconds;
+	uint64_t restored_pages;
+	unsigned path_vcpu;
+	int path_task;
+	unsigned slot_reloads;
+	bool to_end;
 };
 
 static double now(void)
@@ -44,22 +50,57 @@ static const struct inject_spec *find_sweep_spec(const struct vm_config *cfg)
 	return NULL;
 }
 
-/* In the vCPU thread, at the path start: everything a point run starts from. */
+static void vcpus_of(struct session *s, struct kvm_vcpu *out[SESSION_MAX_VCPUS])
+{
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		out[i] = &s->vcpus[i].vcpu;
+}
+
+/* In the vCPU thread, at the path start: everything a point run starts
+ * from.  The other vCPUs are held at a safe point meanwhile. */
 static void on_path_start(void *ctx, struct vcpu_state *v)
 {
 	struct sweep *sw = ctx;
 	struct session *s = v->s;
 	if (sw->reboot || sw->snap)
 		return;
-	sw->snap = vmsnap_take(&v->vcpu, sw->snap_err, sizeof(sw->snap_err));
-	if (!sw->snap)
+	if (!session_hold_others(s, v)) {
+		snprintf(sw->snap_err, sizeof(sw->snap_err), "the run ended while the other vCPUs were being held");
+		session_release_others(s);
 		return;
-	pthread_mutex_lock(&s->lock);
-	*sw->r_at_snap = *s->r;
-	sw->serial_at_snap = s->serial;
-	sw->mmio_at_snap = s->mmio_exits;
-	pthread_mutex_unlock(&s->lock);
-	vcpu_save_rewind(v, &sw->vcpu_at_snap);
+	}
+	struct kvm_vcpu *vcpus[SESSION_MAX_VCPUS];
+	vcpus_of(s, vcpus);
+	uint64_t roots[2 * EBX_MAX_TASKS + SESSION_MAX_VCPUS];
+	struct vmsnap_options opt = { .pt_roots = roots, .npt_roots = 0,
+				      .shadow_paging = s->backend == BACKEND_PVM || s->backend == BACKEND_UNKNOWN };
+	for (unsigned i = 0; i < s->layout.raw.ntasks && i < EBX_MAX_TASKS; i++) {
+		roots[opt.npt_roots++] = s->layout.raw.tasks[i].kernel_pgd;
+		roots[opt.npt_roots++] = s->layout.raw.tasks[i].user_pgd;
+	}
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		struct kvm_sregs *sr = kvm_sregs(vcpus[i]);
+		if (sr)
+			roots[opt.npt_roots++] = sr->cr3;
+	}
+	if (kvm_settle(&v->vcpu) == 0)
+		sw->snap = vmsnap_take(&s->vm, vcpus, s->nvcpus, &opt, sw->snap_err, sizeof(sw->snap_err));
+	else
+		snprintf(sw->snap_err, sizeof(sw->snap_err), "KVM_RUN (immediate exit): %s", strerror(errno));
+	if (sw->snap) {
+		pthread_mutex_lock(&s->lock);
+		*sw->r_at_snap = *s->r;
+		sw->serial_at_snap = s->serial;
+		sw->mmio_at_snap = s->mmio_exits;
+		pthread_mutex_unlock(&s->lock);
+		for (unsigned i = 0; i < s->nvcpus; i++) {
+			vcpu_save_rewind(&s->vcpus[i], &sw->vcpu_at_snap[i]);
+			/* Only the path's vCPU stands on the boundary it was saved at. */
+			if (&s->vcpus[i] != v)
+				sw->vcpu_at_snap[i].via = 0;
+		}
+	}
+	session_release_others(s);
 }
 
 struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
@@ -67,10 +108,6 @@ struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
 	const struct inject_spec *spec = find_sweep_spec(s->cfg);
 	if (!spec || s->cfg->point || s->cfg->discover)
 		return NULL;
-	if (s->nvcpus != 1) {
-		snprintf(err, errlen, "--inject %s: sweeps run on one vCPU (--vcpus 1)", spec->text);
-		return NULL;
-	}
 	struct sweep *sw = calloc(1, sizeof(*sw));
 	if (sw)
 		sw->r_at_snap = calloc(1, sizeof(*sw->r_at_snap));
@@ -81,6 +118,7 @@ struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
 	}
 	sw->spec = spec;
 	sw->reboot = s->cfg->sweep_reboot;
+	sw->to_end = s->cfg->sweep_to_end;
 	sw->trigger = spec->path == PATH_SYSCALL ? TRIGGER_SYSCALL : TRIGGER_ADDR;
 	sw->start = now();
 	inject_set_discovery(s, sw->trigger);
@@ -88,11 +126,11 @@ struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
 	return sw;
 }
 
-void sweep_free(struct sweep *sw)
+void sweep_free(struct sweep *sw, struct session *s)
 {
 	if (!sw)
 		return;
-	vmsnap_free(sw->snap);
+	vmsnap_free(&s->vm, sw->snap);
 	free(sw->r_at_snap);
 	free(sw);
 }
@@ -148,12 +186,16 @@ static void describe_point(struct session *s, uint64_t rip, struct sweep_point *
 static bool restore(struct sweep *sw, struct session *s, char *err, size_t errlen)
 {
 	double t0 = now();
-	struct vcpu_state *v = &s->vcpus[0];
-	if (!vmsnap_restore(sw->snap, &v->vcpu, err, errlen))
+	struct kvm_vcpu *vcpus[SESSION_MAX_VCPUS];
+	vcpus_of(s, vcpus);
+	if (!vmsnap_restore(sw->snap, &s->vm, vcpus, s->nvcpus, err, errlen))
 		return false;
+	sw->restored_pages += vmsnap_restored_pages(sw->snap);
+	sw->slot_reloads += vmsnap_reloaded(sw->snap);
 	/* Back on the boundary the snapshot was taken at, every breakpoint armed
 	 * again: a point's own joins the standard ones. */
-	vcpu_rewind(v, &sw->vcpu_at_snap);
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		vcpu_rewind(&s->vcpus[i], &sw->vcpu_at_snap[i]);
 	*s->r = *sw->r_at_snap;
 	s->serial = sw->serial_at_snap;
 	s->mmio_exits = sw->mmio_at_snap;
@@ -237,6 +279,7 @@ static struct sweep_report *new_report(struct sweep *sw, size_t npoints)
 	}
 	snprintf(rep->spec, sizeof(rep->spec), "%s", sw->spec->text);
 	snprintf(rep->mode, sizeof(rep->mode), "%s", sw->reboot ? "reboot" : "snapshot");
+	snprintf(rep->horizon, sizeof(rep->horizon), "%s", sw->to_end ? "end" : "return");
 	if (sw->spec->path == PATH_SYSCALL)
 		snprintf(rep->path, sizeof(rep->path), "syscall");
 	else if (sw->spec->path == PATH_RANGE)
@@ -251,7 +294,7 @@ static size_t collect_points(struct sweep *sw, struct session *s, uint64_t **rip
 	if (sw->trigger == TRIGGER_SYSCALL) {
 		const uint64_t *rips;
 		bool complete = false;
-		size_t n = inject_discovered(s, &rips, &complete);
+		size_t n = inject_discovered(s, &rips, &complete, &sw->path_vcpu, &sw->path_task);
 		if (!complete) {
 			snprintf(err, errlen, n ? "the null syscall did not reach its sysretq within %zu steps" :
 						  "the run made no null syscall outside a measured region", n);
@@ -300,11 +343,17 @@ void sweep_execute(struct sweep *sw, struct session *s)
 		snprintf(rep->per_point[0].outcome, sizeof(rep->per_point[0].outcome), "not-reached");
 		snprintf(rep->per_point[0].detail, sizeof(rep->per_point[0].detail), "%s", err);
 	}
+	double points_start = now();
 	for (size_t i = 0; i < n; i++) {
 		struct inject_point pt = {
 			.active = true, .kind = sw->spec->kind, .arg = sw->spec->arg, .trigger = sw->trigger,
 			.trigger_addr = rips[i], .steps = sw->trigger == TRIGGER_SYSCALL ? i : 0, .expect_rip = rips[i],
+			/* A fresh boot need not run the path on the same vCPU. */
+			.vcpu = sw->reboot ? INJECT_ANY_VCPU : sw->path_vcpu, .task = sw->path_task,
+			.stop_at_return = !s->cfg->sweep_to_end,
 		};
+		if (sw->trigger == TRIGGER_SYSCALL)
+			pt.compare_return = inject_discovered_return(s, pt.return_gpr, &pt.return_rip);
 		struct sweep_point *p = &rep->per_point[i];
 		describe_point(s, rips[i], p);
 		run_point(sw, s, &pt, rep, p, scratch);
@@ -313,7 +362,10 @@ void sweep_execute(struct sweep *sw, struct session *s)
 	struct inject_point none = { .active = false };
 	inject_set_point(s, &none); /* the baseline reports no point of its own */
 	rep->restore_seconds = sw->restore_seconds;
+	rep->restored_pages = sw->restored_pages;
+	rep->slot_reloads = sw->slot_reloads;
 	rep->wall_seconds = now() - sw->start;
+	rep->points_seconds = now() - points_start;
 	*s->r = *baseline;
 	s->r->sweep = rep;
 	free(baseline);

@@ -2,11 +2,8 @@
 #include "kvm/debugctl.h"
 
 #include <string.h>
+#include "entrybox/x86.h"
 
-#define DR7_LOCAL_ENABLE(i) (1ull << ((i) * 2))
-#define DR7_FIXED_ONE       (1ull << 10)
-#define DR6_B(n)            (1ull << (n))
-#define DR6_BS              (1ull << 14)
 #define DR6_CAUSES          0xe00full          /* B0-B3, BD, BS, BT */
 #define DR6_ACTIVE_LOW      0xffff0ff0ull      /* the bits DR6 reads as 1 when nothing happened */
 #define OWNER_BIT(o)        (1u << (o))
@@ -62,6 +59,11 @@ bool debugctl_owner_steps(const struct debugctl *d, enum dbg_owner o)
 bool debugctl_stepping(const struct debugctl *d)
 {
 	return d->step_owners != 0;
+}
+
+unsigned debugctl_live_step_owners(const struct debugctl *d)
+{
+	return d->live.valid ? d->live.step_owners : 0;
 }
 
 /* ---- breakpoints ---- */
@@ -164,11 +166,17 @@ bool debugctl_stepping_over(const struct debugctl *d)
 
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
-	/* While stepping, KVM_SET_GUEST_DEBUG goes again before every run: KVM
-	 * keeps the guest's TF set only while RIP is where it was when stepping
-	 * was asked for, and an instruction KVM completes itself (the OUT of a
-	 * port-I/O exit, the string I/O of the console) rewrites RFLAGS without
-	 * it, so on kvm_amd the steps after such an exit would silently stop. */
+	/* KVM arms a single step for the RIP it holds at KVM_SET_GUEST_DEBUG and
+	 * leaves TF out once RIP is set to anything else: a RIP the VMM rewrote
+	 * (a repair, a hypercall) goes to KVM first.  While stepping,
+	 * KVM_SET_GUEST_DEBUG then goes again before every run: an instruction
+	 * KVM completes itself (the OUT of a port-I/O exit, the string I/O of
+	 * the console) rewrites RFLAGS without TF, so on kvm_amd the steps after
+	 * such an exit would silently stop. */
+	if (d->step_owners && (vcpu->regs_dirty || vcpu->sregs_dirty)) {
+		if (kvm_flush_regs(vcpu) < 0)
+			return -1;
+	}
 	if (!d->changed && d->live.valid && !d->step_owners) {
 		/* Who wants the next step may change without KVM seeing a difference. */
 		d->live.step_owners = d->step_owners;
@@ -179,7 +187,7 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	if (!debugctl_stepping_over(d)) {
 		for (int i = 0; i < DBG_SLOTS; i++) {
 			if (d->slot[i].armed && !d->slot[i].parked) {
-				dr7 |= DR7_LOCAL_ENABLE(i); /* R/W=00, LEN=00: instruction execution */
+				dr7 |= DR7_L(i); /* R/W=00, LEN=00: instruction execution */
 				live.enabled_slots |= 1u << i;
 				live.addr[i] = d->slot[i].addr;
 			}
@@ -191,7 +199,7 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	if (d->step_owners)
 		control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	if (dr7)
-		dr7 |= DR7_FIXED_ONE;
+		dr7 |= DR7_FIXED;
 	if (kvm_set_guest_debug(vcpu, control, live.addr, dr7) < 0)
 		return -1;
 	d->live = live;
@@ -201,20 +209,33 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 
 /* ---- explaining a debug exit ---- */
 
+/* Armed, unparked slots at rip: a step that lands there stands before them,
+ * whether or not they were on for that step (a step-over turns them all off). */
+static unsigned armed_at(const struct debugctl *d, uint64_t rip)
+{
+	unsigned slots = 0;
+	for (int i = 0; i < DBG_SLOTS; i++)
+		if (d->slot[i].armed && !d->slot[i].parked && d->slot[i].addr == rip)
+			slots |= 1u << i;
+	return slots;
+}
+
 struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uint64_t rip)
 {
 	struct debug_cause c = { .step = false };
 	const struct debugctl_live *live = &d->live;
+	bool stepping = live->valid && live->step_owners != 0;
 	bool any_cause = (dr6 & DR6_CAUSES) != 0;
+	unsigned fired = 0;
 	for (int i = 0; i < DBG_SLOTS; i++) {
 		if (!(live->enabled_slots & (1u << i)) || live->addr[i] != rip)
 			continue;
-		if ((dr6 & DR6_B(i)) || !any_cause || live->step_owners)
-			c.slots |= 1u << i;
+		if ((dr6 & DR6_B(i)) || !any_cause || stepping)
+			fired |= 1u << i;
 	}
-	bool stepping = live->valid && live->step_owners != 0;
-	c.step = stepping && ((dr6 & DR6_BS) || c.slots != 0);
+	c.step = stepping && ((dr6 & DR6_BS) || fired != 0);
 	c.step_owners = c.step ? live->step_owners : 0;
+	c.slots = c.step ? armed_at(d, rip) : fired;
 	c.guest = !c.step && c.slots == 0;
 	if (c.guest)
 		c.guest_dr6_payload = (dr6 ^ DR6_ACTIVE_LOW) & DR6_CAUSES;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "kvm/kvm.h"
+#include "kvm/dirty_log.h"
 #include "kvm/ram_journal.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "entrybox/abi.h"
+#include "entrybox/x86.h"
 
 /* Anywhere above guest RAM and out of the way of the LAPIC/IOAPIC windows;
  * Intel needs it for its real-mode emulation TSS even though we never use real mode. */
@@ -147,6 +149,7 @@ void kvm_open_vm_on(struct kvm_vm *vm, const struct kvm_ops *ops, void *ctx, uin
 void kvm_close_vm(struct kvm_vm *vm)
 {
 	ram_journal_stop(vm);
+	dirty_log_close(vm);
 	if (vm->mem.host && vm->owns_ram)
 		munmap(vm->mem.host, vm->mem.size);
 	if (vm->vm_fd >= 0)
@@ -433,6 +436,8 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
 
 int kvm_forget_translations(struct kvm_vm *vm)
 {
+	if (dirty_log_sync(vm) < 0)
+		return -1;
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .flags = vm->slot_flags, .guest_phys_addr = 0, .memory_size = 0,
 		.userspace_addr = (uintptr_t)vm->mem.host,
@@ -465,6 +470,16 @@ int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t 
 	return kvm_vcpu_request(vcpu, KVM_SET_GUEST_DEBUG, &d);
 }
 
+int kvm_flush_regs(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->sregs_dirty && kvm_vcpu_request(vcpu, KVM_SET_SREGS, &vcpu->sregs) < 0)
+		return -1;
+	if (vcpu->regs_dirty && kvm_vcpu_request(vcpu, KVM_SET_REGS, &vcpu->regs) < 0)
+		return -1;
+	vcpu->regs_dirty = vcpu->sregs_dirty = false;
+	return 0;
+}
+
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu)
 {
 	vcpu->regs_valid = vcpu->sregs_valid = false;
@@ -472,8 +487,6 @@ void kvm_invalidate_regs(struct kvm_vcpu *vcpu)
 
 /* ---- events ---------------------------------------------------------------------------------- */
 
-#define VEC_DB 1
-#define VEC_PF 14
 
 /* Without exception payloads the payload must be in place before delivery. */
 static int write_payload_now(struct kvm_vcpu *vcpu, uint8_t vector, uint64_t payload)

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "kvm/dirty_log.h"
 #include "kvm/kvm.h"
 
 #define PAGE 4096ull
@@ -17,7 +18,7 @@
 struct ram_journal {
 	pthread_mutex_t lock;
 	uint8_t *shadow;
-	uint64_t *bitmap;
+	struct dirty_reader *dirty;  /* the pages written since the last point */
 	size_t npages;
 	bool broken;          /* a dirty-log read failed: the shadow is no longer the last point's */
 	double note_seconds;  /* time spent in note_entry, for pacing the points */
@@ -31,41 +32,22 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t bitmap_bytes(size_t npages)
+struct copy {
+	uint8_t *dst;
+	const uint8_t *src;
+};
+
+static void copy_page(void *ctx, size_t page)
 {
-	return (npages + 63) / 64 * 8;
+	const struct copy *c = ctx;
+	memcpy(c->dst + page * PAGE, c->src + page * PAGE, PAGE);
 }
 
-static int set_slot_flags(struct kvm_vm *vm, uint32_t flags)
+/* Copies the pages written since the previous call from src to dst. */
+static bool copy_dirty(struct kvm_vm *vm, struct ram_journal *j, uint8_t *dst, const uint8_t *src)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .flags = flags, .guest_phys_addr = 0, .memory_size = vm->mem.size,
-		.userspace_addr = (uintptr_t)vm->mem.host,
-	};
-	if (kvm_vm_request(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return -1;
-	vm->slot_flags = flags;
-	return 0;
-}
-
-/* Fills j->bitmap with the pages written since the previous call. */
-static bool read_dirty_log(struct kvm_vm *vm, struct ram_journal *j)
-{
-	struct kvm_dirty_log log = { .slot = 0 };
-	memset(j->bitmap, 0, bitmap_bytes(j->npages));
-	log.dirty_bitmap = j->bitmap;
-	return kvm_vm_request(vm, KVM_GET_DIRTY_LOG, &log) == 0;
-}
-
-static void copy_dirty(const struct ram_journal *j, uint8_t *dst, const uint8_t *src)
-{
-	for (size_t w = 0; w < bitmap_bytes(j->npages) / 8; w++) {
-		for (uint64_t bits = j->bitmap[w]; bits; bits &= bits - 1) {
-			size_t page = w * 64 + (size_t)__builtin_ctzll(bits);
-			if (page < j->npages)
-				memcpy(dst + page * PAGE, src + page * PAGE, PAGE);
-		}
-	}
+	struct copy c = { dst, src };
+	return dirty_log_take(vm, j->dirty, copy_page, &c) == 0;
 }
 
 /* The first shadow: guest RAM is anonymous memory, so a page nobody has
@@ -94,20 +76,17 @@ int ram_journal_start(struct kvm_vm *vm, char *err, size_t errlen)
 		return -1;
 	}
 	j->npages = vm->mem.size / PAGE;
-	j->bitmap = calloc(1, bitmap_bytes(j->npages));
 	j->shadow = mmap(NULL, vm->mem.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!j->bitmap || j->shadow == MAP_FAILED) {
+	if (j->shadow == MAP_FAILED) {
 		snprintf(err, errlen, "RAM journal: out of memory");
-		free(j->bitmap);
-		if (j->shadow != MAP_FAILED)
-			munmap(j->shadow, vm->mem.size);
 		free(j);
 		return -1;
 	}
-	if (set_slot_flags(vm, vm->slot_flags | KVM_MEM_LOG_DIRTY_PAGES) < 0) {
-		snprintf(err, errlen, "RAM journal: KVM_MEM_LOG_DIRTY_PAGES: %s", strerror(errno));
+	char why[120];
+	j->dirty = dirty_log_join(vm, why, sizeof(why));
+	if (!j->dirty) {
+		snprintf(err, errlen, "RAM journal: %s", why);
 		munmap(j->shadow, vm->mem.size);
-		free(j->bitmap);
 		free(j);
 		return -1;
 	}
@@ -124,9 +103,7 @@ void ram_journal_note_entry(struct kvm_vm *vm)
 		return;
 	pthread_mutex_lock(&j->lock);
 	double start = now_seconds();
-	if (!j->broken && read_dirty_log(vm, j))
-		copy_dirty(j, j->shadow, vm->mem.host);
-	else
+	if (j->broken || !copy_dirty(vm, j, j->shadow, vm->mem.host))
 		j->broken = true;
 	j->note_seconds += now_seconds() - start;
 	j->notes++;
@@ -141,10 +118,8 @@ bool ram_journal_rewind(struct kvm_vm *vm, char *why, size_t len)
 		return false;
 	}
 	pthread_mutex_lock(&j->lock);
-	bool ok = !j->broken && read_dirty_log(vm, j);
-	if (ok)
-		copy_dirty(j, vm->mem.host, j->shadow);
-	else
+	bool ok = !j->broken && copy_dirty(vm, j, vm->mem.host, j->shadow);
+	if (!ok)
 		snprintf(why, len, "the RAM journal lost track (KVM_GET_DIRTY_LOG failed)");
 	pthread_mutex_unlock(&j->lock);
 	return ok;
@@ -156,8 +131,8 @@ void ram_journal_stop(struct kvm_vm *vm)
 	if (!j)
 		return;
 	vm->journal = NULL;
+	dirty_log_leave(vm, j->dirty);
 	munmap(j->shadow, vm->mem.size);
-	free(j->bitmap);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }

@@ -2,8 +2,8 @@
 #include "kvm/snapshot.h"
 
 #include <string.h>
+#include "entrybox/x86.h"
 
-#define MSR_KERNEL_GS_BASE 0xc0000102u
 
 static bool read_guest_virt(void *ctx, uint64_t cr3, uint64_t gva, void *dst, size_t len)
 {

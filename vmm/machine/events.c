@@ -13,8 +13,16 @@ static size_t payload_size(uint32_t kind)
 	case EBX_EV_MEASURE_END: return sizeof(struct ebx_ev_measure);
 	case EBX_EV_INJECT_POINT: return sizeof(struct ebx_ev_inject_point);
 	case EBX_EV_SWITCH: return sizeof(struct ebx_ev_switch);
+	case EBX_EV_CONSOLE: return EBX_EVENT_MAX_PAYLOAD; /* at most: any length from 1 */
 	default: return 0;
 	}
+}
+
+static bool length_ok(uint32_t kind, uint32_t length, size_t want)
+{
+	if (kind == EBX_EV_CONSOLE)
+		return length >= 1 && length <= want;
+	return length == want && length <= EBX_EVENT_MAX_PAYLOAD;
 }
 
 const char *event_kind_name(uint32_t kind)
@@ -26,6 +34,7 @@ const char *event_kind_name(uint32_t kind)
 	case EBX_EV_MEASURE_END: return "measure-end";
 	case EBX_EV_INJECT_POINT: return "inject-point";
 	case EBX_EV_SWITCH: return "switch";
+	case EBX_EV_CONSOLE: return "console";
 	default: return "unknown";
 	}
 }
@@ -48,9 +57,9 @@ bool event_fetch(const struct gmem *m, uint64_t gpa, unsigned ncpus, struct even
 		snprintf(err, errlen, "checkpoint record has unknown kind %u", hdr.kind);
 		return false;
 	}
-	if (hdr.length != want || hdr.length > EBX_EVENT_MAX_PAYLOAD) {
-		snprintf(err, errlen, "checkpoint %s has payload length %u, expected %zu", event_kind_name(hdr.kind),
-			 hdr.length, want);
+	if (!length_ok(hdr.kind, hdr.length, want)) {
+		snprintf(err, errlen, "checkpoint %s has payload length %u, expected %s%zu", event_kind_name(hdr.kind),
+			 hdr.length, hdr.kind == EBX_EV_CONSOLE ? "1.." : "", want);
 		return false;
 	}
 	if (hdr.cpu >= ncpus) {

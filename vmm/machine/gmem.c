@@ -30,6 +30,8 @@ bool gmem_write(const struct gmem *m, uint64_t gpa, const void *src, uint64_t le
 	if (dst == NULL)
 		return false;
 	memcpy(dst, src, len);
+	if (m->on_write)
+		m->on_write(m->write_ctx, gpa, len);
 	return true;
 }
 
@@ -45,6 +47,22 @@ struct pt_env gmem_pt_env(struct gmem *m)
 {
 	/* No allocator: the VMM never grows the guest's tables behind its back. */
 	struct pt_env env = { .phys_page = gmem_phys_page, .alloc_page = NULL, .ctx = m };
+
+	return env;
+}
+
+static void *gmem_phys_page_written(void *ctx, uint64_t pa)
+{
+	struct gmem *m = ctx;
+	void *page = gmem_phys_page(ctx, pa);
+	if (page && m->on_write)
+		m->on_write(m->write_ctx, pa & ~(PT_PAGE_SIZE - 1), PT_PAGE_SIZE);
+	return page;
+}
+
+struct pt_env gmem_pt_env_for_writes(struct gmem *m)
+{
+	struct pt_env env = { .phys_page = gmem_phys_page_written, .alloc_page = NULL, .ctx = m };
 
 	return env;
 }

@@ -18,12 +18,15 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "result/result_coverage.h"
 #include "result/result_inject.h"
 
 /* Longer lines are not something our guest prints; treat them as garbage. */
 #define RESULT_LINE_MAX 4096
 /* vcpus/tasks beyond this are nonsense from any guest; ignore them. */
 #define RESULT_COUNT_MAX 4096
+
+_Static_assert(RESULT_MAX_TASKS == EBX_MAX_TASKS, "one task_syscalls count per task the layout can describe");
 
 const char *result_end_name(enum run_end end)
 {
@@ -33,6 +36,7 @@ const char *result_end_name(enum run_end end)
 	case RUN_END_TIMEOUT: return "timeout";
 	case RUN_END_INTERNAL_ERROR: return "internal-error";
 	case RUN_END_HOSTILE: return "hostile";
+	case RUN_END_HORIZON: return "horizon";
 	case RUN_END_HOST_LOST: return "host-lost";
 	}
 	return "internal-error";
@@ -49,7 +53,7 @@ static bool abnormal_end_expected(const struct run_result *r)
 
 enum run_verdict result_verdict(const struct run_result *r)
 {
-	if (r->nviolations > 0 || !result_inject_ok(r))
+	if (r->nviolations > 0 || !result_inject_ok(r) || !result_coverage_ok(r))
 		return RUN_VERDICT_MISMATCH;
 	if (r->end != RUN_END_GUEST_EXIT)
 		return abnormal_end_expected(r) ? RUN_VERDICT_OK : RUN_VERDICT_MISMATCH;
@@ -105,6 +109,26 @@ static void take_count(struct json_object *obj, const char *key, unsigned *dst)
 		*dst = (unsigned)n;
 }
 
+/* "task_syscalls": [n0, n1, ...], one non-negative count per task id. */
+static void take_task_syscalls(struct json_object *obj, struct run_result *r)
+{
+	struct json_object *a;
+	if (!json_object_object_get_ex(obj, "task_syscalls", &a) || !json_object_is_type(a, json_type_array))
+		return;
+	size_t n = json_object_array_length(a);
+	if (n > RESULT_MAX_TASKS)
+		return;
+	uint64_t counts[RESULT_MAX_TASKS];
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(e, json_type_int) || json_object_get_int64(e) < 0)
+			return;
+		counts[i] = (uint64_t)json_object_get_int64(e);
+	}
+	memcpy(r->task_syscalls, counts, n * sizeof(counts[0]));
+	r->ntask_syscalls = (unsigned)n;
+}
+
 static bool take_hex(struct json_object *obj, const char *key, uint64_t *dst)
 {
 	struct json_object *v;
@@ -156,6 +180,7 @@ static void fill_from_result(struct json_object *obj, struct run_result *r)
 	take_string(obj, "expected", r->expected, sizeof(r->expected));
 	take_string(obj, "detail", r->detail, sizeof(r->detail));
 	take_count(obj, "kernel_db", &r->kernel_db);
+	take_task_syscalls(obj, r);
 }
 
 /* Parses exactly the JSON text (no trailing bytes); NULL unless it is an object. */
@@ -399,6 +424,14 @@ static void add_counters(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "violations", violations_json(r));
 	json_object_object_add(o, "measure", measure_json(r));
 	result_inject_json(o, r);
+	if (r->ntask_syscalls) {
+		struct json_object *a = json_object_new_array();
+		for (unsigned i = 0; i < r->ntask_syscalls; i++)
+			json_object_array_add(a, json_object_new_uint64(r->task_syscalls[i]));
+		json_object_object_add(o, "task_syscalls", a);
+	}
+	json_object_object_add(o, "syscall_boundaries", json_object_new_uint64(r->syscall_boundaries));
+	result_coverage_json(o, r);
 	json_object_object_add(o, "wall_seconds", json_object_new_double(r->wall_seconds));
 	json_object_object_add(o, "status", json_object_new_int(result_verdict(r)));
 }

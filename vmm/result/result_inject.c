@@ -57,6 +57,12 @@ static struct json_object *sweep_json(const struct sweep_report *s)
 	json_object_object_add(o, "not_reached", json_object_new_int64(s->not_reached));
 	json_object_object_add(o, "wall_seconds", json_object_new_double(s->wall_seconds));
 	json_object_object_add(o, "restore_seconds", json_object_new_double(s->restore_seconds));
+	json_object_object_add(o, "horizon", json_object_new_string(s->horizon));
+	json_object_object_add(o, "restored_pages", json_object_new_uint64(s->restored_pages));
+	json_object_object_add(o, "slot_reloads", json_object_new_int64(s->slot_reloads));
+	json_object_object_add(o, "points_seconds", json_object_new_double(s->points_seconds));
+	json_object_object_add(o, "points_per_second",
+			       json_object_new_double(s->points_seconds > 0 ? s->points / s->points_seconds : 0));
 	struct json_object *a = json_object_new_array();
 	for (unsigned i = 0; s->per_point && i < s->points && i < RESULT_MAX_SWEEP_POINTS; i++)
 		json_object_array_add(a, point_json(&s->per_point[i]));
@@ -87,10 +93,11 @@ void result_inject_print(FILE *out, const struct run_result *r)
 	}
 	const struct sweep_report *s = r->sweep;
 	if (s) {
-		fprintf(out, "sweep     %s over %s (%s mode): %u points: %u survived, %u violations, %u triple faults,"
-			     " %u failed, %u not reached; %.2f s\n",
-			s->spec, s->path, s->mode, s->points, s->survived, s->violations, s->triple_faults, s->failed,
-			s->not_reached, s->wall_seconds);
+		fprintf(out, "sweep     %s over %s (%s mode, each point to its %s): %u points: %u survived, %u violations,"
+			     " %u triple faults, %u failed, %u not reached; %.2f s, %.1f points/s\n",
+			s->spec, s->path, s->mode, s->horizon[0] == 'e' ? "end" : "path's return", s->points, s->survived,
+			s->violations, s->triple_faults, s->failed, s->not_reached, s->wall_seconds,
+			s->points_seconds > 0 ? s->points / s->points_seconds : 0.0);
 		for (unsigned i = 0; s->per_point && i < s->points; i++)
 			if (strcmp(s->per_point[i].outcome, "survived") != 0)
 				fprintf(out, "  point %3u %-32s %-28s %s: %s\n", i, s->per_point[i].at, s->per_point[i].insn,

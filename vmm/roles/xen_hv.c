@@ -5,15 +5,8 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "entrybox/x86.h"
 
-#define MSR_KERNEL_GS_BASE 0xc0000102u
-#define RFLAGS_FIXED   (1ull << 1)
-#define RFLAGS_IF      (1ull << 9)
-#define RFLAGS_IOPL    (3ull << 12)
-#define RFLAGS_RF      (1ull << 16)
-#define RFLAGS_VM      (1ull << 17)
-#define RFLAGS_VIF     (1ull << 19)
-#define RFLAGS_VIP     (1ull << 20)
 #define USER_VA_LIMIT  (1ull << 47)
 #define BOUNCE_WORDS   7
 /* The iret hypercall frame: [RAX][R11][RCX][RIP][CS][RFLAGS][RSP][SS]. */
@@ -42,7 +35,7 @@ static bool read_percpu(struct hv_ctx *c, unsigned offset, uint64_t *val)
 
 static bool write_virt(struct hv_ctx *c, uint64_t cr3, uint64_t gva, const void *src, size_t len)
 {
-	struct pt_env env = gmem_pt_env(&c->vcpu->vm->mem);
+	struct pt_env env = gmem_pt_env_for_writes(&c->vcpu->vm->mem);
 	size_t done = 0;
 	return pt_write_virt(&env, cr3 & PT_CR3_PGD_MASK, gva, src, len, &done) == PT_OK && done == len;
 }

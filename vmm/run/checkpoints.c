@@ -90,6 +90,20 @@ static enum exit_decision on_syscall_regs(struct vcpu_state *v, const struct eve
 	return EXIT_CONTINUE;
 }
 
+/* Console bytes handed over in one piece: exactly what COM1 would have carried. */
+static enum exit_decision on_console(struct vcpu_state *v, const struct event_view *ev)
+{
+	struct session *s = v->s;
+	bool ok = true;
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < ev->length && ok; i++)
+		ok = serial_out(&s->serial, 0, ev->payload[i]);
+	pthread_mutex_unlock(&s->lock);
+	if (!ok)
+		return vcpu_end(v, RUN_END_HOSTILE, "guest wrote more than %u bytes to the console", SERIAL_BYTE_LIMIT);
+	return EXIT_CONTINUE;
+}
+
 /* Kinds the loop does not handle itself go to the observers (measurement, injection points). */
 static enum exit_decision to_observers(struct vcpu_state *v, const struct event_view *ev)
 {
@@ -113,6 +127,7 @@ enum exit_decision checkpoint_handle(struct vcpu_state *v, uint32_t gpa)
 	switch (ev.kind) {
 	case EBX_EV_LAYOUT: return on_layout(v, &ev);
 	case EBX_EV_SYSCALL_REGS: return on_syscall_regs(v, &ev);
+	case EBX_EV_CONSOLE: return on_console(v, &ev);
 	default: return to_observers(v, &ev);
 	}
 }

@@ -8,12 +8,8 @@
 
 #include "kvm/snapshot.h"
 #include "run/session.h"
+#include "entrybox/x86.h"
 
-#define VEC_UD 6
-#define VEC_DF 8
-#define VEC_GP 13
-#define VEC_PF 14
-#define GATE_SIZE 16u
 #define STUB_BYTES 16u
 #define MAX_WATCHES 4
 

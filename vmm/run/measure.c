@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "result/result_coverage.h"
 #include "run/session.h"
 
 #define MAX_TRIPS 1024u
 
 struct measure_vcpu {
 	bool in_region;
+	bool closed;                  /* a region ended on this vCPU */
 	uint64_t steps;               /* instructions in the region so far */
 	uint64_t exit_base;           /* the session's exits at the region's start */
 	uint64_t trip_start;          /* `steps` at the current round trip's SYSCALL */
@@ -62,7 +64,7 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
 	(void)rip;
 	struct measure_vcpu *m = mine(ctx, v);
-	if (m->in_region)
+	if (m->in_region && !v->step_repeats)
 		m->steps++;
 	return EXIT_CONTINUE;
 }
@@ -93,6 +95,9 @@ static enum exit_decision begin(struct measure_vcpu *m, struct vcpu_state *v, co
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->r->measure_name, sizeof(s->r->measure_name), "%s", name);
 	pthread_mutex_unlock(&s->lock);
+	/* The checkpoint's own OUT is the region's first instruction: where the
+	 * backend retired it at the exit no step will report it. */
+	m->steps = vcpu_port_io_retired_at_exit(v) ? 1 : 0;
 	/* The checkpoint sits inside a syscall: step its return half. */
 	debugctl_want_step(&v->dbg, DBG_OWNER_MEASURE, true);
 	return EXIT_CONTINUE;
@@ -104,11 +109,17 @@ static enum exit_decision end(struct measure_vcpu *m, struct vcpu_state *v, uint
 	if (!m->in_region)
 		return EXIT_CONTINUE;
 	m->in_region = false;
+	m->closed = true;
 	debugctl_want_step(&v->dbg, DBG_OWNER_MEASURE, false);
 	pthread_mutex_lock(&s->lock);
 	s->r->measure_iterations = iterations;
 	s->r->measure_instructions = m->steps;
 	s->r->measure_exits = atomic_load(&s->exits) - m->exit_base;
+	/* The region's round trips include the return half of the syscall that
+	 * opened it and the entry half of the one that closes it (abi.h). */
+	uint64_t whole = iterations > 0 ? iterations - 1 : 0;
+	result_coverage_add(s->r, "stepped-round-trips", whole, m->ntrips,
+			    "round trips of the measured region, each to be single-stepped from its SYSCALL to its SYSRET");
 	trip_statistics(m->trip_steps, m->ntrips, s->r);
 	pthread_mutex_unlock(&s->lock);
 	return EXIT_CONTINUE;
@@ -127,15 +138,18 @@ static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const s
 	return ev->kind == EBX_EV_MEASURE_BEGIN ? begin(m, v, name) : end(m, v, p.iterations);
 }
 
-/* A port-I/O instruction retires at its exit as far as counts go, on every
- * backend (step_hygiene.h): the measure-begin checkpoint's own OUT included,
- * the measure-end one not (the region is closed by then). */
-static enum exit_decision on_any_exit(void *ctx, struct vcpu_state *v)
+/* A region the guest opened must have been closed for its counts to mean anything. */
+static void on_finish(void *ctx, struct session *s)
 {
-	struct measure_vcpu *m = mine(ctx, v);
-	if (m->in_region && v->vcpu.run->exit_reason == KVM_EXIT_IO)
-		m->steps++;
-	return EXIT_CONTINUE;
+	struct measure *all = ctx;
+	unsigned open_regions = 0, regions = 0;
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		open_regions += all->v[i].in_region;
+		regions += all->v[i].in_region || all->v[i].closed;
+	}
+	if (regions)
+		result_coverage_add(s->r, "measured-region", regions, regions - open_regions,
+				    "measured regions the guest opened that it closed again (EBX_EV_MEASURE_END)");
 }
 
 const struct exit_observer measure_observer = {
@@ -145,7 +159,7 @@ const struct exit_observer measure_observer = {
 	.on_syscall_return = on_return,
 	.on_step = on_step,
 	.on_checkpoint = on_checkpoint,
-	.on_exit = on_any_exit,
+	.on_finish = on_finish,
 };
 
 bool measure_setup(struct session *s)

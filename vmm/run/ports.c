@@ -53,7 +53,16 @@ static enum exit_decision hypercall(struct vcpu_state *v, const struct port_acce
 	char err[200];
 	if (!xen_hv_hypercall(&v->vcpu, &v->s->layout, value_of(a), &v->hv, err, sizeof(err)))
 		return vcpu_end(v, RUN_END_HOSTILE, "%s", err);
-	return EXIT_CONTINUE;
+	/* The hypercall moved the vCPU: a catch armed for the OUT's own step
+	 * would never be reached and would hold a breakpoint slot. */
+	debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
+	/* The OUT is the instruction that returned to ring 3, as a SYSRET would be. */
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	if (sr && (sr->cs.dpl & 3) == 3)
+		return vcpu_syscall_returned(v);
+	/* KVM completed the OUT inside the hypercall, and the step trap it raised
+	 * went with it: the step ends where the hypercall put the vCPU. */
+	return vcpu_step_moved_by_vmm(v);
 }
 
 static const struct port_handler table[] = {

@@ -37,9 +37,11 @@ struct session *session_create(const struct vm_config *cfg, struct run_result *r
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->done_cv, &ca);
+	pthread_cond_init(&s->hold_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	for (unsigned i = 0; i < nvcpus; i++) {
 		s->vcpus[i].s = s;
+		s->vcpus[i].delivered_vector = -1;
 		debugctl_init(&s->vcpus[i].dbg);
 	}
 	s->start = session_now();
@@ -51,6 +53,7 @@ void session_destroy(struct session *s)
 	if (!s)
 		return;
 	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->hold_cv);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -74,9 +77,68 @@ void session_end(struct session *s, enum run_end end, const char *fmt, ...)
 		s->r->end = end;
 		atomic_store(&s->done, true);
 		pthread_cond_broadcast(&s->done_cv);
+		pthread_cond_broadcast(&s->hold_cv);
 	}
 	pthread_mutex_unlock(&s->lock);
 	session_kick_all(s);
+}
+
+static void kick(struct vcpu_state *v)
+{
+	/* immediate_exit covers a thread that is about to enter KVM_RUN; the
+	 * signal covers one already inside it. */
+	v->vcpu.run->immediate_exit = 1;
+	pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static unsigned running_others(const struct session *s, const struct vcpu_state *self)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		n += &s->vcpus[i] != self && s->vcpus[i].thread_started;
+	return n;
+}
+
+bool session_hold_others(struct session *s, const struct vcpu_state *self)
+{
+	pthread_mutex_lock(&s->lock);
+	s->holder = self;
+	s->held = 0;
+	atomic_store(&s->hold, true);
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		if (&s->vcpus[i] != self && s->vcpus[i].thread_started)
+			kick(&s->vcpus[i]);
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->done) && s->held < running_others(s, self))
+		pthread_cond_wait(&s->hold_cv, &s->lock);
+	bool ok = !atomic_load(&s->done);
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void session_release_others(struct session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	atomic_store(&s->hold, false);
+	s->holder = NULL;
+	pthread_cond_broadcast(&s->hold_cv);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void session_wait_if_held(struct session *s, struct vcpu_state *v)
+{
+	if (!atomic_load(&s->hold) || s->holder == v)
+		return;
+	/* Nothing half done: a pending port access completes before the holder looks. */
+	kvm_settle(&v->vcpu);
+	pthread_mutex_lock(&s->lock);
+	s->held++;
+	pthread_cond_broadcast(&s->hold_cv);
+	while (atomic_load(&s->hold) && !atomic_load(&s->done))
+		pthread_cond_wait(&s->hold_cv, &s->lock);
+	s->held--;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void on_kick(int sig)
@@ -88,12 +150,8 @@ void session_kick_all(struct session *s)
 {
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		struct vcpu_state *v = &s->vcpus[i];
-		if (!v->thread_started)
-			continue;
-		/* immediate_exit covers a thread that is about to enter KVM_RUN;
-		 * the signal covers one already inside it. */
-		v->vcpu.run->immediate_exit = 1;
-		pthread_kill(v->thread, KICK_SIGNAL);
+		if (v->thread_started)
+			kick(v);
 	}
 }
 

@@ -11,7 +11,6 @@ struct decoded {
 	enum saved_flags saves;
 	unsigned operand_bytes;
 	bool rep_string;        /* REP/REPE/REPNE with a string opcode: one instruction, many steps */
-	unsigned port_io_len;   /* IN/OUT with the port in DX or an immediate: its length; 0 otherwise */
 };
 
 static bool string_opcode(uint8_t op)
@@ -42,11 +41,6 @@ static struct decoded decode(const uint8_t *code, size_t len)
 	else if (i + 1 < len && code[i] == 0x0f && code[i + 1] == 0x05)
 		d.saves = SAVES_IN_R11;
 	d.rep_string = rep && string_opcode(code[i]);
-	uint8_t op = code[i];
-	if ((op >= 0xec && op <= 0xef) || (op >= 0x6c && op <= 0x6f))
-		d.port_io_len = (unsigned)i + 1;
-	else if (op >= 0xe4 && op <= 0xe7)
-		d.port_io_len = (unsigned)i + 2;
 	return d;
 }
 
@@ -62,8 +56,6 @@ void step_hygiene_before_run(struct step_hygiene *h, struct kvm_vcpu *vcpu, bool
 	h->armed = true;
 	h->from_rip = r->rip;
 	h->from_cr3 = sr->cr3;
-	/* The run reuses kvm_run: its exit reason is still the last exit's. */
-	h->after_port_io = vcpu->run->exit_reason == KVM_EXIT_IO;
 }
 
 static bool clear_tf_on_stack(struct kvm_vcpu *vcpu, uint64_t cr3, uint64_t rsp, unsigned bytes)
@@ -94,11 +86,6 @@ bool step_hygiene_after_step(struct step_hygiene *h, struct kvm_vcpu *vcpu)
 	/* TF traps after every iteration of a REP string instruction, with RIP
 	 * still on it: that step retired no instruction. */
 	if (d.rep_string && r->rip == h->from_rip)
-		h->retired = 0;
-	/* A port-I/O instruction that exited is counted at its exit: kvm_pvm
-	 * leaves the vCPU past it there, kvm_amd finishes it when the vCPU runs
-	 * again and traps right after it, in a step that retires nothing new. */
-	else if (h->after_port_io && d.port_io_len && r->rip == h->from_rip + d.port_io_len)
 		h->retired = 0;
 	switch (d.saves) {
 	case SAVES_ON_STACK:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "entrybox/abi.h"
+#include "explain/insn_flow.h"
 #include "explain/report.h"
 #include "entrybox/x86.h"
 #include "explain/triple_fault.h"
@@ -23,7 +24,6 @@
 #include "run/session.h"
 
 #define MMIO_EXIT_LIMIT 4096u
-#define VEC_DB          1
 #define MAX_INSN        15u
 #define PAGE_SIZE_4K    4096u
 
@@ -32,6 +32,7 @@ enum boundary_bp {
 	BP_PVM_PF_HANDLER = 1, /* the guest's #PF handler: kvm_pvm SYSCALL repair */
 	BP_SYSCALL_ENTRY,      /* MSR_LSTAR: user-boundary checks where SYSCALL works natively */
 	BP_SYSCALL_RETURN,     /* the sysretq of the fast exit path */
+	BP_APP_SYSCALL_ENTRY,  /* where a ring-0 application's syscall enters (entry=ukl) */
 };
 
 /* ---- ending ------------------------------------------------------------------------------ */
@@ -137,10 +138,11 @@ static enum exit_decision notify(struct vcpu_state *v, enum plain_hook h)
 	return d;
 }
 
-static enum exit_decision notify_step(struct vcpu_state *v, uint64_t rip, unsigned owners)
+static enum exit_decision notify_step(struct vcpu_state *v, uint64_t rip, unsigned owners, bool repeats)
 {
 	struct session *s = v->s;
 	enum exit_decision d = EXIT_CONTINUE;
+	v->step_repeats = repeats;
 	for (unsigned i = 0; i < s->nobservers && d != EXIT_END; i++) {
 		const struct observer_entry *e = &s->observers[i];
 		if (e->o->on_step && (owners & (1u << e->o->owner)))
@@ -161,7 +163,32 @@ static enum exit_decision notify_breakpoint(struct vcpu_state *v, int slot, enum
 	return d;
 }
 
+enum exit_decision vcpu_syscall_returned(struct vcpu_state *v)
+{
+	return notify(v, HOOK_SYSCALL_RETURN);
+}
+
+enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v)
+{
+	unsigned owners = debugctl_live_step_owners(&v->dbg);
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	if (!owners || !regs)
+		return EXIT_CONTINUE;
+	v->moved_by_vmm = true;
+	enum exit_decision d = notify_step(v, regs->rip, owners, false);
+	v->moved_by_vmm = false;
+	return d;
+}
+
 /* ---- breakpoints ------------------------------------------------------------------------- */
+
+static bool ring3_tasks(const struct layout *l)
+{
+	for (unsigned i = 0; i < l->raw.ntasks && i < EBX_MAX_TASKS; i++)
+		if (l->raw.tasks[i].ring == 3)
+			return true;
+	return false;
+}
 
 static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 {
@@ -170,6 +197,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	unsigned generation = atomic_load(&s->layout_generation);
 	uint64_t syscall_entry = s->layout.raw.syscall_entry;
 	uint64_t syscall_return = s->layout.raw.syscall_return;
+	uint64_t app_entry = s->layout.raw.app_syscall_entry;
 	v->pvm.pf_handler = s->pf_handler;
 	v->pvm.lstar = s->lstar;
 	v->pvm.cstar = s->cstar;
@@ -179,14 +207,19 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	debugctl_bp_remove_owner(d, DBG_OWNER_BOUNDARY);
 	/* Where SYSCALL from ring 3 is broken (kvm_pvm, and any backend we cannot
 	 * name), the repair needs the #PF handler; elsewhere LSTAR itself is the
-	 * user boundary. */
-	bool ok;
-	if (v->pvm.pf_handler)
+	 * user boundary.  Without ring-3 tasks (ukl's applications alone) neither
+	 * is needed, and the slots stay free for injections and steps. */
+	bool ok = true;
+	if (!ring3_tasks(&s->layout))
+		; /* nothing enters by SYSCALL */
+	else if (v->pvm.pf_handler)
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, v->pvm.pf_handler, BP_PVM_PF_HANDLER) >= 0;
 	else
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_entry, BP_SYSCALL_ENTRY) >= 0;
-	if (ok && syscall_return)
+	if (ok && syscall_return && ring3_tasks(&s->layout))
 		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, syscall_return, BP_SYSCALL_RETURN) >= 0;
+	if (ok && app_entry)
+		ok = debugctl_bp_add(d, DBG_OWNER_BOUNDARY, app_entry, BP_APP_SYSCALL_ENTRY) >= 0;
 	v->armed_generation = generation;
 	/* The guest has set its SYSCALL MSRs by now; a triple-fault replay needs them. */
 	replay_note_msrs(&v->vcpu, &v->replay_msrs);
@@ -196,14 +229,16 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	return notify(v, HOOK_ARM);
 }
 
-/* The vCPU stands on the syscall entry in the post-SYSCALL state. */
+/* The vCPU stands on the syscall entry in the post-SYSCALL state, or on a
+ * ring-0 application's syscall entry right after its `call`. */
 static enum exit_decision at_syscall_boundary(struct vcpu_state *v, enum boundary_via via)
 {
 	debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
-	remember_syscall_boundary(v);
 	v->n.syscall_boundaries++;
 	v->boundary_via = via;
-	enum exit_decision d = vcpu_check_state(v, SNAP_USER_BOUNDARY);
+	remember_syscall_boundary(v);
+	/* A ring-0 application's call changes no privilege: nothing of user mode to judge. */
+	enum exit_decision d = vcpu_check_state(v, via == BOUNDARY_BY_APP_CALL ? SNAP_PLAIN : SNAP_USER_BOUNDARY);
 	if (d != EXIT_END)
 		d = exit_decision_merge(d, notify(v, HOOK_SYSCALL_BOUNDARY));
 	return d;
@@ -232,6 +267,8 @@ static enum exit_decision boundary_breakpoint(struct vcpu_state *v, int slot)
 		return at_pf_handler(v);
 	case BP_SYSCALL_ENTRY:
 		return at_syscall_boundary(v, BOUNDARY_BY_BREAKPOINT);
+	case BP_APP_SYSCALL_ENTRY:
+		return at_syscall_boundary(v, BOUNDARY_BY_APP_CALL);
 	case BP_SYSCALL_RETURN: {
 		enum exit_decision d = vcpu_check_state(v, SNAP_RETURN_POINT);
 		/* Parked, not stepped over: see debugctl.h.  The next syscall entry unparks it. */
@@ -281,6 +318,11 @@ static bool backend_hides_steps(const struct session *s)
 	return s->backend == BACKEND_PVM || s->backend == BACKEND_UNKNOWN;
 }
 
+bool vcpu_port_io_retired_at_exit(const struct vcpu_state *v)
+{
+	return backend_hides_steps(v->s);
+}
+
 /* Reads what is mapped of the instruction at RIP: it may end before an unmapped page. */
 static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN])
 {
@@ -302,11 +344,47 @@ static void catch_hidden_step(struct vcpu_state *v)
 		return;
 	uint8_t code[MAX_INSN];
 	size_t n = read_code(v, code);
-	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
-	if (len == 0)
-		return;
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
-	debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint64_t frame_rip = 0;
+	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
+	if (len)
+		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+	else if (n && sr && pvm_unreported_step_after_iret(code, n) &&
+		 gmem_read_virt(&v->s->vm.mem, sr->cr3, regs->rsp, &frame_rip, sizeof(frame_rip)))
+		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, frame_rip, 0);
+}
+
+/* ---- events the VMM queued ---------------------------------------------------------------- */
+
+void vcpu_event_queued(struct vcpu_state *v, int vector)
+{
+	v->delivered_vector = vector;
+	v->gate_catch_pending = true;
+}
+
+/* The handler's first instruction, from the IDT gate of `vector`; 0 when unreadable. */
+static uint64_t gate_target(struct vcpu_state *v, int vector)
+{
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	uint8_t g[16];
+	if (!sr || vector < 0 || (unsigned)vector * 16 + 15 > sr->idt.limit ||
+	    !gmem_read_virt(&v->s->vm.mem, sr->cr3, sr->idt.base + (uint64_t)vector * 16, g, sizeof(g)) ||
+	    !(g[5] & 0x80))
+		return 0;
+	uint32_t high;
+	memcpy(&high, g + 8, sizeof(high));
+	return (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24 | (uint64_t)high << 32;
+}
+
+static void catch_event_gate(struct vcpu_state *v)
+{
+	if (!v->gate_catch_pending)
+		return;
+	v->gate_catch_pending = false;
+	uint64_t gate = debugctl_stepping(&v->dbg) ? gate_target(v, v->delivered_vector) : 0;
+	if (gate)
+		debugctl_bp_add(&v->dbg, DBG_OWNER_STEP_CATCH, gate, 0);
 }
 
 /* ---- debug exits ------------------------------------------------------------------------- */
@@ -320,6 +398,7 @@ static enum exit_decision redeliver_guest_debug(struct vcpu_state *v, uint64_t p
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot deliver the guest's #DB: %s", v->vcpu.index,
 				strerror(errno));
 	inject_note_delivery(v->s, VEC_DB);
+	vcpu_event_queued(v, VEC_DB);
 	return vcpu_check_state(v, SNAP_PLAIN);
 }
 
@@ -341,8 +420,11 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 		debugctl_end_step_over(&v->dbg);
 		debugctl_bp_remove_owner(&v->dbg, DBG_OWNER_STEP_CATCH);
 		/* Between two iterations of a REP string instruction nothing retired. */
-		if (v->hygiene.retired)
-			d = notify_step(v, rip, c.step_owners);
+		d = notify_step(v, rip, c.step_owners, v->hygiene.retired == 0);
+		/* A ring-0 application's syscall returns by `ret`: no breakpoint
+		 * needed, whoever follows the return is stepping to it. */
+		if (d != EXIT_END && rip == v->s->layout.raw.app_syscall_return && rip)
+			d = exit_decision_merge(d, notify(v, HOOK_SYSCALL_RETURN));
 	}
 	/* A step can land on a breakpoint address, e.g. on the sysretq while
 	 * measuring.  Whether the breakpoint then fires before that instruction
@@ -553,12 +635,13 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 		enum boundary_via via = v->replay_boundary;
 		v->replay_boundary = 0;
 		enum exit_decision b = at_syscall_boundary(v, via);
-		if (b != EXIT_END && via == BOUNDARY_BY_BREAKPOINT)
+		if (b != EXIT_END && via != BOUNDARY_BY_REPAIR)
 			step_over_if_needed(v, b);
 		d = exit_decision_merge(d, b);
 	}
 	if (d == EXIT_END)
 		return d;
+	catch_event_gate(v);
 	catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
@@ -570,6 +653,7 @@ void vcpu_loop_run(struct vcpu_state *v)
 {
 	struct session *s = v->s;
 	while (!atomic_load(&s->done)) {
+		session_wait_if_held(s, v);
 		enum exit_decision d = prepare_run(v);
 		if (d != EXIT_END) {
 			int rc = kvm_run_once(&v->vcpu);

@@ -19,6 +19,7 @@
 #include "inject/sweep.h"
 #include "machine/loader.h"
 #include "kvm/ram_journal.h"
+#include "result/result_coverage.h"
 #include "run/fault_watch.h"
 #include "run/measure.h"
 #include "run/switch_watch.h"
@@ -283,12 +284,31 @@ static void describe_panic(struct session *s)
 		snprintf(p->cr3_kind, sizeof(p->cr3_kind), "not known: the VMM did not see this exception");
 }
 
-static void finish_result(struct session *s)
+/* The guest's own count of its syscalls against the boundaries the VMM stopped
+ * at: where breakpoints do not fire, no boundary check ran.  Ring-0 tasks make
+ * syscalls only where the model has ring-0 applications (entry=ukl). */
+static void boundary_coverage(struct session *s)
+{
+	struct run_result *r = s->r;
+	if (!s->layout.valid || r->ntask_syscalls == 0)
+		return;
+	uint64_t expected = 0;
+	for (unsigned t = 0; t < s->layout.raw.ntasks && t < EBX_MAX_TASKS; t++) {
+		const struct ebx_task_desc *d = &s->layout.raw.tasks[t];
+		bool seen = d->ring == 3 || s->layout.raw.app_syscall_entry != 0;
+		if (seen && d->id < r->ntask_syscalls)
+			expected += r->task_syscalls[d->id];
+	}
+	result_coverage_add(r, "syscall-boundary", expected, r->syscall_boundaries,
+			    "syscalls the guest counted, each to be stopped at its entry by a VMM breakpoint or the kvm_pvm repair");
+}
+
+/* What the run itself saw, before a sweep reuses the session for its points. */
+static void close_run(struct session *s)
 {
 	struct run_result *r = s->r;
 	serial_flush(&s->serial);
 	result_reject_repeated_verdicts(r);
-	r->wall_seconds = session_now() - s->start;
 	r->exits = atomic_load(&s->exits);
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		const struct vcpu_state *v = &s->vcpus[i];
@@ -301,15 +321,27 @@ static void finish_result(struct session *s)
 		r->exits_mmio += v->n.exits_mmio;
 		r->exits_intr += v->n.exits_intr;
 		r->exits_other += v->n.exits_other;
-		r->syscall_repairs += s->vcpus[i].pvm.repairs;
+		r->syscall_repairs += v->pvm.repairs;
+		r->syscall_boundaries += v->n.syscall_boundaries;
 	}
+	boundary_coverage(s);
+	for (unsigned i = 0; i < s->nobservers; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_finish)
+			e->o->on_finish(e->ctx, s);
+	}
+	fault_watch_finish(s);
+	describe_panic(s);
+}
+
+static void finish_result(struct session *s)
+{
+	struct run_result *r = s->r;
+	r->wall_seconds = session_now() - s->start;
 	describe_end_state(s);
 	const char *why = deviation_explain(r);
 	if (why)
 		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
-	inject_finish(s);
-	fault_watch_finish(s);
-	describe_panic(s);
 	if (r->end != RUN_END_GUEST_EXIT && r->outcome[0] == '\0')
 		snprintf(r->outcome, sizeof(r->outcome), "%s", result_end_name(r->end));
 	if (r->end != RUN_END_GUEST_EXIT && s->cfg->echo_serial) {
@@ -385,6 +417,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 	}
 	if (st == RUN_VERDICT_OK) {
 		session_run_threads(s);
+		close_run(s);
 		if (sweep && !session_any_stuck(s))
 			sweep_execute(sweep, s);
 		finish_result(s);
@@ -392,7 +425,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		s->trace = NULL;
 		st = result_verdict(r);
 	}
-	sweep_free(sweep);
+	sweep_free(sweep, s);
 	/* A thread still in KVM_RUN owns its vCPU and the session: leave both to
 	 * the process's exit rather than free them under it. */
 	if (!session_any_stuck(s))

@@ -5,12 +5,9 @@
 #include <string.h>
 
 #include "kvm/snapshot.h"
+#include "pagetables.h"
 #include "run/session.h"
 
-#define X86_MAX_INSN   15u
-#define PAGE_SIZE_4K   4096u
-#define RFLAGS_IF      (1ull << 9)
-#define CR3_PGD_MASK   0x000ffffffffff000ull  /* drops PCID, NOFLUSH and the flag bits */
 #define USER_HALF_END  0x0000800000000000ull
 #define MAX_FAILED     8u
 
@@ -19,7 +16,7 @@
 static const char *pgd_kind(const struct layout *l, uint64_t cr3)
 {
 	bool user_half = false;
-	int task = layout_task_of_pgd(l, cr3 & CR3_PGD_MASK, &user_half);
+	int task = layout_task_of_pgd(l, cr3 & PT_CR3_PGD_MASK, &user_half);
 	if (task < 0)
 		return "other";
 	if (l->raw.tasks[task].user_pgd == l->raw.tasks[task].kernel_pgd)
@@ -43,12 +40,12 @@ static int stack_index(const struct layout *l, uint64_t rsp, bool *guard)
 /* ---- the instruction ------------------------------------------------------------------------ */
 
 /* Reads what is mapped of the instruction: it may end right before an unmapped page. */
-static size_t read_insn(struct gmem *m, uint64_t cr3, uint64_t rip, uint8_t code[X86_MAX_INSN])
+static size_t read_insn(struct gmem *m, uint64_t cr3, uint64_t rip, uint8_t code[X86_MAX_INSN_LEN])
 {
-	size_t to_page_end = PAGE_SIZE_4K - (size_t)(rip & (PAGE_SIZE_4K - 1));
-	size_t want = to_page_end < X86_MAX_INSN ? to_page_end : X86_MAX_INSN;
-	if (gmem_read_virt(m, cr3, rip, code, X86_MAX_INSN))
-		return X86_MAX_INSN;
+	size_t to_page_end = PT_PAGE_SIZE - (size_t)(rip & (PT_PAGE_SIZE - 1));
+	size_t want = to_page_end < X86_MAX_INSN_LEN ? to_page_end : X86_MAX_INSN_LEN;
+	if (gmem_read_virt(m, cr3, rip, code, X86_MAX_INSN_LEN))
+		return X86_MAX_INSN_LEN;
 	return gmem_read_virt(m, cr3, rip, code, want) ? want : 0;
 }
 
@@ -117,8 +114,7 @@ static void add_state(json_object *o, const struct layout *l, const struct vcpu_
 	json_object_object_add(o, "if", json_object_new_int((snap->rflags & RFLAGS_IF) ? 1 : 0));
 }
 
-bool trace_record_step(FILE *f, struct vcpu_state *v, uint64_t index, const char *event, int vector,
-		       struct trace_step_out *out)
+bool trace_record_step(FILE *f, struct vcpu_state *v, const struct trace_step_in *in, struct trace_step_out *out)
 {
 	struct session *s = v->s;
 	const struct layout *l = &s->layout;
@@ -126,18 +122,20 @@ bool trace_record_step(FILE *f, struct vcpu_state *v, uint64_t index, const char
 	struct kvm_sregs *sregs = kvm_sregs(&v->vcpu);
 	if (!regs || !sregs)
 		return false;
-	uint8_t code[X86_MAX_INSN];
+	uint8_t *code = out->code;
 	char insn[96] = "(unreadable)";
 	size_t have = read_insn(&s->vm.mem, sregs->cr3, regs->rip, code);
+	out->code_len = have;
 	size_t len = have ? disasm_one(code, have, regs->rip, insn, sizeof(insn)) : 0;
 	if (len == 0)
 		snprintf(insn, sizeof(insn), "(unreadable)");
 	out->returns_to_user = returns_to_user(&s->vm.mem, sregs->cr3, regs->rsp, insn);
-	enum snap_point point = index == 0 ? SNAP_USER_BOUNDARY : out->returns_to_user ? SNAP_RETURN_POINT : SNAP_PLAIN;
+	enum snap_point point = in->boundary ? SNAP_USER_BOUNDARY : out->returns_to_user ? SNAP_RETURN_POINT : SNAP_PLAIN;
 
-	struct vcpu_snap snap;
-	if (!snapshot_take(&v->vcpu, point, &snap))
+	struct vcpu_snap *snapp = &out->snap;
+	if (!snapshot_take(&v->vcpu, point, snapp))
 		return false;
+	const struct vcpu_snap snap = *snapp;
 	struct violation found[MAX_FAILED];
 	size_t nrules = 0;
 	rules_table(&nrules);
@@ -157,17 +155,20 @@ bool trace_record_step(FILE *f, struct vcpu_state *v, uint64_t index, const char
 	char sym[96], src[128];
 	describe_code(s, snap.rip, sym, sizeof(sym), src, sizeof(src));
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "i", json_object_new_uint64(index));
+	json_object_object_add(o, "i", json_object_new_uint64(in->index));
+	json_object_object_add(o, "trip", json_object_new_int((int)in->trip));
 	add_hex(o, "rip", snap.rip);
 	add_str(o, "sym", sym);
 	if (src[0])
 		add_str(o, "src", src);
 	add_str(o, "insn", insn);
 	add_state(o, l, &snap, out->stack_index, guard);
-	if (event)
-		add_str(o, "event", event);
-	if (vector >= 0)
-		json_object_object_add(o, "vector", json_object_new_int(vector));
+	if (in->event)
+		add_str(o, "event", in->event);
+	if (in->vector >= 0)
+		json_object_object_add(o, "vector", json_object_new_int(in->vector));
+	if (in->past_gate)
+		json_object_object_add(o, "unreported", json_object_new_int(1));
 	json_object_object_add(o, "failed", failures_json(found, kept));
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), f);
 	fputc('\n', f);

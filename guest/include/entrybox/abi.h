@@ -102,6 +102,8 @@ enum ebx_event_kind {
 	EBX_EV_INJECT_POINT  = 5, /* payload: struct ebx_ev_inject_point; the scenario asks for an injection now */
 	EBX_EV_SWITCH        = 6, /* payload: struct ebx_ev_switch; a task leaves or takes this CPU, right
 				     before the stack switch (RSP is the leaving task's own) */
+	EBX_EV_CONSOLE       = 7, /* payload: 1..EBX_EVENT_MAX_PAYLOAD console bytes, as COM1 would carry them:
+				     KVM completes a `rep outsb` one byte per exit, this is one exit per chunk */
 	EBX_EV_MAX
 };
 
@@ -134,7 +136,15 @@ struct ebx_ev_measure {
 /* For what="pf-user-stack" the VMM clears the PTE of the page holding
  * user_rsp - 8 (where the task's next push lands) in the task's page tables;
  * the guest invalidates that address in its TLB after the checkpoint returns,
- * since the VMM cannot run INVLPG inside it. */
+ * since the VMM cannot run INVLPG inside it.
+ *
+ * `--inject pf-user-stack@LOC` (and the default point, a task's first syscall
+ * entry) needs no checkpoint: the VMM takes the stack page in use at LOC with
+ * its contents -- the leaf PTE made not present with its frame and flags
+ * kept and PT_TAKEN (bit 9, pagetables.h) set -- and drops every translation
+ * KVM built (the guest's TLB included).  The guest's fault on that page
+ * gives it back as it was (pt_give_back), as a kernel brings back a page
+ * whose PTE it had made not present. */
 struct ebx_ev_inject_point {
 	uint32_t task;
 	uint32_t pad;
@@ -254,6 +264,10 @@ struct ebx_layout {
 	uint64_t kernel_text_start, kernel_text_end;
 	uint64_t syscall_entry;      /* MSR_LSTAR value the guest programs */
 	uint64_t syscall_return;     /* address of the sysretq instruction of the fast exit path */
+	/* entry=ukl: where a ring-0 application's syscall enters (it `call`s it)
+	 * and the `ret` that returns to the application; 0 in other models. */
+	uint64_t app_syscall_entry;
+	uint64_t app_syscall_return;
 	uint64_t user_cs, user_ss, kernel_cs, kernel_ss;
 	uint8_t  ist_of_vector[32];  /* IST index (0 = none) the IDT gives vectors 0..31 */
 	struct ebx_cpu_desc   cpus[EBX_MAX_CPUS];

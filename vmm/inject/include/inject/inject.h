@@ -24,6 +24,7 @@ struct session;
 struct vcpu_state;
 
 #define INJECT_MAX_LOCS   8
+#define INJECT_ANY_VCPU   (~0u)
 #define INJECT_PATH_MAX   4096
 
 enum inject_trigger { TRIGGER_NONE = 0, TRIGGER_SYSCALL, TRIGGER_ADDR };
@@ -37,6 +38,15 @@ struct inject_point {
 	uint64_t trigger_addr;      /* TRIGGER_ADDR: the point itself (steps = 0) */
 	uint64_t steps;             /* TRIGGER_SYSCALL: instructions after the path start */
 	uint64_t expect_rip;
+	unsigned vcpu;              /* the vCPU it is on (INJECT_ANY_VCPU: the first to reach the path) */
+	int task;                   /* TRIGGER_SYSCALL: the task whose syscall it is, -1 any */
+	/* The run is decided when the path returns to the code that entered it
+	 * (RUN_END_HORIZON): survived when it returns with return_gpr, the
+	 * registers it returned with without the point (compare_return), or at
+	 * all (a static path, which has none to compare with). */
+	bool stop_at_return, compare_return;
+	uint64_t return_gpr[16];    /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 at the return */
+	uint64_t return_rip;        /* where a `ret` return lands (0: the return is SYSRET-like, at once) */
 };
 
 /* Set up for the run's injections: resolve every LOC against the guest's
@@ -52,8 +62,6 @@ extern const struct exit_observer inject_observer;
 int inject_last_vector(const struct session *s);
 /* The VMM delivered `vector` to the guest (an injection, or the guest's own #DB handed back). */
 void inject_note_delivery(struct session *s, int vector);
-/* Fills r->injections at the end of the run. */
-void inject_finish(struct session *s);
 
 /* Delivery, exposed for the sweep and the tests. */
 bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen);
@@ -64,8 +72,12 @@ bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, c
 void inject_set_point(struct session *s, const struct inject_point *p);
 /* The baseline run records the RIPs of the path (TRIGGER_SYSCALL: LSTAR to sysretq). */
 void inject_set_discovery(struct session *s, enum inject_trigger t);
-/* The recorded path; *complete when it reached its end. */
-size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete);
+/* The recorded path; *complete when it reached its end; *vcpu found it, in *task's syscall. */
+size_t inject_discovered(const struct session *s, const uint64_t **rips, bool *complete, unsigned *vcpu, int *task);
+/* The registers the discovered path returned with, and where a `ret` return
+ * landed (0 for one that is complete at its instruction); false when it did
+ * not return. */
+bool inject_discovered_return(const struct session *s, uint64_t gpr[16], uint64_t *rip);
 /* After a point run: whether the point was delivered, and if not, why. */
 bool inject_point_delivered(const struct session *s, char *why, size_t len);
 /* Called once, by the vCPU, where the sweep's snapshot belongs. */

@@ -3,8 +3,11 @@
  * The --inject grammar (docs/design.md §7), parsed without touching KVM or the
  * guest image so every form and every error is unit-tested:
  *
- *   pf-user-stack[@TASK]             unmap the page below the task's user RSP when
- *                                    the scenario asks (EBX_EV_INJECT_POINT)
+ *   pf-user-stack[@TASK]             take the stack page(s) around the task's user or
+ *                                    application RSP where the scenario asks
+ *                                    (EBX_EV_INJECT_POINT), else at its first syscall entry
+ *   pf-user-stack@LOC                the same when the guest reaches LOC
+ *   pf-user-stack@each:PATH          sweep
  *   KIND@LOC[:ARG]                   deliver once when the guest reaches LOC
  *   KIND@each:PATH[:ARG]             sweep: one run per instruction of PATH
  *   KIND  = nmi | irq | db | pf | gp
@@ -37,7 +40,8 @@ struct inject_loc {
 struct inject_spec {
 	char text[INJECT_SPEC_MAX];        /* as the user wrote it */
 	enum inject_kind kind;
-	struct inject_loc loc;             /* KIND@LOC */
+	struct inject_loc loc;             /* KIND@LOC (pf-user-stack: has_loc) */
+	bool has_loc;
 	enum inject_path path;             /* != PATH_NONE: a sweep */
 	char path_from[INJECT_SYMBOL_MAX], path_to[INJECT_SYMBOL_MAX];
 	uint64_t arg;                      /* vector (irq) or CR2 (pf) */
@@ -54,6 +58,12 @@ const char *inject_kind_name(enum inject_kind k);
 const char *inject_kind_summary(enum inject_kind k);
 /* The grammar, several lines, for `entrybox list`. */
 extern const char inject_grammar[];
+
+/* KIND@LOC: delivered once at an instruction. */
+static inline bool inject_spec_has_loc(const struct inject_spec *s)
+{
+	return s->has_loc;
+}
 
 static inline bool inject_spec_is_sweep(const struct inject_spec *s)
 {

@@ -22,6 +22,6 @@ struct sweep;
 struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen);
 /* After the baseline run: runs every point and puts the report in s->r. */
 void sweep_execute(struct sweep *sw, struct session *s);
-void sweep_free(struct sweep *sw);
+void sweep_free(struct sweep *sw, struct session *s);
 
 #endif

@@ -75,6 +75,8 @@ void debugctl_want_step(struct debugctl *d, enum dbg_owner o, bool on);
 bool debugctl_owner_steps(const struct debugctl *d, enum dbg_owner o);
 /* Any owner wants stepping. */
 bool debugctl_stepping(const struct debugctl *d);
+/* The owners whose step the vCPU ran with (bit per enum dbg_owner), 0 when it ran without. */
+unsigned debugctl_live_step_owners(const struct debugctl *d);
 
 /* ---- breakpoints ---- */
 /* Arms a slot for `o` at addr; the slot index, or -1 when all four are taken.
@@ -110,7 +112,9 @@ struct debug_cause {
 
 /*
  * dr6 as KVM reports it at KVM_EXIT_DEBUG, rip where the vCPU stands.
- * - DR6.BS while the vCPU ran with stepping on: a VMM step.
+ * - DR6.BS while the vCPU ran with stepping on: a VMM step.  It stands before
+ *   every armed, unparked breakpoint at rip (`slots`), even one that was off
+ *   for that step (a step-over turns all of them off).
  * - An enabled VMM breakpoint at rip, reported by its DR6.B<n> or with no
  *   cause bit at all: a VMM breakpoint.  While stepping, kvm_pvm reports the
  *   step that reaches an armed breakpoint as that breakpoint, so it is the

@@ -16,6 +16,7 @@
 #include "machine/gmem.h"
 
 struct ram_journal;
+struct dirty_log;
 struct kvm_vm;
 struct kvm_vcpu;
 
@@ -43,6 +44,7 @@ struct kvm_vm {
 	bool has_sync_regs;     /* KVM_CAP_SYNC_REGS covers regs+sregs */
 	uint32_t slot_flags;    /* of the RAM slot, kept when the slot is reloaded */
 	struct ram_journal *journal; /* kvm/ram_journal.h; NULL unless started */
+	struct dirty_log *dirty;     /* kvm/dirty_log.h; NULL while no one reads it */
 	bool exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled: CR2/DR6 travel with the exception */
 };
 
@@ -96,6 +98,9 @@ struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu);
 struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu);
 void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
 void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
+/* Hands registers the VMM changed to KVM now, by ioctl, instead of at the next
+ * KVM_RUN.  -1 with errno. */
+int kvm_flush_regs(struct kvm_vcpu *vcpu);
 /* Forgets the cached registers: the next kvm_regs()/kvm_sregs() asks KVM. */
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu);
 
@@ -106,8 +111,10 @@ bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
  * not overwritten by that completion.  -1 with errno on failure. */
 int kvm_settle(struct kvm_vcpu *vcpu);
 /* Makes KVM drop every translation it built from guest memory (shadow pages,
- * EPT/NPT entries), after the VMM itself changed the guest's page tables:
- * deleting the memory slot and adding it back.  -1 with errno on failure. */
+ * EPT/NPT entries, and so the guest's TLB), after the VMM itself changed the
+ * guest's page tables: deleting the memory slot and adding it back (the
+ * dirty log is read first: the new slot starts with an empty one).  -1 with
+ * errno on failure. */
 int kvm_forget_translations(struct kvm_vm *vm);
 int kvm_set_guest_debug(struct kvm_vcpu *vcpu, uint32_t control, const uint64_t dr[4], uint64_t dr7);
 

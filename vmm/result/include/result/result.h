@@ -10,6 +10,8 @@
 
 #define RESULT_MAX_VIOLATIONS 64
 #define RESULT_MAX_INJECTIONS 8
+#define RESULT_MAX_COVERAGE   8
+#define RESULT_MAX_TASKS      16   /* EBX_MAX_TASKS */
 /* A sweep reports at most this many points (longer paths are cut by the
  * sweep itself); with every other array and string bounded, the JSON object
  * of any run stays below RESULT_JSON_MAX, which the writer enforces. */
@@ -33,6 +35,7 @@ enum run_end {
 	RUN_END_TIMEOUT,          /* watchdog */
 	RUN_END_INTERNAL_ERROR,   /* KVM_EXIT_INTERNAL_ERROR / FAIL_ENTRY / unknown exit */
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
+	RUN_END_HORIZON,          /* a sweep point's path returned to the code that entered it: decided */
 	RUN_END_HOST_LOST,        /* the engine lost the machine that ran the guest (a libvirt host) */
 };
 
@@ -71,8 +74,20 @@ struct sweep_report {
 	char spec[128], path[96], mode[12];
 	unsigned points, survived, violations, triple_faults, failed, not_reached;
 	double wall_seconds;      /* the whole sweep, baseline run included */
+	double points_seconds;    /* the points alone, from the first to the last */
 	double restore_seconds;   /* total time spent restoring snapshots (snapshot mode) */
+	char horizon[8];          /* "return" (a point is decided when its path returns) or "end" */
+	uint64_t restored_pages;  /* RAM pages copied back, over all restores */
+	unsigned slot_reloads;    /* restores that changed a page table under shadow paging */
 	struct sweep_point *per_point;  /* `points` entries, malloc'd; result_release() frees */
+};
+
+/* One of the VMM's checks of its own coverage (result_coverage.h). */
+struct coverage_check {
+	char check[32];           /* "syscall-boundary", "stepped-round-trips", ... */
+	uint64_t expected;        /* how often it had to happen */
+	uint64_t observed;        /* how often the VMM saw it happen */
+	char what[160];           /* what was counted */
 };
 
 /* A guest panic, from its console ("panic" event and panic line), with what
@@ -134,6 +149,13 @@ struct run_result {
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
 	struct sweep_report *sweep;   /* NULL unless an @each: injection ran */
+	bool point_return_differs;    /* RUN_END_HORIZON: the path returned, but not as it did without the point */
+	/* From the guest's result line: system calls each task made (by task id). */
+	unsigned ntask_syscalls;
+	uint64_t task_syscalls[RESULT_MAX_TASKS];
+	uint64_t syscall_boundaries; /* SYSCALLs from ring 3 the VMM stopped at */
+	unsigned ncoverage;
+	struct coverage_check coverage[RESULT_MAX_COVERAGE];
 };
 
 /* Frees what a result owns (the sweep's points); r stays usable. */

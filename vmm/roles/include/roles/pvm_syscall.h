@@ -44,9 +44,13 @@ enum pvm_verdict {
 enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcpu *vcpu);
 
 /* kvm_pvm reports no single-step trap after some instructions it completes
- * itself (swapgs): the next instruction runs as well before the step exit
- * comes.  A breakpoint on the instruction after one does fire.  Returns the
+ * itself (swapgs, and IN/OUT once the VMM has served the port): the next
+ * instruction runs as well before the step exit comes.  A breakpoint on the instruction after one does fire.  Returns the
  * length of the instruction at `code` when it is one of these, else 0. */
 size_t pvm_unreported_step_len(const uint8_t *code, size_t n);
+/* The same after an iretq: the instruction it returns to runs before the
+ * step exit comes.  A breakpoint on the return address (the frame at RSP)
+ * stands in for it.  True when the bytes at `code` are an iretq. */
+bool pvm_unreported_step_after_iret(const uint8_t *code, size_t n);
 
 #endif

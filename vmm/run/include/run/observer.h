@@ -18,6 +18,7 @@
 #include "kvm/debugctl.h"
 #include "machine/events.h"
 
+struct session;
 struct vcpu_state;
 
 enum exit_decision {
@@ -42,7 +43,9 @@ struct exit_observer {
 	/* The vCPU stands on the syscall entry (MSR_LSTAR) in the post-SYSCALL
 	 * state: CPL 0, CR3 and GS still as user mode left them. */
 	enum exit_decision (*on_syscall_boundary)(void *ctx, struct vcpu_state *v);
-	/* The vCPU stands on the fast exit path's sysretq. */
+	/* A syscall returns to ring 3: the vCPU stands on the fast exit path's
+	 * sysretq, or the VMM itself just completed the return (entry=xen
+	 * hv=vmm's iret hypercall, whose OUT is then the returning instruction). */
 	enum exit_decision (*on_syscall_return)(void *ctx, struct vcpu_state *v);
 	/* The vCPU stands on the #PF handler's first instruction, reached by a
 	 * genuine fault from ring 3 (seen where the #PF handler is watched: kvm_pvm). */
@@ -55,6 +58,9 @@ struct exit_observer {
 	enum exit_decision (*on_checkpoint)(void *ctx, struct vcpu_state *v, const struct event_view *ev);
 	/* After every exit, once the loop and the other hooks have handled it. */
 	enum exit_decision (*on_exit)(void *ctx, struct vcpu_state *v);
+	/* The run ended (every vCPU thread joined; before a sweep's points): add
+	 * what the observer reports, and its coverage checks, to s->r. */
+	void (*on_finish)(void *ctx, struct session *s);
 };
 
 #define SESSION_MAX_OBSERVERS 8

@@ -36,6 +36,7 @@
 enum boundary_via {
 	BOUNDARY_BY_BREAKPOINT = 1, /* a VMM breakpoint on MSR_LSTAR: the vCPU must step over it */
 	BOUNDARY_BY_REPAIR,         /* the kvm_pvm repair put it there: nothing to pass */
+	BOUNDARY_BY_APP_CALL,       /* a ring-0 application called its syscall entry (entry=ukl): a breakpoint */
 };
 
 /* What one vCPU did, summed into the result at the end. */
@@ -43,7 +44,7 @@ struct vcpu_counters {
 	uint64_t checks;              /* rule evaluations */
 	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	uint64_t guest_debug;         /* the guest's own #DBs, handed back to it */
-	uint64_t syscall_boundaries;  /* SYSCALLs from ring 3 the VMM stopped at */
+	uint64_t syscall_boundaries;  /* syscalls the VMM stopped at the entry of (ring 3, ring-0 applications) */
 };
 
 /* How this vCPU's thread wants the run to end (set by vcpu_end()). */
@@ -82,6 +83,12 @@ struct vcpu_state {
 	enum boundary_via boundary_via; /* of the boundary being handled, while observers run */
 	enum boundary_via replay_boundary; /* 0, or: handle this boundary before running (after a rewind) */
 	struct vcpu_counters n;
+	bool moved_by_vmm;            /* while observers hear of a step: the VMM put the vCPU there */
+	/* While observers hear of a step: it ended on the REP string instruction
+	 * it started on -- another iteration, not another instruction. */
+	bool step_repeats;
+	int delivered_vector;         /* the event the VMM last queued for this vCPU, -1 once seen */
+	bool gate_catch_pending;      /* ... and its gate still needs a breakpoint while stepping */
 	struct xen_hv_stats hv;       /* entry=xen hv=vmm hypercalls served */
 	struct vcpu_ending ending;
 };
@@ -123,6 +130,12 @@ struct session {
 	struct switch_watch *switches; /* the context-switch checkpoints (switch_watch.c) */
 	atomic_bool done;
 	atomic_uint_fast64_t exits;
+	/* session_hold_others(): the vCPUs other than `holder` wait, settled, at
+	 * the top of their loop while `hold` is set (under `lock`, `hold_cv`). */
+	atomic_bool hold;
+	const struct vcpu_state *holder;
+	unsigned held;
+	pthread_cond_t hold_cv;
 	double start;
 };
 
@@ -140,6 +153,13 @@ bool session_any_stuck(const struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
 double session_now(void);
+/* From a vCPU thread: holds every other vCPU out of the guest, at the top of
+ * its loop with no instruction half done (a safe point to snapshot it), and
+ * returns once they all are.  False when the run ended meanwhile. */
+bool session_hold_others(struct session *s, const struct vcpu_state *self);
+void session_release_others(struct session *s);
+/* At the top of a vCPU's loop: waits there while another vCPU holds it. */
+void session_wait_if_held(struct session *s, struct vcpu_state *v);
 
 /* ---- vcpu_loop.c ---- */
 void *vcpu_thread(void *arg);
@@ -149,6 +169,21 @@ void vcpu_loop_run(struct vcpu_state *v);
 enum exit_decision vcpu_end(struct vcpu_state *v, enum run_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+/* The VMM itself completed a syscall's return to ring 3 (a hypercall did):
+ * the observers' on_syscall_return. */
+enum exit_decision vcpu_syscall_returned(struct vcpu_state *v);
+/* The VMM completed the instruction the vCPU was stepping and moved it (a
+ * hypercall): the step ends at the new RIP, for the owners that stepped. */
+enum exit_decision vcpu_step_moved_by_vmm(struct vcpu_state *v);
+/* The VMM queued an event for the vCPU (an injection, the guest's own #DB
+ * handed back).  A stepping vCPU stops on its gate: backends let the
+ * handler's first instruction (kvm_pvm) or the whole handler (TF cleared on
+ * delivery) pass unreported. */
+void vcpu_event_queued(struct vcpu_state *v, int vector);
+/* At a port-I/O exit: whether the backend has already retired the instruction
+ * (kvm_pvm: RIP is past it, and no step will report it) or finishes it when
+ * the vCPU runs again (kvm_amd, kvm_intel: the next step reports it). */
+bool vcpu_port_io_retired_at_exit(const struct vcpu_state *v);
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap);
 /* The vCPU's own state that a VM snapshot cannot hold, and putting it back:
  * the vCPU then handles the boundary it was saved at before it runs again. */

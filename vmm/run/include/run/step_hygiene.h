@@ -28,12 +28,12 @@
 struct step_hygiene {
 	bool armed;
 	uint64_t from_rip, from_cr3;
-	bool after_port_io;     /* the step starts where a port-I/O exit left the vCPU */
 	/* Instructions the last step retired, as counts see them: 0 between two
-	 * iterations of a REP string instruction (TF traps after each) and for
-	 * the step in which KVM finishes a port-I/O instruction that exited (kvm_amd;
-	 * the instruction counts at its exit, where kvm_pvm has finished it); 1
-	 * otherwise. */
+	 * iterations of a REP string instruction (TF traps after each, RIP stays
+	 * on it), 1 otherwise.  A port-I/O instruction that exited is one step
+	 * like any other: kvm_amd finishes it in the step after the exit, and on
+	 * kvm_pvm, which finishes it before the exit and reports no step for it,
+	 * a breakpoint on the next instruction stands in (vcpu_loop.c). */
 	unsigned retired;
 };
 

@@ -23,6 +23,7 @@ struct vm_config {
 	const struct inject_spec *inject;  /* --inject, parsed (inject_spec.h) */
 	size_t ninject;
 	bool sweep_reboot;        /* --sweep-mode reboot: a fresh boot per sweep point */
+	bool sweep_to_end;        /* --sweep-horizon end: each point runs to the guest's end */
 	/* Internal to sweeps (sweep.c): the one point this run delivers, and
 	 * whether it records the path (enum inject_trigger). */
 	const struct inject_point *point;
