@@ -514,6 +514,10 @@ int kvm_queue_exception(struct kvm_vcpu *vcpu, uint8_t vector, bool has_error, u
 			uint64_t payload)
 {
 	struct kvm_vcpu_events ev;
+	/* KVM_SET_REGS cancels a pending exception: registers changed before
+	 * the event (a repaired SYSCALL) go in first, not after it. */
+	if (kvm_flush_regs(vcpu) < 0)
+		return -1;
 	memset(&ev, 0, sizeof(ev));
 	if (kvm_vcpu_request(vcpu, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -1;
