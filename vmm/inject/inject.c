@@ -39,6 +39,7 @@ struct inject_state {
 	struct inject_point point;
 	bool point_started, point_delivered;
 	uint64_t point_steps;
+	uint64_t point_delivery_exit; /* the path vCPU's exit count when the point's event was queued */
 	char point_why[160];
 	/* discovery */
 	enum inject_trigger discover;
@@ -430,6 +431,11 @@ static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *l
 	return EXIT_REENTER;
 }
 
+static uint64_t exit_count(const struct vcpu_state *v)
+{
+	return v->n.exits_io + v->n.exits_debug + v->n.exits_mmio + v->n.exits_intr + v->n.exits_other;
+}
+
 static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
 {
 	char err[96];
@@ -445,6 +451,7 @@ static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state 
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point: %s", err);
 	}
 	st->point_delivered = true;
+	st->point_delivery_exit = exit_count(v);
 	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
 	return EXIT_REENTER;
 }
@@ -541,6 +548,10 @@ static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
 		else
 			discovery_returned(st, v, 0);
 	} else if (st->point.active && st->point.stop_at_return && st->point_delivered && !st->point_returned) {
+		/* A point on the return instruction itself: its event is still
+		 * queued, the handler runs before the return does. */
+		if (st->point_delivery_exit == exit_count(v))
+			return EXIT_CONTINUE;
 		if (!by_ret)
 			return point_returned(st, v);
 		st->point_returning = true;
