@@ -61,8 +61,9 @@ START_TEST(outcome_matches_expectation)
 	 * breakpoints are not delivered): status 3 with the guest's reason, said
 	 * loudly; the hazards test pins which runs may end so. */
 	if (r.status == 3 && strcmp(e2e_str(r.json, "outcome"), "unsupported") == 0 && e2e_str(r.json, "detail")[0]) {
-		printf("UNSUPPORTED here: %s %s pti=%s vcpus=%s: %s\n", model, scenario, pti, vcpus,
-		       e2e_str(r.json, "detail"));
+		const char *vmm_part = e2e_str(r.json, "explanation");
+		printf("UNSUPPORTED here: %s %s pti=%s vcpus=%s: %s%s%s\n", model, scenario, pti, vcpus,
+		       e2e_str(r.json, "detail"), vmm_part[0] ? "; " : "", vmm_part);
 		e2e_free(&r);
 		return;
 	}

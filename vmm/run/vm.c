@@ -334,11 +334,30 @@ static void close_run(struct session *s)
 	describe_panic(s);
 }
 
+/* mov-ss-trap needs the guest's own data breakpoint.  With KVM_GUESTDBG_USE_HW_BP
+ * KVM runs the vCPU on the VMM's debug registers instead of the guest's, on
+ * every backend, so while our breakpoints were armed none of the guest's fired. */
+static void explain_unsupported(struct session *s)
+{
+	struct run_result *r = s->r;
+	bool vmm_breakpoints = false;
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		vmm_breakpoints |= s->vcpus[i].dbg.hw_bp_used;
+	if (r->guest_exit_code != EBX_GUEST_EXIT_UNSUPPORTED || r->explanation[0] || !vmm_breakpoints ||
+	    strcmp(r->scenario, "mov-ss-trap") != 0)
+		return;
+	snprintf(r->explanation, sizeof(r->explanation),
+		 "this VMM armed its own hardware breakpoints (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_USE_HW_BP): KVM then "
+		 "runs the vCPU on the VMM's debug registers and the guest's DR7 is not live, so no data breakpoint of "
+		 "the guest can fire; QEMU TCG (entrybox qemu --accel tcg) delivers them");
+}
+
 static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	r->wall_seconds = session_now() - s->start;
 	describe_end_state(s);
+	explain_unsupported(s);
 	const char *why = deviation_explain(r);
 	if (why)
 		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);

@@ -144,7 +144,9 @@ struct run_result {
 	char faults_watched[32], faults_unwatched[32];
 	uint64_t faults_judged;
 	char end_reason[256];     /* one line: how the run ended and why */
-	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	/* triple fault: the exception chain the final state shows; a run the
+	 * guest found unsupported: what of the machine this VMM itself took */
+	char explanation[512];
 	struct guest_panic panic;
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];
