@@ -199,6 +199,8 @@ const struct entry_traits *entry_traits_active(void);
 /* Kernel services the entry code calls, with interrupts off, on the task's
  * kernel stack and the kernel CR3 and GS. */
 void syscall_dispatch(struct ebx_pt_regs *regs);
+/* The same for a syscall that came by a 32-bit gate (CSTAR, int $0x80). */
+void syscall_dispatch_compat(struct ebx_pt_regs *regs);
 void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector);
 /* The IRET to user faulted in ring 0 and the entry code made regs the user
  * context it was returning to; called before trap_dispatch of that fault. */

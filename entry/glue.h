@@ -47,7 +47,7 @@ static inline __attribute__((always_inline)) bool entry_syscall_body(struct ebx_
 static inline __attribute__((always_inline)) bool entry_syscall32_body(struct ebx_pt_regs *regs)
 {
 	entry_compat_view(regs);
-	syscall_dispatch(regs);
+	syscall_dispatch_compat(regs);
 	return entry_sysretl_allowed(regs);
 }
 

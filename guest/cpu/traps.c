@@ -52,7 +52,7 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 		/* A 32-bit syscall: number in EAX, the same registers' low halves as arguments. */
 		regs->orig_rax = regs->rax;
 		entry_compat_view(regs);
-		syscall_dispatch(regs);
+		syscall_dispatch_compat(regs);
 		return;
 	}
 	if (vector >= IRQ_FIRST_VECTOR) {

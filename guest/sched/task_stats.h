@@ -27,7 +27,10 @@ struct task_stats {
 	unsigned kflags_nt;        /* SYS_KFLAGS calls that saw NT set in the kernel's RFLAGS */
 	unsigned kflags_calls;
 	unsigned df_caught;        /* entry stack overflows turned into #DF and recovered */
-	unsigned syscalls;         /* system calls dispatched for the task (the result line's task_syscalls) */
+	unsigned syscalls;         /* system calls dispatched for the task */
+	/* ... of them by a 32-bit gate, where no VMM boundary stops: the result
+	 * line's task_syscalls is syscalls - compat_syscalls */
+	unsigned compat_syscalls;
 };
 
 /* The counters of task `id` (< EBX_MAX_TASKS); panics on a bad id. */

@@ -139,6 +139,15 @@ static long sys_wake(uint64_t id)
 	return 1;
 }
 
+void syscall_dispatch_compat(struct ebx_pt_regs *regs)
+{
+	struct task *t = current_task();
+
+	if (t)
+		task_stats(t->id)->compat_syscalls++;
+	syscall_dispatch(regs);
+}
+
 void syscall_dispatch(struct ebx_pt_regs *regs)
 {
 	struct task *t = current_task();

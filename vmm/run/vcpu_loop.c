@@ -234,7 +234,11 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 static enum exit_decision at_syscall_boundary(struct vcpu_state *v, enum boundary_via via)
 {
 	debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
-	v->n.syscall_boundaries++;
+	/* The coverage counts the 64-bit SYSCALL's boundaries, the one every
+	 * backend stops at; kvm_pvm's repair also brings a compat SYSCALL (CSTAR). */
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	if (!(via == BOUNDARY_BY_REPAIR && regs && v->s->cstar && regs->rip == v->s->cstar && v->s->cstar != v->s->lstar))
+		v->n.syscall_boundaries++;
 	v->boundary_via = via;
 	remember_syscall_boundary(v);
 	/* A ring-0 application's call changes no privilege: nothing of user mode to judge. */
