@@ -20,7 +20,7 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-all_targets=(events layout loader console result inject_spec xen_hv)
+all_targets=(events layout loader console result inject_spec xen_hv gdb_packet)
 seconds=60
 save=1
 keep=""
@@ -81,6 +81,7 @@ declare -A sources=(
 	[result]="$v/result/result.c $v/result/result_inject.c $v/result/result_coverage.c $v/result/console_verdict.c $v/console/console.c"
 	[inject_spec]="$v/inject/inject_spec.c"
 	[xen_hv]="$src/tests/fuzz/fake_kvm.c $v/roles/xen_hv.c $v/machine/gmem.c $src/pagetables/pagetables.c $check $src/tests/fixtures/layout_fixture.c"
+	[gdb_packet]="$v/gdb/proto.c $v/gdb/regs.c $v/gdb/rsp.c $v/gdb/tdesc.c $src/tests/fixtures/gdb_fake_target.c"
 )
 declare -A libs=([loader]="$(pkg-config --libs libelf)" [result]="$(pkg-config --libs json-c)")
 incs=(-I"$src/tests" -I"$src/guest/include" -I"$src/pagetables")

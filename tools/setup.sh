@@ -14,6 +14,8 @@ packages=(
 	# libvirt: the C API, and the daemons the tests start privately (libvirtd, virtlogd,
 	# the QEMU driver); libvirt-daemon-system is left out: it would start system services.
 	libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
+	# the gdb stub's tests and benchmark drive Debian's gdb in batch mode
+	gdb
 	# svm-box (tools/svm-box.sh): modinfo reads each kernel module's dependencies, and
 	# the box's own QEMU build (Debian's qemu source plus our patch) links against these.
 	kmod libglib2.0-dev libpixman-1-dev libfdt-dev libcap-ng-dev libattr1-dev zlib1g-dev

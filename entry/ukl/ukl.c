@@ -290,6 +290,12 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 		as_app_event(regs, VEC_DF);
 		return;
 	}
+	/* The kernel writing an application's stack (the return frame of
+	 * ukl_return_to_app) takes an ordinary #PF on its own stack; the page
+	 * is the application's memory, mapped as the application's own touch
+	 * would map it -- as Linux resolves a kernel access to a user VMA. */
+	if (v == VEC_PF && !app && is_app(t) && (regs->cs & SEL_RPL_MASK) == 0 && map_if_absent(t, read_cr2()))
+		return;
 	if (v == VEC_PF && app && state.df == UKL_DF_IST && is_app(t)) {
 		/* On the #PF IST: the frame was pushed, the ordinary handler decides. */
 		t->ist_pf_fixups++;

@@ -72,6 +72,21 @@ START_TEST(bench_reports_every_reference_with_a_ratio)
 	json_object *boot = field(refs, "boot_entrybox_s");
 	ck_assert_str_eq(json_object_get_string(field(boot, "ratio_to")), "boot_qemu_kvm_s");
 	assert_goal(boot, 1.0 / 3.0);
+	/* gdb's stepi through our stub against QEMU TCG's, in time per step:
+	 * 10x QEMU's rate is a ratio of 0.1.  Without gdb the figures say why. */
+	json_object *ours = field(refs, "gdb_stepi_us"), *qemu = field(refs, "gdb_stepi_qemu_tcg_us");
+	if (system("command -v gdb >/dev/null 2>&1") != 0) {
+		ck_assert(!json_object_get_boolean(field(ours, "available")));
+		ck_assert_ptr_nonnull(strstr(json_object_get_string(field(ours, "note")), "gdb is not installed"));
+	} else {
+		ck_assert_msg(json_object_get_boolean(field(ours, "available")), "gdb_stepi_us: %s",
+			      json_object_get_string(field(ours, "note")));
+		ck_assert_int_eq(json_object_get_int(field(qemu, "samples")), 2);
+		ck_assert_str_eq(json_object_get_string(field(ours, "ratio_to")), "gdb_stepi_qemu_tcg_us");
+		ck_assert_double_eq_tol(positive(ours, "ratio"), positive(ours, "median") / positive(qemu, "median"),
+					1e-6);
+		assert_goal(ours, 0.1);
+	}
 
 	/* Sweeps: the reboot sweep is measured once, the snapshot sweep per
 	 * iteration and judged against it (goal: at least 30 times faster). */

@@ -3,9 +3,14 @@
  * thread that reads the console and writes the results as well as the vCPU
  * threads -- is refused what a run does not need, and the run goes on. */
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check_run.h"
 #include "e2e_util.h"
@@ -73,6 +78,49 @@ START_TEST(no_confine_skips_the_filter)
 }
 END_TEST
 
+static void pause_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+START_TEST(a_stopped_and_continued_run_goes_on)
+{
+	/* Ctrl-Z and fg: a stop with no handler resumes the waits of every
+	 * thread (the watchdog's, the session lock's) by restart_syscall. */
+	char err_path[] = "/tmp/ebx-confine-err-XXXXXX";
+	int efd = mkstemp(err_path);
+	ck_assert_int_ge(efd, 0);
+	unlink(err_path);
+	const char *argv[] = { getenv("ENTRYBOX_BIN"), "run", "--scenario", "syscall-loop", "--iters", "20000",
+			       "--timeout", "60", NULL };
+	ck_assert_ptr_nonnull(argv[0]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(efd, 2);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	pause_ms(500);
+	for (int i = 0; i < 3; i++) {
+		kill(pid, SIGSTOP);
+		pause_ms(200);
+		kill(pid, SIGCONT);
+		pause_ms(200);
+	}
+	int wst = 0;
+	waitpid(pid, &wst, 0);
+	char text[4096];
+	ssize_t got = pread(efd, text, sizeof(text) - 1, 0);
+	text[got > 0 ? got : 0] = '\0';
+	close(efd);
+	ck_assert_msg(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "wait status 0x%x: %s", wst, text);
+}
+END_TEST
+
 int main(void)
 {
 	e2e_require_kvm();
@@ -81,6 +129,7 @@ int main(void)
 	tcase_add_test(tc, forbidden_calls_are_refused_in_every_thread);
 	tcase_add_test(tc, a_snapshot_sweep_runs_confined);
 	tcase_add_test(tc, no_confine_skips_the_filter);
+	tcase_add_test(tc, a_stopped_and_continued_run_goes_on);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -236,8 +236,11 @@ START_TEST(snapshot_sweep_on_two_vcpus_matches_reboot)
 END_TEST
 
 /* Per instruction of the UKL syscall path, which ukl_df answers survive a #PF
- * on the application stack: where the #DF workaround and the #PF IST save
- * the application, no IST at all triple-faults, and the other way round. */
+ * on the application stack.  While the entry still runs on the application
+ * stack, the #PF cannot be delivered there: the #DF workaround and the #PF
+ * IST save the application, no IST at all triple-faults.  Once on the kernel
+ * stack, the kernel's own touch of the application stack (the return frame)
+ * is an ordinary #PF every answer survives. */
 START_TEST(ukl_pf_user_stack_sweep_per_instruction)
 {
 	static const char *const dfs[] = { "ukl_df=workaround", "ukl_df=ist", "ukl_df=none" };
@@ -250,23 +253,26 @@ START_TEST(ukl_pf_user_stack_sweep_per_instruction)
 	}
 	size_t n = json_object_array_length(pp[0]);
 	ck_assert_int_gt(n, 50);
-	unsigned saved = 0;
+	unsigned on_app_stack = 0, on_kernel_stack = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *w = e2e_str(json_object_array_get_idx(pp[0], i), "outcome");
 		const char *ist = e2e_str(json_object_array_get_idx(pp[1], i), "outcome");
 		const char *none = e2e_str(json_object_array_get_idx(pp[2], i), "outcome");
 		const char *at = e2e_str(json_object_array_get_idx(pp[0], i), "at");
-		ck_assert_msg(strcmp(w, ist) == 0, "%s: workaround %s, ist %s", at, w, ist);
-		if (strcmp(w, "survived") == 0) {
+		ck_assert_msg(strcmp(w, "survived") == 0, "%s: workaround %s", at, w);
+		ck_assert_msg(strcmp(ist, "survived") == 0, "%s: ist %s", at, ist);
+		if (strcmp(none, "survived") == 0) {
+			on_kernel_stack++;
+		} else {
 			ck_assert_msg(strcmp(none, "triple-fault") == 0, "%s: none %s", at, none);
-			saved++;
+			on_app_stack++;
 		}
 	}
 	/* The first instructions of ukl_entry_SYSCALL_64, still on the application stack. */
 	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[0], 0), "at"), "ukl_entry_SYSCALL_64+0x0");
-	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[0], 0), "outcome"), "survived");
 	ck_assert_str_eq(e2e_str(json_object_array_get_idx(pp[2], 0), "outcome"), "triple-fault");
-	ck_assert_uint_gt(saved, 10);
+	ck_assert_uint_ge(on_app_stack, 5);
+	ck_assert_uint_gt(on_kernel_stack, 10);
 	for (int k = 0; k < 3; k++)
 		e2e_free(&r[k]);
 }

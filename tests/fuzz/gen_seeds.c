@@ -321,11 +321,105 @@ static int text_seeds(const char *dir)
 	return bad;
 }
 
+/* ---- gdb_packet: what a peer sends, cut into reads of (first byte % 64) + 1 bytes ---- */
+
+struct stream {
+	uint8_t bytes[20000];
+	size_t len;
+};
+
+static void raw(struct stream *s, const char *bytes, size_t n)
+{
+	if (s->len + n <= sizeof(s->bytes)) {
+		memcpy(s->bytes + s->len, bytes, n);
+		s->len += n;
+	}
+}
+
+static void packet(struct stream *s, const char *payload, size_t n)
+{
+	char frame[16 + 16384];
+	unsigned sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum = (sum + (uint8_t)payload[i]) & 0xff;
+	frame[0] = '$';
+	memcpy(frame + 1, payload, n);
+	snprintf(frame + 1 + n, 4, "#%02x", sum);
+	raw(s, frame, n + 4);
+}
+
+static void packets(struct stream *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(*list, "+") == 0 || strcmp(*list, "\x03") == 0)
+			raw(s, strcmp(*list, "+") == 0 ? "+" : "\x03", 1);
+		else
+			packet(s, *list, strlen(*list));
+}
+
+static int stream_seed(const char *dir, const char *name, uint8_t chunk, const char *const *list)
+{
+	static struct stream s;
+	s.len = 0;
+	raw(&s, (const char *)&chunk, 1);
+	packets(&s, list);
+	return write_seed(dir, "gdb_packet", name, s.bytes, s.len);
+}
+
+static int gdb_seeds(const char *dir)
+{
+	static const char *const session[] = {
+		"+", "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;no-resumed+", "+", "vMustReplyEmpty",
+		"+", "QStartNoAckMode", "+", "Hgp0.0", "qXfer:features:read:target.xml:0,ffb",
+		"qXfer:features:read:target.xml:ffb,ffb", "qTStatus", "?", "qfThreadInfo", "qsThreadInfo", "qAttached:1",
+		"Hc-1", "qC", "g", "mffffffff81000000,40", "Z0,ffffffff81000040,1", "vCont?", "vCont;c",
+		"z0,ffffffff81000040,1", "vCont;s:1;c", "mffffffff81000800,40", "qThreadExtraInfo,1", "p10",
+		"P10=1000008100000000", "D", NULL,
+	};
+	static const char *const registers[] = {
+		"QStartNoAckMode", "Hg2", "g", "G0000", "p3f", "p42", "P39=0000000000800000", "P12=08000000",
+		"P11=46020000", NULL,
+	};
+	static const char *const memory[] = {
+		"mffffffff81000ffe,8", "m0,ffffffff", "Mffffffff81000020,2:abcd", "Xffffffff81000030,4:}\x03}\x04" "ab",
+		"Xffffffff81000030,9:ab", "M1,ffffffffffffffff:00", NULL,
+	};
+	static const char *const breakpoints[] = {
+		"Z1,ffffffff81000040,1", "Z2,ffffffff81000803,5", "Z3,0,8", "Z4,ffffffff81000800,8;X1,0",
+		"z2,ffffffff81000803,5", "Z9,0,0", NULL,
+	};
+	static const char *const running[] = {
+		"vCont;s:1", "g", "\x03", "vCont;C05:2;S02:1", "c", "sffffffff81000100", "C05;ffffffff81000000", "vCont;t",
+		"vCont;x:1", "vCont;s:p1.2", NULL,
+	};
+	static const char *const monitor[] = {
+		"qRcmd,68656c6c6f", "qRcmd,72756c6573", "qRcmd,0a0b", "qRcmd,6", NULL,
+	};
+	int bad = stream_seed(dir, "session", 63, session);
+	bad |= stream_seed(dir, "session-bytewise", 0, session);
+	bad |= stream_seed(dir, "registers", 7, registers);
+	bad |= stream_seed(dir, "memory", 17, memory);
+	bad |= stream_seed(dir, "breakpoints", 31, breakpoints);
+	bad |= stream_seed(dir, "running", 5, running);
+	bad |= stream_seed(dir, "monitor", 9, monitor);
+	/* Noise, damaged and over-long packets, then one that is fine. */
+	static struct stream s;
+	s.len = 0;
+	raw(&s, "\x03$$$###}}}**\x03\x03+-+-$#00$g#67-$m#zz$", 34);
+	for (int i = 0; i < 17000; i++)
+		raw(&s, "a", 1);
+	raw(&s, "#00", 3);
+	packet(&s, "qC", 2);
+	bad |= write_seed(dir, "gdb_packet", "garbage", s.bytes, s.len);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
 		return 2;
 	}
-	return layout_seeds(argv[1]) | event_seeds(argv[1]) | xen_seeds(argv[1]) | text_seeds(argv[1]);
+	return layout_seeds(argv[1]) | event_seeds(argv[1]) | xen_seeds(argv[1]) | text_seeds(argv[1]) |
+	       gdb_seeds(argv[1]);
 }

@@ -90,11 +90,11 @@ START_TEST(apply_hands_kvm_what_the_owners_want)
 	unsigned calls = fk.ndebug;
 	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
 	ck_assert_uint_eq(fk.ndebug, calls);
-	/* A parked slot is off in DR7; a step-over turns every breakpoint off for one step. */
+	/* A parked slot is off in DR7; a step-over turns the breakpoint it passes off for one step. */
 	debugctl_bp_park(&d, ret);
 	debugctl_apply(&d, &vcpu);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->dr7, (1u << 10) | 1u);
-	debugctl_begin_step_over(&d);
+	debugctl_begin_step_over(&d, 0x1000);
 	debugctl_apply(&d, &vcpu);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP);
 	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->dr7, 0);
@@ -157,10 +157,10 @@ START_TEST(classify_steps_breakpoints_and_the_guests_own)
 	c = debugctl_classify(&d, DR6_IDLE | DR6_B(slot), 0x1000);
 	ck_assert(c.step);
 	ck_assert_uint_eq(c.slots, 1u << slot);
-	/* A step-over turns every breakpoint off for its step, yet the step that
-	 * lands on one stands before it. */
+	/* A step-over turns the breakpoints at the address it passes off for its
+	 * step; the step that lands on another stands before it. */
 	int later = debugctl_bp_add(&d, DBG_OWNER_INJECT, 0x1003, 0);
-	debugctl_begin_step_over(&d);
+	debugctl_begin_step_over(&d, 0x1000);
 	debugctl_apply(&d, &vcpu);
 	c = debugctl_classify(&d, DR6_IDLE | DR6_BS, 0x1003);
 	ck_assert(c.step);
@@ -184,6 +184,86 @@ START_TEST(classify_steps_breakpoints_and_the_guests_own)
 }
 END_TEST
 
+START_TEST(watchpoints_take_slots_with_their_kind_and_length)
+{
+	struct debugctl d;
+	debugctl_init(&d);
+	int bp = debugctl_bp_add(&d, DBG_OWNER_BOUNDARY, 0x1000, 1);
+	/* Only what DR7 can express: 1, 2, 4 or 8 bytes, aligned; write or access. */
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2004, 8, DBG_WRITE, 0), -1);
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 3, DBG_WRITE, 0), -1);
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_EXEC, 0), -1);
+	int w8 = debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_WRITE, 0);
+	int a2 = debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x3002, 2, DBG_ACCESS, 0);
+	ck_assert_int_ge(w8, 0);
+	ck_assert_int_ge(a2, 0);
+	/* The same watch again is the same slot; a watch is no instruction breakpoint. */
+	ck_assert_int_eq(debugctl_watch_add(&d, DBG_OWNER_DEBUGGER, 0x2000, 8, DBG_WRITE, 0), w8);
+	ck_assert_int_eq(debugctl_bp_find(&d, DBG_OWNER_DEBUGGER, 0x2000), -1);
+	ck_assert(!debugctl_exec_bp_at(&d, 0x2000, DBG_OWNER_STEP_CATCH));
+	ck_assert(debugctl_exec_bp_at(&d, 0x1000, DBG_OWNER_STEP_CATCH));
+	ck_assert(!debugctl_exec_bp_at(&d, 0x1000, DBG_OWNER_BOUNDARY));
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	uint64_t dr7 = fake_kvm_last_debug(&fk)->dr7;
+	/* R/W 01 and LEN 10 (eight bytes) for the write; R/W 11 and LEN 01 (two) for the access. */
+	ck_assert_uint_eq((dr7 >> (16 + w8 * 4)) & 0xf, 0x1 | 0x2 << 2);
+	ck_assert_uint_eq((dr7 >> (16 + a2 * 4)) & 0xf, 0x3 | 0x1 << 2);
+	ck_assert_uint_eq((dr7 >> (16 + bp * 4)) & 0xf, 0);
+	ck_assert_uint_eq(dr7 & 0xff, (1u << (bp * 2)) | (1u << (w8 * 2)) | (1u << (a2 * 2)));
+	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->addr[w8], 0x2000);
+	/* A watchpoint fires after the access: DR6 names it, RIP is anywhere. */
+	struct debug_cause c = debugctl_classify(&d, DR6_IDLE | DR6_B(w8), 0x401234);
+	ck_assert(!c.guest && !c.step);
+	ck_assert_uint_eq(c.slots, 1u << w8);
+	/* Without its DR6 bit it explains nothing, even with RIP at its address. */
+	c = debugctl_classify(&d, DR6_IDLE | DR6_BS, 0x2000);
+	ck_assert(c.guest);
+	/* Stepping, a watch that fires ends the step too. */
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, true);
+	debugctl_apply(&d, &vcpu);
+	c = debugctl_classify(&d, DR6_IDLE | DR6_B(a2), 0x401234);
+	ck_assert(c.step);
+	ck_assert_uint_eq(c.slots, 1u << a2);
+	/* Passing a breakpoint turns off the instruction breakpoints at its
+	 * address only: a watchpoint sees what the passed instruction writes,
+	 * a breakpoint elsewhere (a catch after it, where it jumps) fires. */
+	debugctl_bp_remove(&d, a2);
+	int catch = debugctl_bp_add(&d, DBG_OWNER_STEP_CATCH, 0x1003, 0);
+	int same = debugctl_bp_add(&d, DBG_OWNER_DEBUGGER, 0x1000, 0);
+	debugctl_begin_step_over(&d, 0x1000);
+	debugctl_apply(&d, &vcpu);
+	dr7 = fake_kvm_last_debug(&fk)->dr7;
+	ck_assert_uint_eq(dr7 & 0xff, (1u << (w8 * 2)) | (1u << (catch * 2)));
+	ck_assert_int_ne(same, bp);
+}
+END_TEST
+
+START_TEST(a_step_is_asked_again_after_the_vmm_moves_the_vcpu)
+{
+	struct debugctl d;
+	debugctl_init(&d);
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, true);
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	unsigned calls = fk.ndebug;
+	/* KVM keeps the step for the RIP it had: the new one goes first, then the step. */
+	kvm_regs(&vcpu)->rip = 0x401000;
+	kvm_mark_regs_dirty(&vcpu);
+	ck_assert_int_eq(debugctl_apply(&d, &vcpu), 0);
+	ck_assert_uint_eq(fk.regs.rip, 0x401000);
+	ck_assert_uint_eq(fk.ndebug, calls + 1);
+	ck_assert_uint_eq(fake_kvm_last_debug(&fk)->control, STEP);
+	/* Not stepping, registers wait for KVM_RUN as always. */
+	debugctl_want_step(&d, DBG_OWNER_DEBUGGER, false);
+	debugctl_apply(&d, &vcpu);
+	kvm_regs(&vcpu)->rip = 0x402000;
+	kvm_mark_regs_dirty(&vcpu);
+	calls = fk.ndebug;
+	debugctl_apply(&d, &vcpu);
+	ck_assert_uint_eq(fk.ndebug, calls);
+	ck_assert_uint_eq(fk.regs.rip, 0x401000);
+}
+END_TEST
+
 START_TEST(nothing_applied_explains_nothing)
 {
 	struct debugctl d;
@@ -203,6 +283,8 @@ int main(void)
 	tcase_add_test(tc, slots_belong_to_their_owner);
 	tcase_add_test(tc, apply_hands_kvm_what_the_owners_want);
 	tcase_add_test(tc, classify_steps_breakpoints_and_the_guests_own);
+	tcase_add_test(tc, watchpoints_take_slots_with_their_kind_and_length);
+	tcase_add_test(tc, a_step_is_asked_again_after_the_vmm_moves_the_vcpu);
 	tcase_add_test(tc, nothing_applied_explains_nothing);
 	suite_add_tcase(s, tc);
 	return check_run(s);

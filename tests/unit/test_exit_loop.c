@@ -26,7 +26,9 @@
 
 /* ---- an observer from outside the loop: records what it is told ---- */
 struct recorder {
-	unsigned boundaries, returns, steps, exits, arms;
+	unsigned boundaries, returns, steps, exits, arms, runs, violations, ends, injected;
+	char first_violation[32];
+	enum run_end end_seen;
 	uint64_t step_rip[16];
 	bool step_from_exit;      /* asks for stepping at the first exit */
 	uint64_t bp_addr;         /* arms a breakpoint there with the layout, 0 none */
@@ -86,6 +88,36 @@ static enum exit_decision rec_exit(void *ctx, struct vcpu_state *v)
 	return EXIT_CONTINUE;
 }
 
+static enum exit_decision rec_run(void *ctx, struct vcpu_state *v)
+{
+	(void)v;
+	((struct recorder *)ctx)->runs++;
+	return EXIT_CONTINUE;
+}
+
+static void rec_violation(void *ctx, struct vcpu_state *v, const struct violation_report *rep)
+{
+	struct recorder *r = ctx;
+	(void)v;
+	if (r->violations++ == 0)
+		snprintf(r->first_violation, sizeof(r->first_violation), "%s", rep->rule);
+}
+
+static enum exit_decision rec_injected(void *ctx, struct vcpu_state *v, const char *what)
+{
+	(void)v;
+	(void)what;
+	((struct recorder *)ctx)->injected++;
+	return EXIT_CONTINUE;
+}
+
+static void rec_end(void *ctx, struct vcpu_state *v)
+{
+	struct recorder *r = ctx;
+	r->ends++;
+	r->end_seen = v->ending.end;
+}
+
 static const struct exit_observer recorder_observer = {
 	.name = "recorder",
 	.owner = DBG_OWNER_DEBUGGER,
@@ -95,6 +127,10 @@ static const struct exit_observer recorder_observer = {
 	.on_step = rec_step,
 	.on_breakpoint = rec_breakpoint,
 	.on_exit = rec_exit,
+	.on_run = rec_run,
+	.on_violation = rec_violation,
+	.on_injected = rec_injected,
+	.on_end = rec_end,
 };
 
 /* ---- a session over the fake ---- */
@@ -330,8 +366,9 @@ START_TEST(syscall_boundary_breakpoints_step_over_and_park)
 	ck_assert_uint_eq(armed->addr[1], FX_SYSCALL_RETURN);
 	ck_assert_uint_eq(armed->dr7 & 0xf, 0x5);
 	ck_assert_ptr_nonnull(over);
-	ck_assert_uint_eq(over->control, STEP_CTL);
-	ck_assert_uint_eq(over->dr7, 0);
+	/* Passing the entry breakpoint: a step with that breakpoint (slot 0) off. */
+	ck_assert_uint_eq(over->control & STEP_CTL, STEP_CTL);
+	ck_assert_uint_eq(over->dr7 & 0x3, 0);
 	ck_assert_ptr_nonnull(parked);
 	ck_assert_uint_eq(parked->dr7 & 0xf, 0x1);
 	ck_assert_uint_eq(parked->control & KVM_GUESTDBG_SINGLESTEP, 0);
@@ -419,8 +456,38 @@ START_TEST(a_rewound_vcpu_handles_its_boundary_again)
 	/* Armed again and passing the entry breakpoint it stands on. */
 	ck_assert_uint_gt(fk.ndebug, before);
 	ck_assert_uint_eq(fk.debug[before].rip, FX_SYSCALL_ENTRY);
-	ck_assert_uint_eq(fk.debug[before].control, STEP_CTL);
+	ck_assert_uint_eq(fk.debug[before].control & STEP_CTL, STEP_CTL);
+	for (int i = 0; i < 4; i++)
+		if (fk.debug[before].addr[i] == FX_SYSCALL_ENTRY)
+			ck_assert_uint_eq(fk.debug[before].dr7 & (3u << (2 * i)), 0);
 	ck_assert_uint_eq(v->n.syscall_boundaries, 2);
+}
+END_TEST
+
+START_TEST(a_debugger_sees_every_run_each_new_violation_and_the_end)
+{
+	script_layout();
+	/* The same boundary twice: the same violations at the same instruction. */
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY, DR6_IDLE | DR6_B(0));
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY + 3, DR6_IDLE | DR6_BS);
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY, DR6_IDLE | DR6_B(0));
+	fake_kvm_add_debug(&fk, FX_SYSCALL_ENTRY + 3, DR6_IDLE | DR6_BS);
+	fake_kvm_add(&fk, KVM_EXIT_SHUTDOWN, FX_KERNEL_RIP);
+	struct vcpu_state *v = run_loop();
+	/* Before every KVM_RUN, and only then. */
+	ck_assert_uint_eq(rec.runs, fk.runs);
+	/* Each violation the run reports, once. */
+	ck_assert_uint_gt(result.nviolations, 0);
+	ck_assert_uint_eq(rec.violations, result.nviolations);
+	ck_assert_uint_gt(result.violation_occurrences, result.nviolations);
+	ck_assert_str_eq(rec.first_violation, result.violations[0].rule);
+	/* The vCPU that ends the run, as it ends it. */
+	ck_assert_uint_eq(rec.ends, 1);
+	ck_assert_int_eq(rec.end_seen, RUN_END_TRIPLE_FAULT);
+	ck_assert_int_eq(result.end, RUN_END_TRIPLE_FAULT);
+	/* An injection's delivery is told to the observers. */
+	ck_assert_int_eq(vcpu_note_injected(v, "nmi@entry"), EXIT_CONTINUE);
+	ck_assert_uint_eq(rec.injected, 1);
 }
 END_TEST
 
@@ -463,6 +530,7 @@ int main(void)
 	tcase_add_test(tc, a_step_over_that_lands_on_a_breakpoint_stops_there);
 	tcase_add_test(tc, measurement_counts_the_steps_it_asked_for);
 	tcase_add_test(tc, a_rewound_vcpu_handles_its_boundary_again);
+	tcase_add_test(tc, a_debugger_sees_every_run_each_new_violation_and_the_end);
 	tcase_add_test(tc, a_vcpu_stuck_in_kvm_run_does_not_hold_the_run);
 	suite_add_tcase(su, tc);
 	return check_run(su);

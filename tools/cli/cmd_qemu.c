@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/guest_image.h"
+#include "gdb_args.h"
 #include "engines/qemu.h"
 #include "machine/loader.h"
 #include "run_args.h"
@@ -14,13 +15,21 @@
 static const char qemu_help[] =
 	"usage: entrybox qemu [--entry M] [--pti on|off] [--pcid on|off] [--vcpus N] [--tasks N]\n"
 	"                     [--scenario S] [--iters N] [--accel kvm|tcg] [--timeout S] [--guest ELF]\n"
-	"                     [--json FILE|-] [--quiet|--verbose] [KEY=VALUE]...\n"
+	"                     [--json FILE|-] [--quiet|--verbose] [--gdb [HOST:]PORT [--gdb-wait]] [KEY=VALUE]...\n"
 	"Boots the same guest under qemu-system-x86_64 (microvm). TCG (the default) is the reference CPU;\n"
 	"KVM gives boot timing. QEMU runs no per-exit checks. $ENTRYBOX_QEMU overrides the QEMU binary.\n"
+	"--gdb opens QEMU's own gdb stub there (PORT 0: a free port, said on stderr); --gdb-wait holds the\n"
+	"guest before its first instruction.\n"
 	"Exit status: 0 outcome as expected; 1 mismatch; 2 bad input; 3 no QEMU (or no /dev/kvm for kvm).\n";
 
-static int boot(const struct run_args *a, const char *guest, const char *cmdline)
+static int boot(const struct run_args *a, const struct gdb_args *ga, const char *guest, const char *cmdline)
 {
+	char endpoint[96] = "";
+	if (ga->on) {
+		int rc = gdb_args_endpoint(&ga->cfg, endpoint, sizeof(endpoint));
+		if (rc != 0)
+			return rc;
+	}
 	struct run_result *r = calloc(1, sizeof(*r));
 	if (!r)
 		return cli_fail(EBX_STATUS_ENV, "out of memory");
@@ -33,6 +42,8 @@ static int boot(const struct run_args *a, const char *guest, const char *cmdline
 		.vcpus = (unsigned)a->sel.vcpus,
 		.timeout_seconds = a->opts.timeout,
 		.echo_serial = a->opts.verbosity > 0,
+		.gdb = ga->on ? endpoint : NULL,
+		.gdb_wait = ga->cfg.wait,
 	};
 	enum ebx_status status = cli_status(qemu_run(&cfg, r));
 	run_output_describe_panic(r, guest, "QEMU runs no per-exit checks");
@@ -44,7 +55,11 @@ static int boot(const struct run_args *a, const char *guest, const char *cmdline
 int cmd_qemu(int argc, char **argv)
 {
 	struct run_args a = { .with_accel = true, .help = qemu_help };
-	int rc = run_args_parse("qemu", argc, argv, &a);
+	struct gdb_args ga;
+	int rc = gdb_args_extract(&argc, argv, &ga);
+	if (rc != 0)
+		return rc;
+	rc = run_args_parse("qemu", argc, argv, &a);
 	if (rc != 0)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
 	char cmdline[LOADER_CMDLINE_MAX];
@@ -55,5 +70,5 @@ int cmd_qemu(int argc, char **argv)
 		return rc;
 	if (a.opts.verbosity > 0)
 		fprintf(stderr, "entrybox: guest %s, command line: %s\n", guest, cmdline);
-	return boot(&a, guest, cmdline);
+	return boot(&a, &ga, guest, cmdline);
 }

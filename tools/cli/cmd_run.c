@@ -9,6 +9,10 @@
 
 #include "cli/commands.h"
 #include "cli/guest_image.h"
+#include "gdb_args.h"
+
+/* A run under gdb ends when its user says so. */
+#define GDB_NO_TIME_LIMIT_S (100.0 * 365 * 24 * 3600)
 #include "inject_args.h"
 #include "machine/loader.h"
 #include "run/vm.h"
@@ -21,13 +25,17 @@ static const char run_help[] =
 	"                    [--scenario S] [--iters N] [--timeout S] [--guest ELF] [--json FILE|-]\n"
 	"                    [--quiet|--verbose] [--trace FILE [--trace-path syscall|user-fault[:N]]\n"
 	"                    [--trace-bare N]] [--no-confine] [--inject SPEC]... [--sweep-mode snapshot|reboot]\n"
-	"                    [--sweep-horizon return|end]\n"
+	"                    [--sweep-horizon return|end] [--gdb [HOST:]PORT [--gdb-wait]]\n"
 	"                    [KEY=VALUE]...\n"
 	"Boots the guest under entrybox's VMM on /dev/kvm and checks every rule at every exit.\n"
 	"--trace single-steps one entry path (default: the first SYSCALL round trip) and writes one\n"
 	"JSON line per instruction plus a summary; --trace-bare N steps N more round trips without\n"
 	"rules to compare the stepping rate (default 16). --no-confine skips the seccomp filter.\n"
 	"--inject delivers an event at an instruction or sweeps a path (grammar: entrybox list).\n"
+	"--gdb serves gdb's remote protocol on HOST:PORT (HOST 127.0.0.1 by default, PORT 0: any free\n"
+	"port, said on stderr); a violation, a panic, a triple fault or an injection stops the VM for\n"
+	"gdb. --gdb-wait stops it before the first guest instruction. With --gdb there is no time limit\n"
+	"unless --timeout gives one, and it does not count the time gdb holds the VM.\n"
 	"KEY=VALUE arguments go to the guest command line as they are. Models and scenarios: entrybox list.\n"
 	"Exit status: 0 outcome as expected, no violation; 1 mismatch or violation; 2 bad input; 3 no KVM.\n";
 
@@ -59,8 +67,8 @@ static void close_json(struct run_options *o, bool written)
 		unlink(o->json);
 }
 
-static int boot(struct run_args *a, const struct vmm_args *va, const struct inject_args *ia, const char *guest,
-		const char *cmdline)
+static int boot(struct run_args *a, const struct vmm_args *va, const struct inject_args *ia,
+		const struct gdb_args *ga, const char *guest, const char *cmdline)
 {
 	struct run_result *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -70,7 +78,9 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		.guest_path = guest,
 		.cmdline = cmdline,
 		.vcpus = (unsigned)a->sel.vcpus,
-		.timeout_seconds = a->opts.timeout,
+		/* Debugging has no time limit unless one is given; the one given
+		 * does not count the time gdb holds the VM at its prompt. */
+		.timeout_seconds = a->opts.timeout > 0 || !ga->on ? a->opts.timeout : GDB_NO_TIME_LIMIT_S,
 		.ram_bytes = 0,
 		.echo_serial = a->opts.verbosity > 0,
 		.trace = va->tracing ? &va->trace : NULL,
@@ -78,6 +88,7 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		.inject = ia->specs,
 		.ninject = ia->n,
 		.sweep_reboot = ia->sweep_reboot,
+		.gdb = ga->on ? &ga->cfg : NULL,
 		.sweep_to_end = ia->sweep_to_end,
 	};
 	int rc = open_json(&a->opts);
@@ -104,6 +115,13 @@ int cmd_run(int argc, char **argv)
 	struct inject_args ia;
 	if ((rc = inject_args_extract(&argc, argv, &ia)) != 0)
 		return rc;
+	struct gdb_args ga;
+	if ((rc = gdb_args_extract(&argc, argv, &ga)) != 0)
+		return rc;
+	for (size_t i = 0; ga.on && i < ia.n; i++)
+		if (inject_spec_is_sweep(&ia.specs[i]))
+			return cli_fail(EBX_STATUS_USAGE, "--gdb does not go with a sweep (--inject %s): one run per point",
+					ia.specs[i].text);
 	rc = run_args_parse("run", argc, argv, &a);
 	if (rc != 0)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
@@ -116,5 +134,5 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if (a.opts.verbosity > 0)
 		fprintf(stderr, "entrybox: guest %s, command line: %s\n", guest, cmdline);
-	return boot(&a, &va, &ia, guest, cmdline);
+	return boot(&a, &va, &ia, &ga, guest, cmdline);
 }

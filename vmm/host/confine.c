@@ -39,6 +39,19 @@ static const int thread_allowed[] = {
 	SCMP_SYS(sched_yield),
 	SCMP_SYS(getrandom),             /* json-c seeds its hash tables on first use (trace lines) */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* A stop without a handler (SIGSTOP, a ptrace attach: a debugger on the
+	 * VMM, LeakSanitizer's check) resumes a waiting poll, futex or sleep
+	 * with restart_syscall, which only continues a call already allowed. */
+	SCMP_SYS(restart_syscall),
+};
+
+/* What the gdb stub's connection thread does on top, when the run has one:
+ * it waits on, accepts from and reads without blocking the sockets it bound
+ * before confinement (it writes with write(2) like everything else). */
+static const int debugger_allowed[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), /* the listening socket, the client, the wake-up eventfd */
+	SCMP_SYS(accept4), SCMP_SYS(setsockopt), /* one gdb at a time, TCP_NODELAY on it */
+	SCMP_SYS(recvfrom),              /* a read that must not block (MSG_DONTWAIT) */
 };
 
 /* What the whole process does after set-up, on top of what its threads do,
@@ -56,6 +69,10 @@ static const int process_allowed[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield),
 	SCMP_SYS(getrandom),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* A stop without a handler (SIGSTOP, a ptrace attach: a debugger on the
+	 * VMM, LeakSanitizer's check) resumes a waiting poll, futex or sleep
+	 * with restart_syscall, which only continues a call already allowed. */
+	SCMP_SYS(restart_syscall),
 };
 
 static bool add_all(scmp_filter_ctx ctx, const int *calls, size_t n)
@@ -118,7 +135,7 @@ bool confine_thread(char *err, size_t errlen)
 	return load(ctx, false, ok, err, errlen);
 }
 
-bool confine_process(char *err, size_t errlen)
+bool confine_process(bool serves_debugger, char *err, size_t errlen)
 {
 #ifdef __SANITIZE_ADDRESS__
 	/* LeakSanitizer checks at exit from a ptrace'd helper process, which
@@ -131,7 +148,8 @@ bool confine_process(char *err, size_t errlen)
 		return false;
 	}
 	bool ok = add_all(ctx, process_allowed, sizeof(process_allowed) / sizeof(process_allowed[0])) &&
-		  process_rules(ctx);
+		  process_rules(ctx) &&
+		  (!serves_debugger || add_all(ctx, debugger_allowed, sizeof(debugger_allowed) / sizeof(debugger_allowed[0])));
 	return load(ctx, true, ok, err, errlen);
 }
 

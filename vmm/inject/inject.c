@@ -269,6 +269,29 @@ bool inject_setup(struct session *s, char *err, size_t errlen)
 	return true;
 }
 
+bool inject_add_user_stack(struct session *s, const struct inject_spec *spec, char *err, size_t errlen)
+{
+	struct inject_state *st = s->inj;
+	if (!st || spec->kind != INJ_PF_USER_STACK) {
+		snprintf(err, errlen, "not a pf-user-stack injection");
+		return false;
+	}
+	if (inject_spec_has_loc(spec) || inject_spec_is_sweep(spec)) {
+		snprintf(err, errlen, "--inject '%s': only pf-user-stack[@TASK] waits for the scenario's inject point",
+			 spec->text);
+		return false;
+	}
+	if (st->user_stack && !st->user_stack_done) {
+		snprintf(err, errlen, "%s is waiting for the scenario's inject point already", st->user_stack_spec.text);
+		return false;
+	}
+	st->user_stack = true;
+	st->user_stack_spec = *spec;
+	st->user_stack_done = false;
+	st->user_stack_detail[0] = '\0';
+	return true;
+}
+
 void inject_teardown(struct session *s)
 {
 	if (!s->inj)
@@ -428,7 +451,7 @@ static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *l
 	pthread_mutex_unlock(&v->s->lock);
 	if (!ok)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
-	return EXIT_REENTER;
+	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, li->spec.text));
 }
 
 static uint64_t exit_count(const struct vcpu_state *v)
@@ -453,7 +476,7 @@ static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state 
 	st->point_delivered = true;
 	st->point_delivery_exit = exit_count(v);
 	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
-	return EXIT_REENTER;
+	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, "sweep point"));
 }
 
 static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slot)
@@ -686,7 +709,7 @@ static enum exit_decision unmap_user_stack(struct inject_state *st, struct vcpu_
 		 rc == PT_OK ? "task %u: page 0x%" PRIx64 " below user RSP 0x%" PRIx64 " unmapped"
 			     : "task %u: unmapping 0x%" PRIx64 " below RSP 0x%" PRIx64 " failed",
 		 p->task, page, p->user_rsp);
-	return EXIT_CONTINUE;
+	return st->user_stack_done ? vcpu_note_injected(v, st->user_stack_spec.text) : EXIT_CONTINUE;
 }
 
 static enum exit_decision on_checkpoint(void *ctx, struct vcpu_state *v, const struct event_view *ev)

@@ -70,29 +70,61 @@ unsigned debugctl_live_step_owners(const struct debugctl *d)
 
 /* ---- breakpoints ---- */
 
-int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
+static int find_slot(const struct debugctl *d, enum dbg_owner o, uint64_t addr, enum dbg_kind kind, unsigned len)
 {
-	for (int i = 0; i < DBG_SLOTS; i++)
-		if (d->slot[i].armed && d->slot[i].owner == o && d->slot[i].addr == addr)
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		if (s->armed && s->owner == o && s->addr == addr && s->kind == kind && s->len == len)
 			return i;
+	}
 	return -1;
 }
 
-int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag)
+int debugctl_bp_find(const struct debugctl *d, enum dbg_owner o, uint64_t addr)
 {
-	int held = debugctl_bp_find(d, o, addr);
+	return find_slot(d, o, addr, DBG_EXEC, 1);
+}
+
+bool debugctl_exec_bp_at(const struct debugctl *d, uint64_t addr, enum dbg_owner except)
+{
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		if (s->armed && !s->parked && s->kind == DBG_EXEC && s->addr == addr && s->owner != except)
+			return true;
+	}
+	return false;
+}
+
+static int arm_slot(struct debugctl *d, enum dbg_owner o, uint64_t addr, enum dbg_kind kind, unsigned len, int tag)
+{
+	int held = find_slot(d, o, addr, kind, len);
 	if (held >= 0) {
 		d->slot[held].tag = tag;
 		return held;
 	}
 	for (int i = 0; i < DBG_SLOTS; i++) {
 		if (!d->slot[i].armed) {
-			d->slot[i] = (struct debugctl_slot){ .armed = true, .owner = o, .tag = tag, .addr = addr };
+			d->slot[i] = (struct debugctl_slot){ .armed = true, .owner = o, .tag = tag, .addr = addr,
+							     .kind = kind, .len = len };
 			d->changed = true;
 			return i;
 		}
 	}
 	return -1;
+}
+
+int debugctl_bp_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, int tag)
+{
+	return arm_slot(d, o, addr, DBG_EXEC, 1, tag);
+}
+
+int debugctl_watch_add(struct debugctl *d, enum dbg_owner o, uint64_t addr, unsigned len, enum dbg_kind kind,
+		       int tag)
+{
+	bool len_ok = len == 1 || len == 2 || len == 4 || len == 8;
+	if (!len_ok || (addr & (len - 1)) != 0 || (kind != DBG_WRITE && kind != DBG_ACCESS))
+		return -1;
+	return arm_slot(d, o, addr, kind, len, tag);
 }
 
 void debugctl_bp_remove(struct debugctl *d, int slot)
@@ -143,10 +175,11 @@ void debugctl_unpark(struct debugctl *d, enum dbg_owner o)
 
 /* ---- passing a breakpoint ---- */
 
-void debugctl_begin_step_over(struct debugctl *d)
+void debugctl_begin_step_over(struct debugctl *d, uint64_t addr)
 {
-	if (!debugctl_owner_steps(d, DBG_OWNER_STEP_OVER)) {
+	if (!debugctl_owner_steps(d, DBG_OWNER_STEP_OVER) || d->over_addr != addr) {
 		d->step_owners |= OWNER_BIT(DBG_OWNER_STEP_OVER);
+		d->over_addr = addr;
 		d->changed = true;
 	}
 }
@@ -165,6 +198,17 @@ bool debugctl_stepping_over(const struct debugctl *d)
 }
 
 /* ---- KVM ---- */
+
+/* DR7's LEN field: 00 one byte, 01 two, 11 four, 10 eight. */
+static uint64_t dr7_len_bits(unsigned len)
+{
+	switch (len) {
+	case 2: return 1;
+	case 4: return 3;
+	case 8: return 2;
+	default: return 0;
+	}
+}
 
 int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 {
@@ -186,13 +230,20 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 	}
 	struct debugctl_live live = { .valid = true, .step_owners = d->step_owners };
 	uint64_t dr7 = 0;
-	if (!debugctl_stepping_over(d)) {
-		for (int i = 0; i < DBG_SLOTS; i++) {
-			if (d->slot[i].armed && !d->slot[i].parked) {
-				dr7 |= DR7_L(i); /* R/W=00, LEN=00: instruction execution */
-				live.enabled_slots |= 1u << i;
-				live.addr[i] = d->slot[i].addr;
-			}
+	bool over = debugctl_stepping_over(d);
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		/* Passing a breakpoint turns the instruction breakpoints at its
+		 * address off for the step; every other slot still watches. */
+		bool off_for_step = over && s->kind == DBG_EXEC && s->addr == d->over_addr;
+		if (s->armed && !s->parked && !off_for_step) {
+			/* An instruction breakpoint is R/W=00, LEN=00. */
+			dr7 |= DR7_L(i) | (uint64_t)s->kind << DR7_RW_SHIFT(i) |
+			       dr7_len_bits(s->len) << DR7_LEN_SHIFT(i);
+			live.enabled_slots |= 1u << i;
+			if (s->kind != DBG_EXEC)
+				live.data_slots |= 1u << i;
+			live.addr[i] = s->addr;
 		}
 	}
 	uint32_t control = 0;
@@ -212,14 +263,17 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 
 /* ---- explaining a debug exit ---- */
 
-/* Armed, unparked slots at rip: a step that lands there stands before them,
- * whether or not they were on for that step (a step-over turns them all off). */
+/* Armed, unparked instruction breakpoints at rip: a step that lands there
+ * stands before them, whether or not they were on for that step (a step-over
+ * turns the ones at the address it passes off). */
 static unsigned armed_at(const struct debugctl *d, uint64_t rip)
 {
 	unsigned slots = 0;
-	for (int i = 0; i < DBG_SLOTS; i++)
-		if (d->slot[i].armed && !d->slot[i].parked && d->slot[i].addr == rip)
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *s = &d->slot[i];
+		if (s->armed && !s->parked && s->kind == DBG_EXEC && s->addr == rip)
 			slots |= 1u << i;
+	}
 	return slots;
 }
 
@@ -229,16 +283,23 @@ struct debug_cause debugctl_classify(const struct debugctl *d, uint64_t dr6, uin
 	const struct debugctl_live *live = &d->live;
 	bool stepping = live->valid && live->step_owners != 0;
 	bool any_cause = (dr6 & DR6_CAUSES) != 0;
-	unsigned fired = 0;
+	unsigned fired = 0, data_fired = 0;
 	for (int i = 0; i < DBG_SLOTS; i++) {
-		if (!(live->enabled_slots & (1u << i)) || live->addr[i] != rip)
+		if (!(live->enabled_slots & (1u << i)))
+			continue;
+		if (live->data_slots & (1u << i)) {
+			if (dr6 & DR6_B(i))
+				data_fired |= 1u << i;
+			continue;
+		}
+		if (live->addr[i] != rip)
 			continue;
 		if ((dr6 & DR6_B(i)) || !any_cause || stepping)
 			fired |= 1u << i;
 	}
-	c.step = stepping && ((dr6 & DR6_BS) || fired != 0);
+	c.step = stepping && ((dr6 & DR6_BS) || (fired | data_fired) != 0);
 	c.step_owners = c.step ? live->step_owners : 0;
-	c.slots = c.step ? armed_at(d, rip) : fired;
+	c.slots = (c.step ? armed_at(d, rip) : fired) | data_fired;
 	c.guest = !c.step && c.slots == 0;
 	if (c.guest)
 		c.guest_dr6_payload = (dr6 ^ DR6_ACTIVE_LOW) & DR6_CAUSES;

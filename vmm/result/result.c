@@ -38,6 +38,7 @@ const char *result_end_name(enum run_end end)
 	case RUN_END_HOSTILE: return "hostile";
 	case RUN_END_HORIZON: return "horizon";
 	case RUN_END_HOST_LOST: return "host-lost";
+	case RUN_END_DEBUGGER: return "debugger";
 	}
 	return "internal-error";
 }

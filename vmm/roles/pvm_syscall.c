@@ -5,8 +5,29 @@
 #include <string.h>
 #include "entrybox/x86.h"
 
-#define PF_VECTOR  14
 #define PF_ERR_USER_FETCH 0x14u   /* U/S | I/D: an instruction fetch from CPL 3 */
+
+/* The target of IDT gate `vector`, read through the current page tables. */
+static bool gate_target(struct kvm_vcpu *vcpu, const struct kvm_sregs *s, unsigned vector, uint64_t *target,
+			char *err, size_t errlen)
+{
+	if (s->idt.limit < vector * GATE_SIZE + GATE_SIZE - 1) {
+		snprintf(err, errlen, "IDT limit 0x%x does not cover vector %u", s->idt.limit, vector);
+		return false;
+	}
+	uint8_t raw[GATE_SIZE];
+	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, s->idt.base + vector * GATE_SIZE, raw, sizeof(raw))) {
+		snprintf(err, errlen, "IDT at 0x%llx is not mapped", (unsigned long long)s->idt.base);
+		return false;
+	}
+	struct x86_gate gate = x86_gate_from_bytes(raw);
+	if (!x86_gate_present(gate)) {
+		snprintf(err, errlen, "IDT gate %u is not present", vector);
+		return false;
+	}
+	*target = x86_gate_target(gate);
+	return true;
+}
 
 bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen)
 {
@@ -15,52 +36,38 @@ bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err
 		snprintf(err, errlen, "cannot read special registers");
 		return false;
 	}
-	if (s->idt.limit < PF_VECTOR * 16 + 15) {
-		snprintf(err, errlen, "IDT limit 0x%x does not cover vector 14", s->idt.limit);
+	if (!gate_target(vcpu, s, VEC_PF, &p->pf_handler, err, errlen) ||
+	    !gate_target(vcpu, s, VEC_DB, &p->db_handler, err, errlen))
 		return false;
-	}
-	uint8_t gate[16];
-	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, s->idt.base + PF_VECTOR * 16, gate, sizeof(gate))) {
-		snprintf(err, errlen, "IDT at 0x%llx is not mapped", (unsigned long long)s->idt.base);
-		return false;
-	}
-	uint64_t target = (uint64_t)gate[0] | (uint64_t)gate[1] << 8 | (uint64_t)gate[6] << 16 |
-			  (uint64_t)gate[7] << 24;
-	uint32_t high;
-	memcpy(&high, gate + 8, 4);
-	target |= (uint64_t)high << 32;
-	if (!(gate[5] & 0x80)) {
-		snprintf(err, errlen, "IDT gate 14 is not present");
-		return false;
-	}
 	if (!kvm_get_msr(vcpu, MSR_LSTAR, &p->lstar) || !kvm_get_msr(vcpu, MSR_CSTAR, &p->cstar) ||
 	    !kvm_get_msr(vcpu, MSR_STAR, &p->star)) {
 		snprintf(err, errlen, "cannot read MSR_LSTAR/MSR_CSTAR/MSR_STAR");
 		return false;
 	}
-	p->pf_handler = target;
 	return true;
 }
 
-static void code_segment(struct kvm_segment *cs, uint16_t sel)
+static void code_segment(struct kvm_segment *cs, uint16_t sel, uint8_t dpl)
 {
 	memset(cs, 0, sizeof(*cs));
 	cs->selector = sel;
 	cs->limit = 0xffffffffu;
 	cs->type = 0xb;
 	cs->s = 1;
+	cs->dpl = dpl;
 	cs->present = 1;
 	cs->l = 1;
 	cs->g = 1;
 }
 
-static void stack_segment(struct kvm_segment *ss, uint16_t sel)
+static void stack_segment(struct kvm_segment *ss, uint16_t sel, uint8_t dpl)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->selector = sel;
 	ss->limit = 0xffffffffu;
 	ss->type = 0x3;
 	ss->s = 1;
+	ss->dpl = dpl;
 	ss->present = 1;
 	ss->db = 1;
 	ss->g = 1;
@@ -90,11 +97,11 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	 * RFLAGS, RFLAGS masked by SFMASK); the frame holds the masked flags plus
 	 * RF from the fault.  What is missing is the privilege change. */
 	uint16_t kernel_cs = (uint16_t)((p->star >> 32) & 0xfffc);
-	code_segment(&s->cs, kernel_cs);
-	stack_segment(&s->ss, (uint16_t)(kernel_cs + 8));
+	code_segment(&s->cs, kernel_cs, 0);
+	stack_segment(&s->ss, (uint16_t)(kernel_cs + 8), 0);
 	r->rip = fetch_at_lstar ? p->lstar : p->cstar;
 	r->rsp = frame[4];
-	r->rflags = (frame[3] & ~RFLAGS_RF) | 2;
+	r->rflags = (frame[3] & ~RFLAGS_RF) | RFLAGS_FIXED;
 	kvm_mark_regs_dirty(vcpu);
 	kvm_mark_sregs_dirty(vcpu);
 	p->repairs++;
@@ -125,4 +132,46 @@ size_t pvm_unreported_step_len(const uint8_t *code, size_t n)
 		return sizeof(swapgs);
 	/* Port I/O the VMM completes (every port here exits to it). */
 	return port_io_len(code, n);
+}
+
+uint64_t pvm_step_catch_addr(const struct pvm_syscall *p, struct kvm_vcpu *vcpu)
+{
+	struct kvm_regs *r = kvm_regs(vcpu);
+	struct kvm_sregs *s = kvm_sregs(vcpu);
+	if (!p->db_handler || !r || !s || (s->cs.selector & 3) != 3 || (r->rflags & RFLAGS_TF))
+		return 0;
+	return p->db_handler;
+}
+
+/* The guest's DR6 keeps the BS bit of a #DB it never saw. */
+static void clear_step_in_dr6(struct kvm_vcpu *vcpu)
+{
+	struct kvm_debugregs dr;
+	if (kvm_vcpu_request(vcpu, KVM_GET_DEBUGREGS, &dr) == 0 && (dr.dr6 & DR6_BS)) {
+		dr.dr6 &= ~DR6_BS;
+		kvm_vcpu_request(vcpu, KVM_SET_DEBUGREGS, &dr);
+	}
+}
+
+bool pvm_step_take_back(struct pvm_syscall *p, struct kvm_vcpu *vcpu)
+{
+	struct kvm_regs *r = kvm_regs(vcpu);
+	struct kvm_sregs *s = kvm_sregs(vcpu);
+	if (!r || !s)
+		return false;
+	/* The CPU pushed an IRET frame, no error code for #DB. */
+	struct x86_iret_frame f;
+	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, r->rsp, &f, sizeof(f)) || (f.cs & 3) != 3)
+		return false;
+	code_segment(&s->cs, (uint16_t)f.cs, 3);
+	stack_segment(&s->ss, (uint16_t)f.ss, 3);
+	r->rip = f.rip;
+	r->rsp = f.rsp;
+	/* The trap flag was the step's, not the guest's (pvm_step_catch_addr). */
+	r->rflags = (f.rflags & ~(RFLAGS_TF | RFLAGS_RF)) | RFLAGS_FIXED;
+	kvm_mark_regs_dirty(vcpu);
+	kvm_mark_sregs_dirty(vcpu);
+	clear_step_in_dr6(vcpu);
+	p->steps_taken_back++;
+	return true;
 }

@@ -44,6 +44,7 @@ static enum exit_decision on_layout(struct vcpu_state *v, const struct event_vie
 		return vcpu_end(v, RUN_END_HOSTILE, "guest published its layout twice");
 	}
 	s->pf_handler = probe.pf_handler;
+	s->db_handler = probe.db_handler;
 	s->lstar = probe.lstar;
 	s->cstar = probe.cstar;
 	s->star = probe.star;

@@ -267,10 +267,40 @@ static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
 		armed |= fw->w[i].vectors;
 	}
 	if (v->vcpu.index < SESSION_MAX_VCPUS) {
-		fw->armed[v->vcpu.index] = armed;
-		fw->arm_done[v->vcpu.index] = true;
+		/* Watched means watched all along: a vector given up once (to a
+		 * debugger, or for want of a slot) stays unwatched on this vCPU. */
+		unsigned idx = v->vcpu.index;
+		fw->armed[idx] = fw->arm_done[idx] ? fw->armed[idx] & armed : armed;
+		fw->arm_done[idx] = true;
 	}
 	return EXIT_CONTINUE;
+}
+
+unsigned fault_watch_yield(struct vcpu_state *v, unsigned n)
+{
+	struct fault_watch *fw = v->s->faults;
+	unsigned freed = 0;
+	if (!fw)
+		return 0;
+	/* The plan ranks its breakpoints (tags), most vectors first: the last
+	 * go first.  A slot of ours on this vCPU means it planned before arming. */
+	while (freed < n) {
+		int victim = -1;
+		for (int slot = 0; slot < DBG_SLOTS; slot++) {
+			const struct debugctl_slot *bp = debugctl_bp(&v->dbg, slot);
+			if (bp && bp->owner == DBG_OWNER_FAULTS &&
+			    (victim < 0 || bp->tag > debugctl_bp(&v->dbg, victim)->tag))
+				victim = slot;
+		}
+		if (victim < 0)
+			break;
+		int tag = debugctl_bp(&v->dbg, victim)->tag;
+		debugctl_bp_remove(&v->dbg, victim);
+		if (v->vcpu.index < SESSION_MAX_VCPUS && tag >= 0 && (unsigned)tag < MAX_WATCHES)
+			fw->armed[v->vcpu.index] &= ~fw->w[tag].vectors;
+		freed++;
+	}
+	return freed;
 }
 
 static enum exit_decision on_breakpoint(void *ctx, struct vcpu_state *v, int slot)

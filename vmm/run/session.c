@@ -146,13 +146,40 @@ static void on_kick(int sig)
 	(void)sig; /* only here to make KVM_RUN return EINTR */
 }
 
+void session_kick(struct session *s, unsigned vcpu)
+{
+	if (vcpu >= s->nvcpus || !s->vcpus[vcpu].thread_started)
+		return;
+	kick(&s->vcpus[vcpu]);
+}
+
 void session_kick_all(struct session *s)
 {
-	for (unsigned i = 0; i < s->nvcpus; i++) {
-		struct vcpu_state *v = &s->vcpus[i];
-		if (v->thread_started)
-			kick(v);
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		session_kick(s, i);
+}
+
+void session_hold_clock(struct session *s, bool held)
+{
+	pthread_mutex_lock(&s->lock);
+	double now = session_now();
+	if (held && !s->clock_held) {
+		s->held_since = now;
+	} else if (!held && s->clock_held) {
+		s->held_total += now - s->held_since;
+		/* The watchdog may sleep towards a deadline that has moved. */
+		pthread_cond_broadcast(&s->done_cv);
 	}
+	s->clock_held = held;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The watchdog's deadline now, under `lock`: the limit after the start, plus
+ * the time the VM was held. */
+static double deadline(const struct session *s, double limit, double now)
+{
+	double held = s->held_total + (s->clock_held ? now - s->held_since : 0);
+	return s->start + limit + held;
 }
 
 static void install_kick_handler(void)
@@ -201,18 +228,18 @@ static struct timespec timespec_at(double seconds)
 static void watch(struct session *s)
 {
 	double limit = s->cfg->timeout_seconds > 0 ? s->cfg->timeout_seconds : DEFAULT_TIMEOUT_S;
-	double end = s->start + limit;
 	bool tick = s->vm.journal != NULL;
 	pthread_mutex_lock(&s->lock);
 	while (!atomic_load(&s->done)) {
 		double now = session_now();
+		double end = deadline(s, limit, now);
 		if (now >= end)
 			break;
 		double step = tick ? replay_point_interval(s) : 0;
 		double wake = tick && now + step < end ? now + step : end;
 		struct timespec ts = timespec_at(wake);
 		int rc = pthread_cond_timedwait(&s->done_cv, &s->lock, &ts);
-		if (rc == ETIMEDOUT && tick && !atomic_load(&s->done)) {
+		if (rc == ETIMEDOUT && tick && !s->clock_held && !atomic_load(&s->done)) {
 			pthread_mutex_unlock(&s->lock);
 			request_replay_points(s);
 			pthread_mutex_lock(&s->lock);

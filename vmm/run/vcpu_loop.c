@@ -21,11 +21,19 @@
 #include "host/confine.h"
 #include "inject/inject.h"
 #include "kvm/snapshot.h"
+#include "run/fault_watch.h"
 #include "run/session.h"
 
 #define MMIO_EXIT_LIMIT 4096u
 #define MAX_INSN        15u
 #define PAGE_SIZE_4K    4096u
+
+/* Why a step is caught by a breakpoint (tags under DBG_OWNER_STEP_CATCH). */
+enum catch_bp {
+	CATCH_NEXT_INSN = 1,   /* after an instruction whose step the backend does not report */
+	CATCH_USER_STEP,       /* the #DB handler: a ring-3 step kvm_pvm gave the guest */
+	CATCH_EVENT_GATE,      /* the handler of an event the VMM queued */
+};
 
 /* Why the exit loop keeps a breakpoint (its tags under DBG_OWNER_BOUNDARY). */
 enum boundary_bp {
@@ -60,11 +68,15 @@ static bool already_reported(const struct run_result *r, const char *rule, uint6
 	return false;
 }
 
+static void notify_violation(struct vcpu_state *v, const struct violation_report *rep);
+
 /* The same rule failing at the same instruction is one finding, however often it repeats. */
 void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, const struct vcpu_snap *snap)
 {
 	struct session *s = v->s;
 	struct run_result *r = s->r;
+	struct violation_report fresh;
+	bool is_new = false;
 	pthread_mutex_lock(&s->lock);
 	r->violation_occurrences++;
 	if (!already_reported(r, viol->rule, snap->rip) && r->nviolations < RESULT_MAX_VIOLATIONS) {
@@ -72,8 +84,12 @@ void vcpu_record_violation(struct vcpu_state *v, const struct violation *viol, c
 		report_fill(rep, viol, snap, &s->layout, s->syms);
 		if (s->cfg->echo_serial)
 			report_print(stderr, rep);
+		fresh = *rep;
+		is_new = true;
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (is_new)
+		notify_violation(v, &fresh);
 }
 
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point)
@@ -109,7 +125,7 @@ static void remember_syscall_boundary(struct vcpu_state *v)
 /* ---- observers --------------------------------------------------------------------------- */
 
 /* The hooks that take nothing but the vCPU. */
-enum plain_hook { HOOK_ARM, HOOK_SYSCALL_BOUNDARY, HOOK_SYSCALL_RETURN, HOOK_USER_FAULT, HOOK_EXIT };
+enum plain_hook { HOOK_ARM, HOOK_SYSCALL_BOUNDARY, HOOK_SYSCALL_RETURN, HOOK_USER_FAULT, HOOK_EXIT, HOOK_RUN };
 typedef enum exit_decision (*plain_hook_fn)(void *ctx, struct vcpu_state *v);
 
 static plain_hook_fn hook_of(const struct exit_observer *o, enum plain_hook h)
@@ -120,6 +136,7 @@ static plain_hook_fn hook_of(const struct exit_observer *o, enum plain_hook h)
 	case HOOK_SYSCALL_RETURN: return o->on_syscall_return;
 	case HOOK_USER_FAULT: return o->on_user_fault;
 	case HOOK_EXIT: return o->on_exit;
+	case HOOK_RUN: return o->on_run;
 	}
 	return NULL;
 }
@@ -163,6 +180,38 @@ static enum exit_decision notify_breakpoint(struct vcpu_state *v, int slot, enum
 	return d;
 }
 
+static void notify_violation(struct vcpu_state *v, const struct violation_report *rep)
+{
+	struct session *s = v->s;
+	for (unsigned i = 0; i < s->nobservers; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_violation)
+			e->o->on_violation(e->ctx, v, rep);
+	}
+}
+
+enum exit_decision vcpu_note_injected(struct vcpu_state *v, const char *what)
+{
+	struct session *s = v->s;
+	enum exit_decision d = EXIT_CONTINUE;
+	for (unsigned i = 0; i < s->nobservers && d != EXIT_END; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_injected)
+			d = exit_decision_merge(d, e->o->on_injected(e->ctx, v, what));
+	}
+	return d;
+}
+
+static void notify_end(struct vcpu_state *v)
+{
+	struct session *s = v->s;
+	for (unsigned i = 0; i < s->nobservers; i++) {
+		const struct observer_entry *e = &s->observers[i];
+		if (e->o->on_end)
+			e->o->on_end(e->ctx, v);
+	}
+}
+
 enum exit_decision vcpu_syscall_returned(struct vcpu_state *v)
 {
 	return notify(v, HOOK_SYSCALL_RETURN);
@@ -199,6 +248,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	uint64_t syscall_return = s->layout.raw.syscall_return;
 	uint64_t app_entry = s->layout.raw.app_syscall_entry;
 	v->pvm.pf_handler = s->pf_handler;
+	v->pvm.db_handler = s->db_handler;
 	v->pvm.lstar = s->lstar;
 	v->pvm.cstar = s->cstar;
 	v->pvm.star = s->star;
@@ -306,13 +356,8 @@ static void step_over_if_needed(struct vcpu_state *v, enum exit_decision d)
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
 	if (d != EXIT_CONTINUE || !regs)
 		return;
-	for (int i = 0; i < DBG_SLOTS; i++) {
-		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
-		if (bp && !bp->parked && bp->addr == regs->rip && bp->owner != DBG_OWNER_STEP_CATCH) {
-			debugctl_begin_step_over(&v->dbg);
-			return;
-		}
-	}
+	if (debugctl_exec_bp_at(&v->dbg, regs->rip, DBG_OWNER_STEP_CATCH))
+		debugctl_begin_step_over(&v->dbg, regs->rip);
 }
 
 /* ---- steps the backend does not report ----------------------------------------------------- */
@@ -339,13 +384,37 @@ static size_t read_code(struct vcpu_state *v, uint8_t code[MAX_INSN])
 	return gmem_read_virt(&v->s->vm.mem, sr->cr3, regs->rip, code, want) ? want : 0;
 }
 
+/* A breakpoint standing in for a step the backend would not report.  Any
+ * instruction breakpoint already armed there stops the step as well (a
+ * debugger's on the same handler).  A slot the fault watch holds is taken
+ * back from it, which then names what it stopped watching; a catch with no
+ * slot at all is counted, never silently dropped. */
+static void arm_step_catch(struct vcpu_state *v, uint64_t addr, int tag)
+{
+	struct debugctl *d = &v->dbg;
+	v->n.step_catches++;
+	if (debugctl_exec_bp_at(d, addr, DBG_OWNER_STEP_CATCH))
+		return;
+	if (debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, addr, tag) >= 0)
+		return;
+	if (fault_watch_yield(v, 1) && debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, addr, tag) >= 0)
+		return;
+	v->n.step_catches_lost++;
+}
+
 /* Before a step over an instruction whose step the backend would not report,
- * a breakpoint on the next one stands in for it. */
+ * a breakpoint on the next one stands in for it; a step from ring 3, which
+ * kvm_pvm hands to the guest as a #DB, is caught on the #DB handler. */
 static void catch_hidden_step(struct vcpu_state *v)
 {
 	struct debugctl *d = &v->dbg;
 	if (!debugctl_stepping(d) || !backend_hides_steps(v->s))
 		return;
+	uint64_t db = pvm_step_catch_addr(&v->pvm, &v->vcpu);
+	if (db) {
+		arm_step_catch(v, db, CATCH_USER_STEP);
+		return;
+	}
 	uint8_t code[MAX_INSN];
 	size_t n = read_code(v, code);
 	struct kvm_regs *regs = kvm_regs(&v->vcpu);
@@ -353,10 +422,22 @@ static void catch_hidden_step(struct vcpu_state *v)
 	uint64_t frame_rip = 0;
 	size_t len = n ? pvm_unreported_step_len(code, n) : 0;
 	if (len)
-		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, regs->rip + len, 0);
+		arm_step_catch(v, regs->rip + len, CATCH_NEXT_INSN);
 	else if (n && sr && pvm_unreported_step_after_iret(code, n) &&
 		 gmem_read_virt(&v->s->vm.mem, sr->cr3, regs->rsp, &frame_rip, sizeof(frame_rip)))
-		debugctl_bp_add(d, DBG_OWNER_STEP_CATCH, frame_rip, 0);
+		arm_step_catch(v, frame_rip, CATCH_NEXT_INSN);
+}
+
+/* The step from ring 3 arrived as the guest's #DB: it is taken back, and the
+ * step ends after the user instruction.  True when it was one. */
+static bool take_back_user_step(struct vcpu_state *v, unsigned slots)
+{
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
+		if ((slots & (1u << i)) && bp && bp->owner == DBG_OWNER_STEP_CATCH && bp->tag == CATCH_USER_STEP)
+			return pvm_step_take_back(&v->pvm, &v->vcpu);
+	}
+	return false;
 }
 
 /* ---- events the VMM queued ---------------------------------------------------------------- */
@@ -381,14 +462,18 @@ static uint64_t gate_target(struct vcpu_state *v, int vector)
 	return (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24 | (uint64_t)high << 32;
 }
 
-static void catch_event_gate(struct vcpu_state *v)
+/* True when the step that follows ends on the event's gate: the instruction
+ * at RIP does not run, so nothing else needs catching for it. */
+static bool catch_event_gate(struct vcpu_state *v)
 {
 	if (!v->gate_catch_pending)
-		return;
+		return false;
 	v->gate_catch_pending = false;
 	uint64_t gate = debugctl_stepping(&v->dbg) ? gate_target(v, v->delivered_vector) : 0;
-	if (gate)
-		debugctl_bp_add(&v->dbg, DBG_OWNER_STEP_CATCH, gate, 0);
+	if (!gate)
+		return false;
+	arm_step_catch(v, gate, CATCH_EVENT_GATE);
+	return true;
 }
 
 /* ---- debug exits ------------------------------------------------------------------------- */
@@ -416,6 +501,10 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 	if (c.guest)
 		return redeliver_guest_debug(v, c.guest_dr6_payload);
 	enum exit_decision d = EXIT_CONTINUE;
+	if (c.step && take_back_user_step(v, c.slots)) {
+		rip = regs->rip;
+		c.slots = 0;
+	}
 	if (c.step) {
 		if (!step_hygiene_after_step(&v->hygiene, &v->vcpu))
 			return vcpu_end(v, RUN_END_INTERNAL_ERROR, "vCPU %u: cannot take the VMM's TF out of the RFLAGS "
@@ -643,10 +732,12 @@ static enum exit_decision prepare_run(struct vcpu_state *v)
 			step_over_if_needed(v, b);
 		d = exit_decision_merge(d, b);
 	}
+	if (d != EXIT_END)
+		d = exit_decision_merge(d, notify(v, HOOK_RUN));
 	if (d == EXIT_END)
 		return d;
-	catch_event_gate(v);
-	catch_hidden_step(v);
+	if (!catch_event_gate(v))
+		catch_hidden_step(v);
 	if (debugctl_apply(&v->dbg, &v->vcpu) < 0)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
 	step_hygiene_before_run(&v->hygiene, &v->vcpu, debugctl_stepping(&v->dbg));
@@ -679,6 +770,7 @@ void vcpu_loop_run(struct vcpu_state *v)
 			}
 		}
 		if (d == EXIT_END) {
+			notify_end(v);
 			session_end(s, v->ending.set ? v->ending.end : RUN_END_INTERNAL_ERROR, "%s",
 				    v->ending.set ? v->ending.reason : "an exit handler ended the run without a reason");
 			break;

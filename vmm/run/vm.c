@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "explain/deviations.h"
+#include "gdb/stub.h"
 #include "host/confine.h"
 #include "inject/inject.h"
 #include "inject/sweep.h"
@@ -204,7 +205,7 @@ static enum run_verdict confine_after_setup(struct session *s, const struct swee
 	const char *how = cfg->no_confine ? "off" : "vcpu-threads";
 	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
 		char err[160];
-		if (!confine_process(err, sizeof(err))) {
+		if (!confine_process(cfg->gdb != NULL, err, sizeof(err))) {
 			fprintf(stderr, "entrybox: %s\n", err);
 			return RUN_VERDICT_ENVIRONMENT;
 		}
@@ -303,6 +304,20 @@ static void boundary_coverage(struct session *s)
 			    "syscalls the guest counted, each to be stopped at its entry by a VMM breakpoint or the kvm_pvm repair");
 }
 
+/* Every step the backend would not report had its breakpoint: a step caught
+ * by nothing is a step the trace, the measure or gdb never saw. */
+static void step_catch_coverage(struct session *s)
+{
+	uint64_t wanted = 0, lost = 0;
+	for (unsigned i = 0; i < s->nvcpus; i++) {
+		wanted += s->vcpus[i].n.step_catches;
+		lost += s->vcpus[i].n.step_catches_lost;
+	}
+	if (wanted)
+		result_coverage_add(s->r, "step-catch", wanted, wanted - lost,
+				    "breakpoints standing in for steps the backend does not report, each with a debug-register slot");
+}
+
 /* What the run itself saw, before a sweep reuses the session for its points. */
 static void close_run(struct session *s)
 {
@@ -325,6 +340,7 @@ static void close_run(struct session *s)
 		r->syscall_boundaries += v->n.syscall_boundaries;
 	}
 	boundary_coverage(s);
+	step_catch_coverage(s);
 	for (unsigned i = 0; i < s->nobservers; i++) {
 		const struct observer_entry *e = &s->observers[i];
 		if (e->o->on_finish)
@@ -373,6 +389,8 @@ static void finish_result(struct session *s)
 
 static void teardown(struct session *s)
 {
+	/* The stub's thread reads the vCPUs: it goes first. */
+	gdb_stub_free(s);
 	for (unsigned i = 0; i < s->nvcpus; i++)
 		if (s->vcpus[i].vcpu.run)
 			kvm_destroy_vcpu(&s->vcpus[i].vcpu);
@@ -395,13 +413,21 @@ static enum run_verdict add_observers(struct session *s)
 		ok = session_observe(s, &trace_observer, s->trace);
 	if (ok && s->inj)
 		ok = session_observe(s, &inject_observer, s->inj);
-	/* Last: the fault watch arms what slots the others leave. */
+	/* The fault watch arms what slots the others leave (and gives them up
+	 * to a debugger that asks for them: fault_watch_yield()). */
 	if (ok)
 		ok = switch_watch_setup(s) && fault_watch_setup(s);
-	if (ok)
-		return RUN_VERDICT_OK;
-	fprintf(stderr, "entrybox: cannot set up the run's observers\n");
-	return RUN_VERDICT_ENVIRONMENT;
+	if (!ok) {
+		fprintf(stderr, "entrybox: cannot set up the run's observers\n");
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	char err[300];
+	/* Last: the debugger sees the vCPU after every other part of the run has. */
+	if (s->cfg->gdb && !gdb_stub_start(s, s->cfg->gdb, err, sizeof(err))) {
+		fprintf(stderr, "entrybox: %s\n", err);
+		return RUN_VERDICT_ENVIRONMENT;
+	}
+	return RUN_VERDICT_OK;
 }
 
 enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
@@ -443,6 +469,7 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 		trace_finish(s->trace, s);
 		s->trace = NULL;
 		st = result_verdict(r);
+		gdb_stub_finish(s, (int)st);
 	}
 	sweep_free(sweep, s);
 	/* A thread still in KVM_RUN owns its vCPU and the session: leave both to

@@ -118,6 +118,12 @@ static void build_argv(struct qemu_argv *a, const char *binary, const struct qem
 	size_t i;
 	for (i = 0; args[i] && i + 1 < QEMU_ARGV_MAX; i++)
 		a->argv[i] = (char *)args[i];
+	if (cfg->gdb && i + 4 < QEMU_ARGV_MAX) {
+		a->argv[i++] = "-gdb";
+		a->argv[i++] = (char *)cfg->gdb;
+		if (cfg->gdb_wait)
+			a->argv[i++] = "-S";
+	}
 	a->argv[i] = NULL;
 }
 

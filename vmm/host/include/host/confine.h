@@ -28,8 +28,10 @@
 bool confine_thread(char *err, size_t errlen);
 
 /* Installs the process filter on every thread of the process, and on every
- * thread it starts later.  False with a reason in err. */
-bool confine_process(char *err, size_t errlen);
+ * thread it starts later; with serves_debugger also what the gdb stub's
+ * connection thread does with the sockets it bound before (poll, accept4,
+ * setsockopt, a non-blocking recvfrom).  False with a reason in err. */
+bool confine_process(bool serves_debugger, char *err, size_t errlen);
 
 /* With ENTRYBOX_CONFINE_SELFTEST=1 in the environment: tries calls that
  * confinement must refuse (execve, open, socket; from the main thread also a

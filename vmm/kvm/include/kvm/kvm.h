@@ -103,6 +103,9 @@ void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
 int kvm_flush_regs(struct kvm_vcpu *vcpu);
 /* Forgets the cached registers: the next kvm_regs()/kvm_sregs() asks KVM. */
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu);
+/* Hands registers the VMM changed to KVM now rather than at the next
+ * KVM_RUN (KVM_SET_SREGS, KVM_SET_REGS).  -1 with errno. */
+int kvm_flush_regs(struct kvm_vcpu *vcpu);
 
 bool kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value);
 bool kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);

@@ -37,6 +37,7 @@ enum run_end {
 	RUN_END_HOSTILE,          /* the guest broke the contract (bad record, flood); run stopped */
 	RUN_END_HORIZON,          /* a sweep point's path returned to the code that entered it: decided */
 	RUN_END_HOST_LOST,        /* the engine lost the machine that ran the guest (a libvirt host) */
+	RUN_END_DEBUGGER,         /* the debugger ended it (gdb's kill) */
 };
 
 struct violation_report {

@@ -12,7 +12,10 @@
  * the low 32 bits of MSR_CSTAR in ring 0, whose fetch faults there (CR2 = RIP
  * = the truncated CSTAR, frame CS = the kernel's, pushed on the user's stack
  * since the CPL did not change).  The repair is the same with RIP = CSTAR.
- * Everything backend-specific about SYSCALL lives in this file.
+ * Everything backend-specific about SYSCALL lives in this file, and so does
+ * its twin for single steps: kvm_pvm turns a single step the VMM asks for in
+ * ring 3 into a #DB of the guest's own; a breakpoint on the guest's #DB
+ * handler catches it, and the VMM takes the delivery back (pvm_step_take_back).
  */
 #ifndef ENTRYBOX_PVM_SYSCALL_H
 #define ENTRYBOX_PVM_SYSCALL_H
@@ -23,14 +26,16 @@
 
 struct pvm_syscall {
 	uint64_t pf_handler;  /* IDT[14] target, where the breakpoint sits */
+	uint64_t db_handler;  /* IDT[1] target: where a ring-3 step arrives */
 	uint64_t lstar;
 	uint64_t cstar;
 	uint64_t star;
 	uint64_t repairs;
 	uint64_t genuine_faults;
+	uint64_t steps_taken_back;
 };
 
-/* Reads IDT[14] (through the guest's current page tables) and MSR_LSTAR/CSTAR/STAR.
+/* Reads IDT[14] and IDT[1] (through the guest's current page tables) and MSR_LSTAR/CSTAR/STAR.
  * False with a reason when the guest's IDT or MSRs are unusable. */
 bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen);
 
@@ -52,5 +57,18 @@ size_t pvm_unreported_step_len(const uint8_t *code, size_t n);
  * step exit comes.  A breakpoint on the return address (the frame at RSP)
  * stands in for it.  True when the bytes at `code` are an iretq. */
 bool pvm_unreported_step_after_iret(const uint8_t *code, size_t n);
+
+/*
+ * A single step from ring 3 on kvm_pvm is no exit but a #DB the guest takes
+ * (the step's trap flag reaches ring 3, the VMM's exit for it does not).
+ * Where to catch it before the guest runs a single instruction of its
+ * handler: the #DB handler, or 0 when the vCPU is not in ring 3 or the guest
+ * keeps a trap flag of its own (its #DB is its own).
+ */
+uint64_t pvm_step_catch_addr(const struct pvm_syscall *p, struct kvm_vcpu *vcpu);
+/* At that catch: the delivery is taken back -- the vCPU stands after the
+ * user instruction with the user's registers, as after a reported step.
+ * False when the exception frame cannot be read. */
+bool pvm_step_take_back(struct pvm_syscall *p, struct kvm_vcpu *vcpu);
 
 #endif

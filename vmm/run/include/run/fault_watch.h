@@ -14,9 +14,11 @@
  * (the frame there is [vector][error][hardware frame]).  On kvm_pvm the #PF
  * gate is the syscall boundary's breakpoint already; its genuine faults
  * come here through on_user_fault, and one slot stays free for the steps
- * kvm_pvm does not report.  A vector no slot was left for is named in the
- * result (fault_watch) and, when the guest then panics on it, the run says
- * the check did not run.
+ * kvm_pvm does not report.  A debugger outranks the watch: the slots gdb's
+ * breakpoints need are taken back from it (fault_watch_yield).  A vector no
+ * slot was left for, or whose slot went to gdb, is named in the result
+ * (fault_watch) and, when the guest then panics on it, the run says the
+ * check did not run.
  */
 #ifndef ENTRYBOX_FAULT_WATCH_H
 #define ENTRYBOX_FAULT_WATCH_H
@@ -26,6 +28,7 @@
 #include "run/observer.h"
 
 struct session;
+struct vcpu_state;
 
 /* A kernel-mode exception one vCPU took, as the watch saw it. */
 struct fault_seen {
@@ -39,6 +42,10 @@ extern const struct exit_observer fault_watch_observer;
 /* Creates the watch and registers its observer; false when out of memory. */
 bool fault_watch_setup(struct session *s);
 void fault_watch_teardown(struct session *s);
+/* On vCPU v's own thread: gives up to n of the watch's breakpoint slots to
+ * an owner whose request outranks it (a debugger); how many it freed.  The
+ * vectors they judged count as unwatched for the run (run_result.fault_watch). */
+unsigned fault_watch_yield(struct vcpu_state *v, unsigned n);
 /* The last kernel-mode exception vCPU `vcpu` took, if the watch saw one. */
 bool fault_watch_last(const struct session *s, unsigned vcpu, struct fault_seen *out);
 /* Fills the result's account of what was watched (run_result.fault_watch). */

@@ -20,6 +20,7 @@
 
 struct session;
 struct vcpu_state;
+struct violation_report;
 
 enum exit_decision {
 	EXIT_CONTINUE = 0, /* handled: resume, passing the VMM breakpoint the vCPU stands on, if any */
@@ -58,6 +59,17 @@ struct exit_observer {
 	enum exit_decision (*on_checkpoint)(void *ctx, struct vcpu_state *v, const struct event_view *ev);
 	/* After every exit, once the loop and the other hooks have handled it. */
 	enum exit_decision (*on_exit)(void *ctx, struct vcpu_state *v);
+	/* Before every KVM_RUN, once the loop has armed what the layout asks for:
+	 * the observer may hold the vCPU here (a debugger that stopped the VM)
+	 * and change what it asks of debugctl for the run that follows. */
+	enum exit_decision (*on_run)(void *ctx, struct vcpu_state *v);
+	/* The run reports a violation for the first time (this rule at this
+	 * instruction); called without the session's lock. */
+	void (*on_violation)(void *ctx, struct vcpu_state *v, const struct violation_report *rep);
+	/* An injection delivered its event to the guest (`what`: the injection as given). */
+	enum exit_decision (*on_injected)(void *ctx, struct vcpu_state *v, const char *what);
+	/* This vCPU ends the run (v->ending says how): the last look at it as it stands. */
+	void (*on_end)(void *ctx, struct vcpu_state *v);
 	/* The run ended (every vCPU thread joined; before a sweep's points): add
 	 * what the observer reports, and its coverage checks, to s->r. */
 	void (*on_finish)(void *ctx, struct session *s);

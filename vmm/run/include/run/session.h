@@ -45,6 +45,8 @@ struct vcpu_counters {
 	uint64_t exits_io, exits_debug, exits_mmio, exits_intr, exits_other;
 	uint64_t guest_debug;         /* the guest's own #DBs, handed back to it */
 	uint64_t syscall_boundaries;  /* syscalls the VMM stopped at the entry of (ring 3, ring-0 applications) */
+	uint64_t step_catches;        /* breakpoints wanted for steps the backend would not report */
+	uint64_t step_catches_lost;   /* of those, the ones no slot was left for */
 };
 
 /* How this vCPU's thread wants the run to end (set by vcpu_end()). */
@@ -101,6 +103,7 @@ struct observer_entry {
 struct measure;
 struct trace;
 struct inject_state;
+struct gdb_stub;
 struct fault_watch;
 struct switch_watch;
 
@@ -118,7 +121,7 @@ struct session {
 	/* Bumped under `lock` when breakpoints must be (re)armed; atomic because
 	 * each vCPU thread polls it without the lock before every KVM_RUN. */
 	atomic_uint layout_generation;
-	uint64_t pf_handler, lstar, cstar, star; /* from the publishing vCPU, the same on all */
+	uint64_t pf_handler, db_handler, lstar, cstar, star; /* from the publishing vCPU, the same on all */
 	struct serial serial;
 	uint64_t mmio_exits;
 	struct observer_entry observers[SESSION_MAX_OBSERVERS];
@@ -126,6 +129,7 @@ struct session {
 	struct measure *measure;       /* the guest-marked region (measure.c) */
 	struct inject_state *inj;      /* --inject state (inject.c) */
 	struct trace *trace;           /* --trace, NULL when off */
+	struct gdb_stub *gdb;          /* --gdb, NULL when off */
 	struct fault_watch *faults;    /* kernel-mode exceptions judged where they happen (fault_watch.c) */
 	struct switch_watch *switches; /* the context-switch checkpoints (switch_watch.c) */
 	atomic_bool done;
@@ -137,6 +141,10 @@ struct session {
 	unsigned held;
 	pthread_cond_t hold_cv;
 	double start;
+	/* Time an observer held the VM (session_hold_clock), under `lock`: the
+	 * watchdog does not count it. */
+	double held_since, held_total;
+	bool clock_held;
 };
 
 /* ---- session.c ---- */
@@ -152,6 +160,10 @@ void session_run_threads(struct session *s);
 bool session_any_stuck(const struct session *s);
 /* Makes every vCPU thread leave KVM_RUN soon (to notice `done` or a new layout). */
 void session_kick_all(struct session *s);
+/* The same for one vCPU thread. */
+void session_kick(struct session *s, unsigned vcpu);
+/* While an observer holds the VM (a debugger stopped it), the watchdog's time stands still. */
+void session_hold_clock(struct session *s, bool held);
 double session_now(void);
 /* From a vCPU thread: holds every other vCPU out of the guest, at the top of
  * its loop with no instruction half done (a safe point to snapshot it), and
@@ -169,6 +181,8 @@ void vcpu_loop_run(struct vcpu_state *v);
 enum exit_decision vcpu_end(struct vcpu_state *v, enum run_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point);
+/* An injection delivered `what` on this vCPU: tells the observers (on_injected). */
+enum exit_decision vcpu_note_injected(struct vcpu_state *v, const char *what);
 /* The VMM itself completed a syscall's return to ring 3 (a hypercall did):
  * the observers' on_syscall_return. */
 enum exit_decision vcpu_syscall_returned(struct vcpu_state *v);

@@ -10,6 +10,7 @@
 
 struct inject_spec;
 struct inject_point;
+struct gdb_config;
 
 struct vm_config {
 	const char *guest_path;   /* guest ELF */
@@ -24,6 +25,7 @@ struct vm_config {
 	size_t ninject;
 	bool sweep_reboot;        /* --sweep-mode reboot: a fresh boot per sweep point */
 	bool sweep_to_end;        /* --sweep-horizon end: each point runs to the guest's end */
+	const struct gdb_config *gdb; /* --gdb: a gdb remote stub on the run, NULL = none */
 	/* Internal to sweeps (sweep.c): the one point this run delivers, and
 	 * whether it records the path (enum inject_trigger). */
 	const struct inject_point *point;

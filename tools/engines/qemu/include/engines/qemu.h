@@ -18,6 +18,8 @@ struct qemu_config {
 	unsigned vcpus;           /* -smp */
 	double timeout_seconds;   /* watchdog; <= 0 means the default (30 s) */
 	bool echo_serial;         /* copy guest console lines to stderr */
+	const char *gdb;          /* QEMU's own gdb stub: "tcp:HOST:PORT" for -gdb, NULL = none */
+	bool gdb_wait;            /* -S: stopped before the first instruction until gdb continues */
 };
 
 /* Finds the QEMU binary as qemu_run would (an explicit path, $ENTRYBOX_QEMU,
