@@ -34,19 +34,6 @@
 /* ---- results from the command line, until the guest reports its own ---------------------- */
 
 
-/* The run's error and warning lines go where the caller said (the CLI:
- * stderr), one line each; a caller that gave nowhere hears nothing. */
-__attribute__((format(printf, 2, 3))) static void say(const struct vm_config *cfg, const char *fmt, ...)
-{
-	if (!cfg->diag)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("entrybox: ", cfg->diag);
-	vfprintf(cfg->diag, fmt, ap);
-	fputc('\n', cfg->diag);
-	va_end(ap);
-}
 
 static void cmdline_value(const char *cmdline, const char *key, char *dst, size_t len)
 {
@@ -131,14 +118,14 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 		struct vcpu_state *v = &s->vcpus[i];
 		if (kvm_create_vcpu(&s->vm, &v->vcpu, i, err, sizeof(err)) < 0 ||
 		    kvm_setup_cpuid(&v->vcpu, err, sizeof(err)) < 0) {
-			say(s->cfg, "vCPU %u: %s", i, err);
+			session_say(s, "vCPU %u: %s", i, err);
 			return RUN_VERDICT_ENVIRONMENT;
 		}
 	}
 	/* Only the BSP starts at the PVH entry; the APs wait in KVM's
 	 * wait-for-SIPI state until the guest's INIT/SIPI/SIPI, as on hardware. */
 	if (kvm_set_pvh_state(&s->vcpus[0].vcpu, lg->pvh_entry, (uint32_t)lg->start_info_gpa, err, sizeof(err)) < 0) {
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	return RUN_VERDICT_OK;
@@ -155,12 +142,12 @@ static enum run_verdict boot_guest(struct session *s)
 	size_t elf_len = 0;
 	void *elf = read_file(s->cfg->guest_path, &elf_len, err, sizeof(err));
 	if (!elf) {
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	if (kvm_open_vm(&s->vm, s->cfg->ram_bytes ? s->cfg->ram_bytes : DEFAULT_RAM, err, sizeof(err)) < 0) {
 		bool missing = errno == ENOENT || errno == EACCES || errno == ENODEV || errno == EPERM;
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		free(elf);
 		return missing ? RUN_VERDICT_ENVIRONMENT : RUN_VERDICT_MISMATCH;
 	}
@@ -168,15 +155,15 @@ static enum run_verdict boot_guest(struct session *s)
 	int rc = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
 	free(elf);
 	if (rc < 0) {
-		say(s->cfg, "%s: %s", s->cfg->guest_path, err);
+		session_say(s, "%s: %s", s->cfg->guest_path, err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
 	if (!s->syms && s->cfg->echo_serial)
-		say(s->cfg, "warning: no symbols: %s", err);
+		session_say(s, "warning: no symbols: %s", err);
 	if (backend_resets_at_shutdown(s->backend) && ram_journal_start(&s->vm, err, sizeof(err)) < 0 &&
 	    s->cfg->echo_serial)
-		say(s->cfg, "warning: a triple fault will not be replayed: %s", err);
+		session_say(s, "warning: a triple fault will not be replayed: %s", err);
 	enum run_verdict v = create_vcpus(s, &lg);
 	/* The first entry is a replay point: a guest may triple-fault at once. */
 	for (unsigned i = 0; i < s->nvcpus && s->vm.journal; i++)
@@ -190,7 +177,7 @@ static enum run_verdict open_trace(struct session *s)
 	s->trace = trace_open(s->cfg->trace, err, sizeof(err));
 	if (s->trace)
 		return RUN_VERDICT_OK;
-	say(s->cfg, "%s", err);
+	session_say(s, "%s", err);
 	return RUN_VERDICT_BAD_INPUT;
 }
 
@@ -198,12 +185,12 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 {
 	char err[300] = "";
 	if (!inject_setup(s, err, sizeof(err))) {
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	*sweep = sweep_prepare(s, err, sizeof(err));
 	if (!*sweep && err[0]) {
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	return RUN_VERDICT_OK;
@@ -222,7 +209,7 @@ static enum run_verdict confine_after_setup(struct session *s, const struct swee
 	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
 		char err[160];
 		if (!confine_process(cfg->gdb != NULL, err, sizeof(err))) {
-			say(s->cfg, "%s", err);
+			session_say(s, "%s", err);
 			return RUN_VERDICT_ENVIRONMENT;
 		}
 		how = "process";
@@ -399,7 +386,7 @@ static void finish_result(struct session *s)
 		char tail[600];
 		serial_tail(&s->serial, tail, sizeof(tail));
 		if (tail[0])
-			say(s->cfg, "last console lines: %s", tail);
+			session_say(s, "last console lines: %s", tail);
 	}
 }
 
@@ -434,13 +421,13 @@ static enum run_verdict add_observers(struct session *s)
 	if (ok)
 		ok = switch_watch_setup(s) && fault_watch_setup(s);
 	if (!ok) {
-		say(s->cfg, "cannot set up the run's observers");
+		session_say(s, "cannot set up the run's observers");
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	char err[300];
 	/* Last: the debugger sees the vCPU after every other part of the run has. */
 	if (s->cfg->gdb && !gdb_stub_start(s, s->cfg->gdb, err, sizeof(err))) {
-		say(s->cfg, "%s", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	return RUN_VERDICT_OK;
@@ -450,13 +437,15 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 {
 	unsigned nvcpus = cfg->vcpus ? cfg->vcpus : 1;
 	if (nvcpus > SESSION_MAX_VCPUS) {
-		say(cfg, "--vcpus %u: at most %u", nvcpus, SESSION_MAX_VCPUS);
+		if (cfg->diag)
+			fprintf(cfg->diag, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	memset(r, 0, sizeof(*r));
 	struct session *s = session_create(cfg, r, nvcpus);
 	if (!s) {
-		say(cfg, "out of memory");
+		if (cfg->diag)
+			fputs("entrybox: out of memory\n", cfg->diag);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	s->backend = backend_detect("/sys");
