@@ -406,7 +406,10 @@ static uint64_t *page_slot(const struct pt_env *env, uint64_t pml4_pa, uint64_t 
 	return *st == PT_OK ? slot : NULL;
 }
 
-enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
+/* Moves a leaf PTE between present and taken: `from` must be exactly the
+ * state among P and PT_TAKEN it has now, `to` the state it gets; the frame
+ * and every other flag stay. */
+static enum pt_status swap_state(const struct pt_env *env, uint64_t pml4_pa, uint64_t va, uint64_t from, uint64_t to)
 {
 	enum pt_status st;
 	uint64_t *slot = page_slot(env, pml4_pa, va, &st);
@@ -415,25 +418,20 @@ enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
 	if (!slot)
 		return st;
 	entry = read_entry(slot);
-	if (!(entry & PT_P))
+	if ((entry & (PT_P | PT_TAKEN)) != from)
 		return PT_NOT_PRESENT;
-	write_entry(slot, (entry & ~PT_P) | PT_TAKEN);
+	write_entry(slot, (entry & ~from) | to);
 	return PT_OK;
+}
+
+enum pt_status pt_take(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
+{
+	return swap_state(env, pml4_pa, va, PT_P, PT_TAKEN);
 }
 
 enum pt_status pt_give_back(const struct pt_env *env, uint64_t pml4_pa, uint64_t va)
 {
-	enum pt_status st;
-	uint64_t *slot = page_slot(env, pml4_pa, va, &st);
-	uint64_t entry;
-
-	if (!slot)
-		return st;
-	entry = read_entry(slot);
-	if ((entry & PT_P) || !(entry & PT_TAKEN))
-		return PT_NOT_PRESENT;
-	write_entry(slot, (entry & ~PT_TAKEN) | PT_P);
-	return PT_OK;
+	return swap_state(env, pml4_pa, va, PT_TAKEN, PT_P);
 }
 
 static void visit_table(const struct pt_env *env, uint64_t table_pa, int level,
