@@ -180,6 +180,10 @@ static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
 		snprintf(err, errlen, "reloading the memory slot: %s", strerror(errno));
 		return false;
 	}
+	/* The fault that follows may end in a triple fault (ukl_df=none): the
+	 * replay that explains it must start from the page already taken, not
+	 * from an older point that would run without the fault. */
+	atomic_store(&v->vcpu.replay_point_wanted, true);
 	snprintf(err, errlen, "task %u: stack page%s 0x%llx%s taken at RSP 0x%llx", t->id,
 		 taken == 3 ? "s" : "", (unsigned long long)pages[taken & 1 ? 0 : 1],
 		 taken == 3 ? (pages[1] == pages[0] ? "" : " and the one below") : "", (unsigned long long)rsp);
