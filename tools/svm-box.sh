@@ -16,13 +16,17 @@
 # SVM in the CPU model, a module that does not load, no /dev/kvm inside, QEMU
 # cannot start); a CMD that outlives the time limit is dumped (the inner
 # kernel's tasks and locks, or QEMU's view of the registers when the inner
-# kernel no longer answers) and ends the box with status 124.
+# kernel no longer answers) and ends the box with status 124.  A box whose
+# QEMU stops using the CPU (the inner kernel halted for good: under nested
+# TCG an interrupt it waits for can fail to arrive) is dumped the same way
+# after ENTRYBOX_BOX_STALL_SECONDS and ends with status 125.
 #
 # Environment:
 #   ENTRYBOX_CACHE        the cache tools/setup.sh fills (default /var/cache/entrybox)
 #   ENTRYBOX_BOX_CPU      QEMU -cpu model (default EPYC,+svm)
 #   ENTRYBOX_BOX_MEM      memory in MiB (default 3072: enough for the ASan build's tests)
 #   ENTRYBOX_BOX_TIMEOUT  seconds CMD may run (default 3000; 0: no limit)
+#   ENTRYBOX_BOX_STALL_SECONDS  seconds of an idle QEMU that end the box as stalled (default 180; 0: never)
 #   ENTRYBOX_BOX_QEMU     another qemu-system-x86_64 (default: the cache's patched build)
 #   ENTRYBOX_BOX_TMP      where the per-box control folder goes; under /tmp (default /tmp)
 #   ENTRYBOX_BOX_ENV      more variable names to pass into the box (space separated)
@@ -40,6 +44,7 @@ VERBOSE=${ENTRYBOX_BOX_VERBOSE:-0}
 # Past the limit, the host waits this long for the inner dump and power-off
 # before it asks QEMU for the registers and kills it.
 GRACE=${ENTRYBOX_BOX_GRACE:-60}
+STALL=${ENTRYBOX_BOX_STALL_SECONDS:-180}
 # Variables passed into the box, by name and by prefix.
 PASS_NAMES=(PATH HOME TERM LANG LANGUAGE TZ USER LOGNAME CI TMPDIR NO_COLOR
 	ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MSAN_OPTIONS)
@@ -61,6 +66,7 @@ verbose() { [ "$VERBOSE" = 1 ]; }
 check_config() {
 	[[ $MEM =~ ^[0-9]+$ ]] || { echo "svm-box: ENTRYBOX_BOX_MEM must be MiB, not '$MEM'" >&2; exit 2; }
 	[[ $LIMIT =~ ^[0-9]+$ ]] || { echo "svm-box: ENTRYBOX_BOX_TIMEOUT must be seconds, not '$LIMIT'" >&2; exit 2; }
+	[[ $STALL =~ ^[0-9]+$ ]] || { echo "svm-box: ENTRYBOX_BOX_STALL_SECONDS must be seconds, not '$STALL'" >&2; exit 2; }
 	# The boot files made with this tree's init script (see prepare.sh).
 	BOOT=$CACHE/box/init-$(sha256sum <"$HERE/svm-box/init" | cut -d' ' -f1)
 	if [ ! -f "$BOOT/vmlinuz" ] || [ ! -f "$BOOT/initramfs.cpio" ] ||
@@ -272,8 +278,45 @@ host_timeout() {
 	} >&2
 	stop_qemu
 	drain_readers
+	if [ -e "$ctl/stalled" ]; then
+		echo "svm-box: '$CMDLINE' stalled: QEMU used almost no CPU for ${STALL} s (ENTRYBOX_BOX_STALL_SECONDS), the inner kernel halted for good; its console and QEMU's registers are above" >&2
+		exit 125
+	fi
 	echo "svm-box: '$CMDLINE' did not end within ${LIMIT} s (ENTRYBOX_BOX_TIMEOUT) and the inner kernel no longer answers; its console and QEMU's registers are above" >&2
 	exit 124
+}
+
+# QEMU's user+system CPU time in clock ticks (/proc/PID/stat fields 14, 15).
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	set -- $stat
+	echo $(( ${12} + ${13} ))
+}
+
+# Ends when the limit (plus the grace) has passed, or earlier, leaving
+# $ctl/stalled, once QEMU has used under 5% of a CPU for STALL seconds:
+# TCG running anything at all keeps its thread busy.
+watch_box() {
+	local left=$((LIMIT + GRACE)) idle=0 last now hz
+	hz=$(getconf CLK_TCK)
+	last=$(cpu_ticks "$qpid") || last=0
+	while [ "$left" -gt 0 ]; do
+		sleep 10
+		left=$((left - 10))
+		now=$(cpu_ticks "$qpid") || return 0
+		if [ "$STALL" -gt 0 ] && [ $((now - last)) -lt $((hz / 2)) ]; then
+			idle=$((idle + 10))
+			if [ "$idle" -ge "$STALL" ]; then
+				: >"$ctl/stalled"
+				return 0
+			fi
+		else
+			idle=0
+		fi
+		last=$now
+	done
 }
 
 # stopped SIGNAL STATUS: a signal ends the box (cleanup kills QEMU).
@@ -295,7 +338,7 @@ main() {
 	start_qemu
 	local done_pid= qstatus=0
 	if [ "$LIMIT" -gt 0 ]; then
-		sleep $((LIMIT + GRACE)) &
+		watch_box &
 		tpid=$!
 		wait -n -p done_pid "$qpid" "$tpid" || qstatus=$?
 		if [ "$done_pid" = "$tpid" ]; then

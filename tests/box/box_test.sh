@@ -189,5 +189,17 @@ case_timeout_dead() {
 	expect_no_leftovers
 }
 
+# An inner kernel that only halts (here: idle in a sleep) leaves QEMU
+# without work: the box ends as stalled long before its limit.
+case_stall() {
+	enter_scratch
+	ENTRYBOX_BOX_TIMEOUT=600 ENTRYBOX_BOX_STALL_SECONDS=20 box out err sh -c 'echo started; sleep 1000'
+	expect_eq "status" "$rc" 125
+	expect_eq "stdout" "$(cat out)" started
+	grep -q '^RIP=' err || fail "no registers from QEMU's monitor: $(cat err)"
+	tail -n1 err | grep -q "stalled: QEMU used almost no CPU for 20 s" || fail "last line: $(tail -n1 err)"
+	expect_no_leftovers
+}
+
 "case_${case_name//-/_}"
 echo "box-$case_name: ok"
