@@ -128,12 +128,14 @@
 
 /* The hardware frame SYSCALL did not push, from what it left: SS RSP RFLAGS
  * CS RIP, with the user RSP parked at %gs:PCPU_USER_RSP.  What follows then
- * looks as after an interrupt from user mode. */
-.macro PUSH_SYSCALL_FRAME
+ * looks as after an interrupt from user mode.  `cs` is the code segment user
+ * mode ran in: GDT_USER_CS, or GDT_USER32_CS for a SYSCALL from compatibility
+ * mode (CSTAR). */
+.macro PUSH_SYSCALL_FRAME cs=$GDT_USER_CS
 	pushq $GDT_USER_SS
 	pushq %gs:PCPU_USER_RSP
 	pushq %r11
-	pushq $GDT_USER_CS
+	pushq \cs
 	pushq %rcx
 .endm
 
@@ -143,12 +145,12 @@
  * RSP can serve as scratch for the CR3 switch (the kernel stack is not mapped
  * in the user PGD), then the hardware frame SYSCALL did not push, so what
  * follows looks as after an interrupt: SS RSP RFLAGS CS RIP on the task stack. */
-.macro SYSCALL_TO_TASK_STACK mode
+.macro SYSCALL_TO_TASK_STACK mode, cs=$GDT_USER_CS
 	swapgs
 	movq %rsp, %gs:PCPU_USER_RSP
 	SWITCH_TO_KERNEL_CR3 \mode, %rsp
 	movq %gs:PCPU_TOP_OF_STACK, %rsp
-	PUSH_SYSCALL_FRAME
+	PUSH_SYSCALL_FRAME \cs
 .endm
 
 /* From [saved RDI] [stub frame] on a per-CPU stack, on kernel CR3 and GS:
@@ -194,15 +196,71 @@
 	.endif
 .endm
 
+/* How a paranoid entry decides whether GS already holds the kernel's base.
+ * Only the first is sound on every CPU; the others are mistakes a bug= knob
+ * selects, so that the checks can be seen failing. */
+#define PARANOID_GS_EXACT    0   /* GS.base (MSR) == this CPU's per-CPU page, found by SGDT */
+#define PARANOID_GS_SIGN     1   /* GS.base negative: sound only while user mode cannot write GS
+				  * (no FSGSBASE), as Linux assumes without it */
+#define PARANOID_GS_TRUST_CS 2   /* the interrupted CS was ring 0: wrong between SYSCALL and
+				  * swapgs, and between swapgs and SYSRET/IRET */
+
+/* RAX := this CPU's per-CPU page, without GS or any per-CPU memory: the GDT
+ * this CPU loaded is the first page of its cpu_entry_area, and the per-CPU
+ * page lies PCPU_GDT_DISTANCE above it (percpu.h).  Needs 16 bytes of stack. */
+.macro PERCPU_FROM_GDT
+	subq $16, %rsp
+	sgdt 6(%rsp)                     /* limit at 6, base at 8: the base 8-aligned */
+	movq 8(%rsp), %rax
+	addq $16, %rsp
+	addq $PCPU_GDT_DISTANCE, %rax
+.endm
+
+/* Sets EBX = 1 when GS is already the kernel's, else swapgs and EBX = 0.
+ * RSP at pt_regs.  Clobbers RAX, RCX, RDX. */
+.macro PARANOID_GS policy
+	movl $1, %ebx
+	.if \policy == PARANOID_GS_TRUST_CS
+	testb $SEL_RPL_MASK, PTR_CS(%rsp)
+	jz .Lgs_done_\@
+	.else
+	movl $MSR_GS_BASE, %ecx
+	rdmsr
+	.if \policy == PARANOID_GS_SIGN
+	testl %edx, %edx
+	js .Lgs_done_\@                  /* kernel addresses are negative */
+	.else
+	shlq $32, %rdx
+	orq %rax, %rdx                   /* RDX = GS.base */
+	PERCPU_FROM_GDT
+	cmpq %rax, %rdx
+	je .Lgs_done_\@
+	.endif
+	.endif
+	swapgs
+	xorl %ebx, %ebx
+.Lgs_done_\@:
+.endm
+
 /* IST vectors (#DB, NMI, #DF, #MC) can hit anywhere, including the entry code
- * between swapgs and the CR3 switch, so like Linux's paranoid_entry they trust
- * neither: GS is decided by reading MSR_GS_BASE, CR3 is saved and restored
- * (with PCID, keeping the interrupted PCID's TLB entries).  From the stub
- * frame, calls handler(pt_regs, vector) and returns by IRET. */
-.macro PARANOID_ENTRY name, mode, handler
+ * between SYSCALL and swapgs or between swapgs and SYSRET, so like Linux's
+ * paranoid_entry they trust neither CS nor GS: GS is decided by what the GS
+ * base register holds (`gs` policy above), CR3 is saved and restored (with
+ * PCID, keeping the interrupted PCID's TLB entries).  From the stub frame,
+ * calls handler(pt_regs, vector) and returns by IRET. */
+.macro PARANOID_ENTRY name, mode, handler, gs=PARANOID_GS_EXACT
 	.balign 16
 	.type \name, @function
 \name:
+	PARANOID_CALL \mode, \handler, \gs
+	addq $8, %rsp
+	iretq
+	.size \name, . - \name
+.endm
+
+/* PARANOID_ENTRY's body: from [vector] [error] on top of a hardware frame,
+ * everything up to the IRET, which leaves RSP at the error slot. */
+.macro PARANOID_CALL mode, handler, gs
 	xchgq %rdi, (%rsp)
 	PUSH_REGS push_rdi=0
 	movq %rdi, %r13                  /* vector (callee-saved across the C call) */
@@ -211,14 +269,7 @@
 	movq %r14, %rax
 	SWITCH_TO_KERNEL_CR3 \mode, %rax
 	.endif
-	movl $1, %ebx                    /* 1: GS was already the kernel's */
-	movl $MSR_GS_BASE, %ecx
-	rdmsr
-	testl %edx, %edx
-	js 1f                            /* kernel addresses are negative */
-	swapgs
-	xorl %ebx, %ebx
-1:
+	PARANOID_GS \gs
 	movq %rsp, %rdi
 	movq %r13, %rsi
 	call \handler
@@ -233,9 +284,158 @@
 	movq %r14, %cr3
 	.endif
 	POP_REGS
-	addq $8, %rsp
+.endm
+
+/*
+ * NMI, after Linux's nested-NMI logic (entry_64.S), in its own words.  NMIs
+ * are blocked from the CPU's delivery until the next IRET -- but that may be
+ * the IRET of an exception the NMI handler took (a #DB, a #PF, the #UD the
+ * nested-nmi scenario provokes), after which a second NMI lands on the same
+ * IST stack and overwrites the first one's hardware frame and everything
+ * below it.  So the first NMI keeps its own copies, and a nested one only
+ * makes the first repeat its work.  The NMI stack, from its top T:
+ *
+ *   T-40..T-8    hardware frame (RIP CS RFLAGS RSP SS): rewritten by a nested NMI
+ *   T-48         RDX, saved while deciding
+ *   T-56         "NMI executing": 1 from the copy to the final IRET
+ *   T-96..T-64   the frame the final IRET uses; a nested NMI points it at
+ *                the repeat (kernel CS, IF off, RSP = T-136)
+ *   T-136..T-104 the outermost frame: the interrupted context, kept for good
+ *   below        [vector] [error] pt_regs, C; the error code is
+ *                NMI_REPEAT_ASKED in a round a nested NMI asked for
+ *
+ * A new NMI is nested when "NMI executing" is set, when what it interrupted
+ * ran on this NMI stack (the first one's prologue or epilogue), or when it
+ * interrupted the repeat's copy, which is about to run the handler anyway
+ * (then it only returns).  GS and CR3 are decided by the paranoid body each
+ * round, with the interrupted CR3 kept in a register the C handler preserves
+ * (R14), as the KAISER CR3 switch of the NMI path must.
+ */
+#define NMI_FRAME_RIP      (-40)
+#define NMI_TMP_RDX        (-48)
+#define NMI_EXECUTING      (-56)
+#define NMI_IRET_FRAME     (-96)
+#define NMI_OUTERMOST      (-136)
+
+.macro NMI_ENTRY name, mode, handler
+	.balign 16
+	.type \name, @function
+\name:
+	pushq %rdx                       /* RSP = T-48 */
+	cmpq $0, (NMI_EXECUTING - NMI_TMP_RDX)(%rsp)
+	jne .Lnmi_nested_\@
+	/* What it interrupted ran on this stack: [T - size, T]. */
+	leaq -NMI_TMP_RDX(%rsp), %rdx    /* T */
+	cmpq %rdx, (8 + IRET_RSP)(%rsp)
+	ja .Lnmi_first_\@
+	subq $NMI_STACK_SIZE, %rdx
+	cmpq %rdx, (8 + IRET_RSP)(%rsp)
+	jb .Lnmi_first_\@
+.Lnmi_nested_\@:
+	/* Interrupted the repeat's copy: the handler runs again anyway. */
+	leaq \name\()_repeat(%rip), %rdx
+	cmpq %rdx, (8 + IRET_RIP)(%rsp)
+	jb .Lnmi_redirect_\@
+	leaq \name\()_repeat_end(%rip), %rdx
+	cmpq %rdx, (8 + IRET_RIP)(%rsp)
+	jb .Lnmi_nested_out_\@
+.Lnmi_redirect_\@:
+	/* Make the first NMI's final IRET go to the repeat instead. */
+	leaq \name\()_repeat(%rip), %rdx
+	movq %rdx, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RIP)(%rsp)
+	movq $GDT_KERNEL_CS, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_CS)(%rsp)
+	movq $RFLAGS_FIXED, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RFLAGS)(%rsp)
+	leaq (NMI_OUTERMOST - NMI_TMP_RDX)(%rsp), %rdx
+	movq %rdx, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_RSP)(%rsp)
+	movq $GDT_KERNEL_SS, (NMI_IRET_FRAME - NMI_TMP_RDX + IRET_SS)(%rsp)
+.Lnmi_nested_out_\@:
+	popq %rdx
+	.globl \name\()_nested_iretq
+\name\()_nested_iretq:
 	iretq
+
+.Lnmi_first_\@:
+	popq %rdx                        /* RSP = T-40 */
+	subq $(NMI_FRAME_RIP - NMI_IRET_FRAME), %rsp   /* over the saved RDX, the flag and the IRET frame */
+	.rept 5
+	pushq (NMI_FRAME_RIP - NMI_OUTERMOST - 8)(%rsp)  /* the hardware frame, SS first, as the outermost */
+	.endr
+	/* RSP = T-136.  The error code C sees: 0 for a first round. */
+	pushq $0
+	jmp .Lnmi_copy_\@
+
+	/* Where a nested NMI sends the first one's final IRET, RSP = T-136,
+	 * NMIs unblocked: a round C sees with error code NMI_REPEAT_ASKED. */
+	.globl \name\()_repeat
+\name\()_repeat:
+	pushq $NMI_REPEAT_ASKED
+.Lnmi_copy_\@:
+	/* RSP = T-144.  The IRET frame := the outermost, then "executing". */
+	pushq %rdx
+	.irp i, 0, 1, 2, 3, 4
+	movq (16 + \i * 8)(%rsp), %rdx
+	movq %rdx, (16 + NMI_IRET_FRAME - NMI_OUTERMOST + \i * 8)(%rsp)
+	.endr
+	movq $1, (16 + NMI_EXECUTING - NMI_OUTERMOST)(%rsp)
+	popq %rdx
+	.globl \name\()_repeat_end
+\name\()_repeat_end:
+	pushq $VEC_NMI
+	PARANOID_CALL \mode, \handler, PARANOID_GS_EXACT
+	addq $(8 + NMI_IRET_FRAME - NMI_OUTERMOST), %rsp   /* the error slot and the outermost frame */
+	movq $0, (NMI_EXECUTING - NMI_IRET_FRAME)(%rsp)
+	.globl \name\()_iretq
+\name\()_iretq:
+	iretq                            /* may go to the repeat: a nested NMI said so */
 	.size \name, . - \name
+.endm
+
+/* The paranoid entries of the bug= knobs that break the GS decision (cmdline.h's
+ * enum ebx_bug), for one stub family: bug=db-trust-cs gives #DB alone an entry
+ * that trusts CS, bug=paranoid-gs-sign gives every IST vector one that trusts
+ * the sign of GS.base, bug=naive-nmi gives NMI the family's plain paranoid
+ * entry (`paranoid`) instead of NMI_ENTRY.  \prefix\()_ist_bugs_\tag is their gate targets, a row
+ * per knob (ENTRY_IST_BUG_*), a column per IST vector (ENTRY_IST_VECTORS order:
+ * #DB NMI #DF #MC), 0 where the knob keeps the family's own. */
+.macro PARANOID_BUG_VARIANTS prefix, mode, tag, handler, paranoid
+	PARANOID_ENTRY \prefix\()_paranoid_trust_cs_\tag, \mode, \handler, PARANOID_GS_TRUST_CS
+	PARANOID_ENTRY \prefix\()_paranoid_gs_sign_\tag, \mode, \handler, PARANOID_GS_SIGN
+	.balign 16
+	.type \prefix\()_ist_trust_cs_\tag, @function
+\prefix\()_ist_trust_cs_\tag:
+	pushq $-1
+	pushq $VEC_DB
+	jmp \prefix\()_paranoid_trust_cs_\tag
+	.balign 16
+	.type \prefix\()_ist_naive_nmi_\tag, @function
+\prefix\()_ist_naive_nmi_\tag:
+	pushq $-1
+	pushq $VEC_NMI
+	jmp \paranoid
+	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
+	.balign 16
+	.type \prefix\()_ist_gs_sign_\tag\()_\vec, @function
+\prefix\()_ist_gs_sign_\tag\()_\vec:
+	.if VEC_HAS_ERROR(\vec) == 0
+	pushq $-1
+	.endif
+	pushq $\vec
+	jmp \prefix\()_paranoid_gs_sign_\tag
+	.endr
+
+	.section .rodata
+	.balign 8
+	.globl \prefix\()_ist_bugs_\tag
+\prefix\()_ist_bugs_\tag:
+	/* ENTRY_IST_BUG_DB_TRUST_CS */
+	.quad \prefix\()_ist_trust_cs_\tag, 0, 0, 0
+	/* ENTRY_IST_BUG_GS_SIGN */
+	.irp vec, VEC_DB, VEC_NMI, VEC_DF, VEC_MC
+	.quad \prefix\()_ist_gs_sign_\tag\()_\vec
+	.endr
+	/* ENTRY_IST_BUG_NAIVE_NMI */
+	.quad 0, \prefix\()_ist_naive_nmi_\tag, 0, 0
+	.previous
 .endm
 
 #endif

@@ -92,6 +92,14 @@ struct entry_traits {
 	/* A timer tick taken in user mode may switch tasks: the interrupt's frame
 	 * (and C part) can be left while another task enters on this CPU. */
 	bool preempt_from_user;
+	/* ... but the preempted task keeps its CPU: no other task runs there
+	 * until it is back, and it never moves to another CPU (pervcpu pin). */
+	bool preempt_keeps_cpu;
+	/* 32-bit tasks: SYSCALL (MSR_CSTAR) and int $0x80 from a compatibility-
+	 * mode code segment reach the syscall table with the 32-bit register view
+	 * and return to that segment.  false: CSTAR is entry_ignore_sysret and
+	 * the model's return path refuses a 32-bit frame. */
+	bool compat_entry;
 	/* Tasks (lowest ids first) that are ring-0 applications, 0 for none. */
 	unsigned ring0_tasks;
 	enum entry_app_fault app_fault;
@@ -112,6 +120,7 @@ struct entry_variant {
 	uint64_t app_syscall_return;
 	const uint64_t *idt_stubs;  /* IDT_ENTRIES gate targets */
 	uint64_t return_to_user;    /* a new task's first switch returns here with RSP at its pt_regs */
+	uint64_t syscall32_entry;   /* MSR_CSTAR: SYSCALL from compatibility mode; 0: entry_ignore_sysret */
 	/* The model's traits for this mode: its row's, as select() left them. */
 	struct entry_traits traits;
 };
@@ -142,11 +151,29 @@ struct entry_model {
 	 * the task's own kernel stack, so ordinary blocking is safe and
 	 * blocking in the entry context is refused (see entry_block()). */
 	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+	/* A timer tick from user mode (regs: its frame) is to switch tasks:
+	 * switch(arg) does it and returns when the task runs again.  Calls it
+	 * where the frame may stay, or moves the frame first (and may then
+	 * never return, leaving to user mode from the copy).  NULL: the frame
+	 * is on the task's own stack, switch in place. */
+	void (*preempt)(struct ebx_pt_regs *regs, void (*switch_fn)(void));
 	/* True when an event with this frame interrupted application code that
 	 * the kernel must treat as user mode although CS is ring 0 (UKL).
 	 * NULL: user mode is CPL 3 and nothing else. */
 	bool (*user_context)(const struct ebx_pt_regs *regs);
 };
+
+/* The kernel_bug= knobs every model implements: its paranoid (IST) entries
+ * decide about GS wrongly (calling.h's PARANOID_BUG_VARIANTS). */
+#define ENTRY_IST_VECTORS 4          /* #DB NMI #DF #MC, in this order */
+enum entry_ist_bug { ENTRY_IST_BUG_DB_TRUST_CS, ENTRY_IST_BUG_GS_SIGN, ENTRY_IST_BUG_NAIVE_NMI, ENTRY_IST_BUGS };
+/* A stub family's gate targets for those knobs, 0 where a knob keeps the family's own. */
+typedef uint64_t entry_ist_bug_table[ENTRY_IST_BUGS][ENTRY_IST_VECTORS];
+
+/* v->idt_stubs with the gates the mode's kernel_bug= replaces from the
+ * family's table; unchanged for any other kernel_bug.  The result lives until
+ * the next call. */
+void entry_apply_ist_bug(struct entry_variant *v, const struct entry_mode *mode, const entry_ist_bug_table *table);
 
 /* The trap handlers' test for "the event came from the application": CPL 3,
  * or what the model's user_context hook says (models.c). */
@@ -155,6 +182,9 @@ bool entry_user_context(const struct ebx_pt_regs *regs);
 /* The kernel's way to block inside a syscall, whatever the model: asks the
  * model's block hook (models.c). */
 long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+/* The kernel's way to switch away from a tick taken in user mode, whatever
+ * the model: its preempt hook, or switch_fn in place (models.c). */
+void entry_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void));
 /* For block hooks that refuse: prints the guest-side report, returns -EDEADLK. */
 long entry_block_refused(void);
 /* Row `index` of models.def (the same index cmdline_parse returns), NULL past
@@ -169,10 +199,22 @@ const struct entry_traits *entry_traits_active(void);
 /* Kernel services the entry code calls, with interrupts off, on the task's
  * kernel stack and the kernel CR3 and GS. */
 void syscall_dispatch(struct ebx_pt_regs *regs);
+/* The same for a syscall that came by a 32-bit gate (CSTAR, int $0x80). */
+void syscall_dispatch_compat(struct ebx_pt_regs *regs);
 void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector);
 /* The IRET to user faulted in ring 0 and the entry code made regs the user
  * context it was returning to; called before trap_dispatch of that fault. */
 void entry_bad_iret_fixed(const struct ebx_pt_regs *regs, unsigned vector);
+
+/* A 32-bit task's registers as the kernel sees them after int $0x80 or a
+ * SYSCALL from compatibility mode: the 32-bit halves, zero-extended (the
+ * upper halves are whatever 64-bit code left there), R8-R15 zero (they do not
+ * exist in compatibility mode: nothing of the kernel's may come back in
+ * them), orig_rax = EAX, the syscall number.  compat.c. */
+void entry_compat_view(struct ebx_pt_regs *regs);
+/* True when SYSRETL may return to regs: as entry_sysret_allowed, for the
+ * 32-bit code segment and a 32-bit RIP (compat.c). */
+bool entry_sysretl_allowed(const struct ebx_pt_regs *regs);
 
 /* True when SYSRET may return to regs: it restores RIP from RCX and RFLAGS from
  * R11, forces the user selectors, and on Intel raises #GP in ring 0 (on the user

@@ -13,6 +13,10 @@
  * was a faulting IRET to user, turned into a fault of the user context. */
 #define ENTRY_VEC_BAD_IRET 0x100
 
+/* The error code an NMI's handler sees when a nested NMI made the first one
+ * repeat its work (calling.h's NMI_ENTRY); otherwise 0. */
+#define NMI_REPEAT_ASKED 2
+
 /* struct ebx_pt_regs (abi.h), as PUSH_REGS builds it below the hardware
  * frame: its tail from PTR_RIP is the frame the CPU pushes (IRET_*). */
 #define PTR_R15      0

@@ -16,6 +16,8 @@
 
 /* Runs the syscall in pt_regs; true when SYSRET may return (false: IRET). */
 bool entry_syscall_c(struct ebx_pt_regs *regs);
+/* The same for a SYSCALL from compatibility mode; true when SYSRETL may return. */
+bool entry_syscall32_c(struct ebx_pt_regs *regs);
 /* Handles exception or interrupt `vector`, which may carry ENTRY_VEC_BAD_IRET. */
 void entry_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 
@@ -38,6 +40,15 @@ static inline __attribute__((always_inline)) bool entry_syscall_body(struct ebx_
 {
 	syscall_dispatch(regs);
 	return entry_sysret_ok(regs);
+}
+
+/* A SYSCALL from compatibility mode (CSTAR): the registers as a 32-bit task
+ * has them (entry_compat_view), the syscall, and whether SYSRETL may return. */
+static inline __attribute__((always_inline)) bool entry_syscall32_body(struct ebx_pt_regs *regs)
+{
+	entry_compat_view(regs);
+	syscall_dispatch_compat(regs);
+	return entry_sysretl_allowed(regs);
 }
 
 /* The vector without ENTRY_VEC_BAD_IRET, after reporting the fixup it marks. */

@@ -66,9 +66,46 @@ long entry_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, vo
 	return wait(arg);
 }
 
+void entry_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void))
+{
+	const struct entry_model *m = entry_model_active();
+
+	if (m->preempt)
+		m->preempt(regs, switch_fn);
+	else
+		switch_fn();
+}
+
 long entry_block_refused(void)
 {
 	return refuse(entry_model_active());
+}
+
+void entry_apply_ist_bug(struct entry_variant *v, const struct entry_mode *mode, const entry_ist_bug_table *table)
+{
+	static const unsigned vectors[ENTRY_IST_VECTORS] = { VEC_DB, VEC_NMI, VEC_DF, VEC_MC };
+	static uint64_t idt[IDT_ENTRIES];
+	const uint64_t *row;
+
+	switch (mode->opts->kernel_bug) {
+	case EBX_KBUG_db_trust_cs:
+		row = (*table)[ENTRY_IST_BUG_DB_TRUST_CS];
+		break;
+	case EBX_KBUG_paranoid_gs_sign:
+		row = (*table)[ENTRY_IST_BUG_GS_SIGN];
+		break;
+	case EBX_KBUG_naive_nmi:
+		row = (*table)[ENTRY_IST_BUG_NAIVE_NMI];
+		break;
+	default:
+		return;
+	}
+	for (unsigned i = 0; i < IDT_ENTRIES; i++)
+		idt[i] = v->idt_stubs[i];
+	for (unsigned i = 0; i < ENTRY_IST_VECTORS; i++)
+		if (row[i])
+			idt[vectors[i]] = row[i];
+	v->idt_stubs = idt;
 }
 
 bool entry_user_context(const struct ebx_pt_regs *regs)

@@ -22,17 +22,22 @@
 
 #include "calling.h"
 
-/* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit. */
-.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c, syscall_c
+/* SYSCALL: swapgs, stack from the per-CPU page, pt_regs in place, C, exit.
+ * `name` is the stub's (prefix_syscall_tag by default); a SYSCALL from
+ * compatibility mode passes its own with cs=$GDT_USER32_CS and sysret=sysretl. */
+.macro ONSTACK_SYSCALL prefix, mode, tag, cr3_in_c, syscall_c, name=, cs=$GDT_USER_CS, sysret=sysretq
+	.ifb \name
+	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall_c, \prefix\()_syscall_\tag, \cs, \sysret
+	.else
 	.balign 16
-	.globl \prefix\()_syscall_\tag
-	.type \prefix\()_syscall_\tag, @function
-\prefix\()_syscall_\tag:
+	.globl \name
+	.type \name, @function
+\name:
 	swapgs
 	movq %rsp, %gs:PCPU_USER_RSP
 	/* The entry stack is mapped in the user PGD: no CR3 switch needed to use it. */
 	movq %gs:PCPU_ENTRY_STACK_TOP, %rsp
-	PUSH_SYSCALL_FRAME
+	PUSH_SYSCALL_FRAME \cs
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 	.if \cr3_in_c == 0
@@ -48,10 +53,11 @@
 	popq %rdi
 	movq (PTR_RSP - PTR_ORIG_RAX)(%rsp), %rsp
 	swapgs
-	.globl \prefix\()_syscall_\tag\()_sysretq
-\prefix\()_syscall_\tag\()_sysretq:
-	sysretq
-	.size \prefix\()_syscall_\tag, . - \prefix\()_syscall_\tag
+	.globl \name\()_\sysret
+\name\()_\sysret:
+	\sysret
+	.size \name, . - \name
+	.endif
 .endm
 
 /* IRET exit from pt_regs on the entry stack (kernel CR3 and GS). */
@@ -135,9 +141,10 @@
 .endm
 
 /* Vector stubs: IDT_ENTRIES of them, 16 bytes apart from \prefix\()_vectors_\tag,
- * each pushing the error code the CPU did not (-1) and its vector.  pf_ist=1
- * sends #PF to the paranoid path too (for a model that gives it an IST). */
-.macro ONSTACK_VECTORS prefix, tag, common, paranoid, pf_ist=0
+ * each pushing the error code the CPU did not (-1) and its vector, except
+ * NMI's, which goes to `nmi` (an NMI_ENTRY) as it is.  pf_ist=1 sends #PF to
+ * the paranoid path too (for a model that gives it an IST). */
+.macro ONSTACK_VECTORS prefix, tag, common, paranoid, nmi, pf_ist=0
 	.balign 16
 	.globl \prefix\()_vectors_\tag
 	.type \prefix\()_vectors_\tag, @function
@@ -145,14 +152,18 @@
 	.set vec, 0
 	.rept IDT_ENTRIES
 	.balign 16
+	.if vec == VEC_NMI
+	jmp \nmi                        /* NMI_ENTRY wants the bare hardware frame */
+	.else
 	.if VEC_HAS_ERROR(vec) == 0
 	pushq $-1
 	.endif
 	pushq $vec
-	.if (vec == VEC_DB) || (vec == VEC_NMI) || (vec == VEC_DF) || (vec == VEC_MC) || ((vec == VEC_PF) && \pf_ist)
+	.if (vec == VEC_DB) || (vec == VEC_DF) || (vec == VEC_MC) || ((vec == VEC_PF) && \pf_ist)
 	jmp \paranoid
 	.else
 	jmp \common
+	.endif
 	.endif
 	.set vec, vec + 1
 	.endr
@@ -170,13 +181,18 @@
 	.previous
 .endm
 
-/* A whole stub family for one mode. */
-.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c, syscall_c, exception_c
+/* A whole stub family for one mode: SYSCALL from 64-bit and from
+ * compatibility mode (\prefix\()_syscall32_\tag, with syscall32_c), the IRET
+ * exit, exceptions and interrupts. */
+.macro ONSTACK_FAMILY prefix, mode, tag, cr3_in_c, syscall_c, exception_c, syscall32_c
 	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall_c
+	ONSTACK_SYSCALL \prefix, \mode, \tag, \cr3_in_c, \syscall32_c, \prefix\()_syscall32_\tag, $GDT_USER32_CS, sysretl
 	ONSTACK_RETURN \prefix, \mode, \tag
 	ONSTACK_EXC_COMMON \prefix, \mode, \tag, \cr3_in_c, \exception_c
 	PARANOID_ENTRY \prefix\()_paranoid_\tag, \mode, \exception_c
-	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag
+	NMI_ENTRY \prefix\()_nmi_\tag, \mode, \exception_c
+	PARANOID_BUG_VARIANTS \prefix, \mode, \tag, \exception_c, \prefix\()_paranoid_\tag
+	ONSTACK_VECTORS \prefix, \tag, \prefix\()_exc_common_\tag, \prefix\()_paranoid_\tag, \prefix\()_nmi_\tag
 .endm
 
 #endif

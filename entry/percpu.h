@@ -26,8 +26,17 @@
 #define PCPU_HC_RDX            72
 #define PCPU_HC_SYSCALL_ENTRY  80  /* xen hv=vmm: where the VMM's syscall bounce enters the kernel */
 #define PCPU_HC_IRET_REFUSED   88  /* xen hv=vmm: where the VMM resumes after refusing an iret frame */
+#define PCPU_UKL_APP_RSP_LO    96  /* ukl: the lowest RSP the running application may enter with */
+#define PCPU_UKL_APP_RSP_HI    104 /* ... and the highest */
 
 #define PCPU_NO_TASK           0xffffffff
+
+/* The per-CPU page lies this far above the CPU's GDT, both in its
+ * cpu_entry_area (guest/cpu/cea.h asserts it): code that may not trust GS
+ * finds its CPU's page from SGDT alone (calling.h's PERCPU_FROM_GDT). */
+#define PCPU_GDT_DISTANCE      0x2000
+/* Bytes of each IST stack (the NMI's included: calling.h's NMI_ENTRY). */
+#define NMI_STACK_SIZE         0x2000
 
 /* PCPU_UKL_IN_USER values (abi.h's in_user_gva). */
 #define UKL_KERNEL   0   /* syscall or trap C code, on the task's kernel stack */
@@ -67,6 +76,7 @@ struct percpu {
 	uint32_t ukl_app_event;
 	uint64_t hc_rax, hc_rdx;
 	uint64_t hc_syscall_entry, hc_iret_refused;
+	uint64_t ukl_app_rsp_lo, ukl_app_rsp_hi;
 };
 
 _Static_assert(offsetof(struct percpu, self) == PCPU_SELF, "percpu layout");
@@ -83,6 +93,8 @@ _Static_assert(offsetof(struct percpu, hc_rax) == PCPU_HC_RAX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_rdx) == PCPU_HC_RDX, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_syscall_entry) == PCPU_HC_SYSCALL_ENTRY, "percpu layout");
 _Static_assert(offsetof(struct percpu, hc_iret_refused) == PCPU_HC_IRET_REFUSED, "percpu layout");
+_Static_assert(offsetof(struct percpu, ukl_app_rsp_lo) == PCPU_UKL_APP_RSP_LO, "percpu layout");
+_Static_assert(offsetof(struct percpu, ukl_app_rsp_hi) == PCPU_UKL_APP_RSP_HI, "percpu layout");
 /* The offsets the VMM reads for hv=vmm (abi.h). */
 _Static_assert(PCPU_TOP_OF_STACK == EBX_PCPU_OFF_TOP_OF_STACK, "abi.h per-CPU offsets");
 _Static_assert(PCPU_KERNEL_CR3 == EBX_PCPU_OFF_KERNEL_CR3, "abi.h per-CPU offsets");

@@ -3,7 +3,9 @@
 #include "cpu/cea.h"
 #include "boot/cmdline.h"
 #include "lib/console.h"
+#include "lib/lib.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "hv/hv.h"
 #include "cpu/lapic.h"
 #include "hv/layout.h"
@@ -79,14 +81,31 @@ static void parse_options(struct kernel *k)
 		bad_cmdline(err);
 }
 
-/* "n0,n1,...": system calls per task id, for the VMM's coverage check (abi.h). */
+/* The model's options, then the kernel's keys every model takes where they
+ * are not at their defaults: what the run was given beyond its selection. */
+static void run_options(const struct kernel *k, char *buf, size_t len)
+{
+	size_t used;
+
+	cmdline_model_options(&k->opts, buf, len);
+	used = strlen(buf);
+	if (k->opts.timer && used < len)
+		used += (size_t)ksnprintf(buf + used, len - used, "%stimer=on", used ? " " : "");
+	if (k->opts.kernel_bug != EBX_KBUG_none && used < len)
+		ksnprintf(buf + used, len - used, "%skernel_bug=%s", used ? " " : "",
+			  cmdline_kernel_bug_name(k->opts.kernel_bug));
+}
+
+/* "n0,n1,...": system calls per task id that came by the 64-bit SYSCALL (or a
+ * ring-0 application's call), each a boundary the VMM stops at: its coverage
+ * check (abi.h).  The 32-bit gates have no such boundary. */
 static void task_syscalls(char *buf, size_t len)
 {
 	size_t at = 0;
 
 	buf[0] = '\0';
 	for (unsigned id = 0; id < task_count() && at < len; id++)
-		at += (size_t)ksnprintf(buf + at, len - at, "%s%u", id ? "," : "", task_stats(id)->syscalls);
+		at += (size_t)ksnprintf(buf + at, len - at, "%s%u", id ? "," : "", task_stats(id)->syscalls - task_stats(id)->compat_syscalls);
 }
 
 static void print_result(const struct kernel *k, enum scenario_outcome outcome, enum scenario_outcome expected,
@@ -94,15 +113,16 @@ static void print_result(const struct kernel *k, enum scenario_outcome outcome, 
 {
 	char options[160], text[200], syscalls[EBX_MAX_TASKS * 11 + 1];
 
-	cmdline_model_options(&k->opts, options, sizeof(options));
+	run_options(k, options, sizeof(options));
 	json_text(text, sizeof(text), detail);
 	task_syscalls(syscalls, sizeof(syscalls));
 	kprintf("@entrybox {\"event\":\"result\",\"model\":\"%s\",\"pti\":\"%s\",\"pcid\":\"%s\",\"vcpus\":%u,"
 		"\"tasks\":%u,\"scenario\":\"%s\",\"options\":\"%s\",\"outcome\":\"%s\",\"expected\":\"%s\","
-		"\"detail\":\"%s\",\"task_syscalls\":[%s]}\n",
+		"\"kernel_db\":%u,\"detail\":\"%s\",\"task_syscalls\":[%s]}\n",
 		k->model->name, k->opts.pti ? "on" : "off", k->opts.pcid ? "on" : "off", k->opts.vcpus,
 		k->opts.tasks, cmdline_scenario_name(k->opts.scenario), options,
-		scenario_outcome_name(outcome), scenario_outcome_name(expected), text, syscalls);
+		scenario_outcome_name(outcome), scenario_outcome_name(expected), debug_kernel_count(), text,
+		syscalls);
 }
 
 /* Everything the selection needs from the CPU and this version of the kernel.
@@ -160,22 +180,29 @@ static bool canaries_intact(const struct kernel *k, char *detail, size_t len)
 	return true;
 }
 
+/* The timer runs where the scenario needs it or the command line asks. */
+static bool uses_timer(const struct kernel *k, const struct scenario *sc)
+{
+	return sc->uses_timer || k->opts.timer;
+}
+
 static void build_system(struct kernel *k, const struct scenario *sc)
 {
 	struct task_setup ts = {
 		.pti = k->opts.pti, .pcid = k->opts.pcid, .scenario = k->opts.scenario,
 		.iters = k->opts.iters, .return_to_user = k->variant.return_to_user, .model = k->model,
+		.dirty_initial_regs = k->opts.kernel_bug == EBX_KBUG_dirty_initial_regs,
 	};
 	struct layout_input li = {
 		.opts = &k->opts, .model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
 	};
 	struct smp_setup smp = {
 		.model = k->model, .variant = &k->variant, .cpus = k->cpus, .ncpus = k->opts.vcpus,
-		.pcid = k->opts.pcid, .timer = sc->uses_timer,
+		.pcid = k->opts.pcid, .timer = uses_timer(k, sc),
 	};
 	struct sched_config sched = {
 		.model = k->model, .cpus = k->cpus, .ncpus = k->opts.vcpus, .pcid = k->opts.pcid,
-		.pti = k->opts.pti, .preempt = sc->uses_timer,
+		.pti = k->opts.pti, .preempt = uses_timer(k, sc), .keep_null_ss = k->opts.kernel_bug == EBX_KBUG_sysret_ss_null,
 	};
 
 	/* Our VMM models no PIC; every other machine may have one ticking. */
@@ -191,11 +218,20 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	lapic_enable();
 	/* The APs' delays use the boot CPU's timer: before it ticks. */
 	smp_boot_aps(&smp);
-	if (sc->uses_timer)
+	if (uses_timer(k, sc))
 		timer_start();
 	tasks_create(k->opts.tasks, &ts);
 	sched_init(&sched);
 	layout_publish(&li);
+}
+
+__noreturn void scenario_failed_now(const char *detail)
+{
+	struct kernel *k = &kernel;
+	const struct scenario *sc = scenario_get(k->opts.scenario);
+
+	print_result(k, OUTCOME_FAIL, scenario_expected(sc, &k->opts, entry_traits_active()), detail);
+	guest_exit(EBX_GUEST_EXIT_FAIL);
 }
 
 __noreturn void kmain(uint32_t start_info_pa);
@@ -228,5 +264,8 @@ __noreturn void kmain(uint32_t start_info_pa)
 	if (outcome != OUTCOME_FAIL && !canaries_intact(k, detail, sizeof(detail)))
 		outcome = OUTCOME_FAIL;
 	print_result(k, outcome, expected, detail);
+	/* The machine, not the model: the same status as a CPU feature the selection lacks. */
+	if (outcome == OUTCOME_UNSUPPORTED)
+		guest_exit(EBX_GUEST_EXIT_UNSUPPORTED);
 	guest_exit(outcome == expected ? EBX_GUEST_EXIT_PASS : EBX_GUEST_EXIT_FAIL);
 }

@@ -18,6 +18,7 @@
 #define BUG_NONE        0
 #define BUG_SKIP_CR3    1
 #define BUG_SKIP_SWAPGS 2
+#define BUG_USER_STACK  3
 
 	.section .entry.text, "ax"
 
@@ -26,17 +27,23 @@
  * from STAR, RFLAGS masked by SFMASK (IF, TF, DF, AC, NT, IOPL clear).  No
  * register is free and the stack is the user's, so the order is forced.
  */
-.macro SYSCALL_ENTRY name, mode, tag, bug
+.macro SYSCALL_ENTRY name, mode, tag, bug, cs=$GDT_USER_CS, syscall_c=kpti_syscall_c, sysret=sysretq
 	.balign 16
 	.globl \name
 	.type \name, @function
 \name:
-	SYSCALL_TO_TASK_STACK \mode
+	.if \bug == BUG_USER_STACK
+	/* The classic mistake: a scratch register saved on whatever RSP user
+	 * mode left, before the stack switch. */
+	pushq %rcx
+	popq %rcx
+	.endif
+	SYSCALL_TO_TASK_STACK \mode, \cs
 	pushq %rax                       /* orig_rax = syscall number */
 	PUSH_REGS rax=$-ENOSYS
 
 	movq %rsp, %rdi
-	call kpti_syscall_c              /* returns true when SYSRET is safe */
+	call \syscall_c                 /* returns true when SYSRET is safe */
 	testb %al, %al
 	jz kpti_return_to_user_\tag
 
@@ -57,9 +64,9 @@
 	/* After the last GS access and right before the privilege change. */
 	swapgs
 	.endif
-	.globl \name\()_sysretq
-\name\()_sysretq:
-	sysretq
+	.globl \name\()_\sysret
+\name\()_\sysret:
+	\sysret
 	.size \name, . - \name
 .endm
 
@@ -153,10 +160,10 @@ kpti_exc_common_\tag:
 .endm
 
 /* The exception vectors by name, Linux's names. */
-.macro EXCEPTION_STUBS tag, sfx
+.macro EXCEPTION_STUBS mode, tag, sfx
 	VECTOR_STUB asm_exc_divide_error\sfx,                VEC_DE,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_debug\sfx,                       VEC_DB,     kpti_paranoid_common_\tag
-	VECTOR_STUB asm_exc_nmi\sfx,                         VEC_NMI,    kpti_paranoid_common_\tag
+	NMI_ENTRY asm_exc_nmi\sfx, \mode, entry_exception_c
 	VECTOR_STUB asm_exc_int3\sfx,                        VEC_BP,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_overflow\sfx,                    VEC_OF,     kpti_exc_common_\tag
 	VECTOR_STUB asm_exc_bounds\sfx,                      VEC_BR,     kpti_exc_common_\tag
@@ -232,7 +239,8 @@ kpti_idt_stubs_\tag:
 	RETURN_TO_USER \mode, \tag
 	EXC_COMMON \mode, \tag
 	PARANOID_ENTRY kpti_paranoid_common_\tag, \mode, entry_exception_c
-	EXCEPTION_STUBS \tag, \sfx
+	PARANOID_BUG_VARIANTS kpti, \mode, \tag, entry_exception_c, kpti_paranoid_common_\tag
+	EXCEPTION_STUBS \mode, \tag, \sfx
 	SPARE_STUBS \tag
 	IDT_TABLE \tag, \sfx
 .endm
@@ -246,6 +254,14 @@ kpti_idt_stubs_\tag:
 	SYSCALL_ENTRY entry_SYSCALL_64_pcid_skip_swapgs, PTI_PCID, pcid, BUG_SKIP_SWAPGS
 	SYSCALL_ENTRY entry_SYSCALL_64_nopti, PTI_OFF, nopti, BUG_NONE
 	SYSCALL_ENTRY entry_SYSCALL_64_nopti_skip_swapgs, PTI_OFF, nopti, BUG_SKIP_SWAPGS
+	SYSCALL_ENTRY entry_SYSCALL_64_user_stack, PTI_ON, pti, BUG_USER_STACK
+	SYSCALL_ENTRY entry_SYSCALL_64_pcid_user_stack, PTI_PCID, pcid, BUG_USER_STACK
+	SYSCALL_ENTRY entry_SYSCALL_64_nopti_user_stack, PTI_OFF, nopti, BUG_USER_STACK
+/* SYSCALL from compatibility mode (MSR_CSTAR): the same path with a 32-bit
+ * frame, C's 32-bit view of the registers, and SYSRETL back. */
+	SYSCALL_ENTRY entry_SYSCALL_compat, PTI_ON, pti, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
+	SYSCALL_ENTRY entry_SYSCALL_compat_pcid, PTI_PCID, pcid, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
+	SYSCALL_ENTRY entry_SYSCALL_compat_nopti, PTI_OFF, nopti, BUG_NONE, $GDT_USER32_CS, entry_syscall32_c, sysretl
 
 	MODE_STUBS PTI_ON, pti,
 	MODE_STUBS PTI_PCID, pcid, _pcid

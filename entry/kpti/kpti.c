@@ -12,6 +12,10 @@ DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_user_cr3)
 DECLARE_SYSCALL(entry_SYSCALL_64_pcid_skip_swapgs)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti)
 DECLARE_SYSCALL(entry_SYSCALL_64_nopti_skip_swapgs)
+DECLARE_SYSCALL(entry_SYSCALL_64_user_stack)
+DECLARE_SYSCALL(entry_SYSCALL_64_pcid_user_stack)
+DECLARE_SYSCALL(entry_SYSCALL_64_nopti_user_stack)
+extern const char entry_SYSCALL_compat[], entry_SYSCALL_compat_pcid[], entry_SYSCALL_compat_nopti[];
 
 extern const uint64_t kpti_idt_stubs_pti[IDT_ENTRIES], kpti_idt_stubs_pcid[IDT_ENTRIES], kpti_idt_stubs_nopti[IDT_ENTRIES];
 extern const char kpti_return_to_user_pti[], kpti_return_to_user_pcid[], kpti_return_to_user_nopti[];
@@ -28,34 +32,43 @@ struct syscall_stub {
 #define BUG_NONE        ENTRY_VAL(kpti, bug, none)
 #define BUG_SKIP_CR3    ENTRY_VAL(kpti, bug, skip_user_cr3)
 #define BUG_SKIP_SWAPGS ENTRY_VAL(kpti, bug, skip_swapgs)
-#define BUGS            3
-_Static_assert(BUG_NONE == 0 && BUG_SKIP_CR3 == 1 && BUG_SKIP_SWAPGS == 2, "kpti.S numbers the bugs so");
+#define BUG_USER_STACK  ENTRY_VAL(kpti, bug, syscall_user_stack)
+#define BUGS            4
+_Static_assert(BUG_NONE == 0 && BUG_SKIP_CR3 == 1 && BUG_SKIP_SWAPGS == 2 && BUG_USER_STACK == 3,
+	       "kpti.S numbers the bugs so");
 
 /* [family][bug]; a NULL entry is a combination the family cannot express. */
 static const struct syscall_stub syscall_stubs[FAM_COUNT][BUGS] = {
 	[FAM_NOPTI] = {
 		[BUG_NONE] = STUB(entry_SYSCALL_64_nopti),
 		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_nopti_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_nopti_user_stack),
 	},
 	[FAM_PTI] = {
 		[BUG_NONE] = STUB(entry_SYSCALL_64),
 		[BUG_SKIP_CR3] = STUB(entry_SYSCALL_64_skip_user_cr3),
 		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_user_stack),
 	},
 	[FAM_PCID] = {
 		[BUG_NONE] = STUB(entry_SYSCALL_64_pcid),
 		[BUG_SKIP_CR3] = STUB(entry_SYSCALL_64_pcid_skip_user_cr3),
 		[BUG_SKIP_SWAPGS] = STUB(entry_SYSCALL_64_pcid_skip_swapgs),
+		[BUG_USER_STACK] = STUB(entry_SYSCALL_64_pcid_user_stack),
 	},
 };
+
+extern const entry_ist_bug_table kpti_ist_bugs_pti, kpti_ist_bugs_pcid, kpti_ist_bugs_nopti;
 
 static const struct {
 	const uint64_t *idt;
 	const char *ret_to_user;
+	const entry_ist_bug_table *ist_bugs;
+	const char *syscall32;
 } family_stubs[FAM_COUNT] = {
-	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti },
-	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti },
-	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid },
+	[FAM_NOPTI] = { kpti_idt_stubs_nopti, kpti_return_to_user_nopti, &kpti_ist_bugs_nopti, entry_SYSCALL_compat_nopti },
+	[FAM_PTI] = { kpti_idt_stubs_pti, kpti_return_to_user_pti, &kpti_ist_bugs_pti, entry_SYSCALL_compat },
+	[FAM_PCID] = { kpti_idt_stubs_pcid, kpti_return_to_user_pcid, &kpti_ist_bugs_pcid, entry_SYSCALL_compat_pcid },
 };
 
 static enum entry_select kpti_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -73,6 +86,8 @@ static enum entry_select kpti_select(const struct entry_mode *mode, struct entry
 	v->syscall_return = (uint64_t)syscall_stubs[fam][bug].sysret;
 	v->idt_stubs = family_stubs[fam].idt;
 	v->return_to_user = (uint64_t)family_stubs[fam].ret_to_user;
+	v->syscall32_entry = (uint64_t)family_stubs[fam].syscall32;
+	entry_apply_ist_bug(v, mode, family_stubs[fam].ist_bugs);
 	return ENTRY_SELECTED;
 }
 
@@ -99,6 +114,7 @@ const struct entry_model entry_model_kpti = {
 		.c_on_landing = false,          /* the stubs copy the frame to the task stack */
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		.compat_entry = true,
 	},
 	.select = kpti_select,
 	.switch_task = kpti_switch_task,

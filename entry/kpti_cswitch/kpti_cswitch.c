@@ -25,6 +25,8 @@ extern const uint64_t kpti_cswitch_idt_pti[IDT_ENTRIES], kpti_cswitch_idt_nopti[
 extern const char kpti_cswitch_syscall_pti[], kpti_cswitch_syscall_pti_sysretq[];
 extern const char kpti_cswitch_syscall_pti_kstack[], kpti_cswitch_syscall_pti_kstack_sysretq[];
 extern const char kpti_cswitch_syscall_nopti[], kpti_cswitch_syscall_nopti_sysretq[];
+extern const char kpti_cswitch_syscall32_pti[], kpti_cswitch_syscall32_nopti[];
+extern const entry_ist_bug_table kpti_cswitch_ist_bugs_pti, kpti_cswitch_ist_bugs_nopti;
 extern const char kpti_cswitch_return_from_copy_pti[], kpti_cswitch_return_from_copy_nopti[];
 
 struct kpti_cswitch_state {
@@ -59,7 +61,9 @@ static enum entry_select kpti_cswitch_select(const struct entry_mode *mode, stru
 		v->syscall_return = (uint64_t)(mode->pti ? kpti_cswitch_syscall_pti_sysretq
 							 : kpti_cswitch_syscall_nopti_sysretq);
 	}
+	v->syscall32_entry = (uint64_t)(mode->pti ? kpti_cswitch_syscall32_pti : kpti_cswitch_syscall32_nopti);
 	v->idt_stubs = mode->pti ? kpti_cswitch_idt_pti : kpti_cswitch_idt_nopti;
+	entry_apply_ist_bug(v, mode, mode->pti ? &kpti_cswitch_ist_bugs_pti : &kpti_cswitch_ist_bugs_nopti);
 	/* A new task's pt_regs sits on its kernel stack, which the user PGD does
 	 * not map: the first exit copies it to the trampoline stack. */
 	v->return_to_user = (uint64_t)(mode->pti ? kpti_cswitch_return_from_copy_pti : kpti_cswitch_return_from_copy_nopti);
@@ -118,6 +122,15 @@ KPTI_CSWITCH_ENTRY bool kpti_cswitch_syscall_c(struct ebx_pt_regs *regs)
 	return sysret;
 }
 
+bool kpti_cswitch_syscall32_c(struct ebx_pt_regs *regs);
+KPTI_CSWITCH_ENTRY bool kpti_cswitch_syscall32_c(struct ebx_pt_regs *regs)
+{
+	enter_kernel_cr3();
+	bool sysret = entry_syscall32_body(regs);
+	leave_kernel_cr3();
+	return sysret;
+}
+
 /* bug=kstack-before-cr3: the syscall number parked on the task's kernel
  * stack before the CR3 switch -- a stack the user PGD does not map. */
 bool kpti_cswitch_syscall_kstack_c(struct ebx_pt_regs *regs);
@@ -156,6 +169,7 @@ const struct entry_model entry_model_kpti_cswitch = {
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		/* A tick's C part runs on the trampoline stack too. */
 		.preempt_from_user = false,
+		.compat_entry = true,
 	},
 	.select = kpti_cswitch_select,
 	.switch_task = kpti_cswitch_switch_task,

@@ -12,5 +12,5 @@
 
 	.section .entry.text, "ax"
 
-	ONSTACK_FAMILY pertask, PTI_ON, pti, 1, pertask_syscall_c, pertask_exception_c
-	ONSTACK_FAMILY pertask, PTI_OFF, nopti, 1, pertask_syscall_c, pertask_exception_c
+	ONSTACK_FAMILY pertask, PTI_ON, pti, 1, pertask_syscall_c, pertask_exception_c, pertask_syscall32_c
+	ONSTACK_FAMILY pertask, PTI_OFF, nopti, 1, pertask_syscall_c, pertask_exception_c, pertask_syscall32_c

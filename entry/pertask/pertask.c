@@ -23,8 +23,10 @@ static uint64_t pti_stack_base(uint64_t kstack_top)
 }
 
 extern const uint64_t pertask_idt_pti[IDT_ENTRIES], pertask_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table pertask_ist_bugs_pti, pertask_ist_bugs_nopti;
 extern const char pertask_syscall_pti[], pertask_syscall_pti_sysretq[];
 extern const char pertask_syscall_nopti[], pertask_syscall_nopti_sysretq[];
+extern const char pertask_syscall32_pti[], pertask_syscall32_nopti[];
 extern const char pertask_return_from_copy_pti[], pertask_return_from_copy_nopti[];
 
 static enum entry_select pertask_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -35,8 +37,10 @@ static enum entry_select pertask_select(const struct entry_mode *mode, struct en
 	}
 	v->traits.c_on_user_cr3 = mode->pti;
 	v->syscall_entry = (uint64_t)(mode->pti ? pertask_syscall_pti : pertask_syscall_nopti);
+	v->syscall32_entry = (uint64_t)(mode->pti ? pertask_syscall32_pti : pertask_syscall32_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pertask_syscall_pti_sysretq : pertask_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pertask_idt_pti : pertask_idt_nopti;
+	entry_apply_ist_bug(v, mode, mode->pti ? &pertask_ist_bugs_pti : &pertask_ist_bugs_nopti);
 	/* A new task's pt_regs sits on its kernel stack, which the user PGD
 	 * does not map: the first exit copies it to the PTI stack. */
 	v->return_to_user = (uint64_t)(mode->pti ? pertask_return_from_copy_pti : pertask_return_from_copy_nopti);
@@ -111,6 +115,13 @@ PERTASK_ENTRY bool pertask_syscall_c(struct ebx_pt_regs *regs)
 	return entry_syscall_body(regs);
 }
 
+bool pertask_syscall32_c(struct ebx_pt_regs *regs);
+PERTASK_ENTRY bool pertask_syscall32_c(struct ebx_pt_regs *regs)
+{
+	enter_kernel_cr3();
+	return entry_syscall32_body(regs);
+}
+
 void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
 PERTASK_ENTRY void pertask_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 {
@@ -126,6 +137,7 @@ const struct entry_model entry_model_pertask = {
 		.c_on_user_cr3 = true,          /* pertask_*_c switch CR3 themselves (pti=on) */
 		.block_in_entry = ENTRY_BLOCK_OWN_STACK,
 		.preempt_from_user = true,
+		.compat_entry = true,
 	},
 	.select = pertask_select,
 	.switch_task = pertask_switch_task,

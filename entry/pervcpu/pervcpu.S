@@ -9,8 +9,8 @@
 
 	.section .entry.text, "ax"
 
-	ONSTACK_FAMILY pervcpu, PTI_ON, pti, 0, entry_syscall_c, entry_exception_c
-	ONSTACK_FAMILY pervcpu, PTI_OFF, nopti, 0, entry_syscall_c, entry_exception_c
+	ONSTACK_FAMILY pervcpu, PTI_ON, pti, 0, entry_syscall_c, entry_exception_c, entry_syscall32_c
+	ONSTACK_FAMILY pervcpu, PTI_OFF, nopti, 0, entry_syscall_c, entry_exception_c, entry_syscall32_c
 
 	.text
 /* void pervcpu_finish_on_task_stack(struct ebx_pt_regs *frame, entry_wait_fn wait,

@@ -33,8 +33,10 @@ struct pervcpu_state {
 static struct pervcpu_state state;
 
 extern const uint64_t pervcpu_idt_pti[IDT_ENTRIES], pervcpu_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table pervcpu_ist_bugs_pti, pervcpu_ist_bugs_nopti;
 extern const char pervcpu_syscall_pti[], pervcpu_syscall_pti_sysretq[];
 extern const char pervcpu_syscall_nopti[], pervcpu_syscall_nopti_sysretq[];
+extern const char pervcpu_syscall32_pti[], pervcpu_syscall32_nopti[];
 extern const char pervcpu_return_from_copy_pti[], pervcpu_return_from_copy_nopti[];
 
 static enum entry_select pervcpu_select(const struct entry_mode *mode, struct entry_variant *v, const char **why)
@@ -51,10 +53,14 @@ static enum entry_select pervcpu_select(const struct entry_mode *mode, struct en
 	}
 	state.policy = policies[p];
 	v->traits.block_in_entry = state.policy->block_in_entry;
+	v->traits.preempt_from_user = state.policy->preempt != NULL;
+	v->traits.preempt_keeps_cpu = state.policy->preempt_keeps_cpu;
 	state.exit_from_copy = (uint64_t)(mode->pti ? pervcpu_return_from_copy_pti : pervcpu_return_from_copy_nopti);
 	v->syscall_entry = (uint64_t)(mode->pti ? pervcpu_syscall_pti : pervcpu_syscall_nopti);
+	v->syscall32_entry = (uint64_t)(mode->pti ? pervcpu_syscall32_pti : pervcpu_syscall32_nopti);
 	v->syscall_return = (uint64_t)(mode->pti ? pervcpu_syscall_pti_sysretq : pervcpu_syscall_nopti_sysretq);
 	v->idt_stubs = mode->pti ? pervcpu_idt_pti : pervcpu_idt_nopti;
+	entry_apply_ist_bug(v, mode, mode->pti ? &pervcpu_ist_bugs_pti : &pervcpu_ist_bugs_nopti);
 	/* A new task's pt_regs is on its kernel stack: exit through the copy. */
 	v->return_to_user = state.exit_from_copy;
 	return ENTRY_SELECTED;
@@ -100,6 +106,12 @@ static long pervcpu_block(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn
 	return state.policy->block(regs, in_entry, wait, arg);
 }
 
+/* Called only where the policy preempts (preempt_from_user, from select). */
+static void pervcpu_preempt(struct ebx_pt_regs *regs, void (*switch_fn)(void))
+{
+	state.policy->preempt(regs, switch_fn);
+}
+
 const struct entry_model entry_model_pervcpu = {
 	.name = "pervcpu",
 	.traits = {
@@ -107,12 +119,15 @@ const struct entry_model entry_model_pervcpu = {
 		.c_on_landing = true,
 		.block_in_entry = ENTRY_BLOCK_REFUSED,  /* by policy: select() */
 		/* A tick's C part runs on the vCPU stack: leaving it there would
-		 * let the next entry on this CPU overwrite the frame. */
+		 * let the next entry on this CPU overwrite the frame; the policy
+		 * decides (select()). */
 		.preempt_from_user = false,
+		.compat_entry = true,
 	},
 	.select = pervcpu_select,
 	.switch_task = pervcpu_switch_task,
 	.cpu_setup = pervcpu_cpu_setup,
 	.publish = pervcpu_publish,
 	.block = pervcpu_block,
+	.preempt = pervcpu_preempt,
 };

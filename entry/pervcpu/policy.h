@@ -18,6 +18,10 @@ struct pervcpu_policy {
 	/* The model's block hook (entry_model.h) while this policy is selected:
 	 * regs is the syscall's pt_regs on the vCPU stack. */
 	long (*block)(struct ebx_pt_regs *regs, bool in_entry, entry_wait_fn wait, void *arg);
+	/* The model's preempt hook (entry_model.h) while this policy is
+	 * selected; NULL: ticks from user mode do not switch tasks. */
+	void (*preempt)(struct ebx_pt_regs *regs, void (*switch_fn)(void));
+	bool preempt_keeps_cpu;
 };
 
 /* One per row of policies.def, each defined in entry/pervcpu/<id>.c. */

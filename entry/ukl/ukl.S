@@ -49,9 +49,18 @@ ukl_entry_SYSCALL_64:
 	pushq %rcx
 	pushq %rax                       /* orig_rax */
 	PUSH_REGS rax=$-ENOSYS
+	/* Not trusting the application's RSP: the exit writes below it. */
+	movq PTR_RSP(%rsp), %rax
+	cmpq %gs:PCPU_UKL_APP_RSP_LO, %rax
+	jb 1f
+	cmpq %gs:PCPU_UKL_APP_RSP_HI, %rax
+	ja 1f
 	movq %rsp, %rdi
 	call entry_syscall_c
 	jmp ukl_return_to_app
+1:	movq %rsp, %rdi
+	call ukl_app_bad_rsp_c           /* kills the application */
+	ud2
 	.size ukl_entry_SYSCALL_64, . - ukl_entry_SYSCALL_64
 
 /* RSP = pt_regs (kernel stack) of an application: back to it by its own
@@ -133,7 +142,10 @@ ukl_exc_common:
 	.size ukl_exc_common, . - ukl_exc_common
 
 	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall_c
+	ONSTACK_SYSCALL ukl, PTI_OFF, nopti, 0, entry_syscall32_c, ukl_syscall32_nopti, $GDT_USER32_CS, sysretl
 	ONSTACK_RETURN ukl, PTI_OFF, nopti
 	PARANOID_ENTRY ukl_paranoid_nopti, PTI_OFF, ukl_exception_c
-	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, 0
-	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, 1
+	NMI_ENTRY ukl_nmi_nopti, PTI_OFF, ukl_exception_c
+	PARANOID_BUG_VARIANTS ukl, PTI_OFF, nopti, ukl_exception_c, ukl_paranoid_nopti
+	ONSTACK_VECTORS ukl, nopti, ukl_exc_common, ukl_paranoid_nopti, ukl_nmi_nopti, 0
+	ONSTACK_VECTORS ukl, pfist, ukl_exc_common, ukl_paranoid_nopti, ukl_nmi_nopti, 1

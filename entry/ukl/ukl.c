@@ -14,11 +14,13 @@
 #include "hv/layout.h"
 #include "mm/mm.h"
 #include "mm/palloc.h"
+#include "lib/panic.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
 #include "sched/task.h"
 #include "ukl/ukl_app.h"
 
+#define CALL_FRAME 16                /* the application's pushfq; call below its RSP */
 #define PF_IST 5                     /* ukl_df=ist: #PF's own IST slot */
 #define PF_IST_OFFSET 0x38000        /* in the CPU's cpu_entry_area, guard pages around */
 #define PF_IST_SIZE   0x2000
@@ -34,13 +36,15 @@ enum ukl_df {
 struct ukl_state {
 	enum ukl_df df;
 	unsigned napps;              /* task ids below this are applications */
+	bool trust_app_rsp;          /* bug=ukl-trust-app-rsp */
 };
 
 static struct ukl_state state;
 
 extern const uint64_t ukl_idt_nopti[IDT_ENTRIES], ukl_idt_pfist[IDT_ENTRIES];
+extern const entry_ist_bug_table ukl_ist_bugs_nopti;
 extern const char ukl_syscall_nopti[], ukl_syscall_nopti_sysretq[], ukl_first_return[];
-extern const char ukl_entry_SYSCALL_64[], ukl_return_to_app_ret[];
+extern const char ukl_entry_SYSCALL_64[], ukl_return_to_app_ret[], ukl_syscall32_nopti[];
 
 static bool is_app(const struct task *t)
 {
@@ -59,16 +63,19 @@ static enum entry_select ukl_select(const struct entry_mode *mode, struct entry_
 		*why = "ukl_tasks= is more than tasks=";
 		return ENTRY_REFUSED;
 	}
+	state.trust_app_rsp = ENTRY_OPT_IS(mode->opts, ukl, bug, trust_app_rsp);
 	state.df = (enum ukl_df)ENTRY_OPT(mode->opts, ukl, ukl_df);
 	state.napps = apps ? (unsigned)apps : mode->opts->tasks;
 	v->traits.ring0_tasks = state.napps;
 	v->traits.app_fault = state.df == UKL_DF_IST ? ENTRY_APP_FAULT_IST
 			    : state.df == UKL_DF_NONE ? ENTRY_APP_FAULT_FATAL : ENTRY_APP_FAULT_DF_FIXUP;
 	v->syscall_entry = (uint64_t)ukl_syscall_nopti;
+	v->syscall32_entry = (uint64_t)ukl_syscall32_nopti;
 	v->syscall_return = (uint64_t)ukl_syscall_nopti_sysretq;
 	v->app_syscall_entry = (uint64_t)ukl_entry_SYSCALL_64;
 	v->app_syscall_return = (uint64_t)ukl_return_to_app_ret;
 	v->idt_stubs = state.df == UKL_DF_IST ? ukl_idt_pfist : ukl_idt_nopti;
+	entry_apply_ist_bug(v, mode, &ukl_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)ukl_first_return;
 	ukl_app_kernel_entry = (uint64_t)ukl_entry_SYSCALL_64;
 	return ENTRY_SELECTED;
@@ -99,7 +106,15 @@ static void ukl_cpu_setup(unsigned cpu, struct percpu *pc, struct x86_tss *tss)
 	idt_set_ist(VEC_PF, PF_IST);
 }
 
-/* An application's first exit goes to ukl_app_start in ring 0 on its stack. */
+/* Where each application's stack lies, by its kernel stack (switch_task is
+ * handed the latter): the bounds its syscalls' RSP is checked against. */
+struct app_stack {
+	uint64_t kstack_top, rsp_lo, rsp_hi;
+};
+
+static struct app_stack app_stacks[EBX_MAX_TASKS];
+
+/* An application's first exit goes to ukl_app_entry in ring 0 on its stack. */
 static void ukl_task_setup(struct task *t, bool pti)
 {
 	struct ebx_pt_regs *regs = (struct ebx_pt_regs *)(t->kstack_top - sizeof(*regs));
@@ -107,15 +122,30 @@ static void ukl_task_setup(struct task *t, bool pti)
 	(void)pti;
 	if (!is_app(t))
 		return;
-	regs->rip = (uint64_t)ukl_app_start;
+	/* The RSP it had before `pushfq; call`: room for those 16 bytes below it. */
+	app_stacks[t->id] = (struct app_stack){ t->kstack_top, t->ustack_lo + CALL_FRAME, t->ustack_top };
+	regs->rip = (uint64_t)ukl_app_entry;
 	regs->cs = GDT_KERNEL_CS;
 	regs->ss = GDT_KERNEL_SS;
+}
+
+static void set_app_rsp_bounds(struct percpu *pc, uint64_t kstack_top)
+{
+	pc->ukl_app_rsp_lo = ~0ull;   /* nothing passes: a ring-3 task never enters here */
+	pc->ukl_app_rsp_hi = 0;
+	for (unsigned i = 0; i < state.napps && i < EBX_MAX_TASKS; i++) {
+		if (app_stacks[i].kstack_top == kstack_top) {
+			pc->ukl_app_rsp_lo = state.trust_app_rsp ? 0 : app_stacks[i].rsp_lo;
+			pc->ukl_app_rsp_hi = state.trust_app_rsp ? ~0ull : app_stacks[i].rsp_hi;
+		}
+	}
 }
 
 /* Ring-3 tasks enter on their kernel stack directly (TSS.RSP0); applications
  * find it in the per-CPU page. */
 static void ukl_switch_task(struct percpu *pc, struct x86_tss *tss, uint64_t kstack_top)
 {
+	set_app_rsp_bounds(pc, kstack_top);
 	tss->rsp[0] = kstack_top;
 	pc->entry_stack_top = kstack_top;
 	pc->top_of_stack = kstack_top;
@@ -164,13 +194,18 @@ static bool ukl_user_context(const struct ebx_pt_regs *regs)
 	return this_cpu()->ukl_app_event != 0;
 }
 
+/* The kernel handles the event (in_user 0) and, if the application lives on,
+ * hands the CPU back to it as it was. */
 static void as_app_event(struct ebx_pt_regs *regs, unsigned vector)
 {
-	struct percpu *pc = this_cpu();
+	uint32_t in_user = this_cpu()->ukl_in_user;
 
-	pc->ukl_app_event = 1;
+	this_cpu()->ukl_in_user = UKL_KERNEL;
+	this_cpu()->ukl_app_event = 1;
 	trap_dispatch(regs, vector);
-	pc->ukl_app_event = 0;
+	/* A tick may have switched tasks: this may be another CPU by now. */
+	this_cpu()->ukl_app_event = 0;
+	this_cpu()->ukl_in_user = in_user;
 }
 
 static bool in_stack_vma(const struct task *t, uint64_t a)
@@ -216,7 +251,19 @@ static bool df_workaround(struct ebx_pt_regs *regs)
 	return true;
 }
 
-/* Called from ukl.S (kernel CR3 and GS); syscalls take glue.h's entry_syscall_c. */
+/* Called from ukl.S (kernel CR3 and GS). */
+
+/* The application's stack pointer is its own business until it enters the
+ * kernel with one outside its stack (PCPU_UKL_APP_RSP_LO/HI, which
+ * ukl_entry_SYSCALL_64 compares): the exit's writes below it would land
+ * wherever it points, so the application dies instead -- as a ring-3 task
+ * dies of a push on a bad RSP -- and the kernel lives. */
+__attribute__((noreturn)) void ukl_app_bad_rsp_c(struct ebx_pt_regs *regs);
+__attribute__((noreturn)) void ukl_app_bad_rsp_c(struct ebx_pt_regs *regs)
+{
+	as_app_event(regs, VEC_SS);
+	panic("ukl: task killed for its stack pointer ran on");
+}
 
 /* An event in application code, already moved to the kernel stack. */
 void ukl_app_exception_c(struct ebx_pt_regs *regs, uint64_t vector);
@@ -237,6 +284,12 @@ void ukl_exception_c(struct ebx_pt_regs *regs, uint64_t vector)
 
 	if (v == VEC_DF && df_workaround(regs))
 		return;
+	if (v == VEC_DF && app) {
+		/* The application's own push faulted on a stack pointer that is no
+		 * stack of its own (no fixup applies): it dies, the kernel lives. */
+		as_app_event(regs, VEC_DF);
+		return;
+	}
 	/* The kernel writing an application's stack (the return frame of
 	 * ukl_return_to_app) takes an ordinary #PF on its own stack; the page
 	 * is the application's memory, mapped as the application's own touch
@@ -260,6 +313,7 @@ const struct entry_model entry_model_ukl = {
 		.c_on_landing = true,
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		.compat_entry = true,           /* its ring-3 tasks */
 	},
 	.select = ukl_select,
 	.switch_task = ukl_switch_task,

@@ -151,7 +151,9 @@ xen_shim_exc_\tag:
 	.size xen_shim_exc_\tag, . - xen_shim_exc_\tag
 
 	PARANOID_ENTRY xen_paranoid_\tag, \mode, entry_exception_c
-	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag
+	NMI_ENTRY xen_nmi_\tag, \mode, entry_exception_c
+	PARANOID_BUG_VARIANTS xen, \mode, \tag, entry_exception_c, xen_paranoid_\tag
+	ONSTACK_VECTORS xen, \tag, xen_shim_exc_\tag, xen_paranoid_\tag, xen_nmi_\tag
 .endm
 
 	XEN_SHIM PTI_ON, pti

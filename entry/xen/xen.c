@@ -7,6 +7,7 @@
 #include "xen/xen_abi.h"
 
 extern const uint64_t xen_idt_pti[IDT_ENTRIES], xen_idt_nopti[IDT_ENTRIES];
+extern const entry_ist_bug_table xen_ist_bugs_pti, xen_ist_bugs_nopti;
 extern const char xen_shim_syscall_pti[], xen_shim_syscall_nopti[];
 extern const char xen_shim_iret_pti[], xen_shim_iret_nopti[];
 extern const char xen_shim_iret_pti_iretq[], xen_shim_iret_nopti_iretq[];
@@ -51,6 +52,7 @@ static enum entry_select xen_select(const struct entry_mode *mode, struct entry_
 	if (state.hv_vmm && !vmm_offers_hypercalls(why))
 		return ENTRY_UNSUPPORTED;
 	v->idt_stubs = mode->pti ? xen_idt_pti : xen_idt_nopti;
+	entry_apply_ist_bug(v, mode, mode->pti ? &xen_ist_bugs_pti : &xen_ist_bugs_nopti);
 	v->return_to_user = (uint64_t)xen_return_to_user;
 	if (state.hv_vmm) {
 		v->syscall_entry = (uint64_t)xen_vmm_syscall_trap;
@@ -121,6 +123,9 @@ const struct entry_model entry_model_xen = {
 		.c_on_landing = false,          /* the bounce lands on the task stack */
 		.block_in_entry = ENTRY_BLOCK_REFUSED,
 		.preempt_from_user = true,
+		/* The iret hypercall takes the 64-bit user CS only (abi.h) and
+		 * nothing bounces a SYSCALL from compatibility mode. */
+		.compat_entry = false,
 	},
 	.select = xen_select,
 	.switch_task = xen_switch_task,

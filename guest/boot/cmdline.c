@@ -8,6 +8,12 @@ static const char *const scenario_names[] = {
 #undef SCENARIO
 };
 
+static const char *const kernel_bug_names[] = {
+#define KERNEL_BUG(id, value, help) [EBX_KBUG_##id] = value,
+#include "entrybox/kernel_bugs.def"
+#undef KERNEL_BUG
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 unsigned cmdline_model_count(void) { return entry_table_model_count(); }
@@ -21,6 +27,11 @@ const char *cmdline_model_name(unsigned model)
 const char *cmdline_scenario_name(unsigned scenario)
 {
 	return scenario < COUNT(scenario_names) ? scenario_names[scenario] : NULL;
+}
+
+const char *cmdline_kernel_bug_name(unsigned bug)
+{
+	return bug < COUNT(kernel_bug_names) ? kernel_bug_names[bug] : NULL;
 }
 
 /* A token of the command line: [p, p + len). */
@@ -115,14 +126,18 @@ static bool parse_onoff(struct span v, bool *out)
 	return false;
 }
 
-/* The keys every model takes; any other is an option of the selected model. */
-enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_COUNT };
+/* The keys every model takes (the selection and the kernel's); any other is
+ * an option of the selected model. */
+enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_TIMER, K_KERNEL_BUG, K_COUNT };
 
-static const char *const key_names[K_COUNT] = { "entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters" };
+static const char *const key_names[K_COUNT] = {
+	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "timer", "kernel_bug",
+};
 
 /* What a value must look like, for the error line. */
 static const char *const key_expect[K_COUNT] = {
 	"a model from models.def", "on|off", "on|off", "1..8", "1..8", "a scenario from scenarios.def", "1..10000000",
+	"on|off", "a value from kernel_bugs.def",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)
@@ -155,6 +170,12 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 		return true;
 	case K_ITERS:
 		return parse_number(v, 1, CMDLINE_MAX_ITERS, &o->iters);
+	case K_TIMER:
+		return parse_onoff(v, &o->timer);
+	case K_KERNEL_BUG:
+		idx = lookup(v, kernel_bug_names, COUNT(kernel_bug_names));
+		o->kernel_bug = (enum ebx_kernel_bug)idx;
+		return idx >= 0;
 	case K_COUNT:
 		break;
 	}
@@ -170,6 +191,8 @@ static void set_defaults(struct boot_options *o)
 	o->vcpus = 1;
 	o->tasks = 2;
 	o->iters = 200;
+	o->timer = false;
+	o->kernel_bug = EBX_KBUG_none;
 	for (unsigned i = 0; i < ENTRY_OPTION_SLOTS; i++)
 		o->opt[i] = entry_table_option_default(i);
 }

@@ -2,8 +2,8 @@
 /*
  * The guest command line (docs/design.md §2):
  * space-separated KEY=VALUE.  The selection keys (entry, pti, pcid, vcpus,
- * tasks, scenario, iters) every model takes; any other key is an option of
- * the selected model, from its rows in entry/models.def.  The parser is pure
+ * tasks, scenario, iters) and the kernel's keys (timer, kernel_bug) every
+ * model takes; any other key is an option of the selected model, from its rows in entry/models.def.  The parser is pure
  * (no I/O, no libc) so that the same file builds into the freestanding guest
  * and into the host, where the CLI runs it on a command line before it boots
  * anything.
@@ -21,6 +21,15 @@
 #define CMDLINE_MAX_TASKS   8u
 #define CMDLINE_MAX_ITERS   10000000ul
 
+/* kernel_bug=: deliberate breakage of the kernel and of the entry paths every
+ * model shares (entrybox/kernel_bugs.def). */
+enum ebx_kernel_bug {
+#define KERNEL_BUG(id, value, help) EBX_KBUG_##id,
+#include "entrybox/kernel_bugs.def"
+#undef KERNEL_BUG
+	EBX_KBUG_COUNT
+};
+
 struct boot_options {
 	unsigned model;        /* enum entry_model_id: index into models.def */
 	unsigned scenario;     /* index into scenarios.def */
@@ -30,6 +39,9 @@ struct boot_options {
 	/* Every model's options (the selected model's as given, the others at
 	 * their defaults), by enum entry_option_id: read with ENTRY_OPT(). */
 	unsigned long opt[ENTRY_OPTION_SLOTS];
+	/* The keys every model takes beyond the selection keys. */
+	enum ebx_kernel_bug kernel_bug;
+	bool timer;            /* the LAPIC timer ticks (and preempts) whatever the scenario */
 };
 
 /* Parses the NUL-terminated `line` into *out (defaults for absent keys).
@@ -40,6 +52,7 @@ bool cmdline_parse(const char *line, struct boot_options *out, char *err, size_t
 /* Names for printing; NULL for an index out of range. */
 const char *cmdline_model_name(unsigned model);
 const char *cmdline_scenario_name(unsigned scenario);
+const char *cmdline_kernel_bug_name(unsigned bug);
 unsigned cmdline_model_count(void);
 unsigned cmdline_scenario_count(void);
 

@@ -7,6 +7,8 @@
 
 #define RW_DATA (PT_W | PT_NX)
 
+extern const char entry_ignore_sysret[];   /* entry/compat.S */
+
 /* Maps fresh pages; returns the physical address of the first. */
 static uint64_t map_new(uint64_t va, uint64_t size, uint64_t flags, const char *what)
 {
@@ -97,11 +99,16 @@ void cpu_activate(const struct cpu_area *ca, const struct entry_variant *v, bool
 	 * SYSRET:  CS = STAR[63:48] + 16 (0x33), SS = STAR[63:48] + 8 (0x2b). */
 	wrmsr(MSR_STAR, ((uint64_t)GDT_USER32_CS << STAR_SYSRET_CS_SHIFT) | ((uint64_t)GDT_KERNEL_CS << STAR_SYSCALL_CS_SHIFT));
 	wrmsr(MSR_LSTAR, v->syscall_entry);
-	wrmsr(MSR_CSTAR, 0);
+	/* Never 0: a SYSCALL from a 32-bit code segment would run ring 0 at address 0. */
+	wrmsr(MSR_CSTAR, v->syscall32_entry ? v->syscall32_entry : (uint64_t)entry_ignore_sysret);
 	wrmsr(MSR_SFMASK, sfmask);
 	/* Loading GS above zeroed its base: set both halves after it. */
 	wrmsr(MSR_GS_BASE, (uint64_t)ca->percpu);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	if (pcid)
 		write_cr4(read_cr4() | CR4_PCIDE);   /* CR3's PCID is 0 here, as the SDM requires */
+	/* As Linux does where the CPU has them: user mode may then write its own
+	 * FS and GS bases, any value, which every paranoid entry must survive. */
+	if (cpu_has_fsgsbase())
+		write_cr4(read_cr4() | CR4_FSGSBASE);
 }

@@ -32,6 +32,8 @@
 #define CEA_IST_FIRST     0x07000
 #define CEA_IST_STRIDE    0x03000
 #define CEA_IST_SIZE      0x02000
+_Static_assert(CEA_PERCPU - CEA_GDT == PCPU_GDT_DISTANCE, "paranoid entries find the per-CPU page from the GDT");
+_Static_assert(CEA_IST_SIZE == NMI_STACK_SIZE, "the NMI entry knows its stack's size");
 
 struct cpu_area {
 	uint64_t base;

@@ -52,12 +52,18 @@ uint8_t idt_ist_of_vector(unsigned v)
 void idt_fill(const uint64_t *stubs)
 {
 	for (unsigned v = 0; v < IDT_ENTRIES; v++) {
-		/* int3 and into may be used from ring 3 (as in Linux); every other
-		 * `int n` from user must raise #GP. Interrupt gates: IF=0 in handlers. */
-		unsigned dpl = (v == VEC_BP || v == VEC_OF) ? 3 : 0;
+		/* int3, into and int $0x80 (32-bit syscalls) may be used from ring 3
+		 * (as in Linux); every other `int n` from user must raise #GP.
+		 * Interrupt gates: IF=0 in handlers. */
+		unsigned dpl = (v == VEC_BP || v == VEC_OF || v == VEC_COMPAT_SYSCALL) ? 3 : 0;
 		unsigned ist = v < X86_EXCEPTIONS ? idt_ist_of_vector(v) : 0;
 		idt_page[v] = x86_gate_make(stubs[v], GDT_KERNEL_CS, ist, DESC_TYPE_INTR_GATE, dpl);
 	}
+}
+
+uint64_t idt_gate_target(unsigned v)
+{
+	return v < IDT_ENTRIES ? x86_gate_target(idt_page[v]) : 0;
 }
 
 uint64_t idt_phys(void)

@@ -19,6 +19,8 @@ void gdt_fill(uint64_t *gdt, uint64_t tss_va);
 /* The one IDT page, shared by every CPU (mapped read-only in each CEA). */
 void idt_fill(const uint64_t *stubs);
 uint64_t idt_phys(void);
+/* Where vector v's gate leads (v < IDT_ENTRIES). */
+uint64_t idt_gate_target(unsigned v);
 /* IST index vector v uses (0 = none), v < X86_EXCEPTIONS. */
 uint8_t idt_ist_of_vector(unsigned v);
 /* After idt_fill: vector v (< X86_EXCEPTIONS) takes IST `ist` (1..7; 0: none) instead of

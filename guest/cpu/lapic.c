@@ -51,6 +51,11 @@ bool lapic_send_startup(uint32_t apic_id, uint8_t vector)
 	return send_ipi(apic_id, APIC_ICR_STARTUP | APIC_ICR_ASSERT | vector);
 }
 
+bool lapic_send_self_nmi(void)
+{
+	return send_ipi(lapic_id(), APIC_ICR_NMI | APIC_ICR_ASSERT);
+}
+
 void lapic_timer_periodic(uint8_t vector, uint32_t period_us)
 {
 	/* Divide by 16: a period of a few ms stays far inside the 32-bit count. */

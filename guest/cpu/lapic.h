@@ -25,6 +25,9 @@ void lapic_eoi(void);
 bool lapic_send_init(uint32_t apic_id);
 bool lapic_send_startup(uint32_t apic_id, uint8_t vector);
 
+/* An NMI to this CPU itself (pending until NMIs are unblocked). */
+bool lapic_send_self_nmi(void);
+
 /* Periodic timer on `vector` every `period_us`; stop masks it. */
 void lapic_timer_periodic(uint8_t vector, uint32_t period_us);
 void lapic_timer_stop(void);

@@ -6,8 +6,11 @@
 #include "lib/panic.h"
 #include "lib/printf.h"
 #include "sched/sched.h"
+#include "cpu/debug.h"
+#include "cpu/nmi.h"
 #include "syscalls/hazard.h"
 #include "cpu/irq.h"
+#include "sched/task_stats.h"
 #include "hv/layout.h"
 
 static const char *vector_name(unsigned v)
@@ -45,23 +48,44 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 {
 	uint64_t cr2 = vector == VEC_PF ? read_cr2() : 0;
 
+	if (vector == VEC_COMPAT_SYSCALL && (regs->cs & SEL_RPL_MASK) == 3) {
+		/* A 32-bit syscall: number in EAX, the same registers' low halves as arguments. */
+		regs->orig_rax = regs->rax;
+		entry_compat_view(regs);
+		syscall_dispatch_compat(regs);
+		return;
+	}
 	if (vector >= IRQ_FIRST_VECTOR) {
 		irq_dispatch(regs, vector);
 		return;
 	}
-	if (vector == VEC_NMI)
-		return;   /* nothing raises NMIs yet but an injector; survive them */
+	if (vector == VEC_NMI) {
+		nmi_handle(regs);
+		return;
+	}
+	if (vector == VEC_UD && !entry_user_context(regs) && nmi_probe_fixup(regs))
+		return;
 	if (vector == VEC_DF && hazard_double_fault(regs))
 		return;
-	if (!entry_user_context(regs))
+	if (!entry_user_context(regs)) {
+		if (vector == VEC_DB) {
+			debug_kernel(regs);
+			return;
+		}
 		kernel_fault(regs, vector, cr2);
+	}
 
 	struct task *t = current_task();
 	if (!t)
 		kernel_fault(regs, vector, cr2);
 	if (vector == VEC_PF && task_grow_stack(t, cr2, regs->orig_rax))
 		return;
-	if (vector == VEC_DB && hazard_user_debug(t, regs))
+	if (vector == VEC_DB && debug_user(t, regs))
 		return;
+	if (vector == VEC_BP) {
+		/* int3 from user: a SIGTRAP whose handler returns; RIP is already past it. */
+		task_stats(t->id)->bp_traps++;
+		return;
+	}
 	kill_task(t, regs, vector, cr2);
 }

@@ -42,5 +42,10 @@
 #define USER_STACK_TOP0     0x00007ffffff00000  /* task t's stack top: TOP0 - t * USER_STACK_STRIDE */
 #define USER_STACK_STRIDE   0x100000
 #define USER_STACK_SIZE     0x10000             /* the VMA; only the top page is mapped at start */
+/* 32-bit code needs a stack below 4 GiB: one page per task, task t's at
+ * USER_COMPAT_STACK0 + t * USER_COMPAT_STRIDE. */
+#define USER_COMPAT_STACK0  0x10000000
+#define USER_COMPAT_STRIDE  0x2000
+#define USER_COMPAT_STACK_SIZE 0x1000
 
 #endif

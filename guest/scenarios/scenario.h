@@ -15,14 +15,18 @@ enum scenario_outcome {
 	OUTCOME_REFUSED,        /* the entry model declined what the scenario asked, as designed */
 	OUTCOME_NOT_APPLICABLE, /* the scenario means nothing for this model */
 	OUTCOME_DF_CAUGHT,      /* a stack overflow became a #DF that the handler reported */
+	OUTCOME_UNSUPPORTED,    /* the CPU (or hypervisor) does not deliver what the scenario provokes */
 };
 
 struct scenario {
 	bool runs_tasks;
 	bool uses_timer;   /* every CPU's LAPIC timer ticks while the tasks run */
 	/* The plan is a ring-3 program (SYSRET/IRET to user, user-mode flags):
-	 * meaningless when every task is a ring-0 UKL application. */
+	 * meaningless when any task is a ring-0 UKL application. */
 	bool needs_ring3;
+	/* The plan runs 32-bit code (any interrupt may return to it): meaningless
+	 * for a model without compatibility-mode entries (compat_entry trait). */
+	bool needs_compat;
 	/* After every task ended: what came of the scenario's plan; detail
 	 * (one line, no quotes or backslashes) says what was seen.  A judge
 	 * that depends on what the model does reads the same traits. */
@@ -42,6 +46,11 @@ bool scenario_not_applicable(const struct scenario *sc, const struct boot_option
 			     char *detail, size_t len);
 
 const struct scenario *scenario_get(unsigned index);
+
+/* The kernel saw the scenario fail in a way it will not survive to judge
+ * (a stack about to be used after it was overwritten): the result line
+ * now, with outcome fail and this detail, and the run ends (main.c). */
+__noreturn void scenario_failed_now(const char *detail);
 
 /* Shared by judges: "task 1 exited 0x103 (rbx clobbered)" and the like. */
 void scenario_describe_end(const struct task *t, char *buf, size_t len);

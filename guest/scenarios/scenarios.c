@@ -20,6 +20,7 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 	static const char *const names[] = {
 		[OUTCOME_PASS] = "pass", [OUTCOME_FAIL] = "fail", [OUTCOME_REFUSED] = "refused",
 		[OUTCOME_NOT_APPLICABLE] = "not-applicable", [OUTCOME_DF_CAUGHT] = "df-caught",
+		[OUTCOME_UNSUPPORTED] = "unsupported",
 	};
 	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "fail";
 }
@@ -27,10 +28,21 @@ const char *scenario_outcome_name(enum scenario_outcome o)
 bool scenario_not_applicable(const struct scenario *sc, const struct boot_options *o, const struct entry_traits *t,
 			     char *detail, size_t len)
 {
-	if (!sc->needs_ring3 || t->ring0_tasks < o->tasks)
-		return false;
-	ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
-	return true;
+	if (sc->needs_ring3 && t->ring0_tasks >= o->tasks) {
+		ksnprintf(detail, len, "needs ring-3 tasks; every task is a ring-0 application (the model's ring0_tasks trait)");
+		return true;
+	}
+	if (sc->needs_ring3 && t->ring0_tasks) {
+		/* The plan and its judge speak of ring-3 tasks only: an application has no part to play. */
+		ksnprintf(detail, len, "needs ring-3 tasks only; %u of %u tasks are ring-0 applications (ukl_tasks=)",
+			  t->ring0_tasks, o->tasks);
+		return true;
+	}
+	if (sc->needs_compat && !t->compat_entry) {
+		ksnprintf(detail, len, "needs 32-bit tasks, which the model does not return to (its compat_entry trait)");
+		return true;
+	}
+	return false;
 }
 
 enum scenario_outcome scenario_expected(const struct scenario *sc, const struct boot_options *o,

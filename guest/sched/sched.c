@@ -2,6 +2,7 @@
 #include "sched/sched.h"
 #include "sched/switch.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "mm/mm.h"
 #include "lib/panic.h"
 #include "sched/task_stats.h"
@@ -19,7 +20,8 @@ struct cpu_sched {
 
 struct sched {
 	const struct entry_model *model;
-	bool pcid, pti, preempt;
+	bool pcid, pti, preempt, keep_null_ss;
+	unsigned ss_null_switches;
 	unsigned ncpus;
 	volatile bool started;        /* sched_run_all released the APs */
 	int lock;
@@ -49,6 +51,21 @@ static void lock(struct sched *s)
 
 static void unlock(struct sched *s) { __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE); }
 
+/* The user FS and GS bases are the task's own (user mode writes them with
+ * WRFSBASE/WRGSBASE where CR4.FSGSBASE is set): they move with it.  In the
+ * kernel the user GS base waits in KERNEL_GS_BASE for the exit's swapgs. */
+static void user_bases_load(const struct task *t)
+{
+	wrmsr(MSR_FS_BASE, t->user_fs_base);
+	wrmsr(MSR_KERNEL_GS_BASE, t->user_gs_base);
+}
+
+static void user_bases_save(struct task *t)
+{
+	t->user_fs_base = rdmsr(MSR_FS_BASE);
+	t->user_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
 /* GS is the kernel's wherever the kernel runs C. */
 static struct cpu_sched *this_sched(void) { return &sched_state.cpu[this_cpu()->cpu]; }
 
@@ -62,6 +79,7 @@ void sched_init(const struct sched_config *cfg)
 	s->pcid = cfg->pcid;
 	s->pti = cfg->pti;
 	s->preempt = cfg->preempt;
+	s->keep_null_ss = cfg->keep_null_ss;
 	s->ncpus = cfg->ncpus;
 	s->cursor = task_count() ? task_count() - 1 : 0;   /* task 0 first */
 	for (unsigned c = 0; c < cfg->ncpus; c++)
@@ -153,6 +171,8 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	next->started = true;
 	task_stats(next->id)->cpus_seen |= 1u << pc->cpu;
 	s->model->switch_task(pc, cs->ca->tss, next->kstack_top);
+	debug_switch_to(next);
+	user_bases_load(next);
 	pc->current_task = next->id;
 	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;
 	cs->current = next;
@@ -160,6 +180,8 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	switch_checkpoint(cs, next, 0);
 	sched_switch(&cs->idle_rsp, next->saved_rsp);
 	/* Back in the idle context: cs->prev says who left. */
+	if (cs->prev)
+		user_bases_save(cs->prev);
 	cs->current = NULL;
 	pc->current_task = PCPU_NO_TASK;
 	cr3 = mm_init_pgd();
@@ -222,6 +244,31 @@ void sched_ap_loop(void)
 	cpu_loop(s, this_sched());
 }
 
+/* An interrupt or exception from user mode loads SS with the null selector;
+ * SS is nobody's to switch, so the code that runs after the switch -- another
+ * task's syscall on its way to SYSRET -- would inherit it, and AMD's SYSRET
+ * keeps the hidden attributes of SS: the task returns with an unusable stack
+ * segment (fatal to 32-bit code).  Linux reloads SS at the switch
+ * (X86_BUG_SYSRET_SS_ATTRS); so does this, on every CPU, for every model. */
+static void switch_ss(struct sched *s)
+{
+	uint16_t ss;
+
+	__asm__ volatile("movw %%ss, %0" : "=r"(ss));
+	if ((ss & ~SEL_RPL_MASK) == 0) {
+		__atomic_fetch_add(&s->ss_null_switches, 1, __ATOMIC_RELAXED);
+		if (s->keep_null_ss)
+			return;
+	}
+	if (ss != GDT_KERNEL_SS)
+		__asm__ volatile("movw %w0, %%ss" : : "r"((uint16_t)GDT_KERNEL_SS));
+}
+
+unsigned sched_ss_null_switches(void)
+{
+	return __atomic_load_n(&sched_state.ss_null_switches, __ATOMIC_RELAXED);
+}
+
 void schedule(void)
 {
 	struct cpu_sched *cs = this_sched();
@@ -229,6 +276,7 @@ void schedule(void)
 
 	if (!t)
 		panic("schedule() in an idle context");
+	switch_ss(&sched_state);
 	cs->prev = t;
 	switch_checkpoint(cs, t, EBX_SWITCH_OUT | (cs->reserved == t ? EBX_SWITCH_RESERVED : 0) |
 			  (t->state == TASK_EXITED || t->state == TASK_KILLED ? EBX_SWITCH_ENDED : 0));
@@ -236,14 +284,16 @@ void schedule(void)
 	sched_switch(&t->saved_rsp, cs->idle_rsp);
 }
 
-void sched_tick(const struct ebx_pt_regs *regs)
+void sched_tick(struct ebx_pt_regs *regs)
 {
 	struct cpu_sched *cs = this_sched();
 	struct task *t = cs->current;
 
 	cs->ticks++;
-	if (!t || (regs->cs & SEL_RPL_MASK) != 3)
-		return;   /* the kernel is not preempted */
+	/* The kernel is not preempted; user mode is CPL 3 or, for a model
+	 * with ring-0 applications, what the model says it is. */
+	if (!t || !entry_user_context(regs))
+		return;
 	struct task_stats *st = task_stats(t->id);
 	st->ticks_in_user++;
 	/* A model whose interrupt frames from user mode live on a stack
@@ -256,7 +306,8 @@ void sched_tick(const struct ebx_pt_regs *regs)
 	st->preemptions++;
 	cs->last_preempted = t;
 	cs->ticks_at_preempt = cs->ticks;
-	schedule();
+	/* The model moves the tick's frame first if it is not the task's to keep. */
+	entry_preempt(regs, schedule);
 }
 
 void sched_sleep(void)

@@ -12,12 +12,16 @@
 #include "cpu/cea.h"
 #include "entry_model.h"
 
+/* SS = 0 found (and, unless bug=sysret-ss-null, replaced) at context switches. */
+unsigned sched_ss_null_switches(void);
+
 struct sched_config {
 	const struct entry_model *model;
 	const struct cpu_area *cpus;   /* indexed by CPU number */
 	unsigned ncpus;
 	bool pcid, pti;
 	bool preempt;                  /* the timer ticks: idle CPUs may halt until the next tick */
+	bool keep_null_ss;             /* bug=sysret-ss-null */
 };
 
 void sched_init(const struct sched_config *cfg);
@@ -32,7 +36,7 @@ void sched_ap_loop(void);
 void schedule(void);
 /* Timer tick on this CPU (interrupts off, after EOI): a task interrupted in
  * user mode is preempted. */
-void sched_tick(const struct ebx_pt_regs *regs);
+void sched_tick(struct ebx_pt_regs *regs);
 /* The task running on this CPU, NULL in its idle context. */
 struct task *current_task(void);
 /* CPUs taking part in scheduling. */

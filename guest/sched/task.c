@@ -11,7 +11,7 @@
 
 extern const char __entry_text_start[], __entry_text_end[];
 extern const char __user_start[], __user_text_end[], __user_end[], __user_lma[];
-extern void user_start(uint64_t id, uint64_t scenario, uint64_t iters);
+extern const char user_entry[];
 
 static struct task tasks[CMDLINE_MAX_TASKS];
 static unsigned ntasks;
@@ -63,6 +63,9 @@ static void map_user_half(struct task *t)
 	mm_map(t->kernel_pgd, t->ustack_top - 4096, palloc_page(), 4096, PT_U | PT_W | PT_NX, PT_PAGE_SIZE,
 	       "user stack");
 	t->stack_pages = 1;
+	/* The page 32-bit code runs its stack on (compat-entry, sysret-ss-attrs). */
+	mm_map(t->kernel_pgd, USER_COMPAT_STACK0 + t->id * USER_COMPAT_STRIDE, palloc_page(), USER_COMPAT_STACK_SIZE,
+	       PT_U | PT_W | PT_NX, PT_PAGE_SIZE, "user compat stack");
 }
 
 /* PML4 slots of the init PGD's kernel half that hold anything: found once,
@@ -106,21 +109,22 @@ static void create_pgds(struct task *t, bool pti, uint64_t entry_alias, const st
 }
 
 /* The first switch to the task "returns" into the model's IRET path with RSP
- * at a pt_regs that enters user_start(id, scenario, iters). */
+ * at a pt_regs that enters user_entry (user/user_regs.S) with every general
+ * register zero and RFLAGS = IF | bit 1, as a new Linux process starts: the
+ * task asks for its id, scenario and iterations (SYS_TASK_INFO). */
 static void prepare_first_entry(struct task *t, const struct task_setup *s)
 {
 	struct ebx_pt_regs *regs = (struct ebx_pt_regs *)(t->kstack_top - sizeof(*regs));
 	struct switch_frame *frame = (struct switch_frame *)regs - 1;
 
 	memset(regs, 0, sizeof(*regs));
-	regs->rip = (uint64_t)user_start;
+	regs->rip = (uint64_t)user_entry;
 	regs->cs = GDT_USER_CS;
 	regs->rflags = RFLAGS_IF | RFLAGS_FIXED;
 	regs->rsp = t->ustack_top - 8;         /* as after a call: rsp + 8 is 16-aligned */
 	regs->ss = GDT_USER_SS;
-	regs->rdi = t->id;
-	regs->rsi = s->scenario;
-	regs->rdx = s->iters;
+	if (s->dirty_initial_regs)
+		regs->rbx = t->kstack_top;         /* the leak the knob shows being caught */
 	regs->orig_rax = (uint64_t)-1;
 	*frame = (struct switch_frame){ .ret = s->return_to_user };
 	t->saved_rsp = (uint64_t)frame;
@@ -137,6 +141,8 @@ void tasks_create(unsigned n, const struct task_setup *s)
 		struct task *t = &tasks[i];
 		t->id = i;
 		t->state = TASK_READY;
+		t->scenario = s->scenario;
+		t->iters = s->iters;
 		t->ustack_top = USER_STACK_TOP0 - (uint64_t)i * USER_STACK_STRIDE;
 		t->ustack_lo = t->ustack_top - USER_STACK_SIZE;
 		ksnprintf(t->name, sizeof(t->name), "task%u", i);

@@ -30,6 +30,10 @@ struct task {
 	 * #DF handler (the #PF frame could not be pushed) or on a #PF IST. */
 	unsigned df_stack_fixups, ist_pf_fixups;
 	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
+	uint64_t debug_addr[4], debug_dr7;          /* the task's own breakpoints (cpu/debug.h) */
+	uint64_t user_fs_base, user_gs_base;        /* what user mode wrote with WRFSBASE/WRGSBASE */
+	unsigned scenario;                /* what the task's program is to do (SYS_TASK_INFO) */
+	unsigned long iters;
 	char name[16];
 };
 
@@ -39,6 +43,7 @@ struct task_setup {
 	unsigned long iters;
 	uint64_t return_to_user;   /* the entry model's IRET path */
 	const struct entry_model *model;   /* its task_setup hook runs once the PGDs exist */
+	bool dirty_initial_regs;   /* bug=dirty-initial-regs */
 };
 
 /* Builds `n` tasks: stacks first (kernel half), then PGDs sharing it. */

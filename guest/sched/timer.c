@@ -9,7 +9,7 @@ void timer_start(void)
 	lapic_timer_periodic(IRQ_TIMER_VECTOR, TIMER_PERIOD_US);
 }
 
-void timer_tick(const struct ebx_pt_regs *regs)
+void timer_tick(struct ebx_pt_regs *regs)
 {
 	/* Before the scheduler may switch away: the next tick must not wait
 	 * until this task runs again. */

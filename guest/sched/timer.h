@@ -18,6 +18,6 @@
 /* This CPU: start ticking on IRQ_TIMER_VECTOR. */
 void timer_start(void);
 /* The tick's handler (cpu/irq.c): acknowledge, then let the scheduler preempt. */
-void timer_tick(const struct ebx_pt_regs *regs);
+void timer_tick(struct ebx_pt_regs *regs);
 
 #endif

@@ -2,6 +2,8 @@
 #include "syscalls/hazard.h"
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
+#include "cpu/nmi.h"
 #include "entry_model.h"
 #include "lib/panic.h"
 #include "lib/printf.h"
@@ -83,6 +85,22 @@ static long sys_overflow_entry_stack(struct task *t)
 	return caught;
 }
 
+/* compat-entry: the frame a 32-bit syscall left must be the 32-bit task's view. */
+static long sys_compat_check(const struct ebx_pt_regs *r)
+{
+	if (r->cs != GDT_USER32_CS || r->ss != GDT_USER_SS)
+		return COMPAT_BAD_SEGMENTS;
+	if ((r->rip >> 32) || (r->rsp >> 32))
+		return COMPAT_BAD_RIP_RSP;
+	if (r->rdi != COMPAT_ARG_EDI || r->rsi != COMPAT_ARG_ESI || r->rbx != COMPAT_ARG_EBX)
+		return COMPAT_BAD_ARGS;
+	if (r->r8 | r->r9 | r->r10 | r->r12 | r->r13 | r->r14 | r->r15)
+		return COMPAT_BAD_R8_R15;
+	if (r->orig_rax != SYS_COMPAT_CHECK)
+		return COMPAT_BAD_NUMBER;
+	return 0;
+}
+
 static unsigned popcount32(uint32_t v)
 {
 	unsigned n = 0;
@@ -108,6 +126,22 @@ static long sys_task_stat(struct task *t, uint64_t which)
 		return sched_cpu_count();
 	case TSTAT_PREEMPT_REFUSED:
 		return st->preempt_refused;
+	case TSTAT_DB_USER_WATCH:
+		return st->db_user_watch;
+	case TSTAT_DB_KERNEL_WATCH:
+		return st->db_kernel_watch;
+	case TSTAT_DB_KERNEL_RIP:
+		return (long)st->db_kernel_rip;
+	case TSTAT_BP_TRAPS:
+		return st->bp_traps;
+	case TSTAT_FSGSBASE:
+		return (read_cr4() & CR4_FSGSBASE) != 0;
+	case TSTAT_PERCPU:
+		return (long)this_cpu()->self;
+	case TSTAT_TASKS:
+		return task_count();
+	case TSTAT_PREEMPT_KEEPS_CPU:
+		return entry_traits_active()->preempt_keeps_cpu;
 	default:
 		return -EINVAL;
 	}
@@ -126,34 +160,15 @@ long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 		return sys_overflow_entry_stack(t);
 	case SYS_TASK_STAT:
 		return sys_task_stat(t, regs->rdi);
+	case SYS_SET_DEBUGREG:
+		return debug_set_task_reg(t, regs->rdi, regs->rsi);
+	case SYS_COMPAT_CHECK:
+		return sys_compat_check(regs);
+	case SYS_NMI_NEST:
+		return nmi_nest_probe(t);
 	default:
 		return -ENOSYS;
 	}
-}
-
-static uint64_t read_dr6(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
-
-bool hazard_user_debug(struct task *t, struct ebx_pt_regs *regs)
-{
-	uint64_t dr6 = read_dr6();
-	struct task_stats *st = task_stats(t->id);
-
-	if (!(dr6 & DR6_BS))
-		return false;
-	/* The CPU never clears DR6 itself; a stale BS would make the next #DB
-	 * look like a single-step too. */
-	write_dr6(DR6_RESET_VALUE);
-	st->db_traps++;
-	st->db_last_rip = regs->rip;
-	regs->rflags &= ~RFLAGS_TF;
-	return true;
 }
 
 bool hazard_double_fault(struct ebx_pt_regs *regs)

@@ -13,10 +13,6 @@
 /* SYS_HAZARD_FIRST..SYS_HAZARD_LAST (user/user_abi.h); returns the syscall's result. */
 long hazard_syscall(struct task *t, struct ebx_pt_regs *regs);
 
-/* #DB from user mode: a single-step trap is counted and TF cleared, as a
- * debugger-less kernel does when it reports it; false: not a single-step. */
-bool hazard_user_debug(struct task *t, struct ebx_pt_regs *regs);
-
 /* #DF: false when it is not an overflow of this CPU's entry stack.  An
  * overflow is reported by an @entrybox event line; the SYS_OVERFLOW_ENTRY_STACK
  * probe is resumed (true), any other overflow ends the run with a panic. */

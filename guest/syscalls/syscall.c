@@ -139,6 +139,15 @@ static long sys_wake(uint64_t id)
 	return 1;
 }
 
+void syscall_dispatch_compat(struct ebx_pt_regs *regs)
+{
+	struct task *t = current_task();
+
+	if (t)
+		task_stats(t->id)->compat_syscalls++;
+	syscall_dispatch(regs);
+}
+
 void syscall_dispatch(struct ebx_pt_regs *regs)
 {
 	struct task *t = current_task();
@@ -173,6 +182,10 @@ void syscall_dispatch(struct ebx_pt_regs *regs)
 		break;
 	case SYS_INJECT_POINT:
 		ret = sys_inject_point(t, regs);
+		break;
+	case SYS_TASK_INFO:
+		ret = regs->rdi == TINFO_ID ? (long)t->id : regs->rdi == TINFO_SCENARIO ? (long)t->scenario
+		    : regs->rdi == TINFO_ITERS ? (long)t->iters : -EINVAL;
 		break;
 	default:
 		if (regs->orig_rax >= SYS_HAZARD_FIRST && regs->orig_rax <= SYS_HAZARD_LAST)

@@ -10,8 +10,10 @@
  * (a model's symbols are its own, so the applications call through this). */
 extern uint64_t ukl_app_kernel_entry;
 
-/* A task's first instruction as an application (its pt_regs RIP); the
- * arguments are user_start's: task id, scenario index, iterations. */
+/* A task's first instruction as an application (its pt_regs RIP): asks for
+ * its id, scenario and iterations, then runs ukl_app_start. */
+__attribute__((noreturn)) void ukl_app_entry(void);
+/* user_start's twin: task id, scenario index, iterations. */
 __attribute__((noreturn)) void ukl_app_start(uint64_t id, uint64_t scenario, uint64_t iters);
 
 #endif

@@ -4,6 +4,7 @@
 #define REGS_SECTION .text
 #define REGS_FN(name) ukl_##name
 #define ENTER_KERNEL pushfq; call *ukl_app_kernel_entry(%rip)
+#define REGS_NO_ENTRY   /* applications start in C (ukl_app_entry) */
 #include "user/user_regs.S"
 
 /* void ukl_stack_probe(uint64_t pages): moves RSP down one page at a time and
@@ -32,3 +33,21 @@ ukl_stack_probe:
 3:	movq %rcx, %rax
 	ret
 	.size ukl_stack_probe, . - ukl_stack_probe
+
+/* long ukl_call_rsp(uint64_t rsp): a null syscall made with RSP = rsp, as
+ * syscall-bad-rsp's ring-3 tasks make theirs: the application dies of it
+ * (the push faults, or the entry refuses a stack pointer outside its stack),
+ * so this returns only if the kernel let it through. */
+	.globl ukl_call_rsp
+	.type ukl_call_rsp, @function
+ukl_call_rsp:
+	pushq %rbx
+	movq %rsp, %rbx
+	movq %rdi, %rsp
+	movl $SYS_NULL, %eax
+	pushfq
+	call *ukl_app_kernel_entry(%rip)
+	movq %rbx, %rsp
+	popq %rbx
+	ret
+	.size ukl_call_rsp, . - ukl_call_rsp

@@ -13,7 +13,12 @@
 #define SYS_SLEEP    6   /* block inside the entry context until woken (sleep-in-entry) */
 #define SYS_WAKE     7   /* wake task rdi if it sleeps; returns 1 if it did */
 #define SYS_INJECT_POINT 8  /* ask the VMM for a scenario-timed injection (--inject pf-user-stack) */
-#define SYS_COUNT    9
+#define SYS_TASK_INFO 9  /* rdi: TINFO_*; what a task starting with zeroed registers needs to know */
+#define SYS_COUNT    10
+
+#define TINFO_ID       0
+#define TINFO_SCENARIO 1
+#define TINFO_ITERS    2
 
 /* Entry-hazard and preemption scenarios (syscalls/hazard.c), numbered apart from the rest. */
 #define SYS_SET_RIP    16  /* rdi: new user RIP; rsi bit 0: RCX too (as a sigreturn restores it) */
@@ -21,8 +26,29 @@
 #define SYS_KFLAGS     18  /* returns the kernel's own RFLAGS inside the syscall */
 #define SYS_OVERFLOW_ENTRY_STACK 19  /* debug knob: push on this CPU's entry stack into its guard page */
 #define SYS_TASK_STAT  20  /* rdi: TSTAT_*; returns the caller's counter */
+#define SYS_SET_DEBUGREG 21 /* rdi: 0..3 breakpoint address, 7 DR7 bits; rsi: value (cpu/debug.h) */
+#define SYS_COMPAT_CHECK 22 /* from 32-bit code: 0 when pt_regs holds the 32-bit view (COMPAT_*) */
+#define SYS_NMI_NEST     23 /* an NMI whose handler provokes a nested NMI (cpu/nmi.h): 0 or NMI_NEST_* */
 #define SYS_HAZARD_FIRST SYS_SET_RIP
-#define SYS_HAZARD_LAST  SYS_TASK_STAT
+#define SYS_HAZARD_LAST  SYS_NMI_NEST
+
+#define NMI_NEST_NOT_SENT    1   /* the local APIC did not take the self-NMI */
+#define NMI_NEST_MISSING     2   /* not both NMIs ran their handler */
+#define NMI_NEST_OVERLAPPED  3   /* the second handler ran over the first one's stack */
+#define NMI_NEST_NOT_NESTED  4   /* the second NMI came only after the first one's IRET */
+
+/* compat-entry: what 32-bit code passes to SYS_COMPAT_CHECK in EDI, ESI and
+ * EBX (their upper halves dirty from 64-bit code before the switch), and the
+ * kernel's verdicts. */
+#define COMPAT_ARG_EDI       0x32
+#define COMPAT_ARG_ESI       0x33
+#define COMPAT_ARG_EBX       0x34
+#define COMPAT_DIRTY_HIGH    0xdead000000000000
+#define COMPAT_BAD_SEGMENTS  1   /* CS or SS not the 32-bit user ones */
+#define COMPAT_BAD_RIP_RSP   2   /* RIP or RSP beyond 32 bits */
+#define COMPAT_BAD_ARGS      3   /* an argument register not zero-extended */
+#define COMPAT_BAD_R8_R15    4   /* R8-R15 (not in compatibility mode) not zero */
+#define COMPAT_BAD_NUMBER    5   /* orig_rax not the 32-bit EAX */
 
 #define SET_RIP_WITH_RCX 1
 
@@ -32,6 +58,14 @@
 #define TSTAT_DB_LAST_RIP 3
 #define TSTAT_ONLINE_CPUS 4
 #define TSTAT_PREEMPT_REFUSED 5
+#define TSTAT_DB_USER_WATCH   6   /* the task's breakpoints matched in user mode */
+#define TSTAT_DB_KERNEL_WATCH 7   /* ... matched while the kernel ran for it */
+#define TSTAT_DB_KERNEL_RIP   8   /* where the last of those was taken */
+#define TSTAT_BP_TRAPS        9   /* int3 from user mode */
+#define TSTAT_FSGSBASE        10  /* 1: CR4.FSGSBASE is set (user mode may write its FS/GS bases) */
+#define TSTAT_PERCPU          11  /* this CPU's per-CPU page: a kernel address, given out for user-gsbase */
+#define TSTAT_TASKS           12  /* how many tasks the run has */
+#define TSTAT_PREEMPT_KEEPS_CPU 13 /* 1: a preempted task stays on its CPU (the model's trait) */
 
 #define ENOSYS 38
 #define EFAULT 14

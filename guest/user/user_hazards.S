@@ -69,6 +69,70 @@ user_nt_iret:
 	ret
 	.size user_nt_iret, . - user_nt_iret
 
+/* long user_mov_ss_syscall(const uint16_t *ss_word): MOV SS from the word,
+ * then a null SYSCALL, with RSP non-canonical across both (bit 63 flipped, as
+ * Linux's mov_ss_trap does): an entry that touched the user stack would fault.
+ * Returns the syscall's result. */
+	.globl user_mov_ss_syscall
+	.type user_mov_ss_syscall, @function
+user_mov_ss_syscall:
+	movl $SYS_NULL, %eax
+	btcq $63, %rsp
+	movw (%rdi), %ss
+	syscall
+	btcq $63, %rsp
+	ret
+	.size user_mov_ss_syscall, . - user_mov_ss_syscall
+
+/* void user_mov_ss_int3(const uint16_t *ss_word): MOV SS from the word, then INT3. */
+	.globl user_mov_ss_int3
+	.type user_mov_ss_int3, @function
+user_mov_ss_int3:
+	movw (%rdi), %ss
+	int3
+	ret
+	.size user_mov_ss_int3, . - user_mov_ss_int3
+
+/* long user_syscall_rsp(uint64_t rsp, long nr, uint64_t *rsp_after) */
+	.globl user_syscall_rsp
+	.type user_syscall_rsp, @function
+user_syscall_rsp:
+	pushq %rbx
+	movq %rsp, %rbx
+	movq %rsi, %rax
+	movq %rdi, %rsp
+	syscall
+	movq %rsp, (%rdx)                /* RDX is preserved by the syscall ABI */
+	movq %rbx, %rsp
+	popq %rbx
+	ret
+	.size user_syscall_rsp, . - user_syscall_rsp
+
+/* void user_push_rsp(uint64_t rsp) */
+	.globl user_push_rsp, user_push_rsp_fault
+	.type user_push_rsp, @function
+user_push_rsp:
+	pushq %rbx
+	movq %rsp, %rbx
+	movq %rdi, %rsp
+user_push_rsp_fault:
+	pushq $0
+	movq %rbx, %rsp
+	popq %rbx
+	ret
+	.size user_push_rsp, . - user_push_rsp
+
+/* void user_single_step(void) */
+	.globl user_single_step
+	.type user_single_step, @function
+user_single_step:
+	pushfq
+	orq $RFLAGS_TF, (%rsp)
+	popfq                            /* TF was clear at its start: the trap follows the nop */
+	nop
+	ret
+	.size user_single_step, . - user_single_step
+
 /* void user_spin(uint64_t n): n iterations of pure user-mode work. */
 	.globl user_spin
 	.type user_spin, @function

@@ -4,6 +4,7 @@
 #include "user/usys.h"
 #include "user/user_hazards.h"
 #include "mm/memlayout.h"
+#include "entrybox/x86.h"
 
 #define SLEEP_SEED        0x5eed
 #define AFTER_WAKE_CALLS  16
@@ -54,9 +55,9 @@ static USER_FN void after_wake(uint64_t id)
 static const char no_scenario[] USER_CONST = "user: unknown scenario\n";
 
 /* The hazard and preemption programs, then a word for a scenario without one. */
-static USER_FN void other_scenarios(uint64_t scenario)
+static USER_FN void other_scenarios(uint64_t id, uint64_t scenario)
 {
-	user_hazards(scenario);
+	user_hazards(id, scenario);
 	usys_write(no_scenario, sizeof(no_scenario) - 1);
 }
 
@@ -70,5 +71,26 @@ static USER_FN void other_scenarios(uint64_t scenario)
 #define prog_grow_stack()                grow_stack()
 #define prog_sleep()                     sleep_patterned()
 #define prog_after_wake(id)              after_wake(id)
-#define prog_other(id, scenario)         other_scenarios(scenario)
+#define prog_other(id, scenario)         other_scenarios(id, scenario)
 #include "user/programs.inc"
+
+/* initial-regs: what user_entry saw at the task's first instruction. */
+static USER_FN __attribute__((noreturn)) void initial_regs(uint64_t gpr_or, uint64_t rflags)
+{
+	if (gpr_or)
+		usys_exit(HAZ_EXIT_INITIAL_GPR);
+	if (rflags != (RFLAGS_IF | RFLAGS_FIXED))
+		usys_exit(HAZ_EXIT_INITIAL_FLAGS);
+	usys_exit(0);
+}
+
+/* From user_entry (user_regs.S). */
+USER_FN __attribute__((noreturn)) void user_main(uint64_t id, uint64_t scenario, uint64_t iters, uint64_t gpr_or,
+						 uint64_t rflags);
+USER_FN __attribute__((noreturn)) void user_main(uint64_t id, uint64_t scenario, uint64_t iters, uint64_t gpr_or,
+						 uint64_t rflags)
+{
+	if (scenario == SCN_initial_regs)
+		initial_regs(gpr_or, rflags);
+	user_start(id, scenario, iters);
+}

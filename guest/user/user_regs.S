@@ -153,6 +153,53 @@ REGS_FN(regs_syscall):
 	ret
 	.size REGS_FN(regs_syscall), . - REGS_FN(regs_syscall)
 
+#ifndef REGS_NO_ENTRY
+/* A new task's first user instruction (its pt_regs RIP), every general register
+ * zero and RFLAGS = IF | bit 1 as the kernel promises (initial-regs).  Before
+ * anything changes them: RFLAGS, and every register but RSP OR-ed into RAX (all
+ * zero, so nothing is lost), kept in RBX and R12 across the SYS_TASK_INFO
+ * calls; then user_main(id, scenario, iters, or-of-registers, rflags), entered
+ * by a jump as if called (RSP + 8 is 16-aligned here). */
+	.globl user_entry
+	.type user_entry, @function
+user_entry:
+	pushfq                           /* first: the ORs below change the flags */
+	orq %rbx, %rax
+	orq %rcx, %rax
+	orq %rdx, %rax
+	orq %rsi, %rax
+	orq %rdi, %rax
+	orq %rbp, %rax
+	orq %r8, %rax
+	orq %r9, %rax
+	orq %r10, %rax
+	orq %r11, %rax
+	orq %r12, %rax
+	orq %r13, %rax
+	orq %r14, %rax
+	orq %r15, %rax
+	popq %r12
+	movq %rax, %rbx
+	movl $SYS_TASK_INFO, %eax
+	movl $TINFO_ID, %edi
+	syscall
+	movq %rax, %r13
+	movl $SYS_TASK_INFO, %eax
+	movl $TINFO_SCENARIO, %edi
+	syscall
+	movq %rax, %r14
+	movl $SYS_TASK_INFO, %eax
+	movl $TINFO_ITERS, %edi
+	syscall
+	movq %rax, %rdx
+	movq %r13, %rdi
+	movq %r14, %rsi
+	movq %rbx, %rcx
+	movq %r12, %r8
+	jmp user_main
+	.size user_entry, . - user_entry
+#endif
+
 /* uint64_t stack_page_probe(void): moves RSP to the base of its page, asks
  * for an injection point there (pf-user-stack takes away the page the next
  * push lands in, which holds nothing live), pushes once into that page, and

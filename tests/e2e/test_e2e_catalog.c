@@ -57,6 +57,16 @@ START_TEST(outcome_matches_expectation)
 	/* A mode the model does not implement is a run too: not-applicable, with its reason. */
 	ck_assert_msg(r.json != NULL, "%s %s pti=%s vcpus=%s: no JSON (status %d): %s", model, scenario, pti, vcpus,
 		      r.status, r.stderr_text);
+	/* What this machine cannot provoke (mov-ss-trap where the guest's data
+	 * breakpoints are not delivered): status 3 with the guest's reason, said
+	 * loudly; the hazards test pins which runs may end so. */
+	if (r.status == 3 && strcmp(e2e_str(r.json, "outcome"), "unsupported") == 0 && e2e_str(r.json, "detail")[0]) {
+		const char *vmm_part = e2e_str(r.json, "explanation");
+		printf("UNSUPPORTED here: %s %s pti=%s vcpus=%s: %s%s%s\n", model, scenario, pti, vcpus,
+		       e2e_str(r.json, "detail"), vmm_part[0] ? "; " : "", vmm_part);
+		e2e_free(&r);
+		return;
+	}
 	/* A mismatch the VMM attributes to a known backend deviation (vmm/explain/deviations.c). */
 	if (r.status == 1 && e2e_str(r.json, "backend_deviation")[0]) {
 		printf("known %s deviation: %s %s pti=%s vcpus=%s: %s\n", e2e_str(r.json, "backend"), model, scenario, pti,

@@ -39,6 +39,8 @@ START_TEST(defaults_for_empty_line)
 	ck_assert_uint_eq(opts.tasks, 2);
 	ck_assert_uint_eq(opts.iters, 200);
 	ck_assert_uint_eq(ENTRY_OPT(&opts, kpti, bug), ENTRY_VAL(kpti, bug, none));
+	ck_assert(!opts.timer);
+	ck_assert_uint_eq(opts.kernel_bug, EBX_KBUG_none);
 	ck_assert(parse(NULL));
 	ck_assert(parse("   \t "));
 }
@@ -55,6 +57,26 @@ START_TEST(every_key)
 	ck_assert_uint_eq(opts.scenario, scenario_index("user-pf"));
 	ck_assert_uint_eq(opts.iters, 10000000);
 	ck_assert(ENTRY_OPT_IS(&opts, kpti, bug, skip_swapgs));
+}
+END_TEST
+
+/* timer= and kernel_bug= are the kernel's: every model takes them, beside its own bug=. */
+START_TEST(kernel_keys_on_every_model)
+{
+	for (unsigned m = 0; m < cmdline_model_count(); m++) {
+		char line[160];
+		snprintf(line, sizeof(line), "entry=%s timer=on kernel_bug=naive-nmi", cmdline_model_name(m));
+		ck_assert_msg(parse(line), "%s: %s", line, err);
+		ck_assert(opts.timer);
+		ck_assert_uint_eq(opts.kernel_bug, EBX_KBUG_naive_nmi);
+	}
+	ck_assert_msg(parse("entry=kpti bug=syscall-user-stack kernel_bug=sysret-ss-null"), "%s", err);
+	ck_assert(ENTRY_OPT_IS(&opts, kpti, bug, syscall_user_stack));
+	ck_assert_uint_eq(opts.kernel_bug, EBX_KBUG_sysret_ss_null);
+	ck_assert_msg(parse("entry=ukl pti=off bug=ukl-trust-app-rsp"), "%s", err);
+	ck_assert(ENTRY_OPT_IS(&opts, ukl, bug, trust_app_rsp));
+	ck_assert_str_eq(cmdline_kernel_bug_name(EBX_KBUG_db_trust_cs), "db-trust-cs");
+	ck_assert_ptr_null(cmdline_kernel_bug_name(EBX_KBUG_COUNT));
 }
 END_TEST
 
@@ -96,7 +118,7 @@ static const struct {
 	{ "iters=0", "bad value '0' for iters" },
 	{ "iters=10000001", "bad value '10000001' for iters" },
 	{ "iters=99999999999999999999", "for iters" },
-	{ "bug=skip", "bad value 'skip' for bug (expected none|skip-user-cr3|skip-swapgs)" },
+	{ "bug=skip", "bad value 'skip' for bug (expected none|skip-user-cr3|skip-swapgs|syscall-user-stack)" },
 	{ "tasks=2 tasks=3", "key given twice: 'tasks'" },
 	{ "bug=none bug=none", "key given twice: 'bug'" },
 	{ "entry=kpti entry=xen", "key given twice: 'entry'" },
@@ -106,6 +128,10 @@ static const struct {
 	{ "hv=vmm", "key 'hv' is an option of entry=xen, not of entry=kpti (which takes bug=)" },
 	{ "bug=none entry=pertask", "key 'bug' is an option of entry=kpti, not of entry=pertask (which takes no option)" },
 	{ "entry=ukl ukl_tasks=9", "bad value '9' for ukl_tasks (expected 0..8)" },
+	{ "timer=yes", "bad value 'yes' for timer (expected on|off)" },
+	{ "kernel_bug=skip-swapgs", "bad value 'skip-swapgs' for kernel_bug" },
+	{ "timer=on timer=off", "key given twice: 'timer'" },
+	{ "entry=pertask bug=syscall-user-stack", "key 'bug' is an option of entry=kpti, not of entry=pertask" },
 };
 
 START_TEST(bad_line_is_refused)
@@ -137,7 +163,7 @@ START_TEST(model_options_print_as_given)
 
 	ck_assert_msg(parse("ukl_df=ist pti=off entry=ukl ukl_tasks=3"), "%s", err);
 	cmdline_model_options(&opts, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "ukl_tasks=3 ukl_df=ist");
+	ck_assert_str_eq(buf, "ukl_tasks=3 ukl_df=ist bug=none");
 	ck_assert(parse("entry=pertask"));
 	cmdline_model_options(&opts, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "");
@@ -162,6 +188,7 @@ int main(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, defaults_for_empty_line);
 	tcase_add_test(tc, every_key);
+	tcase_add_test(tc, kernel_keys_on_every_model);
 	tcase_add_test(tc, every_scenario_name);
 	tcase_add_test(tc, extra_spaces_and_newline);
 	tcase_add_loop_test(tc, bad_line_is_refused, 0, (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));

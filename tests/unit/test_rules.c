@@ -205,7 +205,8 @@ static void expect_clean(const struct vcpu_snap *s)
 START_TEST(table_rows)
 {
 	static const char *const names[] = { "cr3-user-mode", "user-cr3-only-in-entry", "user-cr3-kernel-access",
-		"gs-base", "stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "stack-owner", "ukl-in-user" };
+		"gs-base", "stack-bounds", "tss-rsp0", "ist", "if-off-on-entry-stack", "stack-owner", "sysret-ss",
+		"ukl-in-user" };
 	size_t n = 0;
 	const struct rule *t = rules_table(&n);
 
@@ -417,6 +418,27 @@ START_TEST(gs_in_entry_text_exactly_one)
 }
 END_TEST
 
+/* With CR4.FSGSBASE user mode writes GS itself, a per-CPU address included:
+ * only KERNEL_GS_BASE still tells whether the kernel kept its part. */
+START_TEST(gs_user_may_write_gs_with_fsgsbase)
+{
+	struct vcpu_snap s = user_snap();
+
+	s.cr4 |= 1ull << 16;
+	s.gs_base = raw.cpus[0].percpu_gva;
+	expect_pass("gs-base", &s);
+	s.kernel_gs_base = FX_USER_GS;               /* a missing swapgs still shows */
+	expect_fail("gs-base", &s, "KERNEL_GS_BASE=0x6f0000");
+	s = kernel_snap();
+	s.cr4 |= 1ull << 16;
+	s.rip = FX_SYSCALL_ENTRY;                    /* before swapgs, the user's GS = the percpu */
+	s.gs_base = s.kernel_gs_base = raw.cpus[0].percpu_gva;
+	expect_pass("gs-base", &s);
+	s.gs_base = s.kernel_gs_base = FX_USER_GS;
+	expect_fail("gs-base", &s, "expects exactly one");
+}
+END_TEST
+
 /* ---- stack-bounds ---- */
 
 START_TEST(stack_guard_page)
@@ -495,6 +517,42 @@ START_TEST(stack_syscall_window)
 	expect_pass("stack-bounds", &s);
 	s.rsp = 0xffff888000100000ull;
 	expect_fail("stack-bounds", &s, "in no registered stack");
+	/* ... unless it is exactly what user mode left (syscall-bad-rsp). */
+	s.user_rsp_known = true;
+	s.user_rsp = 0xffff888000100000ull;
+	expect_pass("stack-bounds", &s);
+	s.user_rsp = 0x8000000000000000ull;
+	expect_fail("stack-bounds", &s, "in no registered stack");
+	s.rsp = 0x8000000000000000ull;
+	expect_pass("stack-bounds", &s);
+	s.rip = FX_KERNEL_RIP;                        /* only entry code may run on it */
+	expect_fail("stack-bounds", &s, "in no registered stack");
+}
+END_TEST
+
+/* ---- sysret-ss ---- */
+
+START_TEST(sysret_with_null_ss)
+{
+	static const uint8_t sysretq[3] = { 0x48, 0x0f, 0x07 }, sysretl[2] = { 0x0f, 0x07 }, iretq[2] = { 0x48, 0xcf };
+	struct vcpu_snap s = kernel_snap();
+
+	mem_put(FX_SYSCALL_RETURN, sysretq, sizeof(sysretq), false);
+	s.point = SNAP_RETURN_POINT;
+	s.rip = FX_SYSCALL_RETURN;
+	s.rsp = fx_top(&raw, FX_ST_USER) - 0x100;
+	expect_pass("sysret-ss", &s);
+	s.ss_sel = 0;
+	expect_fail("sysret-ss", &s, "SS=0x0 (null");
+	s.point = SNAP_PLAIN;                         /* judged at the return point only */
+	expect_pass("sysret-ss", &s);
+	s.point = SNAP_RETURN_POINT;
+	mem_put(FX_SYSCALL_RETURN + 0x10, sysretl, sizeof(sysretl), false);
+	s.rip = FX_SYSCALL_RETURN + 0x10;
+	expect_fail("sysret-ss", &s, "SS=0x0");
+	mem_put(FX_SYSCALL_RETURN + 0x20, iretq, sizeof(iretq), false);
+	s.rip = FX_SYSCALL_RETURN + 0x20;             /* IRET loads SS from its frame */
+	expect_pass("sysret-ss", &s);
 }
 END_TEST
 
@@ -865,6 +923,8 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, gs_user_mode_holds_percpu);
 	tcase_add_test(tc, gs_kernel_outside_entry_text);
 	tcase_add_test(tc, gs_in_entry_text_exactly_one);
+	tcase_add_test(tc, gs_user_may_write_gs_with_fsgsbase);
+	tcase_add_test(tc, sysret_with_null_ss);
 	tcase_add_test(tc, stack_guard_page);
 	tcase_add_test(tc, stack_canary);
 	tcase_add_test(tc, stack_canary_read_through_kernel_half);

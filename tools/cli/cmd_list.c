@@ -47,6 +47,22 @@ static void list_models(void)
 	}
 }
 
+static void list_kernel_options(void)
+{
+	puts("kernel options (trailing KEY=VALUE arguments every model takes):");
+	printf("      %-20s %s\n", "timer=", "the LAPIC timer ticks on every CPU and preempts tasks where the model allows");
+	printf("        %-18s %s\n", "off", "(default) only scenarios that need it (preempt, sysret-ss-attrs) tick");
+	printf("        %-18s %s\n", "on", "every scenario runs under preemption");
+	printf("      %-20s %s\n", "kernel_bug=", "break one invariant of the kernel or of the paths every model shares");
+	static const char *const bugs[][2] = {
+#define KERNEL_BUG(id, value, help) { value, help },
+#include "entrybox/kernel_bugs.def"
+#undef KERNEL_BUG
+	};
+	for (size_t i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		printf("        %-18s %s%s\n", bugs[i][0], i == 0 ? "(default) " : "", bugs[i][1]);
+}
+
 static void list_scenarios(void)
 {
 	puts("scenarios (--scenario):");
@@ -94,6 +110,7 @@ int cmd_list(int argc, char **argv)
 	if (rc != 0)
 		return rc == CLI_HELP_SHOWN ? EBX_STATUS_OK : rc;
 	list_models();
+	list_kernel_options();
 	list_scenarios();
 	list_rules();
 	list_injections();

@@ -82,6 +82,7 @@ static int boot(struct run_args *a, const struct vmm_args *va, const struct inje
 		 * does not count the time gdb holds the VM at its prompt. */
 		.timeout_seconds = a->opts.timeout > 0 || !ga->on ? a->opts.timeout : GDB_NO_TIME_LIMIT_S,
 		.ram_bytes = 0,
+		.diag = stderr,
 		.echo_serial = a->opts.verbosity > 0,
 		.trace = va->tracing ? &va->trace : NULL,
 		.no_confine = va->no_confine,

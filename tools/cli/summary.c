@@ -117,6 +117,9 @@ void summary_print(FILE *out, const struct run_result *r, enum ebx_status status
 	fprintf(out, "counts    %llu exits, %llu checks, %llu syscall repairs, %zu violations\n",
 		(unsigned long long)r->exits, (unsigned long long)r->checks,
 		(unsigned long long)r->syscall_repairs, r->nviolations);
+	if (r->kernel_db)
+		fprintf(out, "kernel #DB %u taken in kernel mode and survived (paranoid entry; @entrybox kernel-debug lines)\n",
+			r->kernel_db);
 	if (r->hv_bounces || r->hv_irets || r->hv_refused)
 		fprintf(out, "hv        %llu syscall bounces, %llu irets, %llu iret frames refused (the VMM as hypervisor)\n",
 			(unsigned long long)r->hv_bounces, (unsigned long long)r->hv_irets,

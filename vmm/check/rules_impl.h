@@ -53,6 +53,7 @@ bool rule_tss_rsp0(const struct vcpu_snap *s, const struct layout *l, struct vio
 bool rule_ist(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_if_off_on_entry_stack(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_stack_owner(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
+bool rule_sysret_ss(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 bool rule_ukl_in_user(const struct vcpu_snap *s, const struct layout *l, struct violation *v);
 /* The UKL in_user word of the snapshot's CPU; false when the guest has none. */
 bool snap_in_user(const struct vcpu_snap *s, const struct layout *l, uint32_t *in_user);

@@ -54,9 +54,12 @@ static bool check_kernel_rsp(const struct vcpu_snap *s, const struct layout *l,
 	if (st && stack_is_app(st) && snap_in_user(s, l, &in_user) && (in_user == 1 || in_user == 2))
 		return guard ? rule_fail(v, "CPL0 RSP=0x%" PRIx64 " in a guard page of \"%s\"", s->rsp, st->name)
 			     : check_health(s, l, st, v);
-	/* Between SYSCALL and the stack switch the entry code still runs on the
-	 * user's stack pointer, which must at least be a user address. */
-	if (layout_in_entry_text(l, s->rip) && s->rsp < RULE_USER_LIMIT)
+	/* Between SYSCALL and the stack switch (and after the exit reloads it)
+	 * the entry code runs on the user's stack pointer, untouched: a user
+	 * address, or exactly what user mode left, whatever that is (0, a
+	 * non-canonical or a kernel address: syscall-bad-rsp). */
+	if (layout_in_entry_text(l, s->rip) &&
+	    (s->rsp < RULE_USER_LIMIT || (s->user_rsp_known && s->rsp == s->user_rsp)))
 		return true;
 	if (st)
 		return rule_fail(v, "CPL%u RIP=0x%" PRIx64 " RSP=0x%" PRIx64 " on non-kernel stack \"%s\""

@@ -16,6 +16,19 @@ static const struct deviation known[] = {
 	 * still lands in ring 3 with NT clear.  QEMU TCG keeps NT. */
 	{ "pvm", "nt-syscall", "exited 0x604",
 	  "kvm_pvm enters ring 3 with RFLAGS.NT clear although the SYSRET/IRET (or the VMM) set it" },
+	/* Measured: the kernel's sysretl (CS 0x23 from MSR_STAR) lands in the
+	 * 64-bit code segment; the same frame returned by IRET reaches
+	 * compatibility mode.  QEMU TCG and svm return to 0x23. */
+	{ "pvm", "compat-entry", "SYSCALL: came back outside compatibility mode",
+	  "kvm_pvm's SYSRETL returns to the 64-bit code segment instead of the 32-bit one" },
+	/* Measured: an NMI made pending inside the NMI handler arrives only after
+	 * that handler's own IRET, not at the IRET of a #UD it took before; QEMU
+	 * TCG and svm deliver it at the #UD's IRET, nested. */
+	{ "pvm", "nested-nmi", "the second NMI did not nest",
+	  "kvm_pvm keeps NMIs blocked across the IRET of an exception inside the NMI handler" },
+	/* design.md §10: int $n (n != 3) from ring 3 gives #UD on kvm_pvm. */
+	{ "pvm", "compat-entry", "int $0x80 raised #UD",
+	  "kvm_pvm turns int $n from ring 3 into #UD" },
 };
 
 const char *deviation_explain(const struct run_result *r)

@@ -82,7 +82,7 @@ static void accept_client(struct gdb_stub *g)
 	if (fd < 0)
 		return;
 	if (g->client_fd >= 0) {
-		fprintf(stderr, "entrybox: gdb: a second debugger was turned away (one at a time)\n");
+		session_say(g->s, "gdb: a second debugger was turned away (one at a time)");
 		close(fd);
 		return;
 	}
@@ -202,7 +202,9 @@ static void vm_stopped(struct gdb_stub *g)
 	}
 	char line[200];
 	first_line(g->last.message[0] ? g->last.message : "entrybox: the VM is stopped", line, sizeof(line));
-	fprintf(stderr, "%s -- waiting for gdb at %s\n", line, g->where);
+	/* The stop's own line leads (it names itself), so not session_say. */
+	if (g->s->cfg->diag)
+		fprintf(g->s->cfg->diag, "%s -- waiting for gdb at %s\n", line, g->where);
 }
 
 static void run_ended(struct gdb_stub *g)
@@ -232,7 +234,7 @@ static void *serve(void *arg)
 		if (poll(fds, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "entrybox: gdb: poll: %s\n", strerror(errno));
+			session_say(g->s, "gdb: poll: %s", strerror(errno));
 			break;
 		}
 		if (fds[0].revents)

@@ -84,8 +84,7 @@ bool gdb_stub_start(struct session *s, const struct gdb_config *cfg, char *err, 
 	s->gdb = g;
 	if (!server_listen(g, err, errlen) || !session_observe(s, &gdb_observer, g))
 		return false;
-	fprintf(stderr, "entrybox: gdb: listening on %s%s\n", g->where,
-		cfg->wait ? " (the VM waits before its first instruction)" : "");
+	session_say(s, "gdb: listening on %s%s", g->where, cfg->wait ? " (the VM waits before its first instruction)" : "");
 	return server_start(g, err, errlen);
 }
 

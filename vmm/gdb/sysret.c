@@ -7,7 +7,6 @@
 
 #define SEG_TYPE_CODE_READ_ACCESSED 0xb
 #define SEG_TYPE_DATA_WRITE_ACCESSED 0x3
-#define SEG_LIMIT_4G 0xffffffffu
 
 bool sysret_is_64(const uint8_t *code, size_t n)
 {
@@ -20,21 +19,6 @@ static bool canonical(uint64_t v)
 	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
 }
 
-/* The flat segments SYSRET loads: fixed attributes, not read from the GDT. */
-static void flat(struct kvm_segment *seg, uint16_t selector, uint8_t type, bool code)
-{
-	memset(seg, 0, sizeof(*seg));
-	seg->selector = selector;
-	seg->limit = SEG_LIMIT_4G;
-	seg->type = type;
-	seg->s = 1;
-	seg->dpl = 3;
-	seg->present = 1;
-	seg->g = 1;
-	seg->l = code;
-	seg->db = !code;
-}
-
 bool sysret_emulate(struct kvm_regs *r, struct kvm_sregs *sr, uint64_t star)
 {
 	if (!canonical(r->rcx))
@@ -42,7 +26,8 @@ bool sysret_emulate(struct kvm_regs *r, struct kvm_sregs *sr, uint64_t star)
 	uint16_t base = (uint16_t)(star >> STAR_SYSRET_CS_SHIFT);
 	r->rip = r->rcx;
 	r->rflags = (r->r11 & RFLAGS_SYSRET_MASK) | RFLAGS_FIXED;
-	flat(&sr->cs, (uint16_t)((base + 16) | 3), SEG_TYPE_CODE_READ_ACCESSED, true);
-	flat(&sr->ss, (uint16_t)((base + 8) | 3), SEG_TYPE_DATA_WRITE_ACCESSED, false);
+	/* SYSRET loads flat segments with fixed attributes, not read from the GDT. */
+	kvm_flat_segment(&sr->cs, (uint16_t)((base + 16) | 3), SEG_TYPE_CODE_READ_ACCESSED, 3, KVM_FLAT_CODE64);
+	kvm_flat_segment(&sr->ss, (uint16_t)((base + 8) | 3), SEG_TYPE_DATA_WRITE_ACCESSED, 3, KVM_FLAT_DATA);
 	return true;
 }

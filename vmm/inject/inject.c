@@ -39,6 +39,7 @@ struct inject_state {
 	struct inject_point point;
 	bool point_started, point_delivered;
 	uint64_t point_steps;
+	uint64_t point_delivery_exit; /* the path vCPU's exit count when the point's event was queued */
 	char point_why[160];
 	/* discovery */
 	enum inject_trigger discover;
@@ -48,6 +49,7 @@ struct inject_state {
 	/* A ring-0 application's `ret` can still fault: the return is complete
 	 * at the step after it (SYSRET and the iret hypercall are at once). */
 	bool discover_returning, point_returning;
+	bool point_return_after_event;  /* the point sat on the return instruction: step until the return lands */
 	uint64_t baseline_gpr[16];  /* at the discovered path's return */
 	uint64_t baseline_rip;      /* where its `ret` landed, 0 for a SYSRET-like return */
 	unsigned path_vcpu;       /* the vCPU that discovered the path */
@@ -309,6 +311,7 @@ void inject_set_point(struct session *s, const struct inject_point *p)
 	struct inject_state *st = s->inj;
 	st->point = *p;
 	st->point_started = st->point_delivered = st->point_returned = st->point_returning = false;
+	st->point_return_after_event = false;
 	st->point_steps = 0;
 	st->point_why[0] = '\0';
 	st->last_vector = -1;
@@ -454,7 +457,17 @@ static enum exit_decision fire_loc(struct vcpu_state *v, struct loc_injection *l
 	pthread_mutex_unlock(&v->s->lock);
 	if (!ok)
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "--inject %s: %s", li->spec.text, err);
+	/* Delivered once: its slot goes to whoever needs it next (the catch
+	 * on the event's gate, where the backend hides that step). */
+	int slot = debugctl_bp_find(&v->dbg, DBG_OWNER_INJECT, li->addr);
+	if (slot >= 0)
+		debugctl_bp_remove(&v->dbg, slot);
 	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, li->spec.text));
+}
+
+static uint64_t exit_count(const struct vcpu_state *v)
+{
+	return v->n.exits_io + v->n.exits_debug + v->n.exits_mmio + v->n.exits_intr + v->n.exits_other;
 }
 
 static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state *v, uint64_t rip)
@@ -472,6 +485,7 @@ static enum exit_decision fire_point(struct inject_state *st, struct vcpu_state 
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "sweep point: %s", err);
 	}
 	st->point_delivered = true;
+	st->point_delivery_exit = exit_count(v);
 	snprintf(st->point_why, sizeof(st->point_why), "%s", err);
 	return exit_decision_merge(EXIT_REENTER, vcpu_note_injected(v, "sweep point"));
 }
@@ -568,12 +582,32 @@ static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
 		else
 			discovery_returned(st, v, 0);
 	} else if (st->point.active && st->point.stop_at_return && st->point_delivered && !st->point_returned) {
+		/* A point on the return instruction itself: its event is still
+		 * queued, the handler runs before the return does. */
+		if (st->point_delivery_exit == exit_count(v)) {
+			/* Its handler may return to the return instruction with RF
+			 * set, past the breakpoint: step until the return lands. */
+			st->point_returning = st->point_return_after_event = true;
+			update_stepping(st, v);
+			return EXIT_CONTINUE;
+		}
 		if (!by_ret)
 			return point_returned(st, v);
 		st->point_returning = true;
 		update_stepping(st, v);
 	}
 	return EXIT_CONTINUE;
+}
+
+/* After an event delivered on the return instruction: the return has landed
+ * where it lands without the event (a ring-0 application's `ret`), or back
+ * in ring 3 (SYSRET, IRET). */
+static bool landed_after_event(const struct inject_state *st, struct vcpu_state *v, uint64_t rip)
+{
+	if (st->point.return_rip)
+		return rip == st->point.return_rip;
+	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
+	return sr && (sr->cs.dpl & 3) == 3;
 }
 
 static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
@@ -587,8 +621,9 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 	} else if (st->point_returning) {
 		/* An exception on the way (a fault of the `ret` itself) is
 		 * stepped through until the return lands where it did before. */
-		if (!st->point.return_rip || rip == st->point.return_rip) {
-			st->point_returning = false;
+		if (st->point_return_after_event ? landed_after_event(st, v, rip)
+						 : !st->point.return_rip || rip == st->point.return_rip) {
+			st->point_returning = st->point_return_after_event = false;
 			d = point_returned(st, v);
 		}
 	} else if (st->discovering) {

@@ -28,7 +28,9 @@ void debugctl_init(struct debugctl *d)
 
 void debugctl_reset(struct debugctl *d)
 {
+	bool used = d->hw_bp_used;
 	debugctl_init(d);
+	d->hw_bp_used = used;
 }
 
 static bool valid_slot(int slot)
@@ -253,6 +255,7 @@ int debugctl_apply(struct debugctl *d, struct kvm_vcpu *vcpu)
 		dr7 |= DR7_FIXED;
 	if (kvm_set_guest_debug(vcpu, control, live.addr, dr7) < 0)
 		return -1;
+	d->hw_bp_used |= dr7 != 0;
 	d->live = live;
 	d->changed = false;
 	return 0;

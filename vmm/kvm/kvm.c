@@ -273,19 +273,6 @@ int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen)
 	return 0;
 }
 
-static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = 0;
-	s->limit = 0xffffffffu;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->db = 1;
-	s->g = 1;
-}
-
 int kvm_set_pvh_state(struct kvm_vcpu *vcpu, uint32_t entry, uint32_t start_info, char *err, size_t errlen)
 {
 	struct kvm_sregs *s = kvm_sregs(vcpu);
@@ -293,8 +280,8 @@ int kvm_set_pvh_state(struct kvm_vcpu *vcpu, uint32_t entry, uint32_t start_info
 		return fail(err, errlen, "KVM_GET_SREGS");
 	/* PVH (xen/arch-x86/hvm/start_info.h): flat 4 GiB 32-bit segments, CR0.PE,
 	 * paging off, CR4 = 0, EFER = 0. */
-	flat_segment(&s->cs, 0x10, 0xb);
-	flat_segment(&s->ds, 0x18, 0x3);
+	kvm_flat_segment(&s->cs, 0x10, 0xb, 0, KVM_FLAT_CODE32);
+	kvm_flat_segment(&s->ds, 0x18, 0x3, 0, KVM_FLAT_DATA);
 	s->es = s->fs = s->gs = s->ss = s->ds;
 	memset(&s->tr, 0, sizeof(s->tr));
 	s->tr.limit = 0x67;
@@ -334,14 +321,10 @@ static int flush_dirty(struct kvm_vcpu *vcpu)
 			dirty |= KVM_SYNC_X86_SREGS;
 		}
 		vcpu->run->kvm_dirty_regs = dirty;
-	} else {
-		if (vcpu->sregs_dirty && kvm_vcpu_request(vcpu, KVM_SET_SREGS, &vcpu->sregs) < 0)
-			return -1;
-		if (vcpu->regs_dirty && kvm_vcpu_request(vcpu, KVM_SET_REGS, &vcpu->regs) < 0)
-			return -1;
+		vcpu->regs_dirty = vcpu->sregs_dirty = false;
+		return 0;
 	}
-	vcpu->regs_dirty = vcpu->sregs_dirty = false;
-	return 0;
+	return kvm_flush_regs(vcpu);
 }
 
 /* A replay point holds only known registers: without sync regs they are
@@ -514,6 +497,10 @@ int kvm_queue_exception(struct kvm_vcpu *vcpu, uint8_t vector, bool has_error, u
 			uint64_t payload)
 {
 	struct kvm_vcpu_events ev;
+	/* KVM_SET_REGS cancels a pending exception: registers changed before
+	 * the event (a repaired SYSCALL) go in first, not after it. */
+	if (kvm_flush_regs(vcpu) < 0)
+		return -1;
 	memset(&ev, 0, sizeof(ev));
 	if (kvm_vcpu_request(vcpu, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -1;

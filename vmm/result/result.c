@@ -180,6 +180,7 @@ static void fill_from_result(struct json_object *obj, struct run_result *r)
 	take_string(obj, "outcome", r->outcome, sizeof(r->outcome));
 	take_string(obj, "expected", r->expected, sizeof(r->expected));
 	take_string(obj, "detail", r->detail, sizeof(r->detail));
+	take_count(obj, "kernel_db", &r->kernel_db);
 	take_task_syscalls(obj, r);
 }
 
@@ -354,6 +355,7 @@ static void add_outcome(struct json_object *o, const struct run_result *r)
 	json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
 	json_object_object_add(o, "expected", json_object_new_string(r->expected));
 	json_object_object_add(o, "detail", json_object_new_string(r->detail));
+	json_object_object_add(o, "kernel_db", json_object_new_int64(r->kernel_db));
 	json_object_object_add(o, "end", json_object_new_string(result_end_name(r->end)));
 	json_object_object_add(o, "end_reason", json_object_new_string(r->end_reason));
 	if (r->refused[0])

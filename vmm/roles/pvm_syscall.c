@@ -39,37 +39,12 @@ bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err
 	if (!gate_target(vcpu, s, VEC_PF, &p->pf_handler, err, errlen) ||
 	    !gate_target(vcpu, s, VEC_DB, &p->db_handler, err, errlen))
 		return false;
-	if (!kvm_get_msr(vcpu, MSR_LSTAR, &p->lstar) || !kvm_get_msr(vcpu, MSR_STAR, &p->star)) {
-		snprintf(err, errlen, "cannot read MSR_LSTAR/MSR_STAR");
+	if (!kvm_get_msr(vcpu, MSR_LSTAR, &p->lstar) || !kvm_get_msr(vcpu, MSR_CSTAR, &p->cstar) ||
+	    !kvm_get_msr(vcpu, MSR_STAR, &p->star)) {
+		snprintf(err, errlen, "cannot read MSR_LSTAR/MSR_CSTAR/MSR_STAR");
 		return false;
 	}
 	return true;
-}
-
-static void code_segment(struct kvm_segment *cs, uint16_t sel, uint8_t dpl)
-{
-	memset(cs, 0, sizeof(*cs));
-	cs->selector = sel;
-	cs->limit = 0xffffffffu;
-	cs->type = 0xb;
-	cs->s = 1;
-	cs->dpl = dpl;
-	cs->present = 1;
-	cs->l = 1;
-	cs->g = 1;
-}
-
-static void stack_segment(struct kvm_segment *ss, uint16_t sel, uint8_t dpl)
-{
-	memset(ss, 0, sizeof(*ss));
-	ss->selector = sel;
-	ss->limit = 0xffffffffu;
-	ss->type = 0x3;
-	ss->s = 1;
-	ss->dpl = dpl;
-	ss->present = 1;
-	ss->db = 1;
-	ss->g = 1;
 }
 
 enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcpu *vcpu)
@@ -83,9 +58,12 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, r->rsp, frame, sizeof(frame)))
 		return PVM_UNREADABLE;
 	bool from_user = (frame[2] & 3) == 3;
-	bool fetch_at_lstar = s->cr2 == p->lstar && frame[1] == p->lstar &&
+	bool fetch_at_lstar = from_user && s->cr2 == p->lstar && frame[1] == p->lstar &&
 			      (frame[0] & PF_ERR_USER_FETCH) == PF_ERR_USER_FETCH;
-	if (!from_user || !fetch_at_lstar) {
+	uint64_t cstar_low = p->cstar & 0xffffffffu;
+	bool fetch_at_cstar_low = !from_user && p->cstar > 0xffffffffu && s->cr2 == cstar_low &&
+				  frame[1] == cstar_low && (frame[0] & PF_ERR_USER_FETCH) == PF_ERR_FETCH;
+	if (!fetch_at_lstar && !fetch_at_cstar_low) {
 		p->genuine_faults++;
 		return PVM_GENUINE_FAULT;
 	}
@@ -93,9 +71,9 @@ enum pvm_verdict pvm_syscall_on_pf_handler(struct pvm_syscall *p, struct kvm_vcp
 	 * RFLAGS, RFLAGS masked by SFMASK); the frame holds the masked flags plus
 	 * RF from the fault.  What is missing is the privilege change. */
 	uint16_t kernel_cs = (uint16_t)((p->star >> 32) & 0xfffc);
-	code_segment(&s->cs, kernel_cs, 0);
-	stack_segment(&s->ss, (uint16_t)(kernel_cs + 8), 0);
-	r->rip = p->lstar;
+	kvm_flat_segment(&s->cs, kernel_cs, 0xb, 0, KVM_FLAT_CODE64);
+	kvm_flat_segment(&s->ss, (uint16_t)(kernel_cs + 8), 0x3, 0, KVM_FLAT_DATA);
+	r->rip = fetch_at_lstar ? p->lstar : p->cstar;
 	r->rsp = frame[4];
 	r->rflags = (frame[3] & ~RFLAGS_RF) | RFLAGS_FIXED;
 	kvm_mark_regs_dirty(vcpu);
@@ -159,8 +137,8 @@ bool pvm_step_take_back(struct pvm_syscall *p, struct kvm_vcpu *vcpu)
 	struct x86_iret_frame f;
 	if (!gmem_read_virt(&vcpu->vm->mem, s->cr3, r->rsp, &f, sizeof(f)) || (f.cs & 3) != 3)
 		return false;
-	code_segment(&s->cs, (uint16_t)f.cs, 3);
-	stack_segment(&s->ss, (uint16_t)f.ss, 3);
+	kvm_flat_segment(&s->cs, (uint16_t)f.cs, 0xb, 3, KVM_FLAT_CODE64);
+	kvm_flat_segment(&s->ss, (uint16_t)f.ss, 0x3, 3, KVM_FLAT_DATA);
 	r->rip = f.rip;
 	r->rsp = f.rsp;
 	/* The trap flag was the step's, not the guest's (pvm_step_catch_addr). */

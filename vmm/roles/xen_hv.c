@@ -50,24 +50,8 @@ static uint32_t current_task(struct hv_ctx *c, bool *ok)
 
 static void ring3_segments(struct kvm_sregs *s, uint16_t cs, uint16_t ss)
 {
-	memset(&s->cs, 0, sizeof(s->cs));
-	s->cs.selector = cs;
-	s->cs.limit = 0xffffffffu;
-	s->cs.type = 0xb;
-	s->cs.s = 1;
-	s->cs.dpl = 3;
-	s->cs.present = 1;
-	s->cs.l = 1;
-	s->cs.g = 1;
-	memset(&s->ss, 0, sizeof(s->ss));
-	s->ss.selector = ss;
-	s->ss.limit = 0xffffffffu;
-	s->ss.type = 0x3;
-	s->ss.s = 1;
-	s->ss.dpl = 3;
-	s->ss.present = 1;
-	s->ss.db = 1;
-	s->ss.g = 1;
+	kvm_flat_segment(&s->cs, cs, 0xb, 3, KVM_FLAT_CODE64);
+	kvm_flat_segment(&s->ss, ss, 0x3, 3, KVM_FLAT_DATA);
 }
 
 /* The kernel CR3 the guest parked in its per-CPU page must be the running task's kernel PGD. */

@@ -46,6 +46,7 @@ static enum exit_decision on_layout(struct vcpu_state *v, const struct event_vie
 	s->pf_handler = probe.pf_handler;
 	s->db_handler = probe.db_handler;
 	s->lstar = probe.lstar;
+	s->cstar = probe.cstar;
 	s->star = probe.star;
 	s->layout = *fresh;
 	atomic_fetch_add(&s->layout_generation, 1);

@@ -83,6 +83,19 @@ void session_end(struct session *s, enum run_end end, const char *fmt, ...)
 	session_kick_all(s);
 }
 
+void session_say(const struct session *s, const char *fmt, ...)
+{
+	FILE *out = s->cfg ? s->cfg->diag : NULL;
+	if (!out)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("entrybox: ", out);
+	vfprintf(out, fmt, ap);
+	fputc('\n', out);
+	va_end(ap);
+}
+
 static void kick(struct vcpu_state *v)
 {
 	/* immediate_exit covers a thread that is about to enter KVM_RUN; the

@@ -101,6 +101,8 @@ enum exit_decision vcpu_check_state(struct vcpu_state *v, enum snap_point point)
 	if (!snapshot_take_for_rules(&v->vcpu, point, &s->layout, &snap))
 		return vcpu_end(v, RUN_END_INTERNAL_ERROR, "cannot read vCPU %u state for checks: %s", v->vcpu.index,
 				strerror(errno));
+	snap.user_rsp_known = v->boundary_valid;
+	snap.user_rsp = v->boundary_gpr[4];
 	struct violation found[8];
 	size_t nrules = 0;
 	rules_table(&nrules);
@@ -248,6 +250,7 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 	v->pvm.pf_handler = s->pf_handler;
 	v->pvm.db_handler = s->db_handler;
 	v->pvm.lstar = s->lstar;
+	v->pvm.cstar = s->cstar;
 	v->pvm.star = s->star;
 	pthread_mutex_unlock(&s->lock);
 	struct debugctl *d = &v->dbg;
@@ -281,7 +284,11 @@ static enum exit_decision arm_breakpoints(struct vcpu_state *v)
 static enum exit_decision at_syscall_boundary(struct vcpu_state *v, enum boundary_via via)
 {
 	debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
-	v->n.syscall_boundaries++;
+	/* The coverage counts the 64-bit SYSCALL's boundaries, the one every
+	 * backend stops at; kvm_pvm's repair also brings a compat SYSCALL (CSTAR). */
+	struct kvm_regs *regs = kvm_regs(&v->vcpu);
+	if (!(via == BOUNDARY_BY_REPAIR && regs && v->s->cstar && regs->rip == v->s->cstar && v->s->cstar != v->s->lstar))
+		v->n.syscall_boundaries++;
 	v->boundary_via = via;
 	remember_syscall_boundary(v);
 	/* A ring-0 application's call changes no privilege: nothing of user mode to judge. */
@@ -524,6 +531,27 @@ static enum exit_decision handle_debug(struct vcpu_state *v)
 	return d;
 }
 
+/* The sysretq breakpoint is parked after it fired (debugctl.h) until the vCPU
+ * is somewhere else: then the next SYSRET, which may come without a syscall
+ * entry in between (a task killed in user mode, the next one resuming in its
+ * syscall), is checked too. */
+static void unpark_when_elsewhere(struct vcpu_state *v)
+{
+	struct kvm_regs *regs = NULL;
+
+	for (int i = 0; i < DBG_SLOTS; i++) {
+		const struct debugctl_slot *bp = debugctl_bp(&v->dbg, i);
+		if (!bp || !bp->parked || bp->owner != DBG_OWNER_BOUNDARY)
+			continue;
+		if (!regs && !(regs = kvm_regs(&v->vcpu)))
+			return;
+		if (regs->rip != bp->addr) {
+			debugctl_unpark(&v->dbg, DBG_OWNER_BOUNDARY);
+			return;
+		}
+	}
+}
+
 /* ---- other exits ------------------------------------------------------------------------- */
 
 #define REPLAY_MAX_STEPS 100000u
@@ -735,6 +763,8 @@ void vcpu_loop_run(struct vcpu_state *v)
 			} else {
 				atomic_fetch_add(&s->exits, 1);
 				d = handle_exit(v);
+				if (d != EXIT_END)
+					unpark_when_elsewhere(v);
 				if (d != EXIT_END)
 					d = exit_decision_merge(d, notify(v, HOOK_EXIT));
 			}

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #define GUEST_FILE_MAX     (64u << 20)
 
 /* ---- results from the command line, until the guest reports its own ---------------------- */
+
+
 
 static void cmdline_value(const char *cmdline, const char *key, char *dst, size_t len)
 {
@@ -115,14 +118,14 @@ static enum run_verdict create_vcpus(struct session *s, const struct loaded_gues
 		struct vcpu_state *v = &s->vcpus[i];
 		if (kvm_create_vcpu(&s->vm, &v->vcpu, i, err, sizeof(err)) < 0 ||
 		    kvm_setup_cpuid(&v->vcpu, err, sizeof(err)) < 0) {
-			fprintf(stderr, "entrybox: vCPU %u: %s\n", i, err);
+			session_say(s, "vCPU %u: %s", i, err);
 			return RUN_VERDICT_ENVIRONMENT;
 		}
 	}
 	/* Only the BSP starts at the PVH entry; the APs wait in KVM's
 	 * wait-for-SIPI state until the guest's INIT/SIPI/SIPI, as on hardware. */
 	if (kvm_set_pvh_state(&s->vcpus[0].vcpu, lg->pvh_entry, (uint32_t)lg->start_info_gpa, err, sizeof(err)) < 0) {
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	return RUN_VERDICT_OK;
@@ -139,12 +142,12 @@ static enum run_verdict boot_guest(struct session *s)
 	size_t elf_len = 0;
 	void *elf = read_file(s->cfg->guest_path, &elf_len, err, sizeof(err));
 	if (!elf) {
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	if (kvm_open_vm(&s->vm, s->cfg->ram_bytes ? s->cfg->ram_bytes : DEFAULT_RAM, err, sizeof(err)) < 0) {
 		bool missing = errno == ENOENT || errno == EACCES || errno == ENODEV || errno == EPERM;
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		free(elf);
 		return missing ? RUN_VERDICT_ENVIRONMENT : RUN_VERDICT_MISMATCH;
 	}
@@ -152,15 +155,15 @@ static enum run_verdict boot_guest(struct session *s)
 	int rc = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
 	free(elf);
 	if (rc < 0) {
-		fprintf(stderr, "entrybox: %s: %s\n", s->cfg->guest_path, err);
+		session_say(s, "%s: %s", s->cfg->guest_path, err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	s->syms = symtab_open(s->cfg->guest_path, err, sizeof(err));
 	if (!s->syms && s->cfg->echo_serial)
-		fprintf(stderr, "entrybox: warning: no symbols: %s\n", err);
+		session_say(s, "warning: no symbols: %s", err);
 	if (backend_resets_at_shutdown(s->backend) && ram_journal_start(&s->vm, err, sizeof(err)) < 0 &&
 	    s->cfg->echo_serial)
-		fprintf(stderr, "entrybox: warning: a triple fault will not be replayed: %s\n", err);
+		session_say(s, "warning: a triple fault will not be replayed: %s", err);
 	enum run_verdict v = create_vcpus(s, &lg);
 	/* The first entry is a replay point: a guest may triple-fault at once. */
 	for (unsigned i = 0; i < s->nvcpus && s->vm.journal; i++)
@@ -174,7 +177,7 @@ static enum run_verdict open_trace(struct session *s)
 	s->trace = trace_open(s->cfg->trace, err, sizeof(err));
 	if (s->trace)
 		return RUN_VERDICT_OK;
-	fprintf(stderr, "entrybox: %s\n", err);
+	session_say(s, "%s", err);
 	return RUN_VERDICT_BAD_INPUT;
 }
 
@@ -182,12 +185,12 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 {
 	char err[300] = "";
 	if (!inject_setup(s, err, sizeof(err))) {
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	*sweep = sweep_prepare(s, err, sizeof(err));
 	if (!*sweep && err[0]) {
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	return RUN_VERDICT_OK;
@@ -206,7 +209,7 @@ static enum run_verdict confine_after_setup(struct session *s, const struct swee
 	if (!cfg->no_confine && !cfg->point && !(sweep && cfg->sweep_reboot)) {
 		char err[160];
 		if (!confine_process(cfg->gdb != NULL, err, sizeof(err))) {
-			fprintf(stderr, "entrybox: %s\n", err);
+			session_say(s, "%s", err);
 			return RUN_VERDICT_ENVIRONMENT;
 		}
 		how = "process";
@@ -350,11 +353,30 @@ static void close_run(struct session *s)
 	describe_panic(s);
 }
 
+/* mov-ss-trap needs the guest's own data breakpoint.  With KVM_GUESTDBG_USE_HW_BP
+ * KVM runs the vCPU on the VMM's debug registers instead of the guest's, on
+ * every backend, so while our breakpoints were armed none of the guest's fired. */
+static void explain_unsupported(struct session *s)
+{
+	struct run_result *r = s->r;
+	bool vmm_breakpoints = false;
+	for (unsigned i = 0; i < s->nvcpus; i++)
+		vmm_breakpoints |= s->vcpus[i].dbg.hw_bp_used;
+	if (r->guest_exit_code != EBX_GUEST_EXIT_UNSUPPORTED || r->explanation[0] || !vmm_breakpoints ||
+	    strcmp(r->scenario, "mov-ss-trap") != 0)
+		return;
+	snprintf(r->explanation, sizeof(r->explanation),
+		 "this VMM armed its own hardware breakpoints (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_USE_HW_BP): KVM then "
+		 "runs the vCPU on the VMM's debug registers and the guest's DR7 is not live, so no data breakpoint of "
+		 "the guest can fire; QEMU TCG (entrybox qemu --accel tcg) delivers them");
+}
+
 static void finish_result(struct session *s)
 {
 	struct run_result *r = s->r;
 	r->wall_seconds = session_now() - s->start;
 	describe_end_state(s);
+	explain_unsupported(s);
 	const char *why = deviation_explain(r);
 	if (why)
 		snprintf(r->backend_deviation, sizeof(r->backend_deviation), "%s", why);
@@ -364,7 +386,7 @@ static void finish_result(struct session *s)
 		char tail[600];
 		serial_tail(&s->serial, tail, sizeof(tail));
 		if (tail[0])
-			fprintf(stderr, "entrybox: last console lines: %s\n", tail);
+			session_say(s, "last console lines: %s", tail);
 	}
 }
 
@@ -399,13 +421,13 @@ static enum run_verdict add_observers(struct session *s)
 	if (ok)
 		ok = switch_watch_setup(s) && fault_watch_setup(s);
 	if (!ok) {
-		fprintf(stderr, "entrybox: cannot set up the run's observers\n");
+		session_say(s, "cannot set up the run's observers");
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	char err[300];
 	/* Last: the debugger sees the vCPU after every other part of the run has. */
 	if (s->cfg->gdb && !gdb_stub_start(s, s->cfg->gdb, err, sizeof(err))) {
-		fprintf(stderr, "entrybox: %s\n", err);
+		session_say(s, "%s", err);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	return RUN_VERDICT_OK;
@@ -415,18 +437,20 @@ enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r)
 {
 	unsigned nvcpus = cfg->vcpus ? cfg->vcpus : 1;
 	if (nvcpus > SESSION_MAX_VCPUS) {
-		fprintf(stderr, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
+		if (cfg->diag)
+			fprintf(cfg->diag, "entrybox: --vcpus %u: at most %u\n", nvcpus, SESSION_MAX_VCPUS);
 		return RUN_VERDICT_BAD_INPUT;
 	}
 	memset(r, 0, sizeof(*r));
 	struct session *s = session_create(cfg, r, nvcpus);
 	if (!s) {
-		fprintf(stderr, "entrybox: out of memory\n");
+		if (cfg->diag)
+			fputs("entrybox: out of memory\n", cfg->diag);
 		return RUN_VERDICT_ENVIRONMENT;
 	}
 	s->backend = backend_detect("/sys");
 	preset_result(s);
-	serial_init(&s->serial, cfg->echo_serial ? stderr : NULL, on_serial_line, s);
+	serial_init(&s->serial, cfg->echo_serial ? cfg->diag : NULL, on_serial_line, s);
 
 	enum run_verdict st = boot_guest(s);
 	if (st == RUN_VERDICT_OK && cfg->trace)

@@ -619,6 +619,6 @@ void trace_finish(struct trace *t, struct session *s)
 	json_object_put(o);
 	bool bad = ferror(t->f) != 0;
 	if (fclose(t->f) != 0 || bad)
-		fprintf(stderr, "entrybox: --trace %s: write failed: %s\n", t->cfg.file, strerror(errno));
+		session_say(s, "--trace %s: write failed: %s", t->cfg.file, strerror(errno));
 	free(t);
 }

@@ -48,6 +48,7 @@
 #define VEC_HV      28   /* hypervisor injection (AMD) */
 #define VEC_VC      29   /* VMM communication (AMD) */
 #define VEC_SX      30   /* security exception (AMD) */
+#define VEC_COMPAT_SYSCALL 0x80  /* int $0x80: the 32-bit syscall gate (Linux's IA32_SYSCALL_VECTOR) */
 #define X86_EXCEPTIONS  32   /* vectors 0..31 are the CPU's; 32..255 are interrupts */
 #define IDT_ENTRIES     256
 
@@ -156,6 +157,7 @@
 #define CPUID1_ECX_PCID        X86_BIT(17)
 #define CPUID1_ECX_X2APIC      X86_BIT(21)
 #define CPUID1_ECX_HYPERVISOR  X86_BIT(31)
+#define CPUID7_EBX_FSGSBASE    X86_BIT(0)    /* leaf 7 subleaf 0 */
 
 /* ---- the local APIC in xAPIC mode (SDM vol. 3 §11) ------------------------------------ */
 #define APIC_DEFAULT_PHYS   0xfee00000   /* its register page after reset */
@@ -177,6 +179,7 @@
 #define APIC_TIMER_DIV_16   0x3
 #define APIC_ICR_INIT       (X86_UL(5) << 8)
 #define APIC_ICR_STARTUP    (X86_UL(6) << 8)
+#define APIC_ICR_NMI        (X86_UL(4) << 8)
 #define APIC_ICR_PENDING    X86_BIT(12)
 #define APIC_ICR_ASSERT     X86_BIT(14)
 #define APIC_ICR_DEST_SHIFT 24

@@ -36,6 +36,10 @@ struct vcpu_snap {
 	uint8_t cpl;
 	int fault_vector;         /* SNAP_FAULT: the exception's vector; else -1 */
 	uint64_t fault_error;     /* SNAP_FAULT: its error code (0 when it has none) */
+	/* RSP as user mode left it at this vCPU's last SYSCALL (when the VMM saw
+	 * one): entry code may still run on exactly that value, whatever it is. */
+	bool user_rsp_known;
+	uint64_t user_rsp;
 	/* Reads guest-virtual memory under the current CR3; false when unmapped. */
 	bool (*read_virt)(void *ctx, uint64_t cr3, uint64_t gva, void *dst, size_t len);
 	void *read_ctx;

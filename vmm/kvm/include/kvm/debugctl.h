@@ -75,6 +75,9 @@ struct debugctl {
 	unsigned step_owners;   /* bit per enum dbg_owner that wants stepping */
 	uint64_t over_addr;     /* the breakpoint being passed (while the step-over owner steps) */
 	bool changed;           /* differs from what the vCPU runs with */
+	/* The vCPU ran with a VMM breakpoint at least once: KVM then loads our
+	 * debug registers, and the guest's own DR7 is not live meanwhile. */
+	bool hw_bp_used;
 	struct debugctl_live live;
 };
 

@@ -87,6 +87,19 @@ int kvm_vcpu_request(struct kvm_vcpu *vcpu, unsigned long request, void *arg);
 /* CPUID as the host supports it, plus our signature leaf and this vCPU's APIC ID. */
 int kvm_setup_cpuid(struct kvm_vcpu *vcpu, char *err, size_t errlen);
 
+/* A flat 4 GiB segment with the attributes the CPU gives it when it loads a
+ * selector without reading the descriptor (SYSCALL, SYSRET) or as the PVH
+ * boot state defines it. */
+enum kvm_flat_kind { KVM_FLAT_CODE64, KVM_FLAT_CODE32, KVM_FLAT_DATA };
+static inline void kvm_flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, uint8_t dpl,
+				    enum kvm_flat_kind kind)
+{
+	*s = (struct kvm_segment){
+		.selector = selector, .limit = 0xffffffffu, .type = type, .s = 1, .dpl = dpl, .present = 1,
+		.l = kind == KVM_FLAT_CODE64, .db = kind != KVM_FLAT_CODE64, .g = 1,
+	};
+}
+
 /* The PVH entry state: 32-bit flat protected mode, paging off, EBX = start_info. */
 int kvm_set_pvh_state(struct kvm_vcpu *vcpu, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 
@@ -98,9 +111,6 @@ struct kvm_regs *kvm_regs(struct kvm_vcpu *vcpu);
 struct kvm_sregs *kvm_sregs(struct kvm_vcpu *vcpu);
 void kvm_mark_regs_dirty(struct kvm_vcpu *vcpu);
 void kvm_mark_sregs_dirty(struct kvm_vcpu *vcpu);
-/* Hands registers the VMM changed to KVM now, by ioctl, instead of at the next
- * KVM_RUN.  -1 with errno. */
-int kvm_flush_regs(struct kvm_vcpu *vcpu);
 /* Forgets the cached registers: the next kvm_regs()/kvm_sregs() asks KVM. */
 void kvm_invalidate_regs(struct kvm_vcpu *vcpu);
 /* Hands registers the VMM changed to KVM now rather than at the next

@@ -118,6 +118,7 @@ struct run_result {
 	char outcome[32];         /* from the guest's result line: "pass", "fail", ... or the run end */
 	char expected[32];
 	char detail[256];
+	unsigned kernel_db;       /* #DBs the guest kernel took in kernel mode and survived (its result line) */
 	unsigned result_lines;    /* "@entrybox" result lines the guest printed (one is the contract) */
 	enum run_end end;
 	int guest_exit_code;      /* the value written to isa-debug-exit, -1 if none */
@@ -144,7 +145,9 @@ struct run_result {
 	char faults_watched[32], faults_unwatched[32];
 	uint64_t faults_judged;
 	char end_reason[256];     /* one line: how the run ended and why */
-	char explanation[512];    /* triple fault: the exception chain the final state shows */
+	/* triple fault: the exception chain the final state shows; a run the
+	 * guest found unsupported: what of the machine this VMM itself took */
+	char explanation[512];
 	struct guest_panic panic;
 	size_t ninjections;
 	struct injection_report injections[RESULT_MAX_INJECTIONS];

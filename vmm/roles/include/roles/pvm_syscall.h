@@ -6,11 +6,16 @@
  * CR2 = RIP = LSTAR).  A hardware breakpoint on the guest's #PF handler lets us
  * finish the SYSCALL the way the CPU should have: CPL 0 selectors from
  * MSR_STAR, the user RSP, the flags SFMASK already masked, RIP = LSTAR.  The
- * guest's entry code never learns about it.  Everything backend-specific about
- * SYSCALL lives in this file, and so does its twin for single steps: kvm_pvm
- * turns a single step the VMM asks for in ring 3 into a #DB of the guest's
- * own; a breakpoint on the guest's #DB handler catches it, and the VMM takes
- * the delivery back (pvm_step_take_back).
+ * guest's entry code never learns about it.
+ *
+ * A SYSCALL from compatibility mode goes wrong differently: kvm_pvm jumps to
+ * the low 32 bits of MSR_CSTAR in ring 0, whose fetch faults there (CR2 = RIP
+ * = the truncated CSTAR, frame CS = the kernel's, pushed on the user's stack
+ * since the CPL did not change).  The repair is the same with RIP = CSTAR.
+ * Everything backend-specific about SYSCALL lives in this file, and so does
+ * its twin for single steps: kvm_pvm turns a single step the VMM asks for in
+ * ring 3 into a #DB of the guest's own; a breakpoint on the guest's #DB
+ * handler catches it, and the VMM takes the delivery back (pvm_step_take_back).
  */
 #ifndef ENTRYBOX_PVM_SYSCALL_H
 #define ENTRYBOX_PVM_SYSCALL_H
@@ -23,18 +28,19 @@ struct pvm_syscall {
 	uint64_t pf_handler;  /* IDT[14] target, where the breakpoint sits */
 	uint64_t db_handler;  /* IDT[1] target: where a ring-3 step arrives */
 	uint64_t lstar;
+	uint64_t cstar;
 	uint64_t star;
 	uint64_t repairs;
 	uint64_t genuine_faults;
 	uint64_t steps_taken_back;
 };
 
-/* Reads IDT[14] and IDT[1] (through the guest's current page tables) and MSR_LSTAR/STAR.
+/* Reads IDT[14] and IDT[1] (through the guest's current page tables) and MSR_LSTAR/CSTAR/STAR.
  * False with a reason when the guest's IDT or MSRs are unusable. */
 bool pvm_syscall_prepare(struct pvm_syscall *p, struct kvm_vcpu *vcpu, char *err, size_t errlen);
 
 enum pvm_verdict {
-	PVM_REPAIRED,      /* the vCPU now stands at LSTAR in the post-SYSCALL state */
+	PVM_REPAIRED,      /* the vCPU now stands at LSTAR (or CSTAR) in the post-SYSCALL state */
 	PVM_GENUINE_FAULT, /* a real #PF: let the handler run (step over the breakpoint) */
 	PVM_UNREADABLE,    /* the exception frame could not be read */
 };

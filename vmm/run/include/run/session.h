@@ -121,7 +121,7 @@ struct session {
 	/* Bumped under `lock` when breakpoints must be (re)armed; atomic because
 	 * each vCPU thread polls it without the lock before every KVM_RUN. */
 	atomic_uint layout_generation;
-	uint64_t pf_handler, db_handler, lstar, star; /* from the publishing vCPU, the same on all */
+	uint64_t pf_handler, db_handler, lstar, cstar, star; /* from the publishing vCPU, the same on all */
 	struct serial serial;
 	uint64_t mmio_exits;
 	struct observer_entry observers[SESSION_MAX_OBSERVERS];
@@ -154,6 +154,9 @@ void session_destroy(struct session *s);
 /* Registers an observer for every vCPU from now on; false when the table is full. */
 bool session_observe(struct session *s, const struct exit_observer *o, void *ctx);
 void session_end(struct session *s, enum run_end end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One line for the user (an error, a warning, where gdb waits), written where
+ * the run's caller said (vm_config.diag); nowhere when it gave none. */
+void session_say(const struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs every vCPU thread until the run ends (sweeps call it once per point). */
 void session_run_threads(struct session *s);
 /* Whether a vCPU thread was left in KVM_RUN (see vcpu_state.stuck). */

@@ -4,6 +4,7 @@
 #define ENTRYBOX_VM_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "result/result.h"
 #include "trace/trace.h"
@@ -18,7 +19,8 @@ struct vm_config {
 	unsigned vcpus;
 	double timeout_seconds;   /* watchdog; <= 0 means the default (30 s) */
 	uint64_t ram_bytes;       /* 0 = default (64 MiB) */
-	bool echo_serial;         /* copy guest console lines to stderr */
+	FILE *diag;               /* where error and warning lines go (the CLI: stderr); NULL = nowhere */
+	bool echo_serial;         /* copy guest console lines to diag */
 	const struct trace_config *trace; /* single-step trace of one entry path, NULL = none */
 	bool no_confine;          /* skip the seccomp confinement (debugging) */
 	const struct inject_spec *inject;  /* --inject, parsed (inject_spec.h) */
@@ -34,8 +36,8 @@ struct vm_config {
 
 /* Boots and runs the guest to its end, filling r.  Returns the verdict:
  * RUN_VERDICT_BAD_INPUT for a bad guest image, RUN_VERDICT_ENVIRONMENT when
- * /dev/kvm is missing, else result_verdict(r).  One error line goes to stderr
- * on failure. */
+ * /dev/kvm is missing, else result_verdict(r).  One error line goes to
+ * cfg->diag on failure. */
 enum run_verdict vm_run(const struct vm_config *cfg, struct run_result *r);
 
 #endif
