@@ -127,7 +127,7 @@ start_qemu() {
 		-nodefaults -no-user-config -display none -no-reboot
 		-machine pc -accel tcg -cpu "$CPU" -smp 1 -m "$MEM"
 		-kernel "$BOOT/vmlinuz" -initrd "$BOOT/initramfs.cpio"
-		-append "console=ttyS0 panic=-1 $quiet loglevel=$loglevel box.ctl=$ctl box.limit=$LIMIT"
+		-append "console=ttyS0 panic=-1 idle=poll $quiet loglevel=$loglevel box.ctl=$ctl box.limit=$LIMIT"
 		-chardev "file,id=con,path=$(qarg "$ctl/console.log")" -serial chardev:con
 		-chardev "file,id=out,path=$(qarg "$ctl/out")" -serial chardev:out
 		-chardev "file,id=err,path=$(qarg "$ctl/err")" -serial chardev:err
