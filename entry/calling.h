@@ -102,6 +102,54 @@
 	.endif
 .endm
 
+/* ESPFIX64 (after Linux's native_irq_return_ldt), right before an IRET to
+ * user mode: RSP at the IRET frame on a stack the user PGD maps, user GS and
+ * CR3, every register the user's.  An IRET to a 16-bit stack segment loads
+ * only SP[15:0]; ESP[31:16] keep what RSP held at the IRET, so the task reads
+ * bits of the kernel's stack address.  With espfix=on (PCPU_ESPFIX_STACK set)
+ * a frame whose SS comes from the LDT (the only place a 16-bit stack segment
+ * can come from) is copied, with RAX, to this CPU's ministack through its
+ * writable alias, and the IRET runs on the read-only alias in the espfix area
+ * whose bits 31:16 are the user's own ESP[31:16] (guest/cpu/espfix.c maps the
+ * page at every such address).  With espfix=off the IRET runs where it is.
+ * `name` labels the ministack's iretq. */
+.macro ESPFIX_IRET mode, name
+	testb $SEL_TI, IRET_SS(%rsp)
+	jz .Lespfix_done_\@
+	pushq %rdi
+	swapgs
+	SWITCH_TO_KERNEL_CR3 \mode, %rdi
+	cmpq $0, %gs:PCPU_ESPFIX_STACK
+	je .Lespfix_off_\@
+	movq %gs:PCPU_ESPFIX_WADDR, %rdi
+	movq %rax, (%rdi)
+	movq (8 + IRET_RIP)(%rsp), %rax
+	movq %rax, (8 + IRET_RIP)(%rdi)
+	movq (8 + IRET_CS)(%rsp), %rax
+	movq %rax, (8 + IRET_CS)(%rdi)
+	movq (8 + IRET_RFLAGS)(%rsp), %rax
+	movq %rax, (8 + IRET_RFLAGS)(%rdi)
+	movq (8 + IRET_SS)(%rsp), %rax
+	movq %rax, (8 + IRET_SS)(%rdi)
+	movq (8 + IRET_RSP)(%rsp), %rax
+	movq %rax, (8 + IRET_RSP)(%rdi)
+	andl $0xffff0000, %eax           /* RAX = the user's ESP[31:16], nothing else */
+	orq %gs:PCPU_ESPFIX_STACK, %rax  /* ... in the read-only alias of the frame */
+	SWITCH_TO_USER_CR3 \mode, %rdi
+	swapgs
+	popq %rdi
+	movq %rax, %rsp
+	popq %rax
+	.globl \name
+\name:
+	iretq
+.Lespfix_off_\@:
+	SWITCH_TO_USER_CR3 \mode, %rdi
+	swapgs
+	popq %rdi
+.Lespfix_done_\@:
+.endm
+
 /* The bad-IRET fixup's core, shared by every model: on [vector] [error] RIP
  * CS RFLAGS RSP SS of a fault raised by an exit's iretq, whose RSP slot points
  * at the five words the IRET was loading, copy those over RIP..SS and mark the
@@ -254,6 +302,10 @@
 \name:
 	PARANOID_CALL \mode, \handler, \gs
 	addq $8, %rsp
+	/* A #DB or #MC from user mode returns to it from here, GS and CR3 the user's again. */
+	ESPFIX_IRET \mode, \name\()_espfix_iretq
+	.globl \name\()_iretq
+\name\()_iretq:
 	iretq
 	.size \name, . - \name
 .endm

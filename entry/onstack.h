@@ -71,6 +71,7 @@
 	popq %rdi
 	addq $8, %rsp                    /* orig_rax */
 	swapgs
+	ESPFIX_IRET \mode, \prefix\()_return_to_user_\tag\()_espfix_iretq
 	.globl \prefix\()_return_to_user_\tag\()_iretq
 \prefix\()_return_to_user_\tag\()_iretq:
 	iretq
@@ -100,9 +101,16 @@
  * register the user's: as Linux's bad-IRET fixup does, the exception becomes
  * the user context's, taken at the frame the IRET was loading (its RSP slot
  * points there).  The vector is marked ENTRY_VEC_BAD_IRET for the C side. */
-.macro ONSTACK_BAD_IRET_FIXUP iretq, from_user
+.macro ONSTACK_BAD_IRET_FIXUP iretq, from_user, paranoid_iretq=
 	cmpq $\iretq, STUB_RIP(%rsp)
-	jne .Lnot_bad_iret_\@
+	je .Lbad_iret_\@
+	.ifnb \paranoid_iretq
+	/* The IRET of a #DB or #MC from user mode, on its IST stack. */
+	cmpq $\paranoid_iretq, STUB_RIP(%rsp)
+	je .Lbad_iret_\@
+	.endif
+	jmp .Lnot_bad_iret_\@
+.Lbad_iret_\@:
 	BAD_IRET_TAKE_USER_FRAME
 	jmp \from_user
 .Lnot_bad_iret_\@:
@@ -128,7 +136,7 @@
 	call \exception_c
 	jmp \prefix\()_return_to_user_\tag
 1:
-	ONSTACK_BAD_IRET_FIXUP \prefix\()_return_to_user_\tag\()_iretq, .Lfrom_user_\prefix\()_\tag
+	ONSTACK_BAD_IRET_FIXUP \prefix\()_return_to_user_\tag\()_iretq, .Lfrom_user_\prefix\()_\tag, \prefix\()_paranoid_\tag\()_iretq
 	/* From kernel: same stack, same GS. */
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi

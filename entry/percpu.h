@@ -28,6 +28,9 @@
 #define PCPU_HC_IRET_REFUSED   88  /* xen hv=vmm: where the VMM resumes after refusing an iret frame */
 #define PCPU_UKL_APP_RSP_LO    96  /* ukl: the lowest RSP the running application may enter with */
 #define PCPU_UKL_APP_RSP_HI    104 /* ... and the highest */
+#define PCPU_ESPFIX_WADDR      112 /* espfix=on: the ministack frame, writable (direct map, kernel PGD only) */
+#define PCPU_ESPFIX_STACK      120 /* espfix=on: the same frame in the read-only espfix area, bits 31:16 zero;
+				    * 0 with espfix=off */
 
 #define PCPU_NO_TASK           0xffffffff
 
@@ -50,7 +53,9 @@
 #define GDT_USER_SS     0x2b
 #define GDT_USER_CS     0x33
 #define GDT_TSS         0x40
-#define GDT_ENTRIES     10      /* 8 descriptors + the 16-byte TSS descriptor */
+#define GDT_LDT         0x50    /* the LDT of tasks that asked for one (SYS_LDT16) */
+#define GDT_ENTRIES     12      /* 8 descriptors + the 16-byte TSS and LDT descriptors */
+#define GDT_LDT_OFFSET  0x800   /* the LDT lives in the GDT's page, mapped in every PGD */
 
 /* CR3 as a KPTI pair uses it (Linux's convention): bit 12 (pagetables.h's
  * PT_CR3_USER_BIT) selects the user half of the PGD pair, bit 11 the user
@@ -77,6 +82,7 @@ struct percpu {
 	uint64_t hc_rax, hc_rdx;
 	uint64_t hc_syscall_entry, hc_iret_refused;
 	uint64_t ukl_app_rsp_lo, ukl_app_rsp_hi;
+	uint64_t espfix_waddr, espfix_stack;
 };
 
 _Static_assert(offsetof(struct percpu, self) == PCPU_SELF, "percpu layout");
@@ -95,6 +101,8 @@ _Static_assert(offsetof(struct percpu, hc_syscall_entry) == PCPU_HC_SYSCALL_ENTR
 _Static_assert(offsetof(struct percpu, hc_iret_refused) == PCPU_HC_IRET_REFUSED, "percpu layout");
 _Static_assert(offsetof(struct percpu, ukl_app_rsp_lo) == PCPU_UKL_APP_RSP_LO, "percpu layout");
 _Static_assert(offsetof(struct percpu, ukl_app_rsp_hi) == PCPU_UKL_APP_RSP_HI, "percpu layout");
+_Static_assert(offsetof(struct percpu, espfix_waddr) == PCPU_ESPFIX_WADDR, "percpu layout");
+_Static_assert(offsetof(struct percpu, espfix_stack) == PCPU_ESPFIX_STACK, "percpu layout");
 /* The offsets the VMM reads for hv=vmm (abi.h). */
 _Static_assert(PCPU_TOP_OF_STACK == EBX_PCPU_OFF_TOP_OF_STACK, "abi.h per-CPU offsets");
 _Static_assert(PCPU_KERNEL_CR3 == EBX_PCPU_OFF_KERNEL_CR3, "abi.h per-CPU offsets");

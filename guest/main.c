@@ -6,6 +6,7 @@
 #include "lib/lib.h"
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
+#include "cpu/espfix.h"
 #include "hv/hv.h"
 #include "cpu/lapic.h"
 #include "hv/layout.h"
@@ -91,6 +92,8 @@ static void run_options(const struct kernel *k, char *buf, size_t len)
 	used = strlen(buf);
 	if (k->opts.timer && used < len)
 		used += (size_t)ksnprintf(buf + used, len - used, "%stimer=on", used ? " " : "");
+	if (!k->opts.espfix && used < len)
+		used += (size_t)ksnprintf(buf + used, len - used, "%sespfix=off", used ? " " : "");
 	if (k->opts.kernel_bug != EBX_KBUG_none && used < len)
 		ksnprintf(buf + used, len - used, "%skernel_bug=%s", used ? " " : "",
 			  cmdline_kernel_bug_name(k->opts.kernel_bug));
@@ -218,6 +221,7 @@ static void build_system(struct kernel *k, const struct scenario *sc)
 	lapic_enable();
 	/* The APs' delays use the boot CPU's timer: before it ticks. */
 	smp_boot_aps(&smp);
+	espfix_setup(k->cpus, k->opts.vcpus, k->opts.espfix);
 	if (uses_timer(k, sc))
 		timer_start();
 	tasks_create(k->opts.tasks, &ts);

@@ -93,6 +93,7 @@ kpti_return_to_user_\tag:
 	SWITCH_TO_USER_CR3 \mode, %rdi
 	popq %rdi
 	swapgs
+	ESPFIX_IRET \mode, kpti_return_to_user_\tag\()_espfix_iretq
 	.globl kpti_return_to_user_\tag\()_iretq
 kpti_return_to_user_\tag\()_iretq:
 	iretq
@@ -126,6 +127,9 @@ kpti_exc_common_\tag:
 	 * register already the user's.  Like Linux's bad-IRET fixup, make it the
 	 * fault of the user context the IRET was returning to. */
 	cmpq $kpti_return_to_user_\tag\()_iretq, STUB_RIP(%rsp)
+	je .Lbad_iret_\tag
+	/* ... and so can the IRET of a #DB or #MC from user mode, on its IST stack. */
+	cmpq $kpti_paranoid_common_\tag\()_iretq, STUB_RIP(%rsp)
 	je .Lbad_iret_\tag
 	SAVE_REGS_FROM_KERNEL \mode
 	movq %rdi, %rsi

@@ -128,16 +128,16 @@ static bool parse_onoff(struct span v, bool *out)
 
 /* The keys every model takes (the selection and the kernel's); any other is
  * an option of the selected model. */
-enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_TIMER, K_KERNEL_BUG, K_COUNT };
+enum key_id { K_ENTRY, K_PTI, K_PCID, K_VCPUS, K_TASKS, K_SCENARIO, K_ITERS, K_TIMER, K_KERNEL_BUG, K_ESPFIX, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
-	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "timer", "kernel_bug",
+	"entry", "pti", "pcid", "vcpus", "tasks", "scenario", "iters", "timer", "kernel_bug", "espfix",
 };
 
 /* What a value must look like, for the error line. */
 static const char *const key_expect[K_COUNT] = {
 	"a model from models.def", "on|off", "on|off", "1..8", "1..8", "a scenario from scenarios.def", "1..10000000",
-	"on|off", "a value from kernel_bugs.def",
+	"on|off", "a value from kernel_bugs.def", "on|off",
 };
 
 static bool apply(enum key_id k, struct span v, struct boot_options *o)
@@ -176,6 +176,8 @@ static bool apply(enum key_id k, struct span v, struct boot_options *o)
 		idx = lookup(v, kernel_bug_names, COUNT(kernel_bug_names));
 		o->kernel_bug = (enum ebx_kernel_bug)idx;
 		return idx >= 0;
+	case K_ESPFIX:
+		return parse_onoff(v, &o->espfix);
 	case K_COUNT:
 		break;
 	}
@@ -193,6 +195,7 @@ static void set_defaults(struct boot_options *o)
 	o->iters = 200;
 	o->timer = false;
 	o->kernel_bug = EBX_KBUG_none;
+	o->espfix = true;
 	for (unsigned i = 0; i < ENTRY_OPTION_SLOTS; i++)
 		o->opt[i] = entry_table_option_default(i);
 }

@@ -2,7 +2,7 @@
 /*
  * The guest command line (docs/design.md §2):
  * space-separated KEY=VALUE.  The selection keys (entry, pti, pcid, vcpus,
- * tasks, scenario, iters) and the kernel's keys (timer, kernel_bug) every
+ * tasks, scenario, iters) and the kernel's keys (timer, kernel_bug, espfix) every
  * model takes; any other key is an option of the selected model, from its rows in entry/models.def.  The parser is pure
  * (no I/O, no libc) so that the same file builds into the freestanding guest
  * and into the host, where the CLI runs it on a command line before it boots
@@ -42,6 +42,9 @@ struct boot_options {
 	/* The keys every model takes beyond the selection keys. */
 	enum ebx_kernel_bug kernel_bug;
 	bool timer;            /* the LAPIC timer ticks (and preempts) whatever the scenario */
+	/* An IRET to a 16-bit stack segment goes through the per-CPU ministack
+	 * (ESPFIX64, entry/espfix.S), so ESP[31:16] show no kernel address. */
+	bool espfix;
 };
 
 /* Parses the NUL-terminated `line` into *out (defaults for absent keys).

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cpu/desc.h"
+#include "mm/memlayout.h"
+#include "user/user_abi.h"
 
 /* Flat segments (accessed already set, so the CPU never writes the GDT). */
 void gdt_fill(uint64_t *gdt, uint64_t tss_va)
@@ -18,6 +20,13 @@ void gdt_fill(uint64_t *gdt, uint64_t tss_va)
 	/* The TSS: a 16-byte system descriptor, present, DPL 0. */
 	gdt[GDT_TSS >> SEL_INDEX_SHIFT] = DESC_SEG(tss_va, limit, DESC_P | DESC_TYPE_TSS64, 0);
 	gdt[(GDT_TSS >> SEL_INDEX_SHIFT) + 1] = tss_va >> 32;
+	/* The LDT in the same page (espfix.h): its one 16-bit data segment. */
+	uint64_t ldt_va = (uint64_t)gdt + GDT_LDT_OFFSET;
+	uint64_t *ldt = (uint64_t *)ldt_va;
+	ldt[LDT_USER_SS16 >> SEL_INDEX_SHIFT] = DESC_SEG(USER_COMPAT_STACK0, 0xffff,
+							 DESC_P | DESC_DPL(3) | DESC_S | DESC_RW | DESC_ACCESSED, 0);
+	gdt[GDT_LDT >> SEL_INDEX_SHIFT] = DESC_SEG(ldt_va, 8 * LDT_ENTRIES - 1, DESC_P | DESC_TYPE_LDT, 0);
+	gdt[(GDT_LDT >> SEL_INDEX_SHIFT) + 1] = ldt_va >> 32;
 }
 
 static struct x86_gate idt_page[IDT_ENTRIES] __aligned(4096);

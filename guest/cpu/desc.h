@@ -13,7 +13,10 @@
 #define IST_MC   4
 #define IST_COUNT 4
 
-/* Writes the GDT (GDT_ENTRIES quadwords) with the TSS descriptor for `tss_va`. */
+#define LDT_ENTRIES 1
+
+/* Writes the GDT (GDT_ENTRIES quadwords) with the TSS descriptor for `tss_va`,
+ * and the LDT (LDT_ENTRIES quadwords at GDT_LDT_OFFSET in the same page). */
 void gdt_fill(uint64_t *gdt, uint64_t tss_va);
 
 /* The one IDT page, shared by every CPU (mapped read-only in each CEA). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Exceptions behind every entry model: user faults end the task (or grow its
  * stack), kernel faults end the run with a panic line. */
+#include "cpu/espfix.h"
 #include "entry_model.h"
 #include "cpu/cpu.h"
 #include "lib/panic.h"
@@ -64,6 +65,8 @@ void trap_dispatch(struct ebx_pt_regs *regs, unsigned vector)
 		return;
 	}
 	if (vector == VEC_UD && !entry_user_context(regs) && nmi_probe_fixup(regs))
+		return;
+	if (vector == VEC_DF && espfix_double_fault(regs))
 		return;
 	if (vector == VEC_DF && hazard_double_fault(regs))
 		return;

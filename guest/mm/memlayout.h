@@ -23,6 +23,15 @@
 #define CEA_BASE            0xfffffe0000000000
 #define CEA_STRIDE          0x40000             /* 64 pages per CPU */
 
+/* The espfix area (ESPFIX64, entry/espfix.h): a 4 GiB window in the
+ * cpu_entry_area's PML4 slot, so every PGD that maps the CEA maps it too.
+ * Every address in it whose bits 15:12 are c, whatever bits 31:16, is CPU
+ * c's ministack page, read-only. */
+#define ESPFIX_BASE         0xfffffe4000000000
+#define ESPFIX_SIZE         0x100000000
+#define ESPFIX_MAX_CPUS     16                  /* one page each in the 64 KiB stride */
+#define ESPFIX_FRAME_OFF    0xfc0               /* the ministack frame in its page: RAX + IRET frame */
+
 /* Fixed mappings of device registers: the local APIC's xAPIC page (uncached;
  * physical APIC_DEFAULT_PHYS, entrybox/x86.h). */
 #define LAPIC_VA            0xffffffffff000000

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sched/sched.h"
 #include "sched/switch.h"
+#include "cpu/espfix.h"
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
 #include "mm/mm.h"
@@ -172,6 +173,7 @@ static void run_task(struct sched *s, struct cpu_sched *cs, struct task *next)
 	task_stats(next->id)->cpus_seen |= 1u << pc->cpu;
 	s->model->switch_task(pc, cs->ca->tss, next->kstack_top);
 	debug_switch_to(next);
+	ldt_load(next->ldt16);
 	user_bases_load(next);
 	pc->current_task = next->id;
 	pc->kernel_cr3 = cr3 & ~PT_CR3_NOFLUSH;

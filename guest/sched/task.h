@@ -32,6 +32,14 @@ struct task {
 	uint64_t fixup_rip, fixup_rsp, fixup_cr2;   /* the last one */
 	uint64_t debug_addr[4], debug_dr7;          /* the task's own breakpoints (cpu/debug.h) */
 	uint64_t user_fs_base, user_gs_base;        /* what user mode wrote with WRFSBASE/WRGSBASE */
+	bool ldt16;                       /* runs with the kernel's LDT (SYS_LDT16, cpu/espfix.h) */
+	/* espfix: rounds of IRETs to the 16-bit SS by exit path (ESPFIX_PATH_*),
+	 * those that changed ESP[31:16], and the last such: ESP around it, the
+	 * CPU, the path (SYS_ESPFIX_SEEN). */
+	unsigned espfix_reports[2], espfix_leaks[2];
+	unsigned espfix_cpu, espfix_leak_path;
+	uint32_t espfix_esp_before, espfix_esp_after;
+	uint64_t espfix_kernel_stack;     /* top of the stack that exit IRETs from */
 	unsigned scenario;                /* what the task's program is to do (SYS_TASK_INFO) */
 	unsigned long iters;
 	char name[16];

@@ -23,6 +23,7 @@ struct task_stats {
 	unsigned bp_traps;         /* int3 from user mode */
 	uint64_t db_last_rip;      /* RIP the last of them reported */
 	unsigned bad_iret;         /* faulting IRETs to user fixed up into a user-mode fault */
+	unsigned espfix_df;        /* ... of them on the espfix ministack, by way of #DF (cpu/espfix.h) */
 	unsigned sysret_refused;   /* SYS_SET_RIP frames the SYSRET exit refused */
 	unsigned kflags_nt;        /* SYS_KFLAGS calls that saw NT set in the kernel's RFLAGS */
 	unsigned kflags_calls;

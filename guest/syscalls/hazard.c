@@ -3,6 +3,7 @@
 #include "cpu/cea.h"
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
+#include "cpu/espfix.h"
 #include "cpu/nmi.h"
 #include "entry_model.h"
 #include "lib/panic.h"
@@ -147,6 +148,36 @@ static long sys_task_stat(struct task *t, uint64_t which)
 	}
 }
 
+/* The task's LDT goes with it: loaded now and at every switch to it. */
+static long sys_ldt16(struct task *t, uint64_t on)
+{
+	if (on > 1)
+		return -EINVAL;
+	t->ldt16 = on;
+	ldt_load(t->ldt16);
+	return 0;
+}
+
+/* What the task saw of ESP around IRETs to its 16-bit SS, kept for the judge
+ * with the kernel stack whose bits a leak would show. */
+static long sys_espfix_seen(struct task *t, uint64_t before, uint64_t after, uint64_t path)
+{
+	if (before > UINT32_MAX || after > UINT32_MAX || path > ESPFIX_PATH_EXCEPTION)
+		return -EINVAL;
+	t->espfix_reports[path]++;
+	if ((before ^ after) & 0xffff0000u) {
+		t->espfix_leaks[path]++;
+		t->espfix_esp_before = (uint32_t)before;
+		t->espfix_esp_after = (uint32_t)after;
+		t->espfix_cpu = this_cpu()->cpu;
+		t->espfix_leak_path = (unsigned)path;
+		/* The stack that exit IRETs from without espfix: the #DB IST, or TSS.RSP0 (the task's own with pertask). */
+		const struct x86_tss *tss = (const struct x86_tss *)(cea_base(t->espfix_cpu) + CEA_TSS);
+		t->espfix_kernel_stack = path == ESPFIX_PATH_IST ? tss->ist[IST_DB - 1] : tss->rsp[0];
+	}
+	return 0;
+}
+
 long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 {
 	switch (regs->orig_rax) {
@@ -166,6 +197,10 @@ long hazard_syscall(struct task *t, struct ebx_pt_regs *regs)
 		return sys_compat_check(regs);
 	case SYS_NMI_NEST:
 		return nmi_nest_probe(t);
+	case SYS_LDT16:
+		return sys_ldt16(t, regs->rdi);
+	case SYS_ESPFIX_SEEN:
+		return sys_espfix_seen(t, regs->rdi, regs->rsi, regs->rdx);
 	default:
 		return -ENOSYS;
 	}

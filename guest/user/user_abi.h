@@ -29,8 +29,16 @@
 #define SYS_SET_DEBUGREG 21 /* rdi: 0..3 breakpoint address, 7 DR7 bits; rsi: value (cpu/debug.h) */
 #define SYS_COMPAT_CHECK 22 /* from 32-bit code: 0 when pt_regs holds the 32-bit view (COMPAT_*) */
 #define SYS_NMI_NEST     23 /* an NMI whose handler provokes a nested NMI (cpu/nmi.h): 0 or NMI_NEST_* */
+#define SYS_LDT16        24 /* rdi 1: the caller runs with the kernel's LDT (LDT_USER_SS16), 0: none */
+#define SYS_ESPFIX_SEEN  25 /* rdi: ESP before, rsi: ESP after IRETs to the 16-bit SS (espfix), rdx: ESPFIX_PATH_* */
+#define ESPFIX_PATH_IST       0   /* single-step #DB: the paranoid exit */
+#define ESPFIX_PATH_EXCEPTION 1   /* INT3: the exception exit */
 #define SYS_HAZARD_FIRST SYS_SET_RIP
-#define SYS_HAZARD_LAST  SYS_NMI_NEST
+#define SYS_HAZARD_LAST  SYS_ESPFIX_SEEN
+
+/* The one LDT (guest/cpu/espfix.h): a 16-bit writable data segment, DPL 3,
+ * based where the tasks' 32-bit stacks are, so SP addresses them. */
+#define LDT_USER_SS16    0x7   /* index 0, TI, RPL 3 */
 
 #define NMI_NEST_NOT_SENT    1   /* the local APIC did not take the self-NMI */
 #define NMI_NEST_MISSING     2   /* not both NMIs ran their handler */

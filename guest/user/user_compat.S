@@ -115,4 +115,57 @@ user_compat_test_ss:
 	COMPAT_BACK
 	.size user_compat_test_ss, . - user_compat_test_ss
 
+/* espfix (Linux's sigreturn selftest, ESP half): SS := the LDT's 16-bit data
+ * segment, traps to the kernel that return by IRET to that SS, then ESP as
+ * the IRETs left it.  user_compat_espfix traps by single steps (TF): one #DB
+ * after each instruction from the NOP to the POPFL that clears TF again,
+ * returned from by the paranoid (IST) exit; user_compat_espfix_int3 by INT3,
+ * returned from by the exception exit every model shares with its syscalls
+ * (INT3 from 32-bit ring 3 is #UD on kvm_pvm).  The pushes and pops go
+ * through the 16-bit SS, whose base puts SP on the task's 32-bit stack.  SS
+ * and ESP are put back before the way home.  EAX := ESP after the IRETs; ESP
+ * before them is the routine's ESP on entry. */
+	.globl user_compat_espfix
+	.type user_compat_espfix, @function
+user_compat_espfix:
+	movl %esp, %esi
+	movl $LDT_USER_SS16, %eax
+	movl %eax, %ss
+	pushfl                           /* pushes and pops move SP alone; (%esp) would use all of ESP */
+	popl %eax
+	orl $RFLAGS_TF, %eax
+	pushl %eax
+	popfl
+	.globl user_compat_espfix_trap
+user_compat_espfix_trap:
+	nop
+	pushfl
+	popl %eax
+	andl $~RFLAGS_TF, %eax
+	pushl %eax
+	popfl
+	movl %esp, %eax
+	movl $GDT_USER_SS, %ecx
+	movl %ecx, %ss
+	movl %esi, %esp
+	COMPAT_BACK
+	.size user_compat_espfix, . - user_compat_espfix
+
+	.globl user_compat_espfix_int3
+	.type user_compat_espfix_int3, @function
+user_compat_espfix_int3:
+	movl %esp, %esi
+	movl $LDT_USER_SS16, %eax
+	movl %eax, %ss
+	nop
+	.globl user_compat_espfix_int3_insn
+user_compat_espfix_int3_insn:
+	int3
+	movl %esp, %eax
+	movl $GDT_USER_SS, %ecx
+	movl %ecx, %ss
+	movl %esi, %esp
+	COMPAT_BACK
+	.size user_compat_espfix_int3, . - user_compat_espfix_int3
+
 	.code64

@@ -222,6 +222,28 @@ static USER_FN __attribute__((noreturn)) void sysret_ss_attrs(uint64_t id)
 	usys_exit(0);
 }
 
+/* espfix: with the LDT loaded, 32-bit code traps with SS = the 16-bit LDT
+ * segment and reports ESP before and after the IRET back; the kernel judges
+ * (scenarios/espfix.c). */
+static USER_FN __attribute__((noreturn)) void espfix(uint64_t id)
+{
+	if (usys2(SYS_LDT16, 1, 0) != 0)
+		usys_exit(HAZ_EXIT_NO_LDT);
+	for (int i = 0; i < ESPFIX_ROUNDS; i++) {
+		/* user_compat_run leaves the routine its stack top less the saved RSP. */
+		uint64_t before = compat_stack(id) - 8;
+		uint64_t after = user_compat_run((uint64_t)user_compat_espfix, compat_stack(id));
+		if (usys3(SYS_ESPFIX_SEEN, (long)(uint32_t)before, (long)after, ESPFIX_PATH_IST) != 0)
+			usys_exit(HAZ_EXIT_ESPFIX_REPORT);
+		after = user_compat_run((uint64_t)user_compat_espfix_int3, compat_stack(id));
+		if (usys3(SYS_ESPFIX_SEEN, (long)(uint32_t)before, (long)after, ESPFIX_PATH_EXCEPTION) != 0)
+			usys_exit(HAZ_EXIT_ESPFIX_REPORT);
+		usys_yield();
+	}
+	usys2(SYS_LDT16, 0, 0);
+	usys_exit(0);
+}
+
 /* nested-nmi: a few probes, each an NMI whose handler lets a second one nest. */
 static USER_FN __attribute__((noreturn)) void nested_nmi(void)
 {
@@ -259,6 +281,8 @@ USER_FN void user_hazards(uint64_t id, uint64_t scenario)
 		compat_entry(id);
 	if (scenario == SCN_nested_nmi)
 		nested_nmi();
+	if (scenario == SCN_espfix)
+		espfix(id);
 	if (scenario == SCN_sysret_ss_attrs)
 		sysret_ss_attrs(id);
 	if (scenario == SCN_sysret_noncanonical)

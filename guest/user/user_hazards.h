@@ -46,6 +46,9 @@
 #define COMPAT_ENOSYS_RESULT    (0x10000 | (-ENOSYS & 0xffff))
 #define SS_ROUNDS               24
 #define HAZ_EXIT_NMI_NEST       0x670   /* + the probe's NMI_NEST_* code */
+#define HAZ_EXIT_NO_LDT         0x680   /* SYS_LDT16 refused */
+#define HAZ_EXIT_ESPFIX_REPORT  0x681   /* SYS_ESPFIX_SEEN refused */
+#define ESPFIX_ROUNDS           4       /* IRETs to the 16-bit SS per task */
 #define NMI_NEST_ROUNDS         4
 #define HAZ_EXIT_TF_COUNT       0x610   /* + i: #DB count wrong after the i-th SYSCALL */
 #define HAZ_EXIT_TF_RIP         0x620   /* + i: #DB reported the wrong RIP */
@@ -65,6 +68,8 @@ extern const char user_push_rsp_fault[];
 /* user_compat.S: 32-bit routines, run with user_compat_run. */
 uint64_t user_compat_run(uint64_t routine32, uint64_t stack_top);
 extern const char user_compat_syscall32[], user_compat_int80[], user_compat_int80_insn[], user_compat_test_ss[];
+extern const char user_compat_espfix[], user_compat_espfix_trap[];
+extern const char user_compat_espfix_int3[], user_compat_espfix_int3_insn[];
 
 /* One instruction with TF set: one single-step #DB from user mode. */
 void user_single_step(void);

@@ -21,6 +21,13 @@ USYS_INLINE long usys2(long nr, long a0, long a1)
 	return ret;
 }
 
+USYS_INLINE long usys3(long nr, long a0, long a1, long a2)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "rcx", "r11", "memory");
+	return ret;
+}
+
 USYS_INLINE long usys_null(void) { return usys2(SYS_NULL, 0, 0); }
 USYS_INLINE long usys_write(const char *buf, long len) { return usys2(SYS_WRITE, (long)buf, len); }
 USYS_INLINE void usys_yield(void) { usys2(SYS_YIELD, 0, 0); }

@@ -53,6 +53,9 @@ static void list_kernel_options(void)
 	printf("      %-20s %s\n", "timer=", "the LAPIC timer ticks on every CPU and preempts tasks where the model allows");
 	printf("        %-18s %s\n", "off", "(default) only scenarios that need it (preempt, sysret-ss-attrs) tick");
 	printf("        %-18s %s\n", "on", "every scenario runs under preemption");
+	printf("      %-20s %s\n", "espfix=", "an IRET to a 16-bit stack segment (LDT) returns through the per-CPU ministack");
+	printf("        %-18s %s\n", "on", "(default) ESPFIX64: ESP[31:16] are the user's own");
+	printf("        %-18s %s\n", "off", "a plain IRET: ESP[31:16] show the kernel stack's address (scenario espfix)");
 	printf("      %-20s %s\n", "kernel_bug=", "break one invariant of the kernel or of the paths every model shares");
 	static const char *const bugs[][2] = {
 #define KERNEL_BUG(id, value, help) { value, help },

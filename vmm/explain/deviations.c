@@ -26,6 +26,12 @@ static const struct deviation known[] = {
 	 * TCG and svm deliver it at the #UD's IRET, nested. */
 	{ "pvm", "nested-nmi", "the second NMI did not nest",
 	  "kvm_pvm keeps NMIs blocked across the IRET of an exception inside the NMI handler" },
+	/* Measured: the guest's IRET to ring 3 with SS = 0x7 (its LDT's 16-bit
+	 * data segment, which 32-bit code loaded with MOV SS just before) raises
+	 * #GP(0x4) in ring 0, on the kernel stack or on the espfix ministack
+	 * (there by way of #DF); QEMU TCG returns to that SS. */
+	{ "pvm", "espfix", "the IRET to the 16-bit SS faulted in ring 0",
+	  "kvm_pvm raises #GP(selector) at an IRET to ring 3 whose SS comes from the guest's LDT" },
 	/* design.md §10: int $n (n != 3) from ring 3 gives #UD on kvm_pvm. */
 	{ "pvm", "compat-entry", "int $0x80 raised #UD",
 	  "kvm_pvm turns int $n from ring 3 into #UD" },
