@@ -41,6 +41,7 @@ START_TEST(defaults_for_empty_line)
 	ck_assert_uint_eq(ENTRY_OPT(&opts, kpti, bug), ENTRY_VAL(kpti, bug, none));
 	ck_assert(!opts.timer);
 	ck_assert_uint_eq(opts.kernel_bug, EBX_KBUG_none);
+	ck_assert(opts.espfix);
 	ck_assert(parse(NULL));
 	ck_assert(parse("   \t "));
 }
@@ -60,14 +61,15 @@ START_TEST(every_key)
 }
 END_TEST
 
-/* timer= and kernel_bug= are the kernel's: every model takes them, beside its own bug=. */
+/* timer=, espfix= and kernel_bug= are the kernel's: every model takes them, beside its own bug=. */
 START_TEST(kernel_keys_on_every_model)
 {
 	for (unsigned m = 0; m < cmdline_model_count(); m++) {
 		char line[160];
-		snprintf(line, sizeof(line), "entry=%s timer=on kernel_bug=naive-nmi", cmdline_model_name(m));
+		snprintf(line, sizeof(line), "entry=%s timer=on espfix=off kernel_bug=naive-nmi", cmdline_model_name(m));
 		ck_assert_msg(parse(line), "%s: %s", line, err);
 		ck_assert(opts.timer);
+		ck_assert(!opts.espfix);
 		ck_assert_uint_eq(opts.kernel_bug, EBX_KBUG_naive_nmi);
 	}
 	ck_assert_msg(parse("entry=kpti bug=syscall-user-stack kernel_bug=sysret-ss-null"), "%s", err);
@@ -131,6 +133,8 @@ static const struct {
 	{ "timer=yes", "bad value 'yes' for timer (expected on|off)" },
 	{ "kernel_bug=skip-swapgs", "bad value 'skip-swapgs' for kernel_bug" },
 	{ "timer=on timer=off", "key given twice: 'timer'" },
+	{ "espfix=yes", "bad value 'yes' for espfix (expected on|off)" },
+	{ "espfix=on espfix=off", "key given twice: 'espfix'" },
 	{ "entry=pertask bug=syscall-user-stack", "key 'bug' is an option of entry=kpti, not of entry=pertask" },
 };
 
