@@ -436,6 +436,8 @@
 	PARANOID_CALL \mode, \handler, PARANOID_GS_EXACT
 	addq $(8 + NMI_IRET_FRAME - NMI_OUTERMOST), %rsp   /* the error slot and the outermost frame */
 	movq $0, (NMI_EXECUTING - NMI_IRET_FRAME)(%rsp)
+	/* NMIs stay blocked until the IRET, wherever it runs. */
+	ESPFIX_IRET \mode, \name\()_espfix_iretq
 	.globl \name\()_iretq
 \name\()_iretq:
 	iretq                            /* may go to the repeat: a nested NMI said so */
