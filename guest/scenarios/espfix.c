@@ -24,9 +24,9 @@ static enum scenario_outcome judge_task(const struct task *t, char *detail, size
 	const struct task_stats *st = task_stats(t->id);
 
 	if (t->state == TASK_KILLED && t->killed_vector == VEC_GP && (st->bad_iret || st->espfix_df)) {
-		ksnprintf(detail, len, "task %u: the IRET to the 16-bit SS faulted in ring 0 (%s, #GP(0x%llx) for the task): "
-			  "this CPU or hypervisor does not return to a stack segment from the LDT", t->id,
-			  st->espfix_df ? "on the espfix ministack, by way of #DF" : "on the kernel stack",
+		ksnprintf(detail, len, "task %u: the IRET to the 16-bit SS faulted in ring 0 (%s; the task got #GP(0x%llx)): "
+			  "no IRET to an LDT stack segment here", t->id,
+			  st->espfix_df ? "on the espfix ministack, via #DF" : "on the kernel stack",
 			  (unsigned long long)t->killed_error);
 		return OUTCOME_UNSUPPORTED;
 	}

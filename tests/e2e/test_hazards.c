@@ -194,7 +194,7 @@ START_TEST(espfix_on_and_off)
 			      models[m][0], on ? "on" : "off", r.status, outcome, detail);
 		ck_assert_msg(strstr(e2e_str(r.json, "backend_deviation"), "LDT"), "%s espfix=%s: not pinned: %s",
 			      models[m][0], on ? "on" : "off", detail);
-		ck_assert_msg(strstr(detail, on ? "on the espfix ministack, by way of #DF" : "on the kernel stack"),
+		ck_assert_msg(strstr(detail, on ? "on the espfix ministack, via #DF" : "on the kernel stack"),
 			      "%s espfix=%s: %s", models[m][0], on ? "on" : "off", detail);
 		printf("known pvm deviation: %s espfix=%s: %s\n", models[m][0], on ? "on" : "off", detail);
 		e2e_free(&r);
