@@ -222,21 +222,18 @@ static void judge_point(struct sweep_report *rep, struct sweep_point *p, const s
 			bool delivered, const char *why)
 {
 	if (!delivered) {
-		snprintf(p->outcome, sizeof(p->outcome), "not-reached");
+		p->outcome = INJECT_NOT_REACHED;
 		snprintf(p->detail, sizeof(p->detail), "%s", why);
 	} else {
-		inject_judge(pr, p->outcome, sizeof(p->outcome), p->detail, sizeof(p->detail));
+		p->outcome = inject_judge(pr, p->detail, sizeof(p->detail));
 	}
-	if (strcmp(p->outcome, "survived") == 0)
-		rep->survived++;
-	else if (strcmp(p->outcome, "violation") == 0)
-		rep->violations++;
-	else if (strcmp(p->outcome, "triple-fault") == 0)
-		rep->triple_faults++;
-	else if (strcmp(p->outcome, "not-reached") == 0)
-		rep->not_reached++;
-	else
-		rep->failed++;
+	switch (p->outcome) {
+	case INJECT_SURVIVED: rep->survived++; break;
+	case INJECT_VIOLATION: rep->violations++; break;
+	case INJECT_TRIPLE_FAULT: rep->triple_faults++; break;
+	case INJECT_NOT_REACHED: rep->not_reached++; break;
+	case INJECT_FAILED: rep->failed++; break;
+	}
 }
 
 static void run_point(struct sweep *sw, struct session *s, const struct inject_point *pt, struct sweep_report *rep,
@@ -255,7 +252,7 @@ static void run_point(struct sweep *sw, struct session *s, const struct inject_p
 	}
 	char err[160];
 	if (!restore(sw, s, err, sizeof(err))) {
-		snprintf(p->outcome, sizeof(p->outcome), "not-reached");
+		p->outcome = INJECT_NOT_REACHED;
 		snprintf(p->detail, sizeof(p->detail), "snapshot restore failed: %.120s", err);
 		rep->not_reached++;
 		return;
@@ -340,7 +337,7 @@ void sweep_execute(struct sweep *sw, struct session *s)
 		snprintf(baseline->detail, sizeof(baseline->detail), "sweep not run: %s", err);
 		rep->not_reached = 1;
 		rep->points = 1;
-		snprintf(rep->per_point[0].outcome, sizeof(rep->per_point[0].outcome), "not-reached");
+		rep->per_point[0].outcome = INJECT_NOT_REACHED;
 		snprintf(rep->per_point[0].detail, sizeof(rep->per_point[0].detail), "%s", err);
 	}
 	double points_start = now();

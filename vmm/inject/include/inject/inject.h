@@ -89,6 +89,6 @@ bool inject_point_delivered(const struct session *s, char *why, size_t len);
 void inject_set_path_start_hook(struct session *s, void (*fn)(void *ctx, struct vcpu_state *v), void *ctx);
 /* survived / violation / triple-fault / failed, for a run that got its event. */
 struct run_result;
-void inject_judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen);
+enum inject_outcome inject_judge(const struct run_result *r, char *detail, size_t dlen);
 
 #endif
