@@ -113,8 +113,8 @@ static int measure_exits(struct bench_report *r, const struct bench_options *o)
 	struct bench_exit_sample s;
 	uint64_t checks = 0, failures = 0;
 	for (unsigned long i = 0; i < o->reps; i++) {
-		if (bench_exit_measure(false, o->exits, &s, err, sizeof(err)) != 0 ||
-		    (bare[i] = s.ns_per_exit, bench_exit_measure(true, o->exits, &s, err, sizeof(err))) != 0) {
+		if (!bench_exit_measure(false, o->exits, &s, err, sizeof(err)) ||
+		    (bare[i] = s.ns_per_exit, !bench_exit_measure(true, o->exits, &s, err, sizeof(err)))) {
 			snprintf(fb->note, sizeof(fb->note), "%s", err);
 			snprintf(fr->note, sizeof(fr->note), "%s", err);
 			return EBX_STATUS_MISMATCH;

@@ -190,21 +190,21 @@ static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
 	return true;
 }
 
-bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen)
+bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *account, size_t len)
 {
-	err[0] = '\0';
+	account[0] = '\0';
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
 	bool user = sr && sr->cs.dpl == 3;
 	switch (kind) {
-	case INJ_NMI: return queue_nmi(v, err, errlen);
-	case INJ_IRQ: return send_msi(v, arg, err, errlen);
-	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
-	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
-	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
-	case INJ_PF_USER_STACK: return take_user_stack(v, err, errlen);
+	case INJ_NMI: return queue_nmi(v, account, len);
+	case INJ_IRQ: return send_msi(v, arg, account, len);
+	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, account, len);
+	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, account, len);
+	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, account, len);
+	case INJ_PF_USER_STACK: return take_user_stack(v, account, len);
 	default: break;
 	}
-	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
+	snprintf(account, len, "%s is not delivered at an instruction", inject_kind_name(kind));
 	return false;
 }
 

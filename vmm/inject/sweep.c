@@ -103,18 +103,19 @@ static void on_path_start(void *ctx, struct vcpu_state *v)
 	session_release_others(s);
 }
 
-struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
+bool sweep_prepare(struct session *s, struct sweep **out, char *err, size_t errlen)
 {
+	*out = NULL;
 	const struct inject_spec *spec = find_sweep_spec(s->cfg);
 	if (!spec || s->cfg->point || s->cfg->discover)
-		return NULL;
+		return true;
 	struct sweep *sw = calloc(1, sizeof(*sw));
 	if (sw)
 		sw->r_at_snap = calloc(1, sizeof(*sw->r_at_snap));
 	if (!sw || !sw->r_at_snap) {
 		free(sw);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return false;
 	}
 	sw->spec = spec;
 	sw->reboot = s->cfg->sweep_reboot;
@@ -123,7 +124,8 @@ struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
 	sw->start = now();
 	inject_set_discovery(s, sw->trigger);
 	inject_set_path_start_hook(s, on_path_start, sw);
-	return sw;
+	*out = sw;
+	return true;
 }
 
 void sweep_free(struct sweep *sw, struct session *s)
