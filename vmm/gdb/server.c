@@ -44,9 +44,14 @@ static void send_all(void *io, const char *bytes, size_t len)
 	}
 }
 
-/* A peer that has gone makes a write fail with EPIPE instead of killing the process. */
+/* A peer that has gone makes a write fail with EPIPE instead of killing the
+ * process.  Once per thread: a vCPU that serves gdb comes here at every stop. */
 static void block_sigpipe(void)
 {
+	static __thread bool blocked;
+	if (blocked)
+		return;
+	blocked = true;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
