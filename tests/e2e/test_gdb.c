@@ -474,12 +474,15 @@ static void read_packet(struct gdb_session *s, int fd, char *out, size_t len)
 
 /* Every stop reply carries RBP, RSP and RIP (gdb's registers 6, 7 and 16,
  * eight bytes each at their number's place in `g`) so that gdb needs no `g`
- * per step: what it says is what `g` reads at the same stop, step after step. */
+ * per step: what it says is what `g` reads at the same stop, step after step.
+ * The run is profiled, and its profile counts those stops. */
 START_TEST(stop_replies_expedite_what_g_reads)
 {
 	const char *args[] = { "--scenario", "syscall-loop", "--iters", "20", NULL };
 	struct gdb_session s;
+	setenv("ENTRYBOX_GDB_PROFILE", "1", 1);
 	gdb_session_start(&s, args, true);
+	unsetenv("ENTRYBOX_GDB_PROFILE");
 	int fd = connect_to(s.port);
 	send_packet(fd, "QStartNoAckMode");
 	expect(&s, fd, "$OK#");
@@ -520,6 +523,12 @@ START_TEST(stop_replies_expedite_what_g_reads)
 	gdb_session_finish(&s);
 	ck_assert_int_eq(s.status, 0);
 	ck_assert_str_eq(e2e_str(s.json, "outcome"), "pass");
+	/* 39 steps; 82 packets came (QStartNoAckMode, ?, 39 vCont, 40 g, D). */
+	const char *profile = strstr(s.stderr_text, "gdb: profile over 39 stops, per stop: 2.1 packets in");
+	ck_assert_msg(profile != NULL, "%s", s.stderr_text);
+	double step_us = 0;
+	const char *step = strstr(profile, " step ");
+	ck_assert_msg(step && sscanf(step, " step %lf", &step_us) == 1 && step_us > 0, "%s", profile);
 	gdb_session_free(&s);
 }
 END_TEST
