@@ -86,6 +86,17 @@ START_TEST(bench_reports_every_reference_with_a_ratio)
 		ck_assert_double_eq_tol(positive(ours, "ratio"), positive(ours, "median") / positive(qemu, "median"),
 					1e-6);
 		assert_goal(ours, 0.1);
+		/* Where our step's time goes, from the stub's profile of a third session. */
+		const char *parts[] = { "gdb_stepi_vmm_us", "gdb_stepi_gdb_us" };
+		for (size_t i = 0; i < 2; i++) {
+			json_object *part = field(refs, parts[i]);
+			ck_assert_msg(json_object_get_boolean(field(part, "available")), "%s: %s", parts[i],
+				      json_object_get_string(field(part, "note")));
+			ck_assert_int_eq(json_object_get_int(field(part, "samples")), 2);
+			ck_assert_str_eq(json_object_get_string(field(part, "ratio_to")), "gdb_stepi_qemu_tcg_us");
+			ck_assert_double_eq_tol(positive(part, "ratio"), positive(part, "median") / positive(qemu, "median"),
+						1e-6);
+		}
 	}
 
 	/* Sweeps: the reboot sweep is measured once, the snapshot sweep per

@@ -449,6 +449,90 @@ START_TEST(a_hostile_peer_gets_answers_and_no_crash)
 }
 END_TEST
 
+/* One packet's payload from a no-ack stub: what lies between '$' and '#'. */
+static void read_packet(struct gdb_session *s, int fd, char *out, size_t len)
+{
+	static char buf[8192];
+	size_t have = 0;
+	const char *start = NULL, *hash = NULL;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (have < sizeof(buf) - 1) {
+		buf[have] = '\0';
+		start = strchr(buf, '$');
+		hash = start ? strchr(start, '#') : NULL;
+		if (hash && strlen(hash) >= 3)
+			break;
+		ssize_t n = poll(&p, 1, 20000) > 0 ? recv(fd, buf + have, sizeof(buf) - 1 - have, 0) : -1;
+		ck_assert_msg(n > 0, "no packet; got '%s'; entrybox's stderr:\n%s", buf, gdb_session_stderr(s, 1000));
+		have += (size_t)n;
+	}
+	ck_assert_msg(hash && (size_t)(hash - start - 1) < len, "no packet in '%s'", buf);
+	snprintf(out, len, "%.*s", (int)(hash - start - 1), start + 1);
+	/* One packet at a time: nothing else is in flight here. */
+	ck_assert_uint_eq(strlen(hash), 3);
+}
+
+/* Every stop reply carries RBP, RSP and RIP (gdb's registers 6, 7 and 16,
+ * eight bytes each at their number's place in `g`) so that gdb needs no `g`
+ * per step: what it says is what `g` reads at the same stop, step after step.
+ * The run is profiled, and its profile counts those stops. */
+START_TEST(stop_replies_expedite_what_g_reads)
+{
+	const char *args[] = { "--scenario", "syscall-loop", "--iters", "20", NULL };
+	struct gdb_session s;
+	setenv("ENTRYBOX_GDB_PROFILE", "1", 1);
+	gdb_session_start(&s, args, true);
+	unsetenv("ENTRYBOX_GDB_PROFILE");
+	int fd = connect_to(s.port);
+	send_packet(fd, "QStartNoAckMode");
+	expect(&s, fd, "$OK#");
+	static char stop[4096], g[8192];
+	uint64_t first_rip = 0, last_rip = 0;
+	for (int step = 0; step < 40; step++) {
+		send_packet(fd, step == 0 ? "?" : "vCont;s:1");
+		read_packet(&s, fd, stop, sizeof(stop));
+		ck_assert_msg(strncmp(stop, "T05thread:1;", 12) == 0, "%s", stop);
+		send_packet(fd, "g");
+		read_packet(&s, fd, g, sizeof(g));
+		unsigned seen = 0;
+		for (char *item = strtok(stop + 12, ";"); item; item = strtok(NULL, ";")) {
+			unsigned regno;
+			char hex[17];
+			if (sscanf(item, "%x:%16[0-9a-f]", &regno, hex) != 2)
+				continue;
+			ck_assert_msg(regno == 6 || regno == 7 || regno == 16, "register %u in the stop reply", regno);
+			ck_assert_uint_eq(strlen(hex), 16);
+			ck_assert_msg(strncmp(hex, g + 16 * regno, 16) == 0, "step %d, register %u: %s in the stop, %.16s in g",
+				      step, regno, hex, g + 16 * regno);
+			seen++;
+		}
+		ck_assert_uint_eq(seen, 3);
+		char rip_hex[17];
+		snprintf(rip_hex, sizeof(rip_hex), "%.16s", g + 16 * 16);
+		uint64_t rip = 0;
+		for (int b = 7; b >= 0; b--)
+			rip = rip << 8 | strtoull((char[]){ rip_hex[2 * b], rip_hex[2 * b + 1], 0 }, NULL, 16);
+		if (step == 0)
+			first_rip = rip;
+		last_rip = rip;
+	}
+	ck_assert_msg(last_rip != first_rip, "39 steps left RIP at 0x%llx", (unsigned long long)first_rip);
+	send_packet(fd, "D");
+	expect(&s, fd, "$OK#");
+	close(fd);
+	gdb_session_finish(&s);
+	ck_assert_int_eq(s.status, 0);
+	ck_assert_str_eq(e2e_str(s.json, "outcome"), "pass");
+	/* 39 steps; 82 packets came (QStartNoAckMode, ?, 39 vCont, 40 g, D). */
+	const char *profile = strstr(s.stderr_text, "gdb: profile over 39 stops, per stop: 2.1 packets in");
+	ck_assert_msg(profile != NULL, "%s", s.stderr_text);
+	double step_us = 0;
+	const char *step = strstr(profile, " step ");
+	ck_assert_msg(step && sscanf(step, " step %lf", &step_us) == 1 && step_us > 0, "%s", profile);
+	gdb_session_free(&s);
+}
+END_TEST
+
 START_TEST(an_interrupt_stops_a_running_vm_and_kill_ends_the_run)
 {
 	/* Enough syscalls that the run is still going when the interrupt comes. */
@@ -500,6 +584,7 @@ int main(void)
 	tcase_add_test(tc, monitor_inject_delivers_before_the_next_instruction);
 	tcase_add_test(tc, a_triple_fault_stops_the_vm_with_its_chain);
 	tcase_add_test(tc, a_hostile_peer_gets_answers_and_no_crash);
+	tcase_add_test(tc, stop_replies_expedite_what_g_reads);
 	tcase_add_test(tc, an_interrupt_stops_a_running_vm_and_kill_ends_the_run);
 	tcase_add_test(tc, a_run_nobody_attaches_to_ends_at_its_time_limit);
 	suite_add_tcase(s, tc);

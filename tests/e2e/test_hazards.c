@@ -2,7 +2,7 @@
 /*
  * The hazard scenarios on every model: under QEMU TCG (the reference CPU;
  * "tcg", no KVM needed) and under our VMM ("kvm", in the kvm suite), each
- * against the guest's expectation, on 1 vCPU and under preemption on 4 vCPUs
+ * against the guest's expectation, on 1 vCPU and under preemption on 4 vCPUs (2 in the svm box)
  * with 8 tasks; and each check seen failing once by its knob, by rule name
  * where our VMM is the judge.  What a machine cannot provoke must say so
  * (status 3, or a pinned backend deviation), never pass.
@@ -31,6 +31,15 @@ static const char *const models[][3] = {
 };
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
+/* The vCPUs of the preemption runs.  Inside the svm box (one emulated CPU
+ * under TCG) four vCPU threads of the inner KVM spinning for each other have
+ * been seen to stop the inner kernel for good (its timer interrupt never
+ * ends a vCPU's turn in guest mode): there the runs preempt across two. */
+static const char *loaded_vcpus(void)
+{
+	return getenv("ENTRYBOX_IN_BOX") ? "2" : "4";
+}
+
 static void run(struct e2e_run *r, const char *model, const char *opt, const char *scenario, bool loaded,
 		const char *extra, const char *extra2)
 {
@@ -52,7 +61,7 @@ static void run(struct e2e_run *r, const char *model, const char *opt, const cha
 		args[n++] = "off";
 	}
 	if (loaded) {
-		static const char *const load[] = { "--vcpus", "4", "--tasks", "8", "--iters", "40", "timer=on" };
+		const char *const load[] = { "--vcpus", loaded_vcpus(), "--tasks", "8", "--iters", "40", "timer=on" };
 		for (size_t i = 0; i < sizeof(load) / sizeof(load[0]); i++)
 			args[n++] = load[i];
 	}
@@ -110,7 +119,7 @@ START_TEST(hazard_under_preemption)
 		return;
 	run(&r, models[m][0], models[m][1], scenario, true, NULL, NULL);
 	check_outcome(&r, models[m][0], scenario);
-	ck_assert_int_eq(e2e_int(r.json, "vcpus"), 4);
+	ck_assert_int_eq(e2e_int(r.json, "vcpus"), atoi(loaded_vcpus()));
 	e2e_free(&r);
 }
 END_TEST

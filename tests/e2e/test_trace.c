@@ -133,6 +133,42 @@ START_TEST(null_syscall_round_trip)
 }
 END_TEST
 
+/* The kpti SYSCALL prologue is one macro invocation built of macros from
+ * entry/calling.h: each step must name the line of the macro body it executes
+ * (tools/asm-lines.py), not the invocation's one line for all of them. */
+START_TEST(prologue_steps_name_macro_body_lines)
+{
+	struct trace_file t;
+	size_t steps = 0, in_calling = 0;
+	bool cr3_write_seen = false;
+
+	trace_syscall(trace_path("lines.jsonl"), &t);
+	for (size_t i = 0; i < t.n; i++) {
+		json_object *l = t.lines[i];
+		const char *src = str(l, "src"), *insn = str(l, "insn");
+
+		if (strncmp(str(l, "sym"), "entry_SYSCALL_64+", 17) != 0)
+			break;
+		/* One instruction per source line in this prologue: no line twice. */
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(src, str(t.lines[j], "src")) != 0, "steps %zu and %zu (%s, %s) both at %s", j,
+				      i, str(t.lines[j], "insn"), insn, src);
+		if (strncmp(src, "calling.h:", 10) == 0)
+			in_calling++;
+		if (strcmp(insn, "movq %rsp, %cr3") == 0) {
+			ck_assert_msg(strncmp(src, "calling.h:", 10) == 0, "the CR3 write is at %s", src);
+			cr3_write_seen = true;
+		}
+		steps++;
+		if (strncmp(insn, "call", 4) == 0)
+			break;
+	}
+	ck_assert_msg(cr3_write_seen, "no CR3 write among the %zu steps of entry_SYSCALL_64", steps);
+	ck_assert_msg(in_calling >= 20, "%zu of %zu prologue steps in calling.h", in_calling, steps);
+	free_trace(&t);
+}
+END_TEST
+
 static const char *const models[][4] = {
 	{ "kpti", "on", NULL }, { "kpti", "off", NULL }, { "pertask", "on", NULL }, { "pertask", "off", NULL },
 	{ "pervcpu", "on", NULL }, { "pervcpu", "off", NULL }, { "xen", "on", NULL }, { "xen", "off", NULL },
@@ -454,6 +490,7 @@ int main(void)
 	TCase *tc = tcase_create("trace");
 	tcase_add_test(tc, null_syscall_round_trip);
 	tcase_add_test(tc, cr3_and_stack_transitions);
+	tcase_add_test(tc, prologue_steps_name_macro_body_lines);
 	tcase_add_loop_test(tc, traced_count_equals_bare_and_measured_on_every_model, 0,
 			    (int)(sizeof(models) / sizeof(models[0])));
 	tcase_add_test(tc, a_dropped_step_is_a_lost_step);

@@ -351,7 +351,7 @@ START_TEST(resume_waits_for_the_stop)
 	/* The message first, as console output, then the stop with our reason and the registers. */
 	ck_assert_ptr_nonnull(strstr(t->out, "$O72756c65"));
 	const char *r = last_reply();
-	ck_assert_msg(strncmp(r, "T05thread:2;violation:cr3-user-mode;00:", 39) == 0, "%s", r);
+	ck_assert_msg(strncmp(r, "T05thread:2;violation:cr3-user-mode;06:", 39) == 0, "%s", r);
 	ck_assert_ptr_nonnull(strstr(r, ";10:10000081ffffffff;"));
 	/* Registers and memory now go to the vCPU that stopped. */
 	ck_assert_str_eq(ask("qC"), "QC2");
@@ -360,7 +360,7 @@ START_TEST(resume_waits_for_the_stop)
 	packet("vCont;c");
 	snprintf(stop.reason, sizeof(stop.reason), "violation:a#b$c");
 	gdb_conn_stopped(c, &stop);
-	ck_assert_msg(strncmp(last_reply(), "T05thread:2;00:", 15) == 0, "%s", last_reply());
+	ck_assert_msg(strncmp(last_reply(), "T05thread:2;06:", 15) == 0, "%s", last_reply());
 	/* A stop with nobody waiting is what '?' says. */
 	fake_gdb_clear_output(t);
 	gdb_conn_stopped(c, &stop);
@@ -369,6 +369,44 @@ START_TEST(resume_waits_for_the_stop)
 	t->stop.addr = 0xffffffff81000800ull;
 	t->stop.cpu = 0;
 	ck_assert_msg(strncmp(ask("?"), "T05thread:1;watch:ffffffff81000800;", 35) == 0, "%s", last_reply());
+}
+END_TEST
+
+/* The stop reply carries the registers gdb needs to place the frame -- RBP,
+ * RSP, RIP, by gdb's numbers, as its own gdbserver does -- so a step costs
+ * gdb no `g`; each value is the one `g` gives for the same vCPU. */
+START_TEST(the_stop_reply_expedites_what_g_says)
+{
+	t->cpu[1].regs.rbp = 0xffffffff81234560ull;
+	t->cpu[1].regs.rsp = 0xffffffff81234548ull;
+	t->cpu[1].regs.rip = 0xffffffff8100abcdull;
+	t->cpu[1].regs.rax = 0x1111;
+	packet("vCont;s:2");
+	struct gdb_stop stop = { .why = GDB_WHY_STEP, .cpu = 1 };
+	fake_gdb_clear_output(t);
+	gdb_conn_stopped(c, &stop);
+	char reply[GDB_PACKET_MAX + 1];
+	snprintf(reply, sizeof(reply), "%s", last_reply());
+	ck_assert_msg(strncmp(reply, "T05thread:2;", 12) == 0, "%s", reply);
+	ck_assert_str_eq(ask("Hg2"), "OK");
+	char g[GDB_PACKET_MAX + 1];
+	snprintf(g, sizeof(g), "%s", ask("g"));
+	const unsigned want[] = { GDB_REG_RBP, GDB_REG_RSP, GDB_REG_RIP };
+	unsigned seen = 0;
+	for (char *item = strtok(reply + 12, ";"); item; item = strtok(NULL, ";")) {
+		unsigned regno;
+		char hex[40];
+		ck_assert_msg(sscanf(item, "%x:%39s", &regno, hex) == 2, "not a register: %s", item);
+		ck_assert_msg(seen < 3 && regno == want[seen], "register %02x out of place in the stop reply", regno);
+		struct gdb_reg_desc d;
+		gdb_reg(regno, &d);
+		ck_assert_uint_eq(strlen(hex), 2 * d.bytes);
+		ck_assert_msg(strncmp(hex, g + 2 * d.offset, 2 * d.bytes) == 0, "register %02x: %s in the stop, %.16s in g",
+			      regno, hex, g + 2 * d.offset);
+		seen++;
+	}
+	ck_assert_uint_eq(seen, 3);
+	ck_assert_uint_eq(reg_from_hex(g, GDB_REG_RIP), 0xffffffff8100abcdull);
 }
 END_TEST
 
@@ -509,6 +547,7 @@ int main(void)
 	tcase_add_test(tc, memory_reads_writes_and_refuses);
 	tcase_add_test(tc, breakpoints_reach_the_target);
 	tcase_add_test(tc, resume_waits_for_the_stop);
+	tcase_add_test(tc, the_stop_reply_expedites_what_g_says);
 	tcase_add_test(tc, resume_packets_parse_or_fail);
 	tcase_add_test(tc, monitor_commands_print_through_the_console);
 	tcase_add_test(tc, detach_and_kill_end_the_connection);

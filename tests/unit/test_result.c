@@ -451,14 +451,16 @@ static void fill_worst_result(struct run_result *r, struct sweep_report *sw, uns
 	r->ninjections = RESULT_MAX_INJECTIONS;
 	for (size_t i = 0; i < RESULT_MAX_INJECTIONS; i++) {
 		struct injection_report *j = &r->injections[i];
-		WORST(j->spec); WORST(j->at); WORST(j->outcome); WORST(j->detail);
+		WORST(j->spec); WORST(j->at); WORST(j->detail);
+		j->outcome = INJECT_TRIPLE_FAULT;
 		j->rip = UINT64_MAX;
 	}
 	WORST(sw->spec); WORST(sw->path); WORST(sw->mode);
 	sw->points = points;
 	for (unsigned i = 0; i < points; i++) {
 		struct sweep_point *p = &sw->per_point[i];
-		WORST(p->at); WORST(p->insn); WORST(p->outcome); WORST(p->detail);
+		WORST(p->at); WORST(p->insn); WORST(p->detail);
+		p->outcome = INJECT_TRIPLE_FAULT;
 		p->rip = UINT64_MAX;
 	}
 	r->sweep = sw;

@@ -19,6 +19,7 @@
 #define SESSION_SECONDS 600.0
 #define LISTEN_MARK     "gdb: listening on "
 #define TIME_MARK       "ENTRYBOX_STEPI_SECONDS="
+#define PROFILE_MARK    "gdb: profile over "
 
 static double now(void)
 {
@@ -55,11 +56,13 @@ static int reap(pid_t pid, double seconds)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static pid_t start(const char **argv, int out_fd, int err_fd)
+static pid_t start(const char **argv, int out_fd, int err_fd, bool profile)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	if (profile && setenv("ENTRYBOX_GDB_PROFILE", "1", 1) != 0)
+		_exit(127);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd >= 0 ? out_fd : null, 1) < 0 ||
 	    dup2(err_fd >= 0 ? err_fd : null, 2) < 0)
@@ -68,9 +71,10 @@ static pid_t start(const char **argv, int out_fd, int err_fd)
 	_exit(127);
 }
 
-/* The entrybox child, its stderr (a file: a pipe closed early would kill it)
- * read until it says where its stub listens. */
-static pid_t start_stub(const char *const *args, char *endpoint, size_t len, char *note, size_t nlen)
+/* The entrybox child, its stderr (a file: a pipe closed early would kill it,
+ * left open in *err_fd) read until it says where its stub listens. */
+static pid_t start_stub(const char *const *args, bool profile, int *err_fd, char *endpoint, size_t len, char *note,
+			size_t nlen)
 {
 	char exe[PATH_MAX], err_path[] = "/tmp/entrybox-bench-gdb-err-XXXXXX";
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -92,7 +96,7 @@ static pid_t start_stub(const char *const *args, char *endpoint, size_t len, cha
 	argv[argc++] = "127.0.0.1:0";
 	argv[argc++] = "--gdb-wait";
 	argv[argc] = NULL;
-	pid_t pid = start(argv, -1, efd);
+	pid_t pid = start(argv, -1, efd, profile);
 	char text[4096] = "";
 	double until = now() + START_SECONDS;
 	while (pid > 0 && now() < until) {
@@ -102,7 +106,7 @@ static pid_t start_stub(const char *const *args, char *endpoint, size_t len, cha
 		if (at && strchr(at, '\n')) {
 			snprintf(endpoint, len, "%.*s", (int)strcspn(at + strlen(LISTEN_MARK), " \n"),
 				 at + strlen(LISTEN_MARK));
-			close(efd);
+			*err_fd = efd;
 			return pid;
 		}
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
@@ -138,8 +142,27 @@ static bool write_script(char *path, const char *endpoint, unsigned steps)
 	return fclose(f) == 0;
 }
 
-int bench_gdb_stepi(const char *const *args, unsigned steps, double *us_per_step, bool *absent, char *note,
-		    size_t len)
+/* The stub's profile line ("... us: resume A, step B (...), to the stop C,
+ * stub D, waiting for gdb E") from the entrybox child's stderr. */
+static bool read_split(int err_fd, struct bench_gdb_split *split)
+{
+	char text[16384];
+	ssize_t n = pread(err_fd, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	const char *at = strstr(text, PROFILE_MARK);
+	const char *us = at ? strstr(at, " us: ") : NULL;
+	const char *stop = us ? strstr(us, "), to the stop ") : NULL;
+	double resume, step, to_stop, stub, peer;
+	if (!stop || sscanf(us, " us: resume %lf, step %lf", &resume, &step) != 2 ||
+	    sscanf(stop, "), to the stop %lf, stub %lf, waiting for gdb %lf", &to_stop, &stub, &peer) != 3)
+		return false;
+	split->vmm_us = resume + step + to_stop + stub;
+	split->gdb_us = peer;
+	return true;
+}
+
+int bench_gdb_stepi(const char *const *args, unsigned steps, double *us_per_step, struct bench_gdb_split *split,
+		    bool *absent, char *note, size_t len)
 {
 	char gdb[PATH_MAX], guest[PATH_MAX], endpoint[96];
 	char script[] = "/tmp/entrybox-bench-gdb-XXXXXX", out[] = "/tmp/entrybox-bench-gdb-out-XXXXXX";
@@ -153,14 +176,15 @@ int bench_gdb_stepi(const char *const *args, unsigned steps, double *us_per_step
 		snprintf(note, len, "no guest image");
 		return -1;
 	}
-	pid_t stub = start_stub(args, endpoint, sizeof(endpoint), note, len);
+	int err_fd = -1;
+	pid_t stub = start_stub(args, split != NULL, &err_fd, endpoint, sizeof(endpoint), note, len);
 	if (stub < 0)
 		return -1;
 	int ofd = mkstemp(out);
 	int rc = -1;
 	if (ofd >= 0 && write_script(script, endpoint, steps)) {
 		const char *argv[] = { gdb, "-nx", "-batch", "-x", script, guest, NULL };
-		pid_t g = start(argv, ofd, ofd);
+		pid_t g = start(argv, ofd, ofd, false);
 		reap(g, SESSION_SECONDS);
 		char text[65536];
 		ssize_t n = pread(ofd, text, sizeof(text) - 1, 0);
@@ -183,5 +207,11 @@ int bench_gdb_stepi(const char *const *args, unsigned steps, double *us_per_step
 		unlink(out);
 	}
 	reap(stub, START_SECONDS);
+	/* The stub says its profile once gdb has left. */
+	if (rc == 0 && split && !read_split(err_fd, split)) {
+		snprintf(note, len, "the stub printed no profile (ENTRYBOX_GDB_PROFILE)");
+		rc = -1;
+	}
+	close(err_fd);
 	return rc;
 }

@@ -168,19 +168,19 @@ static int timed_loop(struct bench_vm *b, const struct layout *l, uint64_t exits
 	return 0;
 }
 
-int bench_exit_measure(bool with_rules, uint64_t exits, struct bench_exit_sample *out, char *err, size_t errlen)
+bool bench_exit_measure(bool with_rules, uint64_t exits, struct bench_exit_sample *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (exits == 0) {
 		snprintf(err, errlen, "bench: zero exits requested");
-		return -1;
+		return false;
 	}
 	struct layout layout;
 	if (with_rules) {
 		struct ebx_layout raw;
 		minimal_layout(&raw);
 		if (!layout_validate(&raw, sizeof(raw), BENCH_RAM, &layout, err, errlen))
-			return -1;
+			return false;
 	}
 	struct bench_vm b;
 	memset(&b, 0, sizeof(b));
@@ -188,5 +188,5 @@ int bench_exit_measure(bool with_rules, uint64_t exits, struct bench_exit_sample
 	if (rc == 0)
 		rc = timed_loop(&b, with_rules ? &layout : NULL, exits, out, err, errlen);
 	teardown(&b);
-	return rc;
+	return rc == 0;
 }

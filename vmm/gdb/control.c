@@ -293,6 +293,7 @@ static enum exit_decision on_run(void *ctx, struct vcpu_state *v)
 			break;
 	}
 	debugctl_want_step(&v->dbg, DBG_OWNER_DEBUGGER, gv->stepping || gv->emulating);
+	profile_phase(&g->profile, PROFILE_RESUME);
 	return EXIT_CONTINUE;
 }
 
@@ -305,6 +306,7 @@ static enum exit_decision on_arm(void *ctx, struct vcpu_state *v)
 
 static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 {
+	profile_phase(&((struct gdb_stub *)ctx)->profile, PROFILE_STEP);
 	step_ended(ctx, v);
 	check_emulated(ctx, v, rip);
 	return EXIT_CONTINUE;

@@ -9,10 +9,11 @@
 #define SIGNAL_TRAP 5
 #define THREAD_ALL  (-1L)
 #define THREAD_ANY  0L
-/* The registers sent with a stop: the general ones, RIP, EFLAGS and the
- * selectors, which is what gdb needs to show where a step ended without
- * asking for every register again. */
-#define EXPEDITED   (GDB_REG_GS + 1)
+/* The registers sent with a stop: what gdb needs to find the frame a step
+ * ended in (RBP, RSP, RIP; gdbserver sends the same on x86-64).  gdb
+ * supplies every expedited register to its cache at every stop, so each one
+ * more costs every stepi; a register gdb needs beyond these it asks for. */
+static const unsigned expedited[] = { GDB_REG_RBP, GDB_REG_RSP, GDB_REG_RIP };
 /* The numbers of E replies (gdb shows them, nothing more): errno values in
  * hex, except memory that cannot be accessed, "E14" as QEMU's stub says it. */
 #define E_PERM      0x01
@@ -139,7 +140,8 @@ static size_t expedite(struct gdb_conn *c, unsigned cpu, char *out, size_t room)
 	if (c->ops->read_registers(c->target, cpu, regs, false) < 0)
 		return 0;
 	size_t n = 0;
-	for (unsigned r = 0; r < EXPEDITED; r++) {
+	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
+		unsigned r = expedited[i];
 		struct gdb_reg_desc d;
 		gdb_reg(r, &d);
 		if (n + 3 + 2 * d.bytes + 2 > room)

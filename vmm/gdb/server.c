@@ -39,14 +39,20 @@ static void send_all(void *io, const char *bytes, size_t len)
 			g->peer_gone = true;
 			return;
 		}
+		profile_bytes_out(&g->profile, (size_t)n);
 		bytes += n;
 		len -= (size_t)n;
 	}
 }
 
-/* A peer that has gone makes a write fail with EPIPE instead of killing the process. */
+/* A peer that has gone makes a write fail with EPIPE instead of killing the
+ * process.  Once per thread: a vCPU that serves gdb comes here at every stop. */
 static void block_sigpipe(void)
 {
+	static __thread bool blocked;
+	if (blocked)
+		return;
+	blocked = true;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
@@ -92,6 +98,7 @@ static void accept_client(struct gdb_stub *g)
 static void leave(struct gdb_stub *g)
 {
 	pthread_mutex_lock(&g->conn_lock);
+	profile_say(&g->profile, g->s);
 	close_client(g);
 	pthread_mutex_unlock(&g->conn_lock);
 	control_let_go(g);
@@ -119,11 +126,23 @@ static void read_client(struct gdb_stub *g)
 		pthread_mutex_unlock(&g->conn_lock);
 		return;
 	}
-	if (n <= 0)
+	if (n <= 0) {
 		g->peer_gone = true;
-	else
+	} else {
+		uint64_t t = profile_stamp(&g->profile);
+		profile_bytes_in(&g->profile, buf, (size_t)n);
 		gdb_conn_input(g->conn, buf, (size_t)n);
+		profile_add(&g->profile, PROFILE_STUB, t);
+	}
 	pthread_mutex_unlock(&g->conn_lock);
+}
+
+void server_tell_stop(struct gdb_stub *g, const struct gdb_stop *stop)
+{
+	g->profile.stops++;
+	uint64_t t = profile_stamp(&g->profile);
+	gdb_conn_stopped(g->conn, stop);
+	profile_add(&g->profile, PROFILE_STUB, t);
 }
 
 bool server_lead(struct gdb_stub *g, struct vcpu_state *v)
@@ -146,20 +165,29 @@ bool server_lead(struct gdb_stub *g, struct vcpu_state *v)
 		return false;
 	}
 	block_sigpipe();
-	if (fresh)
-		gdb_conn_stopped(g->conn, &g->last);
+	if (fresh) {
+		profile_phase(&g->profile, PROFILE_STOP);
+		server_tell_stop(g, &g->last);
+	}
 	uint8_t buf[RECV_CHUNK];
 	while (!g->conn->running && !g->conn->ended && !g->peer_gone && !g->hand_back &&
 	       !atomic_load(&g->s->done)) {
+		uint64_t t = profile_stamp(&g->profile);
 		ssize_t n = read(g->client_fd, buf, sizeof(buf));
+		profile_add(&g->profile, PROFILE_PEER, t);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			g->peer_gone = true;
 			break;
 		}
+		t = profile_stamp(&g->profile);
+		profile_bytes_in(&g->profile, buf, (size_t)n);
 		gdb_conn_input(g->conn, buf, (size_t)n);
+		profile_add(&g->profile, PROFILE_STUB, t);
 	}
+	if (g->conn->running)
+		profile_phase(&g->profile, PROFILE_RESUMED);
 	bool back = g->hand_back || g->peer_gone || g->conn->ended || atomic_load(&g->s->done);
 	if (back) {
 		pthread_mutex_lock(&g->lock);
@@ -197,7 +225,7 @@ static void vm_stopped(struct gdb_stub *g)
 	if (!now)
 		return;
 	if (client) {
-		gdb_conn_stopped(g->conn, &g->last);
+		server_tell_stop(g, &g->last);
 		return;
 	}
 	char line[200];
@@ -209,6 +237,7 @@ static void vm_stopped(struct gdb_stub *g)
 
 static void run_ended(struct gdb_stub *g)
 {
+	profile_say(&g->profile, g->s);
 	if (g->client_fd < 0)
 		return;
 	struct gdb_stop end = { .why = GDB_WHY_EXITED, .code = g->exit_status };

@@ -84,6 +84,10 @@ bool gdb_stub_start(struct session *s, const struct gdb_config *cfg, char *err, 
 	s->gdb = g;
 	if (!server_listen(g, err, errlen) || !session_observe(s, &gdb_observer, g))
 		return false;
+	/* A step's marks come from the vCPU that runs it; with one vCPU that is always the same thread. */
+	g->profile.on = cfg->profile && s->nvcpus == 1;
+	if (cfg->profile && s->nvcpus != 1)
+		session_say(s, "gdb: no profile: it times runs of one vCPU");
 	session_say(s, "gdb: listening on %s%s", g->where, cfg->wait ? " (the VM waits before its first instruction)" : "");
 	return server_start(g, err, errlen);
 }

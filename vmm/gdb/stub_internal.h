@@ -76,6 +76,38 @@ struct gdb_vcpu {
 	struct gdb_cpu cache;
 };
 
+/* ---- profile.c ---- */
+/* Marks along one round trip, in this order; and the stub's own time. */
+enum profile_phase {
+	PROFILE_RESUMED,  /* gdb's resume was taken */
+	PROFILE_RESUME,   /* ... the vCPU is about to enter KVM_RUN */
+	PROFILE_STEP,     /* ... the step ended (the stub's on_step) */
+	PROFILE_STOP,     /* ... the stop is to be reported */
+	PROFILE_STUB,     /* reading, decoding and answering packets */
+	PROFILE_PEER,     /* waiting for gdb's next packet */
+	PROFILE_PHASES
+};
+
+struct gdb_profile {
+	bool on;
+	uint64_t stops, packets_in, bytes_in, writes_out, bytes_out;
+	uint64_t ns[PROFILE_PHASES];
+	uint64_t counted[PROFILE_PHASES]; /* round trips a phase of the chain was timed in */
+	uint64_t at;                  /* the last mark's time, 0 for none */
+	enum profile_phase last;
+};
+
+/* The time now if profiling, else 0. */
+uint64_t profile_stamp(const struct gdb_profile *p);
+/* Marks `phase`; its time since the mark before counts when that was the phase before. */
+void profile_phase(struct gdb_profile *p, enum profile_phase phase);
+/* Adds the time since `since` (a profile_stamp) to `phase`. */
+void profile_add(struct gdb_profile *p, enum profile_phase phase, uint64_t since);
+void profile_bytes_in(struct gdb_profile *p, const uint8_t *bytes, size_t n);
+void profile_bytes_out(struct gdb_profile *p, size_t n);
+/* One line on the session's diagnostics with the means per stop; starts over. */
+void profile_say(struct gdb_profile *p, struct session *s);
+
 struct gdb_stub {
 	struct session *s;
 	struct gdb_config cfg;
@@ -109,6 +141,9 @@ struct gdb_stub {
 	int exit_status;              /* for the W packet at the end */
 	struct gdb_conn *conn;
 	char where[80];               /* HOST:PORT it listens on */
+	/* Only the thread that holds the connection (conn_lock) or, for the
+	 * marks of a step, the vCPU that runs it (one at a time: all-stop). */
+	struct gdb_profile profile;
 };
 
 /* ---- control.c ---- */
@@ -164,6 +199,8 @@ bool monitor_run(struct gdb_stub *g, unsigned cpu, const char *cmd, struct gdb_c
 /* The parked vCPU that stopped the VM serves gdb until a resume lets it run;
  * false (nothing done) when the connection is not there to be served. */
 bool server_lead(struct gdb_stub *g, struct vcpu_state *v);
+/* Tells gdb of a stop (the thread that holds the connection), counted in the profile. */
+void server_tell_stop(struct gdb_stub *g, const struct gdb_stop *stop);
 bool server_listen(struct gdb_stub *g, char *err, size_t errlen);
 bool server_start(struct gdb_stub *g, char *err, size_t errlen);
 void server_stop(struct gdb_stub *g);

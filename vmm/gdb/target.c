@@ -195,7 +195,7 @@ static void resume(void *t, const enum gdb_action *per_cpu)
 		return;
 	}
 	if (!control_resume(g, per_cpu)) {
-		gdb_conn_stopped(g->conn, &g->last);
+		server_tell_stop(g, &g->last);
 		return;
 	}
 	pthread_mutex_lock(&g->lock);
@@ -217,7 +217,7 @@ static void resume(void *t, const enum gdb_action *per_cpu)
 	/* A step ends within microseconds: its stop goes out from here, without
 	 * the round through the connection thread's poll. */
 	if (stepping && control_await_stop(g, STEP_WAIT_NS))
-		gdb_conn_stopped(g->conn, &g->last);
+		server_tell_stop(g, &g->last);
 }
 
 static void interrupt(void *t)

@@ -190,21 +190,21 @@ static bool take_user_stack(struct vcpu_state *v, char *err, size_t errlen)
 	return true;
 }
 
-bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen)
+bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *account, size_t len)
 {
-	err[0] = '\0';
+	account[0] = '\0';
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
 	bool user = sr && sr->cs.dpl == 3;
 	switch (kind) {
-	case INJ_NMI: return queue_nmi(v, err, errlen);
-	case INJ_IRQ: return send_msi(v, arg, err, errlen);
-	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, err, errlen);
-	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, err, errlen);
-	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, err, errlen);
-	case INJ_PF_USER_STACK: return take_user_stack(v, err, errlen);
+	case INJ_NMI: return queue_nmi(v, account, len);
+	case INJ_IRQ: return send_msi(v, arg, account, len);
+	case INJ_DB: return queue_exception(v, VEC_DB, false, 0, true, DR6_BS, account, len);
+	case INJ_PF: return queue_exception(v, VEC_PF, true, user ? PF_ERR_USER : 0, true, arg, account, len);
+	case INJ_GP: return queue_exception(v, VEC_GP, true, 0, false, 0, account, len);
+	case INJ_PF_USER_STACK: return take_user_stack(v, account, len);
 	default: break;
 	}
-	snprintf(err, errlen, "%s is not delivered at an instruction", inject_kind_name(kind));
+	snprintf(account, len, "%s is not delivered at an instruction", inject_kind_name(kind));
 	return false;
 }
 
@@ -774,31 +774,30 @@ const struct exit_observer inject_observer = {
 
 /* ---- the end ------------------------------------------------------------------------------------- */
 
-static void judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
+static enum inject_outcome judge(const struct run_result *r, char *detail, size_t dlen)
 {
 	if (r->end == RUN_END_HORIZON && r->nviolations == 0) {
-		snprintf(outcome, olen, "%s", r->point_return_differs ? "failed" : "survived");
 		snprintf(detail, dlen, "%s", r->point_return_differs ? r->end_reason : "");
+		return r->point_return_differs ? INJECT_FAILED : INJECT_SURVIVED;
 	} else if (r->end == RUN_END_TRIPLE_FAULT) {
-		snprintf(outcome, olen, "triple-fault");
 		snprintf(detail, dlen, "%s", r->explanation[0] ? r->explanation : r->end_reason);
+		return INJECT_TRIPLE_FAULT;
 	} else if (r->nviolations > 0) {
-		snprintf(outcome, olen, "violation");
 		snprintf(detail, dlen, "%s at %s", r->violations[0].rule, r->violations[0].symbol);
+		return INJECT_VIOLATION;
 	} else if (r->end == RUN_END_GUEST_EXIT && r->guest_exit_code == EBX_GUEST_EXIT_PASS && r->outcome[0] &&
 		   strcmp(r->outcome, r->expected) == 0) {
-		snprintf(outcome, olen, "survived");
 		detail[0] = '\0';
-	} else {
-		snprintf(outcome, olen, "failed");
-		snprintf(detail, dlen, "outcome %s (expected %s), %s: %.100s", r->outcome[0] ? r->outcome : "-",
-			 r->expected, result_end_name(r->end), r->end_reason);
+		return INJECT_SURVIVED;
 	}
+	snprintf(detail, dlen, "outcome %s (expected %s), %s: %.100s", r->outcome[0] ? r->outcome : "-",
+		 r->expected, result_end_name(r->end), r->end_reason);
+	return INJECT_FAILED;
 }
 
-void inject_judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen)
+enum inject_outcome inject_judge(const struct run_result *r, char *detail, size_t dlen)
 {
-	judge(r, outcome, olen, detail, dlen);
+	return judge(r, detail, dlen);
 }
 
 static void add_report(struct session *s, const char *spec, bool reached, uint64_t rip, const char *note)
@@ -813,10 +812,10 @@ static void add_report(struct session *s, const char *spec, bool reached, uint64
 	if (reached) {
 		describe(s, rip, in->at, sizeof(in->at));
 		char detail[160];
-		judge(r, in->outcome, sizeof(in->outcome), detail, sizeof(detail));
+		in->outcome = judge(r, detail, sizeof(detail));
 		snprintf(in->detail, sizeof(in->detail), "%s%s%s", note, note[0] && detail[0] ? "; " : "", detail);
 	} else {
-		snprintf(in->outcome, sizeof(in->outcome), "not-reached");
+		in->outcome = INJECT_NOT_REACHED;
 		snprintf(in->detail, sizeof(in->detail), "%s", note);
 	}
 }

@@ -103,18 +103,19 @@ static void on_path_start(void *ctx, struct vcpu_state *v)
 	session_release_others(s);
 }
 
-struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
+bool sweep_prepare(struct session *s, struct sweep **out, char *err, size_t errlen)
 {
+	*out = NULL;
 	const struct inject_spec *spec = find_sweep_spec(s->cfg);
 	if (!spec || s->cfg->point || s->cfg->discover)
-		return NULL;
+		return true;
 	struct sweep *sw = calloc(1, sizeof(*sw));
 	if (sw)
 		sw->r_at_snap = calloc(1, sizeof(*sw->r_at_snap));
 	if (!sw || !sw->r_at_snap) {
 		free(sw);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return false;
 	}
 	sw->spec = spec;
 	sw->reboot = s->cfg->sweep_reboot;
@@ -123,7 +124,8 @@ struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen)
 	sw->start = now();
 	inject_set_discovery(s, sw->trigger);
 	inject_set_path_start_hook(s, on_path_start, sw);
-	return sw;
+	*out = sw;
+	return true;
 }
 
 void sweep_free(struct sweep *sw, struct session *s)
@@ -222,21 +224,18 @@ static void judge_point(struct sweep_report *rep, struct sweep_point *p, const s
 			bool delivered, const char *why)
 {
 	if (!delivered) {
-		snprintf(p->outcome, sizeof(p->outcome), "not-reached");
+		p->outcome = INJECT_NOT_REACHED;
 		snprintf(p->detail, sizeof(p->detail), "%s", why);
 	} else {
-		inject_judge(pr, p->outcome, sizeof(p->outcome), p->detail, sizeof(p->detail));
+		p->outcome = inject_judge(pr, p->detail, sizeof(p->detail));
 	}
-	if (strcmp(p->outcome, "survived") == 0)
-		rep->survived++;
-	else if (strcmp(p->outcome, "violation") == 0)
-		rep->violations++;
-	else if (strcmp(p->outcome, "triple-fault") == 0)
-		rep->triple_faults++;
-	else if (strcmp(p->outcome, "not-reached") == 0)
-		rep->not_reached++;
-	else
-		rep->failed++;
+	switch (p->outcome) {
+	case INJECT_SURVIVED: rep->survived++; break;
+	case INJECT_VIOLATION: rep->violations++; break;
+	case INJECT_TRIPLE_FAULT: rep->triple_faults++; break;
+	case INJECT_NOT_REACHED: rep->not_reached++; break;
+	case INJECT_FAILED: rep->failed++; break;
+	}
 }
 
 static void run_point(struct sweep *sw, struct session *s, const struct inject_point *pt, struct sweep_report *rep,
@@ -255,7 +254,7 @@ static void run_point(struct sweep *sw, struct session *s, const struct inject_p
 	}
 	char err[160];
 	if (!restore(sw, s, err, sizeof(err))) {
-		snprintf(p->outcome, sizeof(p->outcome), "not-reached");
+		p->outcome = INJECT_NOT_REACHED;
 		snprintf(p->detail, sizeof(p->detail), "snapshot restore failed: %.120s", err);
 		rep->not_reached++;
 		return;
@@ -340,7 +339,7 @@ void sweep_execute(struct sweep *sw, struct session *s)
 		snprintf(baseline->detail, sizeof(baseline->detail), "sweep not run: %s", err);
 		rep->not_reached = 1;
 		rep->points = 1;
-		snprintf(rep->per_point[0].outcome, sizeof(rep->per_point[0].outcome), "not-reached");
+		rep->per_point[0].outcome = INJECT_NOT_REACHED;
 		snprintf(rep->per_point[0].detail, sizeof(rep->per_point[0].detail), "%s", err);
 	}
 	double points_start = now();

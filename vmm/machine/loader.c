@@ -489,8 +489,8 @@ static int load(struct loader *ld, const char *cmdline, struct loaded_guest *out
 	return 0;
 }
 
-int loader_load_pvh(struct gmem *m, const void *elf_bytes, size_t elf_len, const char *cmdline,
-		    struct loaded_guest *out, char *err, size_t errlen)
+bool loader_load_pvh(struct gmem *m, const void *elf_bytes, size_t elf_len, const char *cmdline,
+		     struct loaded_guest *out, char *err, size_t errlen)
 {
 	struct loader ld = { .m = m, .bytes = elf_bytes, .len = elf_len, .err = err, .errlen = errlen };
 	int r;
@@ -498,12 +498,12 @@ int loader_load_pvh(struct gmem *m, const void *elf_bytes, size_t elf_len, const
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (m == NULL || m->host == NULL || out == NULL)
-		return fail(&ld, "loader: no guest memory or result to load into");
+		return fail(&ld, "loader: no guest memory or result to load into") == 0;
 	if (elf_bytes == NULL)
 		ld.len = 0;
 	r = load(&ld, cmdline != NULL ? cmdline : "", out);
 	if (ld.elf != NULL)
 		elf_end(ld.elf);
 	free(ld.segs);
-	return r;
+	return r == 0;
 }

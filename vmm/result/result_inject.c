@@ -4,6 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *inject_outcome_name(enum inject_outcome o)
+{
+	switch (o) {
+	case INJECT_NOT_REACHED: return "not-reached";
+	case INJECT_SURVIVED: return "survived";
+	case INJECT_VIOLATION: return "violation";
+	case INJECT_TRIPLE_FAULT: return "triple-fault";
+	case INJECT_FAILED: return "failed";
+	}
+	return "failed";
+}
+
 void result_release(struct run_result *r)
 {
 	if (!r || !r->sweep)
@@ -27,7 +39,7 @@ static struct json_object *injection_json(const struct injection_report *i)
 	json_object_object_add(o, "reached", json_object_new_boolean(i->reached));
 	json_object_object_add(o, "at", i->reached ? json_object_new_string(i->at) : NULL);
 	json_object_object_add(o, "rip", i->reached ? hex(i->rip) : NULL);
-	json_object_object_add(o, "outcome", json_object_new_string(i->outcome));
+	json_object_object_add(o, "outcome", json_object_new_string(inject_outcome_name(i->outcome)));
 	json_object_object_add(o, "detail", json_object_new_string(i->detail));
 	return o;
 }
@@ -38,7 +50,7 @@ static struct json_object *point_json(const struct sweep_point *p)
 	json_object_object_add(o, "rip", hex(p->rip));
 	json_object_object_add(o, "at", json_object_new_string(p->at));
 	json_object_object_add(o, "insn", json_object_new_string(p->insn));
-	json_object_object_add(o, "outcome", json_object_new_string(p->outcome));
+	json_object_object_add(o, "outcome", json_object_new_string(inject_outcome_name(p->outcome)));
 	json_object_object_add(o, "detail", json_object_new_string(p->detail));
 	return o;
 }
@@ -86,7 +98,7 @@ void result_inject_print(FILE *out, const struct run_result *r)
 	for (size_t i = 0; i < r->ninjections && i < RESULT_MAX_INJECTIONS; i++) {
 		const struct injection_report *in = &r->injections[i];
 		if (in->reached)
-			fprintf(out, "inject    %s: delivered at %s -> %s%s%s\n", in->spec, in->at, in->outcome,
+			fprintf(out, "inject    %s: delivered at %s -> %s%s%s\n", in->spec, in->at, inject_outcome_name(in->outcome),
 				in->detail[0] ? ": " : "", in->detail);
 		else
 			fprintf(out, "inject    %s: NOT REACHED%s%s\n", in->spec, in->detail[0] ? ": " : "", in->detail);
@@ -99,9 +111,9 @@ void result_inject_print(FILE *out, const struct run_result *r)
 			s->violations, s->triple_faults, s->failed, s->not_reached, s->wall_seconds,
 			s->points_seconds > 0 ? s->points / s->points_seconds : 0.0);
 		for (unsigned i = 0; s->per_point && i < s->points; i++)
-			if (strcmp(s->per_point[i].outcome, "survived") != 0)
+			if (s->per_point[i].outcome != INJECT_SURVIVED)
 				fprintf(out, "  point %3u %-32s %-28s %s: %s\n", i, s->per_point[i].at, s->per_point[i].insn,
-					s->per_point[i].outcome, s->per_point[i].detail);
+					inject_outcome_name(s->per_point[i].outcome), s->per_point[i].detail);
 	}
 	if (r->explanation[0])
 		fprintf(out, "explain   %s\n", r->explanation);

@@ -179,9 +179,11 @@ void session_hold_clock(struct session *s, bool held)
 	if (held && !s->clock_held) {
 		s->held_since = now;
 	} else if (!held && s->clock_held) {
+		/* The deadline only ever moves later, so the watchdog is not woken:
+		 * it wakes at the old one and sleeps again towards the new.  A gdb
+		 * stepping holds and releases the clock at every step, and a wake-up
+		 * each time would cost that step a futex and a thread switch. */
 		s->held_total += now - s->held_since;
-		/* The watchdog may sleep towards a deadline that has moved. */
-		pthread_cond_broadcast(&s->done_cv);
 	}
 	s->clock_held = held;
 	pthread_mutex_unlock(&s->lock);

@@ -152,9 +152,9 @@ static enum run_verdict boot_guest(struct session *s)
 		return missing ? RUN_VERDICT_ENVIRONMENT : RUN_VERDICT_MISMATCH;
 	}
 	struct loaded_guest lg;
-	int rc = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
+	bool loaded = loader_load_pvh(&s->vm.mem, elf, elf_len, s->cfg->cmdline, &lg, err, sizeof(err));
 	free(elf);
-	if (rc < 0) {
+	if (!loaded) {
 		session_say(s, "%s: %s", s->cfg->guest_path, err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
@@ -188,8 +188,7 @@ static enum run_verdict setup_injection(struct session *s, struct sweep **sweep)
 		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}
-	*sweep = sweep_prepare(s, err, sizeof(err));
-	if (!*sweep && err[0]) {
+	if (!sweep_prepare(s, sweep, err, sizeof(err))) {
 		session_say(s, "%s", err);
 		return RUN_VERDICT_BAD_INPUT;
 	}

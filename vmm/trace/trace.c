@@ -29,6 +29,46 @@ enum trace_phase {
 	PHASE_DONE,
 };
 
+/* How a trace, or one of its round trips, ended.  The names are the JSON
+ * "ended" values that tools and tests read. */
+enum trace_end {
+	TRACE_END_OPEN,              /* still being traced */
+	TRACE_END_RETURNED,
+	TRACE_END_NO_BOUNDARY,
+	TRACE_END_LOST_STEP,
+	TRACE_END_STEP_LIMIT,
+	TRACE_END_STATE_UNREADABLE,
+	TRACE_END_IN_USER,
+	TRACE_END_RUN_ENDED,
+};
+
+static const struct {
+	const char *name;
+	const char *note;
+} trace_ends[] = {
+	[TRACE_END_OPEN] = { "open", "the trace was still recording" },
+	[TRACE_END_RETURNED] = { "returned-to-user",
+		"the return to ring 3 is the last traced instruction: single-step is not reported across "
+		"SYSRET/IRET into ring 3 (they reload RFLAGS.TF from R11 / the frame)" },
+	[TRACE_END_NO_BOUNDARY] = { "no-boundary",
+		"the run never reached the path's first boundary after the layout" },
+	[TRACE_END_LOST_STEP] = { "lost-step",
+		"a step arrived where the instruction before it cannot go: the trace stops there (lost_step)" },
+	[TRACE_END_STEP_LIMIT] = { "step-limit",
+		"the trace reached --trace-max-steps before its return to ring 3" },
+	[TRACE_END_STATE_UNREADABLE] = { "state-unreadable",
+		"the vCPU's segment registers could not be read at a step: the path was not traced to its return" },
+	[TRACE_END_IN_USER] = { "in-user",
+		"a step landed in ring 3 before the path's return was seen: the path was not traced to its return" },
+	[TRACE_END_RUN_ENDED] = { "run-ended",
+		"the run ended while the path was being traced: it was not traced to its return to ring 3" },
+};
+
+static const char *trace_end_name(enum trace_end e)
+{
+	return trace_ends[e].name;
+}
+
 struct stack_use {
 	bool seen;
 	uint64_t lowest;
@@ -44,7 +84,7 @@ struct transitions {
 struct trip {
 	uint64_t syscall;             /* RAX at the boundary */
 	uint64_t first, instructions; /* its first step's index; its instructions (REP iterations once) */
-	const char *ended;
+	enum trace_end ended;
 };
 
 /* Where the trace stopped matching what the instructions allow. */
@@ -70,7 +110,7 @@ struct trace {
 	uint64_t steps, instructions;   /* recorded steps; instructions, each REP string instruction once */
 	uint64_t failed_checks, exits_at_start, exits, unvalidated;
 	double trip_started, seconds;
-	const char *ended;
+	enum trace_end ended;
 	bool dropped;                 /* --trace-drop-step did its work */
 	struct idt_targets idt;
 	struct step_check check;
@@ -142,7 +182,7 @@ struct trace *trace_open(const struct trace_config *cfg, char *err, size_t errle
 		return NULL;
 	}
 	t->phase = PHASE_WAITING;
-	t->ended = "no-boundary";
+	t->ended = TRACE_END_NO_BOUNDARY;
 	return t;
 }
 
@@ -200,7 +240,7 @@ static uint64_t syscall_number(struct vcpu_state *v)
 
 /* ---- the traced path ----------------------------------------------------------------------------- */
 
-static void end_trace(struct trace *t, struct vcpu_state *v, const char *why)
+static void end_trace(struct trace *t, struct vcpu_state *v, enum trace_end why)
 {
 	t->ended = why;
 	if (t->phase == PHASE_TRACING)
@@ -214,9 +254,9 @@ static void end_trace(struct trace *t, struct vcpu_state *v, const char *why)
 /* A round trip returned to ring 3: the next one, or the end of the trace. */
 static void end_trip(struct trace *t, struct vcpu_state *v)
 {
-	t->trips[t->ntrips - 1].ended = "returned-to-user";
+	t->trips[t->ntrips - 1].ended = TRACE_END_RETURNED;
 	if (t->ntrips >= t->cfg.trips) {
-		end_trace(t, v, "returned-to-user");
+		end_trace(t, v, TRACE_END_RETURNED);
 		return;
 	}
 	t->seconds += session_now() - t->trip_started;
@@ -234,15 +274,15 @@ static void lose_step(struct trace *t, struct vcpu_state *v, uint64_t rip)
 	l->nexpected = t->check.nnext;
 	memcpy(l->expected, t->check.next, sizeof(l->expected));
 	l->got = rip;
-	t->trips[t->ntrips - 1].ended = "lost-step";
-	end_trace(t, v, "lost-step");
+	t->trips[t->ntrips - 1].ended = TRACE_END_LOST_STEP;
+	end_trace(t, v, TRACE_END_LOST_STEP);
 }
 
 static void record(struct trace *t, struct vcpu_state *v, const struct trace_step_in *in)
 {
 	struct trace_step_out o;
 	if (!trace_record_step(t->f, v, in, &o)) {
-		end_trace(t, v, "state-unreadable");
+		end_trace(t, v, TRACE_END_STATE_UNREADABLE);
 		return;
 	}
 	note_step(t, &v->s->layout, &o, in->repeat, in->past_gate);
@@ -252,7 +292,7 @@ static void record(struct trace *t, struct vcpu_state *v, const struct trace_ste
 	if (o.returns_to_user)
 		end_trip(t, v);
 	else if (t->steps >= t->cfg.max_steps)
-		end_trace(t, v, "step-limit");
+		end_trace(t, v, TRACE_END_STEP_LIMIT);
 }
 
 static bool path_starts_here(const struct trace *t, struct vcpu_state *v, enum trace_path boundary)
@@ -287,7 +327,7 @@ static void start_trip(struct trace *t, struct vcpu_state *v, const char *event,
 	struct trip *trip = &t->trips[t->ntrips++];
 	trip->syscall = syscall_number(v);
 	trip->first = t->steps;
-	trip->ended = "run-ended";
+	trip->ended = TRACE_END_RUN_ENDED;
 	t->phase = PHASE_TRACING;
 	t->trip_started = session_now();
 	memset(&t->check, 0, sizeof(t->check));
@@ -415,9 +455,9 @@ static enum exit_decision on_step(void *ctx, struct vcpu_state *v, uint64_t rip)
 		return EXIT_CONTINUE;
 	struct kvm_sregs *sr = kvm_sregs(&v->vcpu);
 	if (!sr)
-		end_trace(t, v, "state-unreadable");
+		end_trace(t, v, TRACE_END_STATE_UNREADABLE);
 	else if ((sr->cs.dpl & 3) == 3)
-		end_trace(t, v, "in-user");
+		end_trace(t, v, TRACE_END_IN_USER);
 	else
 		traced_step(t, v, rip);
 	return EXIT_CONTINUE;
@@ -440,13 +480,13 @@ static enum exit_decision on_syscall_return(void *ctx, struct vcpu_state *v)
 static void on_finish(void *ctx, struct session *s)
 {
 	struct trace *t = ctx;
-	const char *ended = t->phase == PHASE_TRACING ? "run-ended" : t->ended;
+	enum trace_end ended = t->phase == PHASE_TRACING ? TRACE_END_RUN_ENDED : t->ended;
 	unsigned whole = 0;
 	for (unsigned i = 0; i < t->ntrips; i++)
-		whole += t->trips[i].ended && strcmp(t->trips[i].ended, "returned-to-user") == 0;
+		whole += t->trips[i].ended == TRACE_END_RETURNED;
 	char what[160];
 	snprintf(what, sizeof(what), "%s round trips traced whole, from the boundary to the return (ended: %s)",
-		 trace_path_name(t->cfg.path), ended);
+		 trace_path_name(t->cfg.path), trace_end_name(ended));
 	result_coverage_add(s->r, "trace", t->cfg.trips, whole, what);
 }
 
@@ -515,7 +555,7 @@ static json_object *trips_json(const struct trace *t)
 		json_object_object_add(o, "syscall", json_object_new_uint64(t->trips[i].syscall));
 		json_object_object_add(o, "first", json_object_new_uint64(t->trips[i].first));
 		json_object_object_add(o, "instructions", json_object_new_uint64(t->trips[i].instructions));
-		json_object_object_add(o, "ended", json_object_new_string(t->trips[i].ended));
+		json_object_object_add(o, "ended", json_object_new_string(trace_end_name(t->trips[i].ended)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -568,16 +608,7 @@ static json_object *bare_json(const struct trace *t)
 
 static const char *ending_note(const struct trace *t)
 {
-	if (strcmp(t->ended, "returned-to-user") == 0)
-		return "the return to ring 3 is the last traced instruction: single-step is not reported across "
-		       "SYSRET/IRET into ring 3 (they reload RFLAGS.TF from R11 / the frame)";
-	if (strcmp(t->ended, "no-boundary") == 0)
-		return "the run never reached the path's first boundary after the layout";
-	if (strcmp(t->ended, "lost-step") == 0)
-		return "a step arrived where the instruction before it cannot go: the trace stops there (lost_step)";
-	if (strcmp(t->ended, "step-limit") == 0)
-		return "the trace reached --trace-max-steps before its return to ring 3";
-	return "the path was not traced to its return to ring 3";
+	return trace_ends[t->ended].note;
 }
 
 void trace_finish(struct trace *t, struct session *s)
@@ -585,7 +616,7 @@ void trace_finish(struct trace *t, struct session *s)
 	if (!t)
 		return;
 	if (t->phase == PHASE_TRACING)
-		t->ended = "run-ended";
+		t->ended = TRACE_END_RUN_ENDED;
 	size_t nrules = 0;
 	rules_table(&nrules);
 	json_object *o = json_object_new_object();
@@ -602,7 +633,7 @@ void trace_finish(struct trace *t, struct session *s)
 	json_object_object_add(o, "checks", json_object_new_uint64(t->steps * nrules));
 	json_object_object_add(o, "failed_checks", json_object_new_uint64(t->failed_checks));
 	json_object_object_add(o, "unvalidated", json_object_new_uint64(t->unvalidated));
-	json_object_object_add(o, "ended", json_object_new_string(t->ended));
+	json_object_object_add(o, "ended", json_object_new_string(trace_end_name(t->ended)));
 	if (t->lost.set)
 		json_object_object_add(o, "lost_step", lost_json(&t->lost, s));
 	if (t->dropped)

@@ -21,7 +21,7 @@ struct bench_exit_sample {
 };
 
 /* Builds the VM, runs `exits` round trips (after a short warm-up) and tears
- * it down.  Returns 0, or -1 with one line in err. */
-int bench_exit_measure(bool with_rules, uint64_t exits, struct bench_exit_sample *out, char *err, size_t errlen);
+ * it down.  False with one line in err when it cannot. */
+bool bench_exit_measure(bool with_rules, uint64_t exits, struct bench_exit_sample *out, char *err, size_t errlen);
 
 #endif

@@ -23,6 +23,7 @@ struct gdb_config {
 	char host[64];            /* an IPv4 address; default 127.0.0.1 */
 	uint16_t port;            /* 0: any free port (said on stderr) */
 	bool wait;                /* --gdb-wait: stopped before the first guest instruction */
+	bool profile;             /* time each round trip; a line on stderr when gdb leaves */
 };
 
 /* "[HOST:]PORT" into cfg; false with a reason for anything else. */

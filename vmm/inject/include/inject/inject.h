@@ -63,8 +63,10 @@ int inject_last_vector(const struct session *s);
 /* The VMM delivered `vector` to the guest (an injection, or the guest's own #DB handed back). */
 void inject_note_delivery(struct session *s, int vector);
 
-/* Delivery, exposed for the sweep, a debugger and the tests. */
-bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *err, size_t errlen);
+/* Delivery, exposed for the sweep, a debugger and the tests.  `account`
+ * gets one line either way: what was done (the pages a pf-user-stack took;
+ * empty for plain events), or why nothing was delivered (false). */
+bool inject_deliver(struct vcpu_state *v, enum inject_kind kind, uint64_t arg, char *account, size_t len);
 /* A pf-user-stack injection added while the run is stopped (a debugger's):
  * it waits for the scenario's inject point like --inject's.  False with a
  * reason when one is already waiting, or when the spec names a LOC or a
@@ -89,6 +91,6 @@ bool inject_point_delivered(const struct session *s, char *why, size_t len);
 void inject_set_path_start_hook(struct session *s, void (*fn)(void *ctx, struct vcpu_state *v), void *ctx);
 /* survived / violation / triple-fault / failed, for a run that got its event. */
 struct run_result;
-void inject_judge(const struct run_result *r, char *outcome, size_t olen, char *detail, size_t dlen);
+enum inject_outcome inject_judge(const struct run_result *r, char *detail, size_t dlen);
 
 #endif

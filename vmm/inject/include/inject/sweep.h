@@ -18,8 +18,9 @@
 struct session;
 struct sweep;
 
-/* NULL when the run has no sweep; otherwise arms the baseline run. */
-struct sweep *sweep_prepare(struct session *s, char *err, size_t errlen);
+/* Arms the baseline run of the run's sweep in *out (NULL when the run has
+ * none).  False, with why in err, when it cannot. */
+bool sweep_prepare(struct session *s, struct sweep **out, char *err, size_t errlen);
 /* After the baseline run: runs every point and puts the report in s->r. */
 void sweep_execute(struct sweep *sw, struct session *s);
 void sweep_free(struct sweep *sw, struct session *s);

@@ -4,6 +4,7 @@
 #ifndef ENTRYBOX_LOADER_H
 #define ENTRYBOX_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "machine/gmem.h"
@@ -24,8 +25,8 @@ struct loaded_guest {
 /* Loads `elf_bytes` (a whole ELF file in host memory) into guest RAM and writes
  * hvm_start_info (magic, version 1, cmdline, one RAM memory-map entry covering
  * guest RAM above the boot data, plus a reserved entry for the low area).
- * On failure returns -1 and writes one human-readable line (no newline) to err. */
-int loader_load_pvh(struct gmem *m, const void *elf_bytes, size_t elf_len, const char *cmdline,
+ * On failure returns false and writes one human-readable line (no newline) to err. */
+bool loader_load_pvh(struct gmem *m, const void *elf_bytes, size_t elf_len, const char *cmdline,
 		    struct loaded_guest *out, char *err, size_t errlen);
 
 #endif

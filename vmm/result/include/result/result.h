@@ -52,13 +52,25 @@ struct violation_report {
 	uint8_t cpl;
 };
 
+/* What followed an injection (or a sweep point).  The names are the JSON
+ * "outcome" values. */
+enum inject_outcome {
+	INJECT_NOT_REACHED = 0,   /* its point never came, or it could not be delivered */
+	INJECT_SURVIVED,
+	INJECT_VIOLATION,
+	INJECT_TRIPLE_FAULT,
+	INJECT_FAILED,            /* the guest did not end as expected, or the path returned differently */
+};
+
+const char *inject_outcome_name(enum inject_outcome o);
+
 /* One --inject: whether its point was reached and what followed. */
 struct injection_report {
 	char spec[128];
 	bool reached;
 	char at[96];              /* symbol+offset where it was delivered */
 	uint64_t rip;
-	char outcome[24];         /* "survived", "violation", "triple-fault", "failed", "not-reached" */
+	enum inject_outcome outcome;
 	char detail[192];
 };
 
@@ -67,7 +79,7 @@ struct sweep_point {
 	uint64_t rip;
 	char at[96];
 	char insn[64];
-	char outcome[24];         /* as injection_report.outcome */
+	enum inject_outcome outcome;
 	char detail[160];         /* the rule, the end reason, or why it was not reached */
 };
 
