@@ -119,6 +119,10 @@ write_run_script() {
 
 # --- QEMU ----------------------------------------------------------------------
 
+# idle=poll: the inner kernel never halts.  Under nested TCG its timer
+# interrupt can fail to wake a halted CPU (it stays halted with IF=1 for good,
+# most often while KVM's vCPUs sleep on their own timers, as timer=on guests
+# do); a polling idle loop takes the interrupt whenever it comes.
 start_qemu() {
 	local cwd loglevel=1 quiet=quiet
 	cwd=$(pwd -P)
@@ -128,7 +132,7 @@ start_qemu() {
 		-nodefaults -no-user-config -display none -no-reboot
 		-machine pc -accel tcg -cpu "$CPU" -smp 1 -m "$MEM"
 		-kernel "$BOOT/vmlinuz" -initrd "$BOOT/initramfs.cpio"
-		-append "console=ttyS0 panic=-1 $quiet loglevel=$loglevel box.ctl=$ctl box.limit=$LIMIT"
+		-append "console=ttyS0 panic=-1 idle=poll $quiet loglevel=$loglevel box.ctl=$ctl box.limit=$LIMIT"
 		-chardev "file,id=con,path=$(qarg "$ctl/console.log")" -serial chardev:con
 		-chardev "file,id=out,path=$(qarg "$ctl/out")" -serial chardev:out
 		-chardev "file,id=err,path=$(qarg "$ctl/err")" -serial chardev:err
