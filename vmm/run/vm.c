@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,6 @@
 #define GUEST_FILE_MAX     (64u << 20)
 
 /* ---- results from the command line, until the guest reports its own ---------------------- */
-
-
 
 static void cmdline_value(const char *cmdline, const char *key, char *dst, size_t len)
 {
